@@ -1,0 +1,31 @@
+"""Indices of towns: specialization, diversification, connectivity, corporate ties, dynamics.
+
+Pure functions take an employment matrix (rows = towns or town-years, columns = sectors,
+``NaN`` = suppressed) and return a Series or DataFrame with the same row labels;
+:class:`FeatureBuilder` turns a :class:`TownData` into the feature table of DESIGN.md
+section 5. This package reads and writes no files.
+"""
+
+from . import connectivity, corporate, diversification, dynamics, sectors, specialization
+from .builder import FeatureBuilder, FeatureWarning, build_features
+from .data import TownData
+from .dictionary import data_dictionary
+from .panel import employment_matrix
+from .validation import DataValidationError, Problem
+
+__all__ = [
+    "DataValidationError",
+    "FeatureBuilder",
+    "FeatureWarning",
+    "Problem",
+    "TownData",
+    "build_features",
+    "connectivity",
+    "corporate",
+    "data_dictionary",
+    "diversification",
+    "dynamics",
+    "employment_matrix",
+    "sectors",
+    "specialization",
+]

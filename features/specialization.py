@@ -1,0 +1,216 @@
+"""Specialization indices of towns: how a town's sector mix departs from a reference.
+
+Notation (DESIGN.md section 4): ``E`` is an employment matrix (rows = towns or town-years,
+columns = sectors, ``NaN`` = suppressed), ``s_rs = E_rs / e_r`` the town's share of sector
+``s`` over its published sectors and ``S_s`` the reference share of sector ``s`` (default: the
+column totals of ``E`` over the grand total, own town included; ``reference=`` overrides it
+with a Series of national shares or totals, or a DataFrame with one reference row per row of
+``E``). ``k`` is the number of columns of ``E``, sectors with no employment anywhere included.
+
+Conventions shared by every function here:
+
+* a town whose published employment is zero (or all suppressed) gets ``NaN``, never 0;
+* ``missing="omit"`` (default) computes shares over the published sectors and leaves the
+  suppressed sectors out of every sum; ``missing="raise"`` refuses a matrix with ``NaN``;
+* in sums of terms that vanish with the share (``s ln(s/S)``, ``s^2/S``, ``s^2``) a sector
+  with ``s_rs = 0`` contributes 0, also where ``S_s = 0``; a sector with ``s_rs > 0`` and
+  ``S_s = 0`` (possible only with an external reference) makes the index undefined: ``NaN``.
+
+References: Isard, W. (1960) *Methods of Regional Analysis*, ch. 7 (location quotient);
+Krugman, P. (1991) *Geography and Trade*, MIT Press, app. D (dissimilarity index);
+Hachman, F. (1995) "Economic report to the Governor", Utah (Hachman index), see also
+Wagner, J. E. & Deller, S. C. (1998) *Land Economics* 74(4); Theil, H. (1967) *Economics and
+Information Theory*; Tress, R. C. (1938) "Unemployment and the diversification of industry",
+*The Manchester School* 9(2) (ogive); Rhoades, S. A. (1993) "The Herfindahl-Hirschman
+index", *Federal Reserve Bulletin* 79. R equivalents: ``EconGeo::LQ``, ``EconGeo::Krugman.index``,
+``REAT::krugman``, ``REAT::herf``, ``REAT::hachman``, ``REAT::ogive``, ``REAT::theil``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._matrix import as_series, check_matrix, reference_shares, row_shares, xlogy_ratio
+
+__all__ = [
+    "hachman",
+    "hhi",
+    "krugman",
+    "leading_sector",
+    "location_quotient",
+    "ogive",
+    "theil_specialization",
+]
+
+
+def _nan_rows(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    return np.where(valid, values, np.nan)
+
+
+def location_quotient(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.DataFrame:
+    """Location quotient of every town and sector.
+
+    ``LQ_rs = s_rs / S_s`` (Isard 1960). ``LQ > 1``: the town is specialized in sector ``s``
+    relative to the reference. A sector with zero reference share gets ``NaN`` (0/0 or x/0 is
+    not a quotient), a suppressed cell gets ``NaN`` and a town with no published employment
+    gets ``NaN`` in every sector. Same as ``EconGeo::LQ`` with the default reference.
+
+    Parameters
+    ----------
+    E : DataFrame
+        Employment, rows = towns (or town-years), columns = sectors, ``NaN`` = suppressed.
+    reference : None, Series or DataFrame
+        Reference shares or totals (see the module docstring).
+    missing : {"omit", "raise"}
+
+    Returns
+    -------
+    DataFrame
+        Same shape and labels as ``E``.
+    """
+    X = check_matrix(E, missing)
+    s, _, valid = row_shares(X)
+    S = reference_shares(E, X, reference)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        lq = np.where(S > 0, s / np.where(S > 0, S, 1.0), np.nan)
+    lq = np.where(valid[:, None], lq, np.nan)
+    return pd.DataFrame(lq, index=E.index, columns=E.columns)
+
+
+def krugman(E: pd.DataFrame, reference=None, against: str = "total", missing: str = "omit") -> pd.Series:
+    """Krugman dissimilarity (specialization) index.
+
+    ``K_r = sum_s |s_rs - S_s|`` (Krugman 1991), between 0 (same structure as the reference)
+    and 2. Every sector counts, including those where the town has no employment
+    (``|0 - S_s| = S_s``); suppressed sectors are left out under ``missing="omit"``.
+
+    ``against="total"`` compares with the reference shares (default: column totals, own town
+    included). ``against="rest"`` compares with the rest of the towns,
+    ``S^(-r)_s = (e_s - E_rs) / (E.. - e_r)``, as in ``REAT::krugman`` and
+    Midelfart-Knarvik et al. (2000); it cannot be combined with ``reference``.
+    """
+    if against not in ("total", "rest"):
+        raise ValueError(f"against must be 'total' or 'rest', got {against!r}")
+    X = check_matrix(E, missing)
+    s, total, valid = row_shares(X)
+    if against == "rest":
+        if reference is not None:
+            raise ValueError("against='rest' builds its own reference from the other towns; do not pass reference")
+        X0 = np.nan_to_num(X)
+        col = X0.sum(axis=0)
+        rest_total = col.sum() - total
+        with np.errstate(invalid="ignore", divide="ignore"):
+            S = (col[None, :] - X0) / np.where(rest_total > 0, rest_total, np.nan)[:, None]
+    else:
+        S = reference_shares(E, X, reference)
+    terms = np.abs(s - S)  # NaN for suppressed cells: left out below
+    values = np.nansum(terms, axis=1)
+    bad_ref = np.all(np.isnan(np.broadcast_to(S, s.shape)), axis=1)
+    return as_series(np.where(valid & ~bad_ref, values, np.nan), E, "krugman")
+
+
+def hhi(E: pd.DataFrame, normalized: bool = False, missing: str = "omit") -> pd.Series:
+    """Herfindahl-Hirschman index of a town's sector shares.
+
+    ``H_r = sum_s s_rs^2`` (Rhoades 1993), between ``1/k`` and 1. With ``normalized=True``:
+    ``(H - 1/k) / (1 - 1/k)``, between 0 and 1, where ``k`` is the number of columns of ``E``
+    (sectors without employment anywhere included); undefined (``NaN``) for ``k = 1``.
+    Same as ``REAT::herf`` on shares.
+    """
+    X = check_matrix(E, missing)
+    s, _, valid = row_shares(X)
+    h = _nan_rows(np.nansum(s * s, axis=1), valid)
+    if normalized:
+        k = X.shape[1]
+        if k <= 1:
+            h = np.full_like(h, np.nan)
+        else:
+            h = (h - 1.0 / k) / (1.0 - 1.0 / k)
+    return as_series(h, E, "hhi_norm" if normalized else "hhi")
+
+
+def theil_specialization(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.Series:
+    """Theil specialization index (relative entropy of the town's structure).
+
+    ``T_r = sum_s s_rs ln(s_rs / S_s)`` (Theil 1967), natural logarithm, >= 0 and 0 only when
+    the town has the reference structure. ``0 ln 0 = 0``; ``s_rs > 0`` with ``S_s = 0`` gives
+    ``NaN``.
+    """
+    X = check_matrix(E, missing)
+    s, _, valid = row_shares(X)
+    S = np.broadcast_to(reference_shares(E, X, reference), s.shape)
+    terms = xlogy_ratio(s, S)
+    undefined = np.any(np.isinf(terms), axis=1)
+    values = np.nansum(np.where(np.isinf(terms), 0.0, terms), axis=1)
+    return as_series(np.where(valid & ~undefined, values, np.nan), E, "theil")
+
+
+def hachman(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.Series:
+    """Hachman index of economic diversity.
+
+    ``HI_r = 1 / sum_s (s_rs^2 / S_s)`` (Hachman 1995; Wagner & Deller 1998): 1 when the town
+    has the reference structure, towards 0 as it specializes. Equivalently the inverse of the
+    share-weighted mean location quotient, ``1 / sum_s s_rs LQ_rs``. ``s_rs = 0`` terms are 0;
+    ``s_rs > 0`` with ``S_s = 0`` gives ``NaN``. Same as ``REAT::hachman``.
+    """
+    X = check_matrix(E, missing)
+    s, _, valid = row_shares(X)
+    S = np.broadcast_to(reference_shares(E, X, reference), s.shape)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = np.where(s == 0, 0.0, s * s / S)
+    undefined = np.any(np.isinf(terms), axis=1)
+    denom = np.nansum(np.where(np.isinf(terms), 0.0, terms), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = 1.0 / denom
+    return as_series(np.where(valid & ~undefined & (denom > 0), values, np.nan), E, "hachman")
+
+
+def ogive(E: pd.DataFrame, missing: str = "omit") -> pd.Series:
+    """Ogive index: departure from an equal distribution over the ``k`` sectors.
+
+    ``OG_r = sum_s (s_rs - 1/k)^2 / (1/k)`` (Tress 1938), 0 for equal shares in all ``k``
+    columns of ``E``, ``k - 1`` for a single-sector town. Every column counts (a sector with
+    ``s_rs = 0`` contributes ``1/k``); suppressed sectors are left out under ``missing="omit"``.
+    Same as ``REAT::ogive``.
+    """
+    X = check_matrix(E, missing)
+    s, _, valid = row_shares(X)
+    k = X.shape[1]
+    values = np.nansum((s - 1.0 / k) ** 2 * k, axis=1)
+    return as_series(_nan_rows(values, valid), E, "ogive")
+
+
+def leading_sector(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.DataFrame:
+    """The sector in which each town is most specialized, with its LQ and share.
+
+    The leading sector is ``argmax_s LQ_rs`` over the published sectors (ties: the larger
+    share, then the first column). Returns a DataFrame with ``leading_sector`` (object),
+    ``lq_max`` (its LQ, the maximum LQ of the town), ``leading_share`` (its ``s_rs``) and
+    ``n_specialized`` (number of published sectors with ``LQ >= 1``). Towns with no published
+    employment get missing values (``n_specialized`` too).
+    """
+    lq = location_quotient(E, reference=reference, missing=missing)
+    L = lq.to_numpy()
+    X = check_matrix(E, missing)
+    s, _, valid = row_shares(X)
+    has = valid & np.any(np.isfinite(L), axis=1)
+    # lexicographic argmax: the largest LQ, ties broken by the larger share, then the first column
+    Lf = np.where(np.isfinite(L), L, -np.inf)
+    sf = np.where(np.isfinite(s), s, -np.inf)
+    best = np.argmax(Lf, axis=1)
+    ties = Lf == Lf[np.arange(len(Lf)), best][:, None]
+    sf_t = np.where(ties, sf, -np.inf)
+    best = np.argmax(sf_t, axis=1)
+    rows = np.arange(len(best))
+    cols = np.asarray(E.columns, dtype=object)
+    out = pd.DataFrame(
+        {
+            "leading_sector": pd.Series(np.where(has, cols[best], None), index=E.index, dtype="object"),
+            "lq_max": np.where(has, L[rows, best], np.nan),
+            "leading_share": np.where(has, s[rows, best], np.nan),
+            "n_specialized": np.where(has, (np.nan_to_num(L, nan=-1.0) >= 1.0).sum(axis=1), np.nan),
+        },
+        index=E.index,
+    )
+    return out

@@ -1,0 +1,1 @@
+"""Panel models of towns."""

@@ -1,0 +1,43 @@
+"""Shared fixtures: the embedded synthetic dataset, generated once per test session."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import pytest
+
+SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+
+
+@pytest.fixture(scope="session")
+def synthetic():
+    """The default embedded dataset (300 towns, 15 years, seed 0) with its truth."""
+    from typology.synth import generate
+
+    return generate()
+
+
+@pytest.fixture(scope="session")
+def small_synthetic():
+    """A small synthetic dataset (40 towns, 6 years) for quick tests."""
+    from typology.synth import generate
+
+    return generate(n_towns=40, n_years=6, seed=3)
+
+
+@pytest.fixture(scope="session")
+def synthetic_features(synthetic):
+    from features import build_features
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return build_features(synthetic.data)
+
+
+@pytest.fixture(scope="session")
+def shared_data():
+    """Path of ../shared/data; tests that need it skip cleanly when it is absent."""
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"real data folder {SHARED_DATA} is not present")
+    return SHARED_DATA
