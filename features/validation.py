@@ -293,7 +293,7 @@ def _coerce_number(s, src, col, spec: ColumnSpec, out: _Collector):
             exp = "a number >= 0 (a count cannot be negative)"
         else:
             exp = f"a number {'>' if spec.strict_min else '>='} {spec.min:g}"
-        out.add(src, col, exp, _examples(v, pos), pos)
+        out.add(src, col, exp, _examples(s, pos), pos)
     return v
 
 
@@ -407,11 +407,10 @@ def _check_table(name: str, raw: pd.DataFrame, src: TableSource, out: _Collector
         near = [x for x in cols if x.lower().replace(" ", "_") == c]
         hint = f" (found '{near[0]}': column names are case-sensitive)" if near else ""
         out.add(src, c, f"a column '{c}'", f"columns {cols}{hint}")
-    if missing:
-        return None
     if len(raw) == 0:
         out.add(src, None, "at least one data row", "an empty table (delete the file if it has no data)")
         return None
+    # the columns that are present are still checked, so that one pass reports everything
     res = {}
     for c in cols:
         spec = schema["columns"].get(c)
@@ -423,13 +422,15 @@ def _check_table(name: str, raw: pd.DataFrame, src: TableSource, out: _Collector
             continue
         coerced = _COERCE[spec.kind](raw[c], src, c, spec, out)
         if coerced is None:
-            return None
+            continue
         res[c] = coerced
     for c, spec in schema["columns"].items():
-        if c not in res and spec.default is not None:
+        if c not in res and c not in cols and spec.default is not None:
             res[c] = pd.Series([spec.default] * len(raw), index=raw.index, dtype="str")
     df = pd.DataFrame(res, index=pd.RangeIndex(len(raw)))
     key = _key_columns(name, df)
+    if not set(key) <= set(df.columns):
+        return df
     dup = df.duplicated(subset=key, keep=False).to_numpy()
     if dup.any():
         pos = np.flatnonzero(dup)
@@ -527,39 +528,39 @@ def validate_tables(raw: dict[str, pd.DataFrame], sources: dict[str, TableSource
         df = _check_table(name, raw[name], src, out)
         if df is not None:
             tables[name] = df
-    # cross-table references
-    towns = tables.get("towns")
-    town_ids = pd.Index(towns["town_id"]) if towns is not None else None
-    user_sectors = tables.get("sectors")
-    user_map = dict(zip(user_sectors["sector"], user_sectors["section"], strict=True)) if user_sectors is not None else {}
+    # cross-table references (on the columns that could be read)
+    def has(name: str, *cols: str) -> bool:
+        return name in tables and all(c in tables[name].columns for c in cols)
+
+    town_ids = pd.Index(tables["towns"]["town_id"]) if has("towns", "town_id") else None
+    user_map = dict(zip(tables["sectors"]["sector"], tables["sectors"]["section"], strict=True)) if has("sectors", "sector", "section") else {}
     if town_ids is not None:
         for name, cols in (("employment", ["town_id"]), ("firms", ["town_id"]), ("groups", ["hq_town_id"]),
                            ("outcomes", ["town_id"]), ("links", ["source_town_id", "target_town_id"])):
-            if name in tables:
-                for c in cols:
+            for c in cols:
+                if has(name, c):
                     _unknown_refs(tables[name][c], town_ids, sources[name], c, "towns", out)
     for name in ("employment", "firms"):
-        if name in tables:
+        if has(name, "sector"):
             _check_sectors(tables[name], sources[name], set(user_map), out)
-    if "employment" in tables:
+    if has("employment", "town_id", "year", "sector"):
         _check_mixed_levels(tables["employment"], sources["employment"], user_map, out)
-    if "firms" in tables:
+    if has("firms", "group_id") and tables["firms"]["group_id"].notna().any():
         firms = tables["firms"]
-        if "group_id" in firms.columns and firms["group_id"].notna().any():
-            if "groups" in tables:
-                _unknown_refs(firms["group_id"], pd.Index(tables["groups"]["group_id"]), sources["firms"], "group_id", "groups", out)
-            elif "groups" not in raw:
-                pos = np.flatnonzero(firms["group_id"].notna().to_numpy())
-                out.add(sources["firms"], "group_id", "a groups table describing the groups that firms belong to",
-                        "group identifiers but no groups.csv / groups.parquet", pos)
+        if has("groups", "group_id"):
+            _unknown_refs(firms["group_id"], pd.Index(tables["groups"]["group_id"]), sources["firms"], "group_id", "groups", out)
+        elif "groups" not in raw:
+            pos = np.flatnonzero(firms["group_id"].notna().to_numpy())
+            out.add(sources["firms"], "group_id", "a groups table describing the groups that firms belong to",
+                    "group identifiers but no groups.csv / groups.parquet", pos)
     if "groups" in tables and "firms" not in raw:
         out.notes.append("groups given without firms: corporate features need the firms table")
-    if "links" in tables:
+    if has("links", "source_town_id", "target_town_id"):
         lk = tables["links"]
         self_loops = (lk["source_town_id"] == lk["target_town_id"]).to_numpy()
         if self_loops.any():
             out.notes.append(f"{sources['links'].name}: {int(self_loops.sum())} link(s) from a town to itself are kept but play no part in intermunicipal ties")
-    if "employment" in tables and towns is not None:
+    if has("employment", "town_id", "employment") and town_ids is not None:
         no_emp = town_ids.difference(pd.Index(tables["employment"]["town_id"].unique()))
         if len(no_emp):
             out.notes.append(f"{len(no_emp)} town(s) have no employment rows (no indices for them), e.g. {list(no_emp[:5])}")

@@ -1,2 +1,260 @@
-def main():
-    pass
+"""The ``typology`` command-line tool.
+
+Exit codes: 0 success, 1 bad data, bad configuration or a failed check (one clear message
+naming the file, column, rows and what was expected), 2 bad usage (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+
+from features.validation import DataValidationError
+
+from .config import ConfigError
+
+EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
+
+
+class CheckFailed(Exception):
+    """A run folder or comparison check failed; the message lists what differs."""
+
+
+class UsageError(Exception):
+    """Arguments that argparse accepts but that do not make a valid call."""
+
+
+def _err(msg: str) -> None:
+    print(f"typology: {msg}", file=sys.stderr)
+
+
+# --------------------------------------------------------------------------- commands
+def cmd_validate(args) -> int:
+    from .io import read_dataset
+
+    data = read_dataset(args.path)
+    print(f"{args.path}: valid")
+    print(data.summary().to_string())
+    for n in data.notes:
+        print(f"note: {n}")
+    return EXIT_OK
+
+
+def cmd_synth(args) -> int:
+    from .io import write_dataset
+    from .synth import generate
+
+    ds = generate(n_towns=args.towns, n_years=args.years, seed=args.seed, start_year=args.start_year)
+    write_dataset(ds.data, args.out, fmt=args.format, truth=ds.truth, extra={"truth_regressors": ds.regressors},
+                  overwrite=args.overwrite)
+    print(f"wrote {args.out}: {ds.data}")
+    return EXIT_OK
+
+
+def cmd_features(args) -> int:
+    from features import build_features, data_dictionary
+
+    if args.list:
+        dd = data_dictionary()
+        width = max(len(n) for n in dd.index)
+        for group, block in dd.groupby("group", sort=False):
+            print(f"[{group}]")
+            for name, row in block.iterrows():
+                print(f"  {name:<{width}}  {row['definition']}  ({row['source']})")
+        return EXIT_OK
+    if not args.dataset or not args.out:
+        raise UsageError("features: give --list, or DATASET and --out FILE")
+    from .io import read_dataset
+
+    params = {}
+    if args.config:
+        from .config import load_config
+
+        params = load_config(args.config).features
+    data = read_dataset(args.dataset)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        F = build_features(data, **params)
+    for w in caught:
+        print(f"note: {w.message}", file=sys.stderr)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix == ".parquet":
+        F.to_parquet(out)
+    else:
+        F.to_csv(out)
+    print(f"wrote {out}: {F.shape[0]} town-years x {F.shape[1]} features")
+    return EXIT_OK
+
+
+def cmd_fit(args) -> int:
+    from .config import load_config
+    from .runs import fit_run
+
+    cfg = load_config(args.config)
+    fit_run(cfg, args.out, overwrite=args.overwrite, quiet=args.quiet)
+    print(f"wrote run folder {args.out}")
+    return EXIT_OK
+
+
+def cmd_demo(args) -> int:
+    from .runs import run_demo
+
+    out = run_demo(out=args.out, data_dir=args.data, quiet=args.quiet)
+    print(f"demo run folder: {out} (report: {Path(out) / 'report.html'})")
+    return EXIT_OK
+
+
+def cmd_reproduce(args) -> int:
+    from .runs import reproduce_run
+
+    diffs = reproduce_run(args.run, data=args.data, quiet=args.quiet)
+    if diffs:
+        raise CheckFailed("reproduction differs from the run folder:\n" + "\n".join(f"  - {d}" for d in diffs))
+    print(f"{args.run}: reproduced identically")
+    return EXIT_OK
+
+
+def cmd_score(args) -> int:
+    from .runs import score_run
+
+    table = score_run(args.run, args.data, quiet=args.quiet)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    table.to_csv(out)
+    n_ood = int(table["ood"].sum()) if "ood" in table else 0
+    print(f"wrote {out}: {len(table)} towns scored, {n_ood} flagged out of distribution")
+    return EXIT_OK
+
+
+def cmd_report(args) -> int:
+    from .report import write_report
+
+    paths = write_report(args.run)
+    print("wrote " + ", ".join(str(p) for p in paths))
+    return EXIT_OK
+
+
+def cmd_init_config(args) -> int:
+    from .config import starter_config
+    from .io import read_dataset
+
+    data = read_dataset(args.dataset)
+    out = Path(args.out)
+    if out.exists() and not args.overwrite:
+        raise ConfigError(f"{out} exists; choose another file or pass --overwrite")
+    outcomes = [c for c in (data.outcomes.columns if data.outcomes is not None else []) if c not in ("town_id", "year", "population")]
+    rel = Path(args.dataset).resolve()
+    try:
+        rel = rel.relative_to(out.resolve().parent)
+    except ValueError:
+        pass
+    out.write_text(starter_config(str(rel), outcomes=outcomes or None), encoding="utf-8")
+    print(f"wrote {out}")
+    return EXIT_OK
+
+
+def cmd_montecarlo(args) -> int:
+    from .montecarlo import run_monte_carlo
+
+    res = run_monte_carlo(n_reps=args.reps, seed=args.seed, n_jobs=args.jobs)
+    print(res.to_string())
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        res.to_csv(args.out)
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="typology", description="Indices, typologies and panel models of towns.")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    sub.required = True
+
+    s = sub.add_parser("demo", help="generate the embedded synthetic dataset, fit everything, write runs/demo/")
+    s.add_argument("--out", default="runs/demo", help="run folder (default runs/demo)")
+    s.add_argument("--data", default="data/northern_towns", help="where the synthetic dataset is written")
+    s.add_argument("--quiet", action="store_true", help="no progress lines")
+    s.set_defaults(func=cmd_demo)
+
+    s = sub.add_parser("synth", help="write a synthetic dataset with known truth (truth.json)")
+    s.add_argument("--towns", type=int, default=300, help="small towns with a true type (default 300)")
+    s.add_argument("--years", type=int, default=15, help="years (default 15)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--start-year", type=int, default=2010)
+    s.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    s.add_argument("--out", required=True, help="dataset folder to write")
+    s.add_argument("--overwrite", action="store_true")
+    s.set_defaults(func=cmd_synth)
+
+    s = sub.add_parser("validate", help="check a dataset folder against the data contract")
+    s.add_argument("path", help="dataset folder")
+    s.set_defaults(func=cmd_validate)
+
+    s = sub.add_parser("features", help="print the data dictionary, or compute the feature table of a dataset")
+    s.add_argument("dataset", nargs="?", help="dataset folder")
+    s.add_argument("--list", action="store_true", help="print every feature with its definition and source")
+    s.add_argument("--out", help="feature table to write (.parquet or .csv)")
+    s.add_argument("--config", help="take [features] options from this config")
+    s.set_defaults(func=cmd_features)
+
+    s = sub.add_parser("fit", help="run features -> typology -> models from a config, write a run folder")
+    s.add_argument("config", help="TOML configuration")
+    s.add_argument("--out", required=True, help="run folder to create")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    s.add_argument("--quiet", action="store_true", help="no progress lines")
+    s.set_defaults(func=cmd_fit)
+
+    s = sub.add_parser("reproduce", help="re-run a run folder from its manifest and compare")
+    s.add_argument("run", help="run folder")
+    s.add_argument("--data", help="dataset folder, if it moved since the run")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=cmd_reproduce)
+
+    s = sub.add_parser("score", help="type new towns with a fitted run folder")
+    s.add_argument("run", help="run folder")
+    s.add_argument("--data", required=True, help="dataset folder of the towns to score")
+    s.add_argument("--out", required=True, help="CSV file to write")
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=cmd_score)
+
+    s = sub.add_parser("report", help="(re)write report.html and report.md of a run folder")
+    s.add_argument("run", help="run folder")
+    s.set_defaults(func=cmd_report)
+
+    s = sub.add_parser("init-config", help="write a commented starter configuration for a dataset")
+    s.add_argument("dataset", help="dataset folder")
+    s.add_argument("--out", default="config.toml", help="file to write (default config.toml)")
+    s.add_argument("--overwrite", action="store_true")
+    s.set_defaults(func=cmd_init_config)
+
+    s = sub.add_parser("montecarlo", help="Monte Carlo recovery study of the panel estimators")
+    s.add_argument("--reps", type=int, default=200, help="replications per setting (default 200)")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--jobs", type=int, default=1, help="parallel jobs (results do not depend on it)")
+    s.add_argument("--out", help="CSV file for the table")
+    s.set_defaults(func=cmd_montecarlo)
+    return p
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except DataValidationError as exc:
+        _err(str(exc))
+        return EXIT_DATA
+    except (ConfigError, CheckFailed, FileExistsError) as exc:
+        _err(str(exc))
+        return EXIT_DATA
+    except UsageError as exc:
+        parser.print_usage(sys.stderr)
+        _err(str(exc))
+        return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

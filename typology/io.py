@@ -156,7 +156,7 @@ def read_dataset(path: str | os.PathLike) -> TownData:
             src = TableSource(f.name, first_row=1, unit="row", decimal_comma=False, text=False)
             try:
                 df = pd.read_parquet(f)
-            except Exception as exc:  # noqa: BLE001 - any reader failure is a data problem
+            except Exception as exc:  # any reader failure is a data problem
                 problems.append(Problem(f.name, None, "a readable Parquet file", f"{type(exc).__name__}: {exc}"))
                 df = None
         if df is not None:

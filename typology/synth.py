@@ -148,7 +148,7 @@ def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: i
     n_towns : int
         Small towns with a true type (at least 8).
     n_years : int
-        Years ``start_year .. start_year + n_years - 1`` (at least 3).
+        Years ``start_year .. start_year + n_years - 1`` (at least 5).
     seed : int
         Seed of the one random generator behind every draw.
     n_cores : int, optional
@@ -162,8 +162,8 @@ def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: i
     """
     if n_towns < 8:
         raise ValueError("n_towns must be at least 8 (two towns of each true type)")
-    if n_years < 3:
-        raise ValueError("n_years must be at least 3")
+    if n_years < 5:
+        raise ValueError("n_years must be at least 5 (ownership changes happen between the third and the last year)")
     rng = np.random.default_rng(seed)
     T = n_years
     years = np.arange(start_year, start_year + T)
@@ -313,7 +313,7 @@ def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: i
     g_hq = np.r_[vi_hq, chain_hq, holding_towns]
     g_vi_true = np.r_[np.ones(n_vi, bool), np.zeros(n_chain + n_hold, bool)]
     g_flag = np.r_[vi_flag, np.where(rng.random(n_chain) < 0.5, "false", ""), np.where(rng.random(n_hold) < 0.5, "false", "")]
-    G_VI0, G_RC0, G_LH0 = 0, n_vi, n_vi + n_chain
+    G_RC0, G_LH0 = n_vi, n_vi + n_chain  # group index offsets of retail chains and holdings
     # every VI group needs >= 2 towns: assign corporate towns round-robin over a permutation
     corp_ids = rows[corp_town]
     vi_of_town = np.full(N, -1)
