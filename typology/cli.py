@@ -14,12 +14,9 @@ from pathlib import Path
 from features.validation import DataValidationError
 
 from .config import ConfigError
+from .runs import CheckFailed, RunFolderError
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
-
-
-class CheckFailed(Exception):
-    """A run folder or comparison check failed; the message lists what differs."""
 
 
 class UsageError(Exception):
@@ -247,7 +244,7 @@ def main(argv=None) -> int:
     except DataValidationError as exc:
         _err(str(exc))
         return EXIT_DATA
-    except (ConfigError, CheckFailed, FileExistsError) as exc:
+    except (ConfigError, RunFolderError, FileExistsError) as exc:
         _err(str(exc))
         return EXIT_DATA
     except UsageError as exc:

@@ -42,7 +42,7 @@ elsewhere, retail chains enter towns.
 Outcomes (``population``, ``avg_wage``, ``investment``) with known equations, for every
 municipality and year present::
 
-    log(avg_wage)_it   = a_i + g_t + 0.10 corp_share_it + 0.05 core_control_share_it
+    log(avg_wage)_it   = a_i + g_t + 0.25 corp_share_it + 0.10 core_control_share_it
                          + 0.40 corp_share_it * core_control_share_it + e_it,  sd(e) = 0.04
     log(investment)_it = b_i + h_t + 1.20 corp_share_it + 0.60 core_control_share_it + u_it,
                                                                               sd(u) = 0.15
@@ -78,7 +78,7 @@ TYPE_DESCRIPTIONS = {
     "detached_simplified": "detached town with a simplified, shrinking economy",
 }
 
-WAGE_COEF = {"corp_share": 0.10, "core_control_share": 0.05, "corp_share:core_control_share": 0.40}
+WAGE_COEF = {"corp_share": 0.25, "core_control_share": 0.10, "corp_share:core_control_share": 0.40}
 INVEST_COEF = {"corp_share": 1.20, "core_control_share": 0.60}
 WAGE_SD = 0.04
 INVEST_SD = 0.15
@@ -268,7 +268,7 @@ def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: i
     W[rem, spos["47"]] = base[spos["47"]]
     W[rem, spos["84"]] = base[spos["84"]]
     corp_town = integ | rem
-    W[np.ix_(corp_town, chain_idx)] += 2.5
+    W[np.ix_(corp_town, chain_idx)] += 6.0
     # detached: public sector economy
     det = role == 3
     W[det] = _profile(_DETACHED, sectors) * (rng.random((det.sum(), S)) < 0.85)
@@ -363,7 +363,7 @@ def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: i
         g0 = np.where(u < 0.4, gv, -1)
         g1 = np.where(u < 0.4, np.where(rng.random(len(ct)) < 0.35, -1, gv), np.where(u < 0.8, gv, -1))
         tau = np.where(g0 != g1, rng.integers(2, T - 1, len(ct)), never)
-        add(ct, sec, np.full(len(ct), 0.6), g0, g1, tau)
+        add(ct, sec, np.full(len(ct), 0.85), g0, g1, tau)
     # VI entries into other towns (satellites and detached): buy a local firm for some years
     other = rows[(role == 2) | (role == 3)]
     enter = other[rng.random(len(other)) < 0.3]

@@ -1,0 +1,425 @@
+"""Run folders: written atomically, verified by hashes, reproduced and used for scoring.
+
+A run folder holds ``manifest.json`` (resolved configuration, sha256 of every input file,
+package versions, seed, sha256 of every output), the tables of every stage, the fitted objects
+(``model.joblib``, hash-checked on load) and the report. It is written into a temporary
+folder beside its destination and renamed at the end, so an interrupted run leaves nothing
+that looks finished.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+import shutil
+import tempfile
+from importlib import metadata
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .config import RunConfig, parse_config
+from .io import _replace_dir, dataset_files, read_dataset, sha256_file, write_dataset
+from .pipeline import PipelineResult, run_pipeline, typology_input
+from .progress import Progress
+
+__all__ = ["fit_run", "load_manifest", "reproduce_run", "run_demo", "score_run", "verify_run"]
+
+FORMAT = "nordtowns-run/1"
+MANIFEST = "manifest.json"
+BUNDLE = "model.joblib"
+REPORT_FILES = ("report.md", "report.html")
+PACKAGES = ("nordtowns", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "linearmodels", "joblib",
+            "pyarrow", "matplotlib")
+TOL = 1e-10
+
+
+class RunFolderError(ValueError):
+    """A run folder that is incomplete, modified or not a run folder."""
+
+
+class CheckFailed(RunFolderError):
+    """A check of a run folder failed (modified files, a reproduction that differs)."""
+
+
+def _versions() -> dict:
+    out = {}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    out["python"] = platform.python_version()
+    return out
+
+
+def input_hashes(path: Path) -> dict:
+    return {name: {"file": f.name, "sha256": sha256_file(f)} for name, f in dataset_files(path).items()}
+
+
+# ------------------------------------------------------------------------ writing
+def _write_tables(res: PipelineResult, d: Path) -> None:
+    from models import compare
+
+    res.features.to_parquet(d / "features.parquet")
+    res.typology_input.to_csv(d / "typology_input.csv")
+    types = res.assignments.copy()
+    types.index.name = "town_id"
+    types.to_csv(d / "types.csv")
+    res.left_out.to_csv(d / "left_out.csv")
+    typ = res.typology
+    for attr, fname in (("selection_", "selection.csv"), ("stability_", "stability.csv")):
+        val = getattr(typ, attr, None)
+        if isinstance(val, pd.DataFrame):
+            val.to_csv(d / fname)
+    _write_profiles(typ, d)
+    tr = res.transitions
+    if tr is not None:
+        _write_transitions(tr, d)
+    rows = []
+    for name, r in res.models.items():
+        f = r.to_frame().copy()
+        f.insert(0, "model", name)
+        f.index.name = "term"
+        rows.append(f.reset_index())
+    if rows:
+        pd.concat(rows, ignore_index=True).to_csv(d / "coefficients.csv", index=False)
+        table = compare(list(res.models.values()), names=list(res.models))
+        (d / "regression_table.md").write_text(table.to_markdown(), encoding="utf-8")
+        (d / "regression_table.html").write_text(table.to_html(), encoding="utf-8")
+        (d / "regression_table.tex").write_text(table.to_latex(), encoding="utf-8")
+        (d / "regression_table.txt").write_text(table.to_text(), encoding="utf-8")
+        (d / "regression_table.csv").write_text(table.to_csv(), encoding="utf-8")
+    st = []
+    for name, t in res.spec_tests.items():
+        f = t.copy()
+        f.insert(0, "model", name)
+        f.index.name = "test"
+        st.append(f.reset_index())
+    if st:
+        pd.concat(st, ignore_index=True).to_csv(d / "spec_tests.csv", index=False)
+
+
+def _write_profiles(typ, d: Path) -> None:
+    prof = getattr(typ, "profiles_", None)
+    if prof is None:
+        return
+    if isinstance(prof, pd.DataFrame):
+        prof.to_csv(d / "profiles.csv")
+        return
+    items = prof.items() if isinstance(prof, dict) else ((k, getattr(prof, k)) for k in dir(prof) if not k.startswith("_"))
+    for k, v in items:
+        if isinstance(v, pd.DataFrame):
+            v.to_csv(d / f"profile_{k}.csv")
+        elif isinstance(v, pd.Series):
+            v.to_frame().to_csv(d / f"profile_{k}.csv")
+    sur = getattr(typ, "surrogate_", None)
+    if sur is not None:
+        (d / "surrogate_rules.txt").write_text(str(getattr(sur, "rules", sur)) + "\n", encoding="utf-8")
+
+
+def _write_transitions(tr, d: Path) -> None:
+    for k in ("matrix", "counts", "intervals", "stay_rates", "switches", "lower", "upper"):
+        v = getattr(tr, k, None) if not isinstance(tr, dict) else tr.get(k)
+        if isinstance(v, pd.DataFrame):
+            v.to_csv(d / f"transitions_{k}.csv")
+        elif isinstance(v, pd.Series):
+            v.to_frame().to_csv(d / f"transitions_{k}.csv")
+
+
+def _towns_table(data, builder) -> pd.DataFrame:
+    t = data.towns.set_index("town_id")
+    keep = [c for c in ("name", "region", "lat", "lon", "kind", "population") if c in t.columns]
+    out = t[keep].copy()
+    out["is_core"] = out.index.isin(builder.cores_)
+    return out
+
+
+def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
+    """When the input is a synthetic dataset (truth.json beside it): recovery of types and effects."""
+    f = data_path / "truth.json"
+    if not f.is_file():
+        return None
+    from sklearn.metrics import adjusted_rand_score
+
+    truth = json.loads(f.read_text(encoding="utf-8"))
+    tt = pd.Series(truth.get("town_types", {}))
+    lab = res.typology.labels_
+    common = lab.index.intersection(tt.index)
+    out: dict = {"n_true_types": truth.get("n_types"), "n_types_found": int(res.typology.n_types_)}
+    if len(common):
+        out["adjusted_rand"] = float(adjusted_rand_score(tt[common].to_numpy(), lab[common].to_numpy()))
+        ct = pd.crosstab(tt[common].rename("true type"), lab[common].rename("type"))
+        out["crosstab"] = {str(k): {str(c): int(v) for c, v in row.items()} for k, row in ct.iterrows()}
+    eqs = truth.get("equations", {})
+    cov = {}
+    for name, r in res.models.items():
+        eq = eqs.get(name)
+        if not eq:
+            continue
+        ci = r.conf_int()
+        rows = {}
+        for term, true in eq["coefficients"].items():
+            if term in r.params.index:
+                lo, hi = float(ci.loc[term].iloc[0]), float(ci.loc[term].iloc[1])
+                rows[term] = {"true": true, "estimate": float(r.params[term]), "ci_lower": lo, "ci_upper": hi,
+                              "covered": bool(lo <= true <= hi)}
+        cov[name] = rows
+    out["coefficients"] = cov
+    return out
+
+
+def _hash_outputs(d: Path, exclude=(MANIFEST, *REPORT_FILES)) -> dict:
+    out = {}
+    for f in sorted(d.rglob("*")):
+        if f.is_file():
+            rel = f.relative_to(d).as_posix()
+            if rel in exclude or rel.startswith("figures/"):
+                continue
+            out[rel] = sha256_file(f)
+    return out
+
+
+def _report_hashes(d: Path) -> dict:
+    out = {}
+    for f in sorted(d.rglob("*")):
+        rel = f.relative_to(d).as_posix()
+        if f.is_file() and (rel in REPORT_FILES or rel.startswith("figures/")):
+            out[rel] = sha256_file(f)
+    return out
+
+
+def _write_manifest(d: Path, manifest: dict) -> None:
+    (d / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=False, default=str) + "\n", encoding="utf-8")
+
+
+def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -> Path:
+    """Run the pipeline for ``cfg`` and write the run folder ``out`` atomically."""
+    from .persist import dump
+    from .report import write_report
+
+    dest = Path(out)
+    if dest.exists() and not overwrite:
+        raise FileExistsError(f"{dest} exists; choose another --out or pass --overwrite")
+    progress = Progress(quiet=quiet)
+    data_path = cfg.data_path
+    data = read_dataset(data_path)
+    hashes = input_hashes(data_path)
+    res = run_pipeline(cfg, data, progress)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
+    try:
+        _write_tables(res, tmp)
+        _towns_table(data, res.builder).to_csv(tmp / "towns.csv")
+        if cfg.path is not None and Path(cfg.path).is_file():
+            shutil.copyfile(cfg.path, tmp / "config.toml")
+        dump({"builder": res.builder, "typology": res.typology, "models": res.models, "config": cfg.resolved},
+             tmp / BUNDLE, meta={"format": FORMAT})
+        truth = _truth_check(res, data_path)
+        manifest = {
+            "format": FORMAT,
+            "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+            "config": cfg.resolved,
+            "config_file": str(cfg.path) if cfg.path else None,
+            "data": {"path": str(data_path), "files": hashes, "tables": data.summary()["rows"].to_dict()},
+            "seed": cfg.random_state,
+            "packages": _versions(),
+            "summary": {
+                "town_years": int(len(res.features)),
+                "towns_typed": int(len(res.assignments)),
+                "towns_left_out": int(len(res.left_out)),
+                "n_types": int(res.typology.n_types_),
+                "type_names": {str(k): str(v) for k, v in dict(res.typology.type_names_).items()},
+                "models": {n: {"nobs": int(r.nobs)} for n, r in res.models.items()},
+                "truth": truth,
+            },
+            "notes": list(res.notes),
+            "outputs": {},
+        }
+        manifest["outputs"] = _hash_outputs(tmp)
+        _write_manifest(tmp, manifest)
+        write_report(tmp, result=res)
+        _replace_dir(tmp, dest)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest
+
+
+# ------------------------------------------------------------------------ checking
+def load_manifest(run) -> dict:
+    d = Path(run)
+    f = d / MANIFEST
+    if not d.is_dir():
+        raise RunFolderError(f"{d}: no such run folder")
+    if not f.is_file():
+        raise RunFolderError(f"{d}: not a run folder (no {MANIFEST}); an interrupted run leaves only a hidden temporary folder")
+    try:
+        m = json.loads(f.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RunFolderError(f"{f}: not valid JSON ({exc})") from None
+    if m.get("format") != FORMAT:
+        raise RunFolderError(f"{f}: expected format {FORMAT!r}, found {m.get('format')!r}")
+    return m
+
+
+def verify_run(run) -> list[str]:
+    """Differences between the run folder's files and the hashes in its manifest (empty = intact)."""
+    d = Path(run)
+    m = load_manifest(d)
+    problems = []
+    for rel, h in m["outputs"].items():
+        f = d / rel
+        if not f.is_file():
+            problems.append(f"{rel}: missing")
+        elif sha256_file(f) != h:
+            problems.append(f"{rel}: modified (sha256 differs from the manifest)")
+    return problems
+
+
+def _compare_frames(name: str, a: pd.DataFrame, b: pd.DataFrame, exact_cols=(), tol=TOL) -> list[str]:
+    diffs = []
+    if not a.index.equals(b.index):
+        only_a = a.index.difference(b.index)
+        only_b = b.index.difference(a.index)
+        diffs.append(f"{name}: rows differ ({len(only_a)} only in the run folder, {len(only_b)} only in the reproduction)")
+        common = a.index.intersection(b.index)
+        a, b = a.loc[common], b.loc[common]
+    if list(a.columns) != list(b.columns):
+        diffs.append(f"{name}: columns differ ({sorted(set(a.columns) ^ set(b.columns))})")
+    for c in [c for c in a.columns if c in b.columns]:
+        x, y = a[c], b[c]
+        if c in exact_cols or not (pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y)):
+            xs, ys = x.astype("string").fillna("<NA>"), y.astype("string").fillna("<NA>")
+            bad = (xs != ys).to_numpy()
+            if bad.any():
+                i = np.flatnonzero(bad)[0]
+                diffs.append(f"{name}: column {c!r} differs in {int(bad.sum())} row(s), e.g. {a.index[i]!r}: {xs.iloc[i]!r} vs {ys.iloc[i]!r}")
+            continue
+        xv, yv = x.to_numpy(dtype=float), y.to_numpy(dtype=float)
+        both_nan = np.isnan(xv) & np.isnan(yv)
+        with np.errstate(invalid="ignore"):
+            bad = ~both_nan & ~(np.abs(xv - yv) <= tol)
+        if bad.any():
+            i = np.flatnonzero(bad)[0]
+            diffs.append(f"{name}: column {c!r} differs beyond {tol:g} in {int(bad.sum())} row(s), e.g. {a.index[i]!r}: {xv[i]!r} vs {yv[i]!r}")
+    return diffs
+
+
+def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
+    """Re-run a run folder from its manifest; return the differences (empty = identical).
+
+    Compared: the input files' sha256, the feature table (1e-10), the type of every town and
+    the type names (exactly), the other assignment columns (1e-10), every coefficient and
+    standard error (1e-10).
+    """
+    d = Path(run)
+    m = load_manifest(d)
+    diffs = [f"run folder: {p}" for p in verify_run(d)]
+    data_path = Path(data) if data else Path(m["data"]["path"])
+    now = input_hashes(data_path) if data_path.is_dir() else {}
+    if not data_path.is_dir():
+        return [*diffs, f"input: dataset folder {data_path} not found (pass --data)"]
+    for name, rec in m["data"]["files"].items():
+        if name not in now:
+            diffs.append(f"input: {rec['file']} is missing from {data_path}")
+        elif now[name]["sha256"] != rec["sha256"]:
+            diffs.append(f"input: {now[name]['file']} changed since the run (sha256 differs)")
+    for name in set(now) - set(m["data"]["files"]):
+        diffs.append(f"input: {now[name]['file']} is new since the run")
+    resolved = json.loads(json.dumps(m["config"]))
+    resolved["data"]["path"] = str(data_path.resolve())
+    cfg = RunConfig(parse_config(resolved, where=f"{d}/manifest.json").resolved, None)
+    try:
+        res = run_pipeline(cfg, read_dataset(data_path), Progress(quiet=quiet))
+    except Exception as exc:  # a reproduction that cannot run is a difference, reported as such
+        return [*diffs, f"reproduction failed: {type(exc).__name__}: {exc}"]
+    old_f = pd.read_parquet(d / "features.parquet")
+    diffs += _compare_frames("features", old_f, res.features)
+    old_t = pd.read_csv(d / "types.csv", index_col=0, dtype={"town_id": str})
+    old_t.index = old_t.index.astype(str)
+    new_t = res.assignments.copy()
+    new_t.index.name = "town_id"
+    new_t = new_t.reset_index().set_index("town_id")
+    new_t.index = new_t.index.astype(str)
+    exact = [c for c in ("type", "type_name", "runner_up", "atypical", "ood") if c in new_t.columns]
+    diffs += _compare_frames("types", old_t, new_t[old_t.columns.intersection(new_t.columns)], exact_cols=exact)
+    if (d / "coefficients.csv").is_file():
+        old_c = pd.read_csv(d / "coefficients.csv").set_index(["model", "term"])
+        rows = []
+        for name, r in res.models.items():
+            f = r.to_frame().copy()
+            f.insert(0, "model", name)
+            f.index.name = "term"
+            rows.append(f.reset_index())
+        new_c = pd.concat(rows, ignore_index=True).set_index(["model", "term"]) if rows else old_c.iloc[0:0]
+        diffs += _compare_frames("coefficients", old_c, new_c)
+    return diffs
+
+
+def score_run(run, data, quiet: bool = False) -> pd.DataFrame:
+    """Type the towns of a new dataset with a run folder's fitted reference and typology.
+
+    Refuses a run folder whose files fail their hashes. The features of the new towns are
+    computed against the fitted reference (national shares, cores, masses, network), never
+    against the new towns alone.
+    """
+    from .persist import load
+
+    d = Path(run)
+    problems = verify_run(d)
+    if problems:
+        raise CheckFailed(f"{d}: run folder fails its manifest hashes, refusing to score:\n" + "\n".join(f"  - {p}" for p in problems))
+    bundle = load(d / BUNDLE)
+    builder, typ, resolved = bundle["builder"], bundle["typology"], bundle["config"]
+    progress = Progress(quiet=quiet, total=2)
+    new = read_dataset(data)
+    notes: list[str] = []
+    with progress.stage("features against the fitted reference"):
+        from .pipeline import _capture
+
+        F = _capture(builder.transform, notes, new)
+    with progress.stage("assign types"):
+        towns = new.towns.set_index("town_id")
+        sample = resolved["typology"]["sample"]
+        ids = towns.index
+        if sample == "towns":
+            kind = towns["kind"] if "kind" in towns.columns else pd.Series("town", index=towns.index)
+            ids = towns.index[((kind == "town") & ~towns.index.isin(builder.cores_)).to_numpy()]
+        X, left = typology_input(F, resolved["typology"], pd.Index(ids, name="town_id"))
+        table = typ.assign(X) if len(X) else pd.DataFrame(columns=["type", "type_name"])
+    table.index.name = "town_id"
+    if len(left):
+        lo = pd.DataFrame(index=left.index)
+        lo["not_scored"] = left["reason"]
+        table = pd.concat([table, lo])
+    for n in notes:
+        progress.say(f"note: {n}")
+    return table
+
+
+# ------------------------------------------------------------------------ demo
+def demo_config(data_dir: Path) -> RunConfig:
+    import importlib.resources as ir
+    import tomllib
+
+    raw = tomllib.loads(ir.files("typology").joinpath("resources/demo.toml").read_text(encoding="utf-8"))
+    raw["data"]["path"] = str(Path(data_dir).resolve())
+    return parse_config(raw, where="embedded demo configuration")
+
+
+def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = False) -> Path:
+    """Generate the embedded synthetic dataset (unless an identical one is there) and fit it."""
+    from .synth import generate
+
+    data_dir = Path(data_dir)
+    progress = Progress(quiet=quiet)
+    ds = generate()
+    truth_file = data_dir / "truth.json"
+    same = truth_file.is_file() and json.loads(truth_file.read_text(encoding="utf-8")).get("params") == ds.truth["params"]
+    if not same:
+        progress.say(f"writing the embedded synthetic dataset to {data_dir}")
+        write_dataset(ds.data, data_dir, truth=ds.truth, extra={"truth_regressors": ds.regressors}, overwrite=True)
+    return fit_run(demo_config(data_dir), out, overwrite=True, quiet=quiet)
