@@ -11,6 +11,7 @@ from .estimation import AbsorbedRegressorError, CollinearityError, fit_panel_mod
 from .formula import FormulaError, parse_formula
 from .results import PanelModelResult, WaldTest
 from .spec import PanelModelSpec
+from .specification import breusch_pagan, f_test_effects, hausman, mundlak_test, specification_tests
 
 __all__ = [
     "AbsorbedRegressorError",
@@ -19,6 +20,11 @@ __all__ = [
     "PanelModelResult",
     "PanelModelSpec",
     "WaldTest",
+    "breusch_pagan",
+    "f_test_effects",
     "fit_panel_model",
+    "hausman",
+    "mundlak_test",
     "parse_formula",
+    "specification_tests",
 ]

@@ -234,7 +234,9 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     if spec.mundlak:
         xm = group_means(X_raw, entity, n_ent, ent_counts)
         xw = X_raw - xm[entity]
-        varies = ~_rel_norm_zero(xw, X_raw - X_raw.mean(axis=0))
+        # time-varying regressors whose town means differ between towns (the means of year
+        # dummies in a balanced panel are constant: collinear with the intercept)
+        varies = ~_rel_norm_zero(xw, X_raw - X_raw.mean(axis=0)) & ~_rel_norm_zero(xm - xm.mean(axis=0), xm)
         if not varies.any():
             raise ValueError("mundlak=True needs regressors that vary within towns; none do")
         X_raw = np.column_stack([X_raw, xm[entity][:, varies]])
