@@ -33,7 +33,6 @@ import functools
 
 import numpy as np
 import pandas as pd
-import scipy.linalg
 
 from .bootstrap import WildClusterBootstrap, bootstrap_weights
 from .covariance import bartlett_lags, cov_clustered, cov_driscoll_kraay, cov_robust, cov_unadjusted
@@ -76,15 +75,12 @@ def _check_rank(X: np.ndarray, names: list[str]):
     w = np.linalg.eigvalsh(c)
     if w.min() > 1e-10 * max(1.0, w.max()):
         return
-    _, r, piv = scipy.linalg.qr(c, pivoting=True)
-    diag = np.abs(np.diag(r))
-    tol = diag[0] * 1e-9 * len(diag) if len(diag) else 0.0
-    dependent = [names[piv[i]] for i in range(len(diag)) if diag[i] <= tol]
+    w, v = np.linalg.eigh(c)
+    null = v[:, w <= 1e-10 * max(1.0, w.max())]
+    involved = [names[i] for i in range(len(names)) if np.abs(null[i]).max() > 1e-6]
     raise CollinearityError(
-        f"regressors are collinear: {', '.join(dependent)} "
-        f"{'is a linear combination' if len(dependent) == 1 else 'are linear combinations'} of the other regressors "
-        "(and the intercept or the effects); remove "
-        f"{'it' if len(dependent) == 1 else 'them'} from the formula")
+        f"regressors are collinear: a linear combination of {', '.join(involved)} is zero "
+        "(given the intercept and the effects); remove one of them from the formula")
 
 
 def _absorbed_error(names, how, estimator):

@@ -99,11 +99,11 @@ class PanelModelResult:
     """
 
     spec: PanelModelSpec
-    params: pd.Series
-    std_errors: pd.Series
-    tstats: pd.Series
-    pvalues: pd.Series
-    cov: pd.DataFrame
+    _params: pd.Series
+    _std_errors: pd.Series
+    _tstats: pd.Series
+    _pvalues: pd.Series
+    _cov: pd.DataFrame
     nobs: int
     n_entities: int
     n_periods: int
@@ -117,12 +117,41 @@ class PanelModelResult:
     dist: str
     df_dist: float
     variance_components: dict = field(default_factory=dict)
-    dropped: pd.DataFrame | None = None
+    _dropped: pd.DataFrame | None = None
     notes: tuple = ()
     n_clusters: dict = field(default_factory=dict)
-    bootstrap: pd.DataFrame | None = None
+    _bootstrap: pd.DataFrame | None = None
     y_name: str = ""
     fit_data: FitData | None = field(default=None, repr=False)
+
+    # pandas objects are handed out as copies (lazy under copy-on-write): the result never changes
+    @property
+    def params(self) -> pd.Series:
+        return self._params.copy()
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return self._std_errors.copy()
+
+    @property
+    def tstats(self) -> pd.Series:
+        return self._tstats.copy()
+
+    @property
+    def pvalues(self) -> pd.Series:
+        return self._pvalues.copy()
+
+    @property
+    def cov(self) -> pd.DataFrame:
+        return self._cov.copy()
+
+    @property
+    def dropped(self) -> pd.DataFrame | None:
+        return None if self._dropped is None else self._dropped.copy()
+
+    @property
+    def bootstrap(self) -> pd.DataFrame | None:
+        return None if self._bootstrap is None else self._bootstrap.copy()
 
     @classmethod
     def build(cls, spec, names, params, cov, **kw) -> PanelModelResult:
@@ -138,9 +167,11 @@ class PanelModelResult:
             p = np.where(np.isnan(boot["pvalue"].to_numpy()), p, boot["pvalue"].to_numpy())
         cov.setflags(write=False)
         idx = pd.Index(names, name="term")
-        return cls(spec=spec, params=pd.Series(params, idx, name="estimate"),
-                   std_errors=pd.Series(_ro(se), idx, name="std_error"), tstats=pd.Series(_ro(t), idx, name="tstat"),
-                   pvalues=pd.Series(_ro(p), idx, name="pvalue"), cov=pd.DataFrame(cov, idx, idx), **kw)
+        kw["_dropped"] = kw.pop("dropped", None)
+        kw["_bootstrap"] = kw.pop("bootstrap", None)
+        return cls(spec=spec, _params=pd.Series(params, idx, name="estimate"),
+                   _std_errors=pd.Series(_ro(se), idx, name="std_error"), _tstats=pd.Series(_ro(t), idx, name="tstat"),
+                   _pvalues=pd.Series(_ro(p), idx, name="pvalue"), _cov=pd.DataFrame(cov, idx, idx), **kw)
 
     # ------------------------------------------------------------------ inference
     def _crit(self, level: float) -> float:
@@ -160,8 +191,8 @@ class PanelModelResult:
         lo = self.params - c * self.std_errors
         hi = self.params + c * self.std_errors
         out = pd.DataFrame({"lower": lo, "upper": hi})
-        if self.bootstrap is not None and abs(level - float(self.bootstrap.attrs.get("level", 0.95))) < 1e-12:
-            b = self.bootstrap
+        if self._bootstrap is not None and abs(level - float(self._bootstrap.attrs.get("level", 0.95))) < 1e-12:
+            b = self._bootstrap
             ok = b["ci_lower"].notna()
             out.loc[ok[ok].index, "lower"] = b.loc[ok, "ci_lower"]
             out.loc[ok[ok].index, "upper"] = b.loc[ok, "ci_upper"]
