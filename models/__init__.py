@@ -7,21 +7,28 @@ plm, two-way clustering, Driscoll-Kraay, wild cluster bootstrap). This package r
 writes no files.
 """
 
+from .discrete import DiscreteModelResult, fit_discrete_model
 from .estimation import AbsorbedRegressorError, CollinearityError, fit_panel_model
 from .formula import FormulaError, parse_formula
 from .results import PanelModelResult, WaldTest
 from .spec import PanelModelSpec
 from .specification import breusch_pagan, f_test_effects, hausman, mundlak_test, specification_tests
+from .tables import RegressionTable, coefplot, compare
 
 __all__ = [
     "AbsorbedRegressorError",
     "CollinearityError",
+    "DiscreteModelResult",
     "FormulaError",
     "PanelModelResult",
     "PanelModelSpec",
+    "RegressionTable",
     "WaldTest",
     "breusch_pagan",
+    "coefplot",
+    "compare",
     "f_test_effects",
+    "fit_discrete_model",
     "fit_panel_model",
     "hausman",
     "mundlak_test",
