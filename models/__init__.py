@@ -7,6 +7,7 @@ plm, two-way clustering, Driscoll-Kraay, wild cluster bootstrap). This package r
 writes no files.
 """
 
+from .bootstrap import wild_cluster_bootstrap
 from .discrete import DiscreteModelResult, fit_discrete_model
 from .estimation import AbsorbedRegressorError, CollinearityError, fit_panel_model
 from .formula import FormulaError, parse_formula
@@ -34,4 +35,5 @@ __all__ = [
     "mundlak_test",
     "parse_formula",
     "specification_tests",
+    "wild_cluster_bootstrap",
 ]

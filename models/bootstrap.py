@@ -28,7 +28,7 @@ import itertools
 
 import numpy as np
 
-__all__ = ["WildClusterBootstrap", "bootstrap_weights"]
+__all__ = ["WildClusterBootstrap", "bootstrap_weights", "wild_cluster_bootstrap"]
 
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
@@ -165,3 +165,55 @@ class WildClusterBootstrap:
                     break
             bounds.append(0.5 * (inner + outer))
         return bounds[0], bounds[1]
+
+
+def wild_cluster_bootstrap(result, terms=None, null=0.0, reps: int = 999, weights: str = "rademacher",
+                           random_state=None, level: float | None = 0.95, cluster: int = 0):
+    """WCR bootstrap p-values (and intervals) for terms of a fitted linear panel model.
+
+    Parameters
+    ----------
+    result : PanelModelResult
+        A within, pooled or first-difference fit with clustered errors (its clusters are used).
+    terms : sequence of str, optional
+        Default: every term but the intercept.
+    null : float or dict
+        Value of each coefficient under the null (a dict gives one per term).
+    reps, weights, random_state
+        Bootstrap replications, ``"rademacher"`` or ``"webb"``, seed.
+    level : float or None
+        Level of the intervals obtained by test inversion (``None``: no intervals, faster).
+    cluster : int
+        Which clustering of the result to use (0 = first).
+
+    Returns
+    -------
+    DataFrame
+        ``null``, ``pvalue`` (and ``ci_lower``, ``ci_upper``) by term.
+    """
+    import pandas as pd
+
+    fd = result.fit_data
+    if result.spec.estimator not in ("within", "pooled", "first_difference"):
+        raise ValueError("the wild bootstrap needs a model linear in the outcome (within, pooled, first_difference); "
+                         f"found {result.spec.estimator!r}")
+    if not fd.clusters:
+        raise ValueError("the result has no clusters: fit it with cov_type='clustered' (or 'wild_bootstrap')")
+    codes, g = fd.clusters[cluster]
+    rng = np.random.default_rng(random_state)
+    V = bootstrap_weights(g, reps, weights, rng)
+    wb = WildClusterBootstrap(fd.Xt, fd.yt, codes, V)
+    names = list(fd.names)
+    terms = [t for t in names if t != "Intercept"] if terms is None else list(terms)
+    rows = []
+    for t in terms:
+        j = names.index(t)
+        r0 = float(null[t]) if isinstance(null, dict) else float(null)
+        row = {"null": r0, "pvalue": wb.pvalue(j, r0, 1.0)}
+        if level is not None:
+            row["ci_lower"], row["ci_upper"] = wb.conf_int(j, level)
+        rows.append(row)
+    out = pd.DataFrame(rows, index=pd.Index(terms, name="term"))
+    out.attrs["reps"] = V.shape[1]
+    out.attrs["clusters"] = g
+    return out
