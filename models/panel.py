@@ -1,0 +1,78 @@
+"""The panel structure of a DataFrame: town and year codes, read from its (town_id, year) index."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["PanelIndex", "panel_index"]
+
+
+@dataclass(frozen=True)
+class PanelIndex:
+    """Integer codes of the rows of a panel.
+
+    ``entity`` (``0 .. n_entities-1``) and ``time`` (``0 .. n_periods-1`` in calendar order)
+    code the towns and the years; ``year`` holds the calendar years; ``entity_labels`` and
+    ``time_labels`` map codes back to labels.
+    """
+
+    entity: np.ndarray
+    time: np.ndarray
+    year: np.ndarray
+    entity_labels: np.ndarray
+    time_labels: np.ndarray
+    names: tuple[str, str]
+
+    @property
+    def n_entities(self) -> int:
+        return len(self.entity_labels)
+
+    @property
+    def n_periods(self) -> int:
+        return len(self.time_labels)
+
+
+def _compress(codes: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber codes so that every code in ``0 .. m-1`` is used; returns (codes, used levels)."""
+    used = np.bincount(codes, minlength=n_levels) > 0
+    new = np.cumsum(used) - 1
+    return new[codes], np.flatnonzero(used)
+
+
+def panel_index(data: pd.DataFrame) -> PanelIndex:
+    """Codes of a DataFrame indexed by (town, year); raises ``ValueError`` on a bad index."""
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame indexed by (town_id, year); found {type(data).__name__}")
+    idx = data.index
+    if not isinstance(idx, pd.MultiIndex) or idx.nlevels != 2:
+        raise ValueError("data must have a two-level (town_id, year) MultiIndex; found an index with "
+                         f"{idx.nlevels} level(s) named {list(idx.names)} (use data.set_index(['town_id', 'year']))")
+    c0 = np.asarray(idx.codes[0])
+    c1 = np.asarray(idx.codes[1])
+    if (c0 < 0).any() or (c1 < 0).any():
+        raise ValueError(f"the (town_id, year) index has {(c0 < 0).sum() + (c1 < 0).sum()} missing labels")
+    lev1 = idx.levels[1]
+    if not pd.api.types.is_integer_dtype(lev1.dtype):
+        vals = lev1.to_numpy()
+        if pd.api.types.is_float_dtype(lev1.dtype) and np.all(vals == np.round(vals)):
+            lev1 = pd.Index(vals.astype(np.int64))
+        else:
+            raise ValueError(f"the second index level ({idx.names[1]!r}) must hold integer years; found dtype {lev1.dtype}")
+    lev_years = lev1.to_numpy().astype(np.int64)
+    order = np.argsort(lev_years, kind="stable")
+    rank = np.empty(len(order), np.int64)
+    rank[order] = np.arange(len(order))
+    entity, used_e = _compress(c0.astype(np.int64), len(idx.levels[0]))
+    time, used_t = _compress(rank[c1], len(lev_years))
+    year = lev_years[c1]
+    # duplicates: one row per (town, year)
+    key = entity * (len(used_t) + 1) + time
+    if len(key) and np.bincount(key).max() > 1:
+        dup = int(len(key) - len(np.unique(key)))
+        raise ValueError(f"the (town_id, year) index has {dup} duplicate row(s); one row per town and year is expected")
+    return PanelIndex(entity=entity, time=time, year=year, entity_labels=idx.levels[0].to_numpy()[used_e],
+                      time_labels=lev_years[order][used_t],
+                      names=(str(idx.names[0] or "entity"), str(idx.names[1] or "time")))

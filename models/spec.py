@@ -1,0 +1,153 @@
+"""The frozen specification of a panel model: what to estimate and how to compute its errors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["COV_TYPES", "EFFECTS", "ESTIMATORS", "SMALL_SAMPLE", "PanelModelSpec"]
+
+ESTIMATORS = ("within", "random", "pooled", "between", "first_difference")
+EFFECTS = ("entity", "time", "twoway", None)
+COV_TYPES = ("unadjusted", "robust", "clustered", "driscoll_kraay", "wild_bootstrap")
+SMALL_SAMPLE = ("stata", "plm", "none")
+BOOTSTRAP_WEIGHTS = ("rademacher", "webb")
+
+# effects each estimator accepts; the first one is the default when ``effects`` is left unset
+_ALLOWED_EFFECTS = {
+    "within": ("entity", "time", "twoway"),
+    "random": ("entity",),
+    "pooled": (None,),
+    "between": ("entity", "time"),
+    "first_difference": ("entity",),
+}
+_NOT_SET = "__default__"
+
+
+def _listing(values) -> str:
+    return ", ".join(repr(v) for v in values)
+
+
+@dataclass(frozen=True)
+class PanelModelSpec:
+    """Specification of a linear panel model (frozen; validated on creation).
+
+    Parameters
+    ----------
+    formula : str
+        Wilkinson formula of column names, ``"y ~ x1 + x2 + x1:x2"``; ``a*b`` expands to
+        ``a + b + a:b``; ``- 1`` (or ``+ 0``) removes the intercept. Functions:
+        ``log(x)``, ``log1p(x)``, ``sqrt(x)``, ``lag(x, k)`` (value of ``x`` in the same town
+        ``k`` years earlier, calendar years, default ``k = 1``), ``C(g)`` (a categorical: string,
+        categorical or integer column, or the ``year`` / ``town_id`` index level). See
+        :mod:`models.formula` for the coding of categoricals and interactions.
+    estimator : {"within", "random", "pooled", "between", "first_difference"}
+        ``within``: fixed effects (``effects`` absorbed by demeaning); ``random``: one-way
+        random town effects, Swamy-Arora variance components (Baltagi 2021, sec. 2.3; the
+        unbalanced-panel version of Baltagi and Chang 1994 as in plm); ``pooled``: OLS;
+        ``between``: OLS on the means of towns (or of years); ``first_difference``: OLS on
+        differences between consecutive calendar years within towns.
+    effects : {"entity", "time", "twoway", None}
+        Effects of the model. Default: ``"entity"`` for within, random, between and first
+        differences, ``None`` for pooled. Year effects with random town effects: add
+        ``C(year)`` to the formula.
+    cov_type : {"unadjusted", "robust", "clustered", "driscoll_kraay", "wild_bootstrap"}
+        Covariance of the estimates (see :mod:`models.covariance` for every convention).
+        ``wild_bootstrap`` reports the clustered standard errors and takes p-values and
+        confidence intervals from a wild cluster bootstrap restricted by the null.
+    cluster : str
+        ``"entity"``, ``"time"``, ``"entity+time"`` (two-way clustering) or the name of a data
+        column (for example ``"region"``); two names joined by ``+`` cluster two ways.
+    cluster_small_sample : {"stata", "plm", "none"}
+        Small-sample factor of clustered errors. ``"stata"``: CRV1,
+        ``G/(G-1) (N-1)/(N-K)`` with the effects nested in the clusters not counted in ``K``
+        (``xtreg, fe vce(cluster)``, ``reghdfe``); ``"plm"``: plm's ``vcovHC(type="sss")``
+        (``K`` = coefficients plm reports, slopes only for within); ``"none"``: no factor (plm's
+        and linearmodels' defaults).
+    dk_lags : int, optional
+        Bartlett lags of Driscoll-Kraay errors; default ``floor(4 (T/100)^(2/9))`` (Hoechle 2007).
+    bootstrap_reps : int
+        Wild bootstrap replications (default 999; Rademacher weights with ``2^G <= reps``
+        enumerate all ``2^G`` sign vectors instead).
+    bootstrap_weights : {"rademacher", "webb"}
+        Wild bootstrap weights: Rademacher (+-1) or Webb's (2014) six-point distribution.
+    random_state : int, optional
+        Seed of the wild bootstrap.
+    mundlak : bool
+        With ``estimator="random"`` (or ``"pooled"``): add the town means of the time-varying
+        regressors (``mean(x)``), the correlated random effects model of Mundlak (1978).
+    singletons : {"drop", "keep"}
+        Towns (or years) with one observation in a fixed-effects model carry no information;
+        ``"drop"`` (default, as ``reghdfe`` and ``fixest``) removes and reports them.
+    name : str, optional
+        Label of the model in tables.
+    """
+
+    formula: str
+    estimator: str = "within"
+    effects: str | None = _NOT_SET  # type: ignore[assignment]
+    cov_type: str = "clustered"
+    cluster: str = "entity"
+    cluster_small_sample: str = "stata"
+    dk_lags: int | None = None
+    bootstrap_reps: int = 999
+    bootstrap_weights: str = "rademacher"
+    random_state: int | None = None
+    mundlak: bool = False
+    singletons: str = "drop"
+    name: str | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.formula, str) or "~" not in self.formula:
+            raise ValueError(f"formula must be a string 'y ~ x1 + x2'; found {self.formula!r}")
+        if self.estimator not in ESTIMATORS:
+            raise ValueError(f"estimator must be one of {_listing(ESTIMATORS)}; found {self.estimator!r}")
+        allowed = _ALLOWED_EFFECTS[self.estimator]
+        if self.effects == _NOT_SET:
+            object.__setattr__(self, "effects", allowed[0])
+        if self.effects not in EFFECTS:
+            raise ValueError(f"effects must be one of {_listing(EFFECTS)}; found {self.effects!r}")
+        if self.effects not in allowed:
+            hint = ""
+            if self.estimator == "random" and self.effects in ("time", "twoway"):
+                hint = " (for year effects with random town effects add C(year) to the formula)"
+            if self.estimator == "pooled":
+                hint = " (use estimator='within' for fixed effects)"
+            raise ValueError(f"estimator {self.estimator!r} takes effects in {_listing(allowed)}; "
+                             f"found {self.effects!r}{hint}")
+        if self.cov_type not in COV_TYPES:
+            raise ValueError(f"cov_type must be one of {_listing(COV_TYPES)}; found {self.cov_type!r}")
+        if self.cov_type == "wild_bootstrap" and self.estimator not in ("within", "pooled", "first_difference"):
+            raise ValueError("cov_type='wild_bootstrap' is available for the within, pooled and first_difference "
+                             f"estimators (linear in the outcome); found estimator={self.estimator!r}")
+        if not isinstance(self.cluster, str) or not self.cluster.strip():
+            raise ValueError(f"cluster must be 'entity', 'time', 'entity+time' or a column name; found {self.cluster!r}")
+        parts = [p.strip() for p in self.cluster.split("+")]
+        if len(parts) > 2 or any(not p for p in parts):
+            raise ValueError(f"cluster names one or two dimensions joined by '+'; found {self.cluster!r}")
+        if self.cov_type == "wild_bootstrap" and len(parts) != 1:
+            raise ValueError("the wild cluster bootstrap takes one cluster dimension; "
+                             f"found cluster={self.cluster!r}")
+        if self.cluster_small_sample not in SMALL_SAMPLE:
+            raise ValueError(f"cluster_small_sample must be one of {_listing(SMALL_SAMPLE)}; "
+                             f"found {self.cluster_small_sample!r}")
+        if self.dk_lags is not None and (not isinstance(self.dk_lags, int) or self.dk_lags < 0):
+            raise ValueError(f"dk_lags must be a non-negative integer or None; found {self.dk_lags!r}")
+        if not isinstance(self.bootstrap_reps, int) or self.bootstrap_reps < 19:
+            raise ValueError(f"bootstrap_reps must be an integer >= 19; found {self.bootstrap_reps!r}")
+        if self.bootstrap_weights not in BOOTSTRAP_WEIGHTS:
+            raise ValueError(f"bootstrap_weights must be one of {_listing(BOOTSTRAP_WEIGHTS)}; "
+                             f"found {self.bootstrap_weights!r}")
+        if self.mundlak and self.estimator not in ("random", "pooled"):
+            raise ValueError("mundlak=True adds town means to a random-effects or pooled model; "
+                             f"found estimator={self.estimator!r}")
+        if self.singletons not in ("drop", "keep"):
+            raise ValueError(f"singletons must be 'drop' or 'keep'; found {self.singletons!r}")
+
+    @property
+    def cluster_dims(self) -> tuple[str, ...]:
+        """The cluster dimensions, e.g. ``("entity", "time")``."""
+        return tuple(p.strip() for p in self.cluster.split("+"))
+
+    @property
+    def label(self) -> str:
+        return self.name or self.formula

@@ -1,0 +1,213 @@
+"""Specification tests of panel models: Hausman, Breusch-Pagan LM, F for effects, Mundlak.
+
+References
+----------
+Hausman (1978); Baltagi (2021), *Econometric Analysis of Panel Data*, 6th ed., sec. 4.3
+(Hausman), 4.2 (Breusch-Pagan LM), 2.2.2 and 3.3 (F tests); Breusch and Pagan (1980);
+Baltagi and Li (1990) (unbalanced LM); Mundlak (1978); Wooldridge (2010), *Econometric
+Analysis of Cross Section and Panel Data*, 2nd ed., sec. 10.7.3 (regression-based, robust
+Hausman test).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .covariance import cov_clustered
+from .estimation import fit_panel_model
+from .panel import _compress, panel_index
+from .results import PanelModelResult, WaldTest
+from .spec import PanelModelSpec
+from .transforms import within
+
+__all__ = ["breusch_pagan", "f_test_effects", "hausman", "mundlak_test", "specification_tests"]
+
+
+def _common_terms(a: PanelModelResult, b: PanelModelResult) -> list[str]:
+    return [t for t in a.params.index if t in b.params.index and t != "Intercept" and not t.startswith("mean(")]
+
+
+def hausman(within_result: PanelModelResult, random_result: PanelModelResult, method: str = "classical") -> WaldTest:
+    """Hausman test of random against fixed effects.
+
+    Parameters
+    ----------
+    within_result, random_result : PanelModelResult
+        Fits of the same formula on the same rows (``estimator="within"`` and ``"random"``).
+    method : {"classical", "robust"}
+        ``"classical"``: ``H = d' (V_W - V_R)^{-1} d`` on the common slopes, ``d = b_W - b_R``,
+        with the conventional (non-robust) covariances of the two fits whatever their
+        ``cov_type`` (Hausman 1978; plm's ``phtest``; Baltagi 2021 sec. 4.3). If
+        ``V_W - V_R`` is not positive definite its pseudo-inverse is used and ``df`` is its
+        rank. ``"robust"``: Wooldridge's (2010, sec. 10.7.3) auxiliary regression of the
+        quasi-demeaned outcome on the quasi-demeaned regressors and the within-demeaned
+        time-varying regressors, with a Wald test of the latter under errors clustered by
+        town (small-sample convention of the random-effects fit's spec: ``"stata"`` CRV1
+        with ``K`` counting every column, as Gretl; ``"none"`` as plm's
+        ``phtest(method="aux", vcov=vcovHC)``).
+
+    Returns
+    -------
+    WaldTest
+        ``statistic``, ``df``, ``pvalue`` (chi-squared).
+    """
+    for res, want in ((within_result, "within"), (random_result, "random")):
+        if not isinstance(res, PanelModelResult) or res.fit_data is None:
+            raise TypeError(f"expected a PanelModelResult of a {want} fit; found {type(res).__name__}")
+    if random_result.spec.estimator != "random":
+        raise ValueError(f"the second result must be a random-effects fit; found estimator={random_result.spec.estimator!r}")
+    if within_result.spec.estimator not in ("within", "first_difference", "between"):
+        raise ValueError(f"the first result must be a consistent (within) fit; found {within_result.spec.estimator!r}")
+    common = _common_terms(within_result, random_result)
+    if not common:
+        raise ValueError("the two fits have no slope in common")
+    if method == "classical":
+        fw, fr = within_result.fit_data, random_result.fit_data
+        iw = [fw.names.index(t) for t in common]
+        ir = [fr.names.index(t) for t in common]
+        d = within_result.params[common].to_numpy() - random_result.params[common].to_numpy()
+        V = fw.cov_classical[np.ix_(iw, iw)] - fr.cov_classical[np.ix_(ir, ir)]
+        w, vec = np.linalg.eigh((V + V.T) / 2)
+        keep = w > max(w.max(), 0) * 1e-10
+        Vinv = (vec[:, keep] / w[keep]) @ vec[:, keep].T
+        stat = float(d @ Vinv @ d)
+        df = int(keep.sum())
+        return WaldTest(stat, df, float(stats.chi2.sf(stat, df)), "Hausman (classical)")
+    if method != "robust":
+        raise ValueError(f"method must be 'classical' or 'robust'; found {method!r}")
+    fr = random_result.fit_data
+    names_raw = list(fr.names[1:] if fr.has_intercept else fr.names)
+    cols = [names_raw.index(t) for t in common]
+    n_ent = fr.n_entities
+    Xw = within(fr.X[:, cols], fr.entity, n_ent)
+    Z = np.column_stack([fr.Xt, Xw])
+    ZtZ_inv = np.linalg.inv(Z.T @ Z)
+    b = ZtZ_inv @ (Z.T @ fr.yt)
+    u = fr.yt - Z @ b
+    kind = random_result.spec.cluster_small_sample
+    V = cov_clustered(Z, u, ZtZ_inv, [(fr.entity, n_ent)], kind, Z.shape[1], Z.shape[1])
+    j = np.arange(fr.Xt.shape[1], Z.shape[1])
+    g = b[j]
+    stat = float(g @ np.linalg.solve(V[np.ix_(j, j)], g))
+    return WaldTest(stat, len(j), float(stats.chi2.sf(stat, len(j))), f"Hausman (robust, auxiliary regression, {kind})")
+
+
+def _pooled_residuals(data, formula):
+    res = fit_panel_model(data, PanelModelSpec(formula, estimator="pooled", cov_type="unadjusted"))
+    fd = res.fit_data
+    return res, fd.yt - fd.Xt @ res.params.to_numpy(), fd
+
+
+def breusch_pagan(data: pd.DataFrame, formula: str, effects: str = "entity") -> WaldTest:
+    """Breusch-Pagan (1980) LM test of no random effects, on pooled OLS residuals ``e``.
+
+    ``LM_i = N^2 / (2 (sum_i T_i^2 - N)) (sum_i (sum_t e_it)^2 / sum e^2 - 1)^2``, the
+    unbalanced form of Baltagi and Li (1990) (``N / (2 (T-1)) (...)^2`` when balanced), and
+    ``LM_t`` alike over years; ``effects="twoway"`` gives ``LM_i + LM_t`` with 2 degrees of
+    freedom (plm's ``plmtest(type="bp")``; Stata's ``xttest0`` for ``"entity"``).
+    """
+    if effects not in ("entity", "time", "twoway"):
+        raise ValueError(f"effects must be 'entity', 'time' or 'twoway'; found {effects!r}")
+    _, e, fd = _pooled_residuals(data, formula)
+    n = len(e)
+    ee = float(e @ e)
+
+    def lm(codes):
+        codes, used = _compress(codes, int(codes.max()) + 1)
+        t = np.bincount(codes, minlength=len(used)).astype(float)
+        s = np.bincount(codes, weights=e, minlength=len(used))
+        return n * n / (2.0 * ((t * t).sum() - n)) * ((s * s).sum() / ee - 1.0) ** 2
+
+    parts = []
+    if effects in ("entity", "twoway"):
+        parts.append(lm(fd.entity))
+    if effects in ("time", "twoway"):
+        parts.append(lm(fd.time))
+    stat = float(sum(parts))
+    df = len(parts)
+    return WaldTest(stat, df, float(stats.chi2.sf(stat, df)), f"Breusch-Pagan LM ({effects} effects)")
+
+
+def f_test_effects(data: pd.DataFrame, formula: str, effects: str = "entity") -> WaldTest:
+    """F test that the fixed effects are jointly zero (pooled OLS against the within fit).
+
+    ``F = ((SSR_pooled - SSR_within) / df1) / (SSR_within / df2)`` with ``df1`` the
+    absorbed levels less one and ``df2`` the within residual degrees of freedom (plm's
+    ``pFtest``; the F test of ``xtreg, fe``). Singletons are kept so that both fits use the
+    same rows.
+    """
+    pooled = fit_panel_model(data, PanelModelSpec(formula, estimator="pooled", cov_type="unadjusted"))
+    fe = fit_panel_model(data, PanelModelSpec(formula, estimator="within", effects=effects, cov_type="unadjusted",
+                                              singletons="keep"))
+    df1 = pooled.df_resid - fe.df_resid
+    df2 = fe.df_resid
+    f = ((pooled.ssr - fe.ssr) / df1) / (fe.ssr / df2)
+    return WaldTest(float(f), int(df1), float(stats.f.sf(f, df1, df2)), f"F test of {effects} effects", df_denom=df2)
+
+
+def mundlak_test(data: pd.DataFrame, formula: str, cov_type: str = "clustered", cluster: str = "entity",
+                 cluster_small_sample: str = "stata") -> WaldTest:
+    """Mundlak (1978) test: Wald test that the town means of the time-varying regressors are 0.
+
+    The random-effects model is augmented with the means (``PanelModelSpec(mundlak=True)``);
+    under the null the random-effects estimator is consistent. With ``cov_type="unadjusted"``
+    the statistic equals the regression-based Hausman test (Baltagi 2021 sec. 4.3, ``m3``;
+    plm's ``phtest(method="aux")``); with clustered errors it is robust to
+    heteroskedasticity and serial correlation (Wooldridge 2010, sec. 10.7.3).
+    """
+    res = fit_panel_model(data, PanelModelSpec(formula, estimator="random", mundlak=True, cov_type=cov_type,
+                                               cluster=cluster, cluster_small_sample=cluster_small_sample))
+    terms = [t for t in res.params.index if t.startswith("mean(")]
+    w = res.wald_test(terms)
+    return WaldTest(w.statistic, w.df, w.pvalue, f"Mundlak ({res.cov_label})")
+
+
+def specification_tests(data: pd.DataFrame, formula: str, effects: str = "entity", cov_type: str = "clustered",
+                        cluster: str = "entity", cluster_small_sample: str = "stata",
+                        hausman_method: str = "classical") -> pd.DataFrame:
+    """The standard battery of panel specification tests, one row each.
+
+    Parameters
+    ----------
+    data : DataFrame
+        Indexed by (town, year).
+    formula : str
+        Model formula (without effects).
+    effects : {"entity", "twoway"}
+        ``"twoway"`` tests the two-way fixed effects, uses the two-way LM statistic, and
+        compares the two-way within fit with random town effects plus year dummies
+        (``C(year)``) in the Hausman and Mundlak tests.
+    cov_type, cluster, cluster_small_sample : str
+        Covariance of the Mundlak test (and, through the random-effects fit, of the robust
+        Hausman test).
+    hausman_method : {"classical", "robust"}
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``f_effects``, ``breusch_pagan``, ``hausman``, ``mundlak`` with columns
+        ``statistic``, ``df``, ``pvalue``, ``df_denom`` (F test) and ``test``.
+    """
+    if effects not in ("entity", "twoway"):
+        raise ValueError(f"effects must be 'entity' or 'twoway'; found {effects!r}")
+    re_formula = formula
+    if effects == "twoway":
+        time_name = panel_index(data).names[1]
+        re_formula = f"{formula} + C({time_name})"
+    fe = fit_panel_model(data, PanelModelSpec(formula, estimator="within", effects=effects, cov_type="unadjusted",
+                                              singletons="keep"))
+    re = fit_panel_model(data, PanelModelSpec(re_formula, estimator="random", cov_type="clustered" if hausman_method
+                                              == "robust" else "unadjusted", cluster_small_sample=cluster_small_sample))
+    tests = {
+        "f_effects": f_test_effects(data, formula, effects),
+        "breusch_pagan": breusch_pagan(data, formula, effects),
+        "hausman": hausman(fe, re, hausman_method),
+        "mundlak": mundlak_test(data, re_formula, cov_type, cluster, cluster_small_sample),
+    }
+    return pd.DataFrame({"statistic": [t.statistic for t in tests.values()],
+                         "df": [t.df for t in tests.values()],
+                         "pvalue": [t.pvalue for t in tests.values()],
+                         "df_denom": [t.df_denom if t.df_denom is not None else np.nan for t in tests.values()],
+                         "test": [t.name for t in tests.values()]}, index=pd.Index(list(tests), name="test_name"))

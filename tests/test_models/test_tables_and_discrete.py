@@ -1,0 +1,121 @@
+"""Regression tables, coefficient plots and discrete-choice models."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from scipy import stats
+
+from models import PanelModelSpec, coefplot, compare, fit_discrete_model, fit_panel_model
+
+F = "inv ~ value + capital"
+
+
+@pytest.fixture(scope="module")
+def fits(grunfeld):
+    return [fit_panel_model(grunfeld, PanelModelSpec(F, estimator="pooled", name="OLS")),
+            fit_panel_model(grunfeld, PanelModelSpec(F, name="FE")),
+            fit_panel_model(grunfeld, PanelModelSpec(F, effects="twoway", name="TWFE"))]
+
+
+def test_compare_renders_every_format(fits):
+    tab = compare(fits)
+    text = tab.to_text()
+    # FE column: 0.110 with p = 0.0000 (t(9) = 7.25) gets three stars; CRV1 se 0.0152 (Gretl)
+    assert "0.110***" in text and "(0.015)" in text
+    assert "Observations" in text and "town, year" in text and "clustered by entity (stata)" in text
+    md = tab.to_markdown()
+    assert md.splitlines()[0] == "| | OLS | FE | TWFE |" and "0.110\\*\\*\\*" in md
+    tex = tab.to_latex()
+    assert tex.startswith(r"\begin{tabular}{lccc}") and r"0.110$^{***}$" in tex and tex.rstrip().endswith(r"\end{tabular}")
+    htm = tab.to_html()
+    assert htm.count("<tr") == len(tab.cells) + 1 and "0.110***" in htm
+    csv = tab.to_csv()
+    back = pd.read_csv(__import__("io").StringIO(csv), index_col=0, keep_default_na=False)
+    assert list(back.columns) == ["OLS", "FE", "TWFE"]
+    nums = tab.to_frame()
+    assert nums.loc["value", ("FE", "estimate")] == pytest.approx(0.110124, abs=5e-7)
+    assert nums.loc["capital", ("OLS", "std_error")] == pytest.approx(0.0849671, abs=5e-8)  # Gretl pooled CRV1
+
+
+def test_stars_follow_pvalues(fits):
+    tab = compare(fits, terms=["value", "capital"], stars=(0.05,), digits=4)
+    fe = fits[1]
+    mark = "*" if fe.pvalues["capital"] < 0.05 else ""
+    assert tab.cells.loc["capital", "FE"] == f"{fe.params['capital']:.4f}{mark}"
+    assert tab.cells.index[:4].tolist() == ["value", "", "capital", ""]
+
+
+def test_coefplot(fits):
+    fig = coefplot(fits)
+    assert isinstance(fig, Figure)
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["value", "capital"]
+    assert len(ax.get_legend().get_texts()) == 3
+
+
+def _binary_panel(seed=0):
+    rng = np.random.default_rng(seed)
+    n_towns, n_years = 400, 5
+    idx = pd.MultiIndex.from_product([[f"T{i}" for i in range(n_towns)], range(2015, 2015 + n_years)],
+                                     names=["town_id", "year"])
+    x = rng.normal(size=len(idx))
+    d = rng.normal(size=len(idx))
+    eta = -0.5 + 1.0 * x - 0.8 * d
+    y = (rng.random(len(idx)) < 1 / (1 + np.exp(-eta))).astype(float)
+    status = np.where(y == 1, "stagnating", "intermediate")
+    return pd.DataFrame({"x": x, "d": d, "y": y, "status": status}, index=idx)
+
+
+def test_logit_average_marginal_effects_by_hand():
+    df = _binary_panel()
+    r = fit_discrete_model(df, "status ~ x + d", model="logit", outcome_level="stagnating")
+    b = r.params.to_numpy()
+    X = np.column_stack([np.ones(len(df)), df["x"], df["d"]])
+    p = 1 / (1 + np.exp(-X @ b))
+    # AME of a logit: mean_i b_j p_i (1 - p_i)
+    np.testing.assert_allclose(r.marginal_effects["dydx"].to_numpy(), b[1:] * np.mean(p * (1 - p)), rtol=1e-8)
+    # the true coefficients (1.0, -0.8) are recovered
+    assert abs(r.params["x"] - 1.0) < 3 * r.std_errors["x"] and abs(r.params["d"] + 0.8) < 3 * r.std_errors["d"]
+    same = fit_discrete_model(df, "y ~ x + d", model="logit")
+    np.testing.assert_allclose(same.params, r.params, rtol=1e-10)
+
+
+def test_probit_average_marginal_effects_by_hand():
+    df = _binary_panel(1)
+    r = fit_discrete_model(df, "y ~ x + d", model="probit", cov_type="robust")
+    b = r.params.to_numpy()
+    X = np.column_stack([np.ones(len(df)), df["x"], df["d"]])
+    np.testing.assert_allclose(r.marginal_effects["dydx"].to_numpy(), b[1:] * np.mean(stats.norm.pdf(X @ b)),
+                               rtol=1e-8)
+
+
+def test_mnlogit_of_types():
+    rng = np.random.default_rng(2)
+    n = 3000
+    idx = pd.MultiIndex.from_arrays([[f"T{i}" for i in range(n)], np.full(n, 2020)], names=["town_id", "year"])
+    x = rng.normal(size=n)
+    util = np.column_stack([np.zeros(n), 0.5 + 1.0 * x, -0.5 - 1.0 * x]) + rng.gumbel(size=(n, 3))
+    types = np.array(["detached", "integrated", "satellite"])[util.argmax(axis=1)]
+    df = pd.DataFrame({"x": x, "type": types}, index=idx)
+    df.loc[df.index[:5], "x"] = np.nan
+    r = fit_discrete_model(df, "type ~ x", model="mnlogit", cov_type="robust")
+    assert r.levels == ("detached", "integrated", "satellite")
+    assert r.params.loc["x", "integrated"] == pytest.approx(1.0, abs=0.15)
+    assert r.params.loc["x", "satellite"] == pytest.approx(-1.0, abs=0.15)
+    # marginal effects of the probabilities of all types sum to zero
+    me = r.marginal_effects
+    assert me.xs("x", level="term")["dydx"].sum() == pytest.approx(0.0, abs=1e-10)
+    assert r.nobs == n - 5 and len(r.dropped) == 5
+    r2 = fit_discrete_model(df, "type ~ x", model="mnlogit", reference="satellite", cov_type="unadjusted")
+    assert r2.levels[0] == "satellite"
+
+
+def test_discrete_errors():
+    df = _binary_panel()
+    with pytest.raises(ValueError, match="give outcome_level"):
+        fit_discrete_model(df, "status ~ x", model="logit")
+    with pytest.raises(ValueError, match="model must be one of"):
+        fit_discrete_model(df, "y ~ x", model="tobit")
