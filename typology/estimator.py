@@ -302,11 +302,15 @@ class TownTypology(ClusterMixin, BaseEstimator):
         seed = entropy_of(self.random_state)
         ev = evaluate(Z, ks, self.method, self.covariance_type, n_init, self.n_boot, self.n_ref, self.n_ps, seed,
                       self.n_jobs)
-        k, reason, table, weak = decide(ev.table, self.min_jaccard, self.min_prediction_strength,
-                                        use_bic=self.method == "gmm")
+        k, reason, table, flags = decide(ev.table, self.min_jaccard, self.min_prediction_strength,
+                                         use_bic=self.method == "gmm")
         if isinstance(self.n_types, str):
-            if weak:
+            if flags["weak"]:
                 warnings.warn("no number of types in k_range gives only stable types: " + reason, TypologyWarning,
+                              stacklevel=2)
+            elif flags["no_structure"]:
+                warnings.warn("the gap statistic finds no clustering structure (k = 1): the types segment a "
+                              "continuum rather than separate natural groups; see selection_", TypologyWarning,
                               stacklevel=2)
         else:
             row = table.loc[k]

@@ -78,8 +78,8 @@ def town_rows(features: pd.DataFrame, period="last", sample=None) -> pd.DataFram
     -------
     DataFrame
         Indexed by ``town_id``, the columns of ``features``. ``attrs`` records
-        ``"period"`` (as asked), ``"years"`` (Series: the year used per town for ``"last"``
-        or an int period; the number of years averaged for a pair) and ``"left_out"``
+        ``"period"`` (as asked), ``"years"`` (dict town_id -> the year used for ``"last"`` or
+        an int period, the number of years averaged for a pair) and ``"left_out"``
         (tuple of town_id without any row in the period, or listed in ``sample`` but absent
         from ``features``).
 
@@ -153,13 +153,13 @@ def town_rows(features: pd.DataFrame, period="last", sample=None) -> pd.DataFram
     used = used.loc[have]
     used.index = out.index
     left_out = tuple(str(t) for t in missing)
-    if len(absent):
-        notes.append(f"{len(absent)} towns of sample are not in features at all, e.g. {_first_ids(absent)}")
     if left_out:
+        of_which = (f" ({len(absent)} of them are not in features at all, e.g. {_first_ids(absent)})"
+                    if len(absent) else "")
         notes.append(f"{len(left_out)} towns have no row for period {period!r} and are left out "
-                     f"(listed in attrs['left_out']), e.g. {_first_ids(left_out)}")
+                     f"(listed in attrs['left_out']), e.g. {_first_ids(left_out)}{of_which}")
     for note in notes:
         warnings.warn(note, TypologyWarning, stacklevel=2)
-    out.attrs = {"period": period if not isinstance(period, list) else tuple(period), "years": used,
-                 "left_out": left_out}
+    out.attrs = {"period": period if not isinstance(period, list) else tuple(period),
+                 "years": {str(t): int(y) for t, y in used.items()}, "left_out": left_out}
     return out

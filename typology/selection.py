@@ -26,8 +26,12 @@ too few types on typology data and Calinski-Harabasz to keep growing with k.
    when none does) and, for Gaussian mixtures, BIC min.
 3. The k with most votes wins (majority rule, as in NbClust: Charrad et al. 2014); ties go to
    the more stable k (larger ``jaccard_min``), then to the smaller k.
-4. When no k is admissible, every k is considered, the same vote decides, and a warning says
-   that no number of types in the range yields only stable types.
+4. When no k is admissible, the k whose weakest type is the most stable is chosen (votes,
+   then the smaller k, break ties), and a warning says that no number of types in the range
+   yields only stable types: the data show no typology that survives resampling.
+5. Stability is necessary, not sufficient: a uniform square is cut into stable halves. When
+   the gap statistic's rule picks k = 1, the choice stands but a warning says that the types
+   segment a continuum rather than separate natural groups.
 
 ``selection_reason_`` states the outcome in words: the admissible set, the votes, the runner-up
 and why larger k were rejected.
@@ -177,10 +181,10 @@ _INDEX_WORDS = {"silhouette": "silhouette (max)", "calinski_harabasz": "Calinski
                 "prediction_strength": "prediction strength (largest k >= {ps})", "bic": "BIC (min)"}
 
 
-def _votes(table: pd.DataFrame, candidates: list[int], min_ps: float, use_bic: bool) -> tuple[dict, list[str]]:
-    """Which candidate k each index votes for (None = abstains) and notes on abstentions."""
+def _votes(table: pd.DataFrame, candidates: list[int], min_ps: float, use_bic: bool) -> tuple[dict, list[str], bool]:
+    """Which candidate k each index votes for (None = abstains), notes, and whether gap says k = 1."""
     t = table.loc[candidates]
-    votes, notes = {}, []
+    votes, notes, no_structure = {}, [], False
     for col, best in (("silhouette", "max"), ("calinski_harabasz", "max"), ("davies_bouldin", "min")):
         s = t[col].dropna()
         votes[col] = None if s.empty else int(s.idxmax() if best == "max" else s.idxmin())
@@ -193,7 +197,9 @@ def _votes(table: pd.DataFrame, candidates: list[int], min_ps: float, use_bic: b
     if np.isfinite(gap).all():
         ok = [ks[i] for i in range(len(ks) - 1) if gap[i] >= gap[i + 1] - se[i + 1]]
         if ok and ok[0] == 1:
-            notes.append("the gap statistic's 1-SE rule finds no clustering structure (k = 1)")
+            no_structure = True
+            notes.append("the gap statistic's 1-SE rule finds no clustering structure (k = 1): the types cut "
+                         "a continuum into segments rather than separate natural groups")
         else:
             chosen = [k for k in ok if k in candidates]
             votes["gap"] = chosen[0] if chosen else None
@@ -207,11 +213,11 @@ def _votes(table: pd.DataFrame, candidates: list[int], min_ps: float, use_bic: b
     if use_bic:
         b = t["bic"].dropna()
         votes["bic"] = None if b.empty else int(b.idxmin())
-    return votes, notes
+    return votes, notes, no_structure
 
 
 def decide(table: pd.DataFrame, min_jaccard: float = 0.75, min_prediction_strength: float = 0.8,
-           use_bic: bool = False) -> tuple[int, str, pd.DataFrame, bool]:
+           use_bic: bool = False) -> tuple[int, str, pd.DataFrame, dict]:
     """Apply the decision rule of the module docstring.
 
     Returns
@@ -221,8 +227,9 @@ def decide(table: pd.DataFrame, min_jaccard: float = 0.75, min_prediction_streng
         The decision in words.
     table : DataFrame
         ``table`` with the columns ``admissible``, ``votes``, ``voted_by`` and ``chosen`` added.
-    weak : bool
-        True when no k was admissible (the caller warns).
+    flags : dict
+        ``weak``: no k was admissible; ``no_structure``: the gap statistic's rule picks k = 1
+        (the caller warns on both).
     """
     table = table.copy()
     ks = list(table.index)
@@ -230,14 +237,17 @@ def decide(table: pd.DataFrame, min_jaccard: float = 0.75, min_prediction_streng
     candidates = [k for k in ks if admissible[k]]
     weak = not candidates
     pool = candidates or ks
-    votes, notes = _votes(table, pool, min_prediction_strength, use_bic)
+    votes, notes, no_structure = _votes(table, pool, min_prediction_strength, use_bic)
     count = {k: 0 for k in ks}
     by = {k: [] for k in ks}
     for idx, k in votes.items():
         if k is not None:
             count[k] += 1
             by[k].append(idx)
-    order = sorted(pool, key=lambda k: (-count[k], -table.at[k, "jaccard_min"], k))
+    if weak:
+        order = sorted(pool, key=lambda k: (-table.at[k, "jaccard_min"], -count[k], k))
+    else:
+        order = sorted(pool, key=lambda k: (-count[k], -table.at[k, "jaccard_min"], k))
     k = order[0]
     table["admissible"] = admissible
     table["votes"] = pd.Series(count)
@@ -249,14 +259,15 @@ def decide(table: pd.DataFrame, min_jaccard: float = 0.75, min_prediction_streng
     parts = []
     if weak:
         parts.append(f"No k in {ks[0]}..{ks[-1]} gives only stable types (every k has a type with mean "
-                     f"bootstrap Jaccard below {min_jaccard:g}); the evidence for any typology is weak, "
-                     f"so every k was put to the vote.")
+                     f"bootstrap Jaccard below {min_jaccard:g}); the evidence for any typology is weak. "
+                     f"k = {k} is the least unstable (weakest type's Jaccard "
+                     f"{table.at[k, 'jaccard_min']:.2f}).")
     else:
         parts.append(f"Admissible k (every type with mean bootstrap Jaccard >= {min_jaccard:g}, Hennig 2007): "
                      f"{', '.join(map(str, candidates))}.")
     parts.append(f"k = {k} gets {count[k]} of {n_idx} votes" + (f": {', '.join(words)}." if words else "."))
     runner = [kk for kk in order[1:] if count[kk] > 0]
-    if runner:
+    if runner and not weak:
         r = runner[0]
         parts.append(f"Runner-up k = {r} with {count[r]} vote{'s' if count[r] != 1 else ''} "
                      f"({', '.join(by[r])}).")
@@ -276,4 +287,4 @@ def decide(table: pd.DataFrame, min_jaccard: float = 0.75, min_prediction_streng
         more = f"; and {len(rejected) - 3} more" if len(rejected) > 3 else ""
         parts.append(f"Larger k rejected as unstable: {listed}{more}.")
     parts.extend(n[0].upper() + n[1:] + "." for n in notes)
-    return int(k), " ".join(parts), table, weak
+    return int(k), " ".join(parts), table, {"weak": weak, "no_structure": no_structure}
