@@ -94,8 +94,8 @@ class TownTypology(ClusterMixin, BaseEstimator):
         Restarts of every partition (full data, bootstrap samples, reference sets, halves);
         ``"auto"``: 10 for k-means, 3 for Gaussian mixtures, 1 for Ward + k-means (deterministic).
     n_boot : int
-        Bootstrap samples for stability (default 100; 0 skips stability, and then no k is
-        admissible and the vote runs over every k).
+        Bootstrap samples for stability (default 100; 0 skips stability: every k is then
+        admissible, ``stability_`` and ``confidence_`` hold NaN).
     n_ref : int
         Uniform reference sets of the gap statistic (default 20; 0 skips it).
     n_ps : int
@@ -365,7 +365,6 @@ class TownTypology(ClusterMixin, BaseEstimator):
         self.confidence_ = pd.Series(conf, index=Xs.index, name="confidence").reindex(X.index)
         self.labels_ = pd.Series(labels0 + 1, index=Xs.index, name="type").reindex(X.index)
         # calibration of assign()
-        self._reference_z = Z
         self._knn = tree
         self._knn_loo = np.sort(loo)
         self._type_dist = [np.sort(dist[labels0 == j]) for j in range(k)]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 import numpy as np
-from joblib import Parallel, delayed, parallel_config
+from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 __all__ = ["entropy_of", "int_seed", "rng_for", "run_tasks"]
@@ -42,14 +42,18 @@ def int_seed(entropy: int, *key: int) -> int:
     return int(seed_sequence(entropy, *key).generate_state(1, dtype=np.uint32)[0] >> 1)
 
 
+def _one_thread(fn: Callable, *args):
+    with threadpool_limits(limits=1):
+        return fn(*args)
+
+
 def run_tasks(fn: Callable, tasks: Sequence[tuple], n_jobs: int | None = None) -> list:
     """``[fn(*t) for t in tasks]``, in order, over ``n_jobs`` joblib workers (None or 1: sequential).
 
-    Sequential runs hold one BLAS / OpenMP thread for the whole batch; joblib workers are
-    started with ``inner_max_num_threads=1``.
+    Sequential runs hold one BLAS / OpenMP thread for the whole batch; in joblib workers each
+    task limits itself to one thread (the workers stay alive between batches).
     """
     if n_jobs in (None, 1) or len(tasks) <= 1:
         with threadpool_limits(limits=1):
             return [fn(*t) for t in tasks]
-    with parallel_config(backend="loky", inner_max_num_threads=1):
-        return Parallel(n_jobs=n_jobs)(delayed(fn)(*t) for t in tasks)
+    return Parallel(n_jobs=n_jobs)(delayed(_one_thread)(fn, *t) for t in tasks)

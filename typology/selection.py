@@ -233,7 +233,8 @@ def decide(table: pd.DataFrame, min_jaccard: float = 0.75, min_prediction_streng
     """
     table = table.copy()
     ks = list(table.index)
-    admissible = table["jaccard_min"] >= min_jaccard
+    assessed = table["jaccard_min"].notna()
+    admissible = ~assessed | (table["jaccard_min"] >= min_jaccard)  # n_boot = 0: stability not assessed
     candidates = [k for k in ks if admissible[k]]
     weak = not candidates
     pool = candidates or ks
@@ -262,6 +263,8 @@ def decide(table: pd.DataFrame, min_jaccard: float = 0.75, min_prediction_streng
                      f"bootstrap Jaccard below {min_jaccard:g}); the evidence for any typology is weak. "
                      f"k = {k} is the least unstable (weakest type's Jaccard "
                      f"{table.at[k, 'jaccard_min']:.2f}).")
+    elif not assessed.any():
+        parts.append("Stability not assessed (no bootstrap samples): every k is admissible.")
     else:
         parts.append(f"Admissible k (every type with mean bootstrap Jaccard >= {min_jaccard:g}, Hennig 2007): "
                      f"{', '.join(map(str, candidates))}.")
@@ -278,8 +281,10 @@ def decide(table: pd.DataFrame, min_jaccard: float = 0.75, min_prediction_streng
                                                                 np.isclose(table.at[k, 'jaccard_min'],
                                                                            table.at[r, 'jaccard_min']) else "."))
     row = table.loc[k]
-    parts.append(f"At k = {k}: weakest type's mean Jaccard {row['jaccard_min']:.2f}, prediction strength "
-                 f"{row['prediction_strength']:.2f}, silhouette {row['silhouette']:.2f}.")
+    facts = [f"weakest type's mean Jaccard {row['jaccard_min']:.2f}" if assessed[k] else None,
+             f"prediction strength {row['prediction_strength']:.2f}" if np.isfinite(row["prediction_strength"])
+             else None, f"silhouette {row['silhouette']:.2f}"]
+    parts.append(f"At k = {k}: " + ", ".join(f for f in facts if f) + ".")
     rejected = [kk for kk in ks if kk > k and not admissible[kk]]
     if rejected and not weak:
         listed = "; ".join(f"k = {kk} (weakest type's Jaccard {table.at[kk, 'jaccard_min']:.2f})"

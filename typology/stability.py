@@ -41,16 +41,16 @@ def type_stability(boot_jaccard: np.ndarray, types: np.ndarray, sizes: np.ndarra
     (share of bootstrap samples with Jaccard <= 0.5), ``recovered`` (share > 0.75), ``verdict``.
     """
     J = np.asarray(boot_jaccard, dtype=float)
-    if J.shape[0] == 0:
-        J = np.full((1, len(types)), np.nan)
-    mean = J.mean(axis=0)
+    none = np.full(len(types), np.nan)
+    assessed = J.shape[0] > 0
+    mean = J.mean(axis=0) if assessed else none
     out = pd.DataFrame({
         "size": np.asarray(sizes, dtype=np.int64),
         "jaccard_mean": mean,
-        "jaccard_median": np.median(J, axis=0),
-        "jaccard_sd": J.std(axis=0, ddof=1) if J.shape[0] > 1 else np.full(J.shape[1], np.nan),
-        "dissolved": (J <= DISSOLVED).mean(axis=0),
-        "recovered": (J > RECOVERED).mean(axis=0),
+        "jaccard_median": np.median(J, axis=0) if assessed else none,
+        "jaccard_sd": J.std(axis=0, ddof=1) if J.shape[0] > 1 else none,
+        "dissolved": (J <= DISSOLVED).mean(axis=0) if assessed else none,
+        "recovered": (J > RECOVERED).mean(axis=0) if assessed else none,
         "verdict": [hennig_verdict(m) for m in mean],
     }, index=pd.Index(types, name="type"))
     return out

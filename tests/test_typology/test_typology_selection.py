@@ -149,3 +149,11 @@ def test_evaluate_on_blobs_and_on_uniform_data():
     k2, reason2, out2, flags2 = decide(ev2.table)
     assert flags2["no_structure"] and "no clustering structure (k = 1)" in reason2
     assert (out2["prediction_strength"] < 0.8).all()
+
+
+def test_without_bootstraps_every_k_is_admissible():
+    t = _table(sil=[0.3, 0.7], ch=[10, 20], db=[1.0, 0.5], gap=[0.1, 0.5], gap_se=[0.01, 0.01],
+               jac=[np.nan, np.nan], ps=[np.nan, np.nan], gap1=(0.0, 0.01))
+    k, reason, out, flags = decide(t)
+    assert k == 3 and not flags["weak"] and out["admissible"].all()
+    assert reason.startswith("Stability not assessed") and "Jaccard" not in reason.split(".")[-2]

@@ -48,3 +48,10 @@ def test_a_split_group_is_reported_unstable():
     assert conf.loc[halves].max() < conf.drop(halves).min()
     auto = TownTypology(transform=None, k_range=(2, 6), random_state=0, n_boot=40, n_ref=10, n_ps=4).fit(X)
     assert auto.n_types_ == 3 and (auto.stability_["verdict"] == "highly stable").all()
+
+
+def test_no_bootstrap_means_not_assessed():
+    st = type_stability(np.zeros((0, 2)), np.array([1, 2]), np.array([5, 5]))
+    assert st[["jaccard_mean", "dissolved", "recovered"]].isna().all().all()
+    assert (st["verdict"] == "not assessed").all()
+    assert np.isnan(confidence(np.zeros((0, 3), dtype=int), np.array([0, 1, 1]))).all()
