@@ -1,0 +1,217 @@
+"""Partitions of towns in model space: k-means, Ward + k-means consolidation, Gaussian mixtures.
+
+Every method returns a :class:`Partition` with the labels of the fitted rows, the centres, a
+``predict`` that reproduces the labels exactly on the fitted rows, posterior probabilities and
+the distance of a point to a type's centre (Euclidean for the k-means methods, Mahalanobis for
+Gaussian mixtures), so that scoring new towns uses the same geometry as the fit.
+
+* ``kmeans``: Lloyd's algorithm from greedy k-means++ starts (Arthur & Vassilvitskii, 2007),
+  the restart with the smallest within-type sum of squares is kept (ties: the earliest). The
+  restarts run together, vectorized (the same iterations as scikit-learn's ``KMeans`` with
+  ``algorithm="lloyd"`` from the same starts, without its per-call overhead, which dominates
+  at a few hundred towns).
+* ``ward_kmeans``: Ward's hierarchical clustering cut at k, its type means as the start of one
+  k-means run (the "consolidation" of Lebart, Morineau & Piron, 1995); deterministic.
+* ``gmm``: Gaussian mixture fitted by EM (``covariance_type`` full by default), restart with
+  the largest lower bound kept.
+
+Posteriors of the k-means methods follow the classification-likelihood reading of k-means
+(Celeux & Govaert, 1992): a mixture of spherical Gaussians with equal proportions and the
+pooled within-type variance ``sigma^2 = W / (n p)``, so ``argmax`` posterior = nearest centre.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.special import softmax
+from sklearn.mixture import GaussianMixture
+
+__all__ = ["METHODS", "Partition", "cluster", "cluster_all_k", "kmeans_plus_plus", "lloyd", "within_ss"]
+
+METHODS = ("kmeans", "ward_kmeans", "gmm")
+
+
+def _sq_dist(Z: np.ndarray, centers: np.ndarray) -> np.ndarray:
+    d = (Z * Z).sum(axis=1)[:, None] - 2.0 * Z @ centers.T + (centers * centers).sum(axis=1)[None, :]
+    return np.maximum(d, 0.0)
+
+
+def within_ss(Z: np.ndarray, labels: np.ndarray, k: int) -> float:
+    """Within-type sum of squared Euclidean distances to the type means, ``W_k``."""
+    counts = np.bincount(labels, minlength=k).astype(float)
+    sums = np.zeros((k, Z.shape[1]))
+    np.add.at(sums, labels, Z)
+    means = sums / np.maximum(counts, 1.0)[:, None]
+    return float(((Z - means[labels]) ** 2).sum())
+
+
+@dataclass(frozen=True)
+class Partition:
+    """A fitted partition into ``k`` types (labels ``0..k-1``) in model space."""
+
+    method: str
+    k: int
+    labels: np.ndarray
+    centers: np.ndarray
+    within: float
+    sigma2: float
+    mixture: GaussianMixture | None = None
+
+    def predict(self, Z: np.ndarray) -> np.ndarray:
+        if self.mixture is not None:
+            return self.mixture.predict(Z)
+        return _sq_dist(Z, self.centers).argmin(axis=1)
+
+    def proba(self, Z: np.ndarray) -> np.ndarray:
+        if self.mixture is not None:
+            return self.mixture.predict_proba(Z)
+        return softmax(-_sq_dist(Z, self.centers) / (2.0 * self.sigma2), axis=1)
+
+    def distance(self, Z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        """Distance of each row of ``Z`` to the centre of its type ``labels`` (see module doc)."""
+        if self.mixture is None:
+            return np.sqrt(((Z - self.centers[labels]) ** 2).sum(axis=1))
+        out = np.empty(len(Z))
+        prec = self.mixture.precisions_cholesky_
+        ctype = self.mixture.covariance_type
+        for j in range(self.k):  # loop over types (k <= a few dozen), vectorized over towns
+            rows = labels == j
+            if not rows.any():
+                continue
+            diff = Z[rows] - self.mixture.means_[j]
+            if ctype == "full":
+                y = diff @ prec[j]
+            elif ctype == "tied":
+                y = diff @ prec
+            elif ctype == "diag":
+                y = diff * prec[j]
+            else:  # spherical
+                y = diff * prec[j]
+            out[rows] = np.sqrt((y * y).sum(axis=1))
+        return out
+
+    def bic(self, Z: np.ndarray) -> float:
+        return float(self.mixture.bic(Z)) if self.mixture is not None else float("nan")
+
+
+def _finish(method: str, Z: np.ndarray, k: int, centers: np.ndarray, mixture=None) -> Partition:
+    p = Partition(method, k, np.zeros(len(Z), dtype=np.int64), centers, 0.0, 1.0, mixture)
+    labels = p.predict(Z).astype(np.int64)
+    w = within_ss(Z, labels, k)
+    sigma2 = max(w / (len(Z) * Z.shape[1]), 1e-12)
+    return Partition(method, k, labels, centers, w, sigma2, mixture)
+
+
+def kmeans_plus_plus(Z: np.ndarray, k: int, rngs: Sequence[np.random.Generator]) -> np.ndarray:
+    """Greedy k-means++ starts for ``len(rngs)`` restarts at once, ``(R, k, p)``.
+
+    Arthur & Vassilvitskii (2007) seeding with ``2 + floor(ln k)`` candidate centres per step,
+    the one that most reduces the potential kept (the variant scikit-learn uses).
+    """
+    R, (n, p) = len(rngs), Z.shape
+    trials = 2 + int(np.log(k))
+    u0 = np.array([g.random() for g in rngs])
+    U = np.stack([g.random((max(k - 1, 1), trials)) for g in rngs])
+    zz = (Z * Z).sum(axis=1)
+    rows = np.arange(R)
+    C = np.empty((R, k, p))
+    C[:, 0] = Z[np.minimum((u0 * n).astype(np.int64), n - 1)]
+    closest = np.maximum(zz[None, :] - 2.0 * C[:, 0] @ Z.T + (C[:, 0] ** 2).sum(axis=1)[:, None], 0.0)
+    for j in range(1, k):
+        cum = np.cumsum(closest, axis=1)
+        targets = U[:, j - 1, :] * cum[:, -1:]
+        cand = np.minimum((cum[:, None, :] <= targets[:, :, None]).sum(axis=2), n - 1)
+        Zc = Z[cand]
+        d = np.maximum(zz[None, None, :] - 2.0 * np.matmul(Zc, Z.T) + (Zc * Zc).sum(axis=2)[:, :, None], 0.0)
+        reduced = np.minimum(closest[:, None, :], d)
+        best = reduced.sum(axis=2).argmin(axis=1)
+        C[:, j] = Zc[rows, best]
+        closest = reduced[rows, best]
+    return C
+
+
+def lloyd(Z: np.ndarray, C: np.ndarray, max_iter: int = 300, tol: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
+    """Lloyd iterations for ``R`` restarts at once from centres ``C`` ``(R, k, p)``.
+
+    A restart stops when its centres move by at most ``tol`` times the mean feature variance
+    (squared shift, scikit-learn's convention); a type that loses all its towns keeps its
+    centre. Returns the centres and each restart's within-type sum of squares.
+    """
+    C = np.array(C, dtype=float, copy=True)
+    R, k, p = C.shape
+    threshold = tol * Z.var(axis=0).mean()
+    Zt = np.ascontiguousarray(Z.T)
+    active = np.arange(R)
+    for _ in range(max_iter):
+        if not active.size:
+            break
+        a = len(active)
+        Ca = C[active]
+        G = np.matmul(Z, Ca.transpose(0, 2, 1))  # argmin_j |z - c_j|^2 = argmin_j |c_j|^2 - 2 z.c_j
+        G *= -2.0
+        G += (Ca * Ca).sum(axis=2)[:, None, :]
+        flat = (G.argmin(axis=2) + (np.arange(a) * k)[:, None]).ravel()
+        counts = np.bincount(flat, minlength=a * k).reshape(a, k)
+        sums = np.empty((a * k, p))
+        for d in range(p):  # loop over features, vectorized over towns and restarts
+            sums[:, d] = np.bincount(flat, weights=np.tile(Zt[d], a), minlength=a * k)
+        new = np.where(counts[:, :, None] > 0, sums.reshape(a, k, p) / np.maximum(counts, 1)[:, :, None], Ca)
+        shift = ((new - Ca) ** 2).sum(axis=(1, 2))
+        C[active] = new
+        active = active[shift > threshold]
+    within = np.stack([_sq_dist(Z, C[r]).min(axis=1).sum() for r in range(R)])
+    return C, within
+
+
+def _kmeans(Z: np.ndarray, k: int, seeds: Sequence[int]) -> Partition:
+    rngs = [np.random.default_rng(int(s)) for s in seeds]
+    C, within = lloyd(Z, kmeans_plus_plus(Z, k, rngs))
+    return _finish("kmeans", Z, k, C[int(np.argmin(within))])
+
+
+def _gmm(Z: np.ndarray, k: int, seeds: Sequence[int], covariance_type: str) -> Partition:
+    best = None
+    for s in seeds:
+        gm = GaussianMixture(n_components=k, covariance_type=covariance_type, n_init=1, reg_covar=1e-4,
+                             random_state=int(s)).fit(Z)
+        if best is None or gm.lower_bound_ > best.lower_bound_:
+            best = gm
+    return _finish("gmm", Z, k, best.means_, best)
+
+
+def _ward_cuts(Z: np.ndarray, ks: Sequence[int]) -> dict[int, Partition]:
+    tree = linkage(Z, method="ward")
+    out = {}
+    for k in ks:
+        cut = fcluster(tree, t=k, criterion="maxclust") - 1
+        m = int(cut.max()) + 1
+        sums = np.zeros((m, Z.shape[1]))
+        np.add.at(sums, cut, Z)
+        start = sums / np.bincount(cut, minlength=m)[:, None]
+        if m < k:  # ties in the tree: fewer than k groups; split the widest by its farthest points
+            far = np.argsort(-((Z - start[cut]) ** 2).sum(axis=1), kind="stable")[: k - m]
+            start = np.vstack([start, Z[far]])
+        C, _ = lloyd(Z, start[None])
+        out[k] = _finish("ward_kmeans", Z, k, C[0])
+    return out
+
+
+def cluster_all_k(Z: np.ndarray, ks: Sequence[int], method: str, seeds: Callable[[int], Sequence[int]],
+                  covariance_type: str = "full") -> dict[int, Partition]:
+    """Partitions of ``Z`` for every ``k`` in ``ks``; ``seeds(k)`` gives the restarts' seeds."""
+    if method == "ward_kmeans":
+        return _ward_cuts(Z, ks)
+    if method == "kmeans":
+        return {k: _kmeans(Z, k, seeds(k)) for k in ks}
+    if method == "gmm":
+        return {k: _gmm(Z, k, seeds(k), covariance_type) for k in ks}
+    raise ValueError(f"method must be one of {', '.join(METHODS)}; found {method!r}")
+
+
+def cluster(Z: np.ndarray, k: int, method: str, seeds: Sequence[int], covariance_type: str = "full") -> Partition:
+    """One partition of ``Z`` into ``k`` types (see :func:`cluster_all_k`)."""
+    return cluster_all_k(Z, [k], method, lambda _k: seeds, covariance_type)[k]
