@@ -183,7 +183,9 @@ def _check_spec(m: dict, where: str, i: int) -> dict:
 
     from models import PanelModelSpec
 
-    fields = {k: v for k, v in m.items() if k != "name"}
+    fields = {k: v for k, v in m.items() if k not in ("name",)}
+    if isinstance(fields.get("effects"), str) and fields["effects"].lower() == "none":
+        fields["effects"] = None  # TOML has no null: effects = "none"
     if "name" in {f.name for f in dataclasses.fields(PanelModelSpec)}:
         fields["name"] = m.get("name")
     try:

@@ -75,9 +75,8 @@ def _write_tables(res: PipelineResult, d: Path) -> None:
         if isinstance(val, pd.DataFrame):
             val.to_csv(d / fname)
     _write_profiles(typ, d)
-    tr = res.transitions
-    if tr is not None:
-        _write_transitions(tr, d)
+    if res.transitions is not None:
+        _write_transitions(res.transitions, d)
     rows = []
     for name, r in res.models.items():
         f = r.to_frame().copy()
@@ -96,37 +95,27 @@ def _write_tables(res: PipelineResult, d: Path) -> None:
     for name, t in res.spec_tests.items():
         f = t.copy()
         f.insert(0, "model", name)
-        f.index.name = "test"
+        f.index.name = "test_name"
         st.append(f.reset_index())
     if st:
         pd.concat(st, ignore_index=True).to_csv(d / "spec_tests.csv", index=False)
 
 
 def _write_profiles(typ, d: Path) -> None:
-    prof = getattr(typ, "profiles_", None)
-    if prof is None:
-        return
-    if isinstance(prof, pd.DataFrame):
-        prof.to_csv(d / "profiles.csv")
-        return
-    items = prof.items() if isinstance(prof, dict) else ((k, getattr(prof, k)) for k in dir(prof) if not k.startswith("_"))
-    for k, v in items:
+    prof = typ.profiles_
+    for k in ("summary", "mean", "median", "reference", "z", "tests", "typical", "atypical"):
+        v = getattr(prof, k, None)
         if isinstance(v, pd.DataFrame):
             v.to_csv(d / f"profile_{k}.csv")
-        elif isinstance(v, pd.Series):
-            v.to_frame().to_csv(d / f"profile_{k}.csv")
-    sur = getattr(typ, "surrogate_", None)
-    if sur is not None:
-        (d / "surrogate_rules.txt").write_text(str(getattr(sur, "rules", sur)) + "\n", encoding="utf-8")
+    sur = typ.surrogate_
+    sur.rules.drop(columns=[c for c in ("conditions",) if c in sur.rules.columns]).to_csv(d / "surrogate_rules.csv", index=False)
 
 
 def _write_transitions(tr, d: Path) -> None:
-    for k in ("matrix", "counts", "intervals", "stay_rates", "switches", "lower", "upper"):
-        v = getattr(tr, k, None) if not isinstance(tr, dict) else tr.get(k)
-        if isinstance(v, pd.DataFrame):
-            v.to_csv(d / f"transitions_{k}.csv")
-        elif isinstance(v, pd.Series):
-            v.to_frame().to_csv(d / f"transitions_{k}.csv")
+    for k in ("counts", "matrix", "lower", "upper", "stay"):
+        getattr(tr, k).to_csv(d / f"transitions_{k}.csv")
+    tr.switchers.to_csv(d / "transitions_switchers.csv", index=False)
+    tr.assignments.to_csv(d / "transitions_assignments.csv")
 
 
 def _towns_table(data, builder) -> pd.DataFrame:
@@ -240,7 +229,7 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -
         }
         manifest["outputs"] = _hash_outputs(tmp)
         _write_manifest(tmp, manifest)
-        write_report(tmp, result=res)
+        write_report(tmp)
         _replace_dir(tmp, dest)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -292,7 +281,7 @@ def _compare_frames(name: str, a: pd.DataFrame, b: pd.DataFrame, exact_cols=(), 
     for c in [c for c in a.columns if c in b.columns]:
         x, y = a[c], b[c]
         if c in exact_cols or not (pd.api.types.is_numeric_dtype(x) and pd.api.types.is_numeric_dtype(y)):
-            xs, ys = x.astype("string").fillna("<NA>"), y.astype("string").fillna("<NA>")
+            xs, ys = x.astype("string").fillna(""), y.astype("string").fillna("")  # CSV writes NA as ""
             bad = (xs != ys).to_numpy()
             if bad.any():
                 i = np.flatnonzero(bad)[0]

@@ -1,0 +1,246 @@
+"""The report of a run folder: ``report.md`` and a self-contained ``report.html`` (figures embedded).
+
+Everything in the report is read back from the run folder (its tables and its hash-checked
+``model.joblib``), so ``typology report DIR`` rewrites exactly what ``typology fit`` wrote. The
+HTML page has no scripts and no external resources.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import figures as fg
+
+__all__ = ["write_report"]
+
+_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em;border-bottom:2px solid #444}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #bbb}
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right}
+th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+.note{color:#555;font-size:.9em}code,pre{background:#f6f6f6;padding:.1em .3em;font-size:.85em}pre{padding:.6em;overflow-x:auto}
+"""
+
+
+class _Doc:
+    """Builds the Markdown and HTML versions side by side."""
+
+    def __init__(self):
+        self.md: list[str] = []
+        self.html: list[str] = []
+        self.figures: dict[str, bytes] = {}
+
+    def h(self, text: str, level: int = 2):
+        self.md.append(f"{'#' * level} {text}\n")
+        self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
+
+    def p(self, text: str, cls: str | None = None):
+        self.md.append(text + "\n")
+        c = f' class="{cls}"' if cls else ""
+        self.html.append(f"<p{c}>{html.escape(text)}</p>")
+
+    def items(self, lines):
+        lines = list(lines)
+        if not lines:
+            return
+        self.md.append("\n".join(f"- {x}" for x in lines) + "\n")
+        self.html.append("<ul>" + "".join(f"<li>{html.escape(str(x))}</li>" for x in lines) + "</ul>")
+
+    def pre(self, text: str):
+        self.md.append("```\n" + text.rstrip() + "\n```\n")
+        self.html.append(f"<pre>{html.escape(text)}</pre>")
+
+    def table(self, df: pd.DataFrame, digits: int = 3, index: bool = True):
+        d = df.copy()
+        for c in d.columns:
+            if pd.api.types.is_float_dtype(d[c]):
+                d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}" if abs(v) >= 1e4 else f"{v:.{digits}f}")
+        self.md.append(_md_table(d, index=index) + "\n")
+        self.html.append(d.to_html(index=index, escape=True, border=0, na_rep=""))
+
+    def raw(self, md: str, html_text: str):
+        self.md.append(md.rstrip() + "\n")
+        self.html.append(html_text)
+
+    def figure(self, name: str, fig, caption: str):
+        png = fg.png_bytes(fig)
+        self.figures[name] = png
+        self.md.append(f"![{caption}](figures/{name}.png)\n")
+        self.html.append(f'<figure><img alt="{html.escape(caption)}" src="{fg.to_data_uri(png)}">'
+                         f"<figcaption class=\"note\">{html.escape(caption)}</figcaption></figure>")
+
+
+def _md_table(df: pd.DataFrame, index: bool = True) -> str:
+    d = df.reset_index() if index else df
+    cols = [str(c) for c in d.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in d.itertuples(index=False):
+        lines.append("| " + " | ".join("" if (isinstance(v, float) and np.isnan(v)) else str(v).replace("|", "\\|") for v in row) + " |")
+    return "\n".join(lines)
+
+
+def _read(d: Path, name: str, **kw) -> pd.DataFrame | None:
+    f = d / name
+    if not f.is_file():
+        return None
+    return pd.read_csv(f, **kw)
+
+
+def write_report(run) -> list[Path]:
+    """Write ``report.md``, ``report.html`` and ``figures/*.png`` into the run folder ``run``
+    and record their sha256 in the manifest. Returns the paths written."""
+    from .persist import load
+    from .runs import BUNDLE, _report_hashes, _write_manifest, load_manifest
+
+    d = Path(run)
+    m = load_manifest(d)
+    bundle = load(d / BUNDLE)
+    typ, models, cfg = bundle["typology"], bundle["models"], bundle["config"]
+    names = {int(k): str(v) for k, v in dict(typ.type_names_).items()}
+    doc = _Doc()
+    title = cfg.get("report", {}).get("title", "Town typology report")
+    doc.h(title, 1)
+    doc.p(f"Run created {m.get('created_utc')} with nordtowns {m['packages'].get('nordtowns')}; "
+          f"dataset {m['data']['path']}; random_state {m.get('seed')}.", cls="note")
+
+    # ---------------------------------------------------------------- data
+    doc.h("Data")
+    tables = pd.Series(m["data"]["tables"], name="rows").to_frame()
+    tables["sha256"] = [m["data"]["files"].get(t, {}).get("sha256", "")[:12] for t in tables.index]
+    doc.table(tables)
+    s = m["summary"]
+    doc.p(f"{s['town_years']} town-years have features; {s['towns_typed']} towns are typed, "
+          f"{s['towns_left_out']} towns of the sample are left out (listed below).")
+    doc.p("What validation and the stages flagged or left out:")
+    doc.items(m.get("notes", []))
+    left = _read(d, "left_out.csv", dtype={"town_id": str})
+    if left is not None and len(left):
+        doc.table(left.set_index("town_id").head(30))
+        if len(left) > 30:
+            doc.p(f"... and {len(left) - 30} more (left_out.csv).", cls="note")
+
+    # ---------------------------------------------------------------- k
+    doc.h("Number of types")
+    doc.p(str(typ.selection_reason_))
+    sel = typ.selection_
+    doc.table(sel)
+    doc.figure("selection", fg.selection_plot(sel, int(typ.n_types_)), "k-selection indices by number of types k")
+
+    # ---------------------------------------------------------------- stability
+    doc.h("Stability of the types")
+    stab = typ.stability_
+    doc.table(stab)
+    jac_col = next((c for c in stab.columns if "jaccard" in str(c).lower()), None)
+    if jac_col is not None:
+        doc.figure("stability", fg.stability_plot(stab[jac_col], names), "bootstrap stability per type")
+
+    # ---------------------------------------------------------------- profiles
+    doc.h("Type profiles")
+    prof = typ.profiles_
+    summ = prof.summary.copy()
+    summ.insert(0, "name", [names.get(int(t), "") for t in summ.index])
+    doc.table(summ)
+    doc.pre(prof.text(names))
+    doc.p("Type means in the features' own units:")
+    doc.table(prof.mean)
+    z = prof.z.copy()
+    z.index = [f"{t}: {names.get(int(t), '')}" for t in z.index]
+    doc.figure("profiles", fg.heatmap(z, "Type profiles: mean z-score of each feature (transformed scale)"),
+               "z-score heatmap of the type profiles")
+    if len(prof.typical):
+        doc.p("Most typical and most atypical towns of each type (distance to the type centre):")
+        both = pd.concat([prof.typical.assign(kind="typical"), prof.atypical.assign(kind="atypical")])
+        doc.table(both.reset_index().set_index(both.index.names[0] or "type") if isinstance(both.index, pd.MultiIndex) else both)
+
+    # ---------------------------------------------------------------- map
+    towns = _read(d, "towns.csv", dtype={"town_id": str})
+    types = _read(d, "types.csv", dtype={"town_id": str})
+    if towns is not None and types is not None:
+        towns = towns.set_index("town_id")
+        t = types.set_index("town_id")["type"]
+        doc.h("Map")
+        doc.figure("map", fg.map_of_types(towns, t.astype(int), names), "towns coloured by type; stars: agglomeration cores")
+
+    # ---------------------------------------------------------------- surrogate
+    doc.h("The typology as threshold rules")
+    sur = typ.surrogate_
+    doc.p(f"A decision tree of depth {sur.max_depth} reproduces the type of {sur.fidelity:.1%} of the towns "
+          f"({sur.cv_fidelity:.1%} under 5-fold cross-validation).")
+    rules = sur.rules.drop(columns=[c for c in ("conditions",) if c in sur.rules.columns]).copy()
+    rules["type"] = [f"{int(k)}: {names.get(int(k), '')}" for k in rules["type"]]
+    doc.table(rules, index=False)
+
+    # ---------------------------------------------------------------- transitions
+    tm = _read(d, "transitions_matrix.csv", index_col=0)
+    if tm is not None:
+        doc.h("Transitions between types over time")
+        stay = _read(d, "transitions_stay.csv", index_col=0)
+        sw = _read(d, "transitions_switchers.csv", dtype={"town_id": str})
+        doc.p("The fitted typology applied to every year; rows: type in a year, columns: type in the next "
+              "year observed (shares, with bootstrap intervals in transitions_lower/upper.csv).")
+        tm.index = [f"{i}: {names.get(int(i), '')}" for i in tm.index]
+        doc.figure("transitions", fg.heatmap(tm, "Transition shares between consecutive years", center=None),
+                   "transition matrix")
+        if stay is not None:
+            doc.table(stay)
+        if sw is not None:
+            doc.p(f"{sw['town_id'].nunique() if len(sw) else 0} towns switched type at least once "
+                  f"({len(sw)} switches; transitions_switchers.csv).")
+
+    # ---------------------------------------------------------------- models
+    if models:
+        from models import coefplot, compare
+
+        doc.h("Panel models")
+        table = compare(list(models.values()), names=list(models))
+        doc.raw(table.to_markdown(), table.to_html())
+        doc.figure("coefficients", coefplot(list(models.values()), names=list(models)),
+                   "coefficients with 95% confidence intervals")
+        st = _read(d, "spec_tests.csv")
+        if st is not None:
+            doc.p("Specification tests (H0 of each: f_effects - no town effects; breusch_pagan - no random "
+                  "effects; hausman and mundlak - random effects are consistent):")
+            doc.table(st.set_index(["model", "test_name"]))
+        notes = [f"{n}: {x}" for n, r in models.items() for x in getattr(r, "notes", ())]
+        doc.items(notes)
+
+    # ---------------------------------------------------------------- truth
+    truth = s.get("truth")
+    if truth:
+        doc.h("Recovery of the synthetic truth")
+        doc.p(f"True number of types {truth.get('n_true_types')}, found {truth.get('n_types_found')}; "
+              f"adjusted Rand index against the true types {truth.get('adjusted_rand', float('nan')):.3f}.")
+        if truth.get("crosstab"):
+            doc.table(pd.DataFrame(truth["crosstab"]).T.fillna(0).astype(int))
+        rows = [{"model": mname, "term": term, **vals} for mname, terms in truth.get("coefficients", {}).items()
+                for term, vals in terms.items()]
+        if rows:
+            doc.table(pd.DataFrame(rows).set_index(["model", "term"]))
+
+    # ---------------------------------------------------------------- dictionary
+    from features import data_dictionary
+
+    doc.h("Data dictionary")
+    dd = data_dictionary()
+    feats = pd.read_parquet(d / "features.parquet").columns
+    doc.table(dd.loc[dd.index.intersection(feats)])
+
+    # ---------------------------------------------------------------- write
+    fig_dir = d / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    for name, png in doc.figures.items():
+        (fig_dir / f"{name}.png").write_bytes(png)
+    md_path = d / "report.md"
+    md_path.write_text("\n".join(doc.md), encoding="utf-8")
+    html_path = d / "report.html"
+    html_path.write_text(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        + "\n".join(doc.html) + "</body></html>\n", encoding="utf-8")
+    m["report"] = _report_hashes(d)
+    _write_manifest(d, m)
+    return [md_path, html_path]
