@@ -153,14 +153,41 @@ def cmd_init_config(args) -> int:
     return EXIT_OK
 
 
-def cmd_montecarlo(args) -> int:
-    from .montecarlo import run_monte_carlo
+def cmd_experiment(args) -> int:
+    from . import experiments
 
-    res = run_monte_carlo(n_reps=args.reps, seed=args.seed, n_jobs=args.jobs)
-    print(res.to_string())
-    if args.out:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        res.to_csv(args.out)
+    if args.name == "monte_carlo":
+        from .montecarlo import run_monte_carlo
+
+        res = run_monte_carlo(n_reps=args.reps, seed=args.seed, n_jobs=args.jobs)
+        print(res.to_string())
+        out = Path(args.out or "runs/monte_carlo.csv")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        res.to_csv(out)
+        print(f"wrote {out}")
+        return EXIT_OK
+    if args.name == "northern_towns":
+        res = experiments.northern_towns(out=args.out or "runs/northern_towns",
+                                         data_dir=args.data or "data/northern_towns", quiet=args.quiet)
+        t = res["truth"]
+        print(f"run folder {res['run']}: {t['n_types_found']} types found ({t['n_true_types']} true), "
+              f"adjusted Rand {t['adjusted_rand']:.3f}")
+        for model, terms in t["coefficients"].items():
+            for term, v in terms.items():
+                print(f"  {model}: {term}: true {v['true']:g}, estimate {v['estimate']:.3f} "
+                      f"[{v['ci_lower']:.3f}, {v['ci_upper']:.3f}]{'' if v['covered'] else '  NOT COVERED'}")
+        return EXIT_OK
+    shared = Path(args.shared)
+    if not shared.is_dir():
+        raise UsageError(f"experiment russia_north_real needs the real data folder; {shared} does not exist "
+                         "(give --shared PATH to shared/data)")
+    res = experiments.russia_north_real(shared, out=args.out or "runs/russia_north_real",
+                                        data_dir=args.data or "data/russia_north_real", quiet=args.quiet)
+    ma = res["market_access"]
+    print(f"market potential vs SberIndex market access: Spearman {ma['spearman_all']:.3f} over {ma['n']} municipalities")
+    for col, v in res["types_vs_flags"].items():
+        print(f"types vs {col}: Cramer's V {v['cramers_v']:.3f}, ARI {v['ari']:.3f} (n = {v['n']})")
+    print(f"checks written beside the run folder: {(args.out or 'runs/russia_north_real')}_checks/")
     return EXIT_OK
 
 
@@ -227,12 +254,16 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true")
     s.set_defaults(func=cmd_init_config)
 
-    s = sub.add_parser("montecarlo", help="Monte Carlo recovery study of the panel estimators")
-    s.add_argument("--reps", type=int, default=200, help="replications per setting (default 200)")
-    s.add_argument("--seed", type=int, default=0)
+    s = sub.add_parser("experiment", help="run one of the experiments of experiments/")
+    s.add_argument("name", choices=["northern_towns", "monte_carlo", "russia_north_real"])
+    s.add_argument("--out", help="run folder (or CSV for monte_carlo); default under runs/")
+    s.add_argument("--data", help="where the experiment's dataset is written; default under data/")
+    s.add_argument("--shared", default="../shared/data", help="real data folder (russia_north_real)")
+    s.add_argument("--reps", type=int, default=200, help="Monte Carlo replications (default 200)")
+    s.add_argument("--seed", type=int, default=0, help="Monte Carlo seed")
     s.add_argument("--jobs", type=int, default=1, help="parallel jobs (results do not depend on it)")
-    s.add_argument("--out", help="CSV file for the table")
-    s.set_defaults(func=cmd_montecarlo)
+    s.add_argument("--quiet", action="store_true")
+    s.set_defaults(func=cmd_experiment)
     return p
 
 

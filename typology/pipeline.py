@@ -126,7 +126,7 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     from .transitions import transitions
 
     progress = progress or Progress(quiet=True)
-    progress.total = 3 + len(cfg.models)
+    progress.total = 2 + len(cfg.models)
     notes: list[str] = list(data.notes)
     with progress.stage("features"):
         builder = _capture(FeatureBuilder(**cfg.features).fit, notes, data)
@@ -161,12 +161,13 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
             except (KeyError, ValueError) as exc:
                 raise ConfigError(f"[[models]] {name!r}: {exc}") from None
             results[name] = res
+            effects = spec.effects if spec.effects in ("entity", "twoway") else "entity"
+            cluster = spec.cluster if spec.cov_type in ("clustered", "wild_bootstrap") else "entity"
             try:
-                spec_tests[name] = _capture(specification_tests, notes, frame, spec.formula)
+                spec_tests[name] = _capture(specification_tests, notes, frame, spec.formula, effects=effects,
+                                            cluster=cluster, cluster_small_sample=spec.cluster_small_sample)
             except (ValueError, np.linalg.LinAlgError) as exc:
                 notes.append(f"specification tests of model {name!r} not computed: {exc}")
-    with progress.stage("done"):
-        pass
     return PipelineResult(config=cfg.resolved, builder=builder, features=F, typology_input=X, typology=typ,
                           assignments=assignments, left_out=left, transitions=trans, model_data=frame,
                           models=results, spec_tests=spec_tests, notes=tuple(notes))

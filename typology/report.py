@@ -59,7 +59,7 @@ class _Doc:
         for c in d.columns:
             if pd.api.types.is_float_dtype(d[c]):
                 d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}" if abs(v) >= 1e4 else f"{v:.{digits}f}")
-        self.md.append(_md_table(d, index=index) + "\n")
+        self.md.append(markdown_table(d, index=index) + "\n")
         self.html.append(d.to_html(index=index, escape=True, border=0, na_rep=""))
 
     def raw(self, md: str, html_text: str):
@@ -74,7 +74,7 @@ class _Doc:
                          f"<figcaption class=\"note\">{html.escape(caption)}</figcaption></figure>")
 
 
-def _md_table(df: pd.DataFrame, index: bool = True) -> str:
+def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
     d = df.reset_index() if index else df
     cols = [str(c) for c in d.columns]
     lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
