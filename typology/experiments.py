@@ -18,8 +18,8 @@ from pathlib import Path
 import pandas as pd
 
 from .config import parse_config
-from .report import markdown_table
 from .progress import Progress
+from .report import markdown_table
 
 __all__ = ["northern_towns", "russia_north_real"]
 
