@@ -693,16 +693,19 @@ class FeatureBuilder:
         base_pos = np.searchsorted(self.years_, self._ref_year(by.astype("int64")))
         BE = base_E.to_numpy()
         ss = {c: np.full(len(E), np.nan) for c in ("national_share", "industry_mix", "competitive")}
+        common0 = np.full(len(E), np.nan)  # base employment in the sectors published in both years
+        cols = pd.Index(self.sectors_)
         for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # one pass per year
             rows = order[a:b]
-            cols = pd.Index(self.sectors_)
-            res = shift_share(pd.DataFrame(BE[bpos[rows]], columns=cols), pd.DataFrame(X[rows], columns=cols),
+            e0, e1 = BE[bpos[rows]], X[rows]
+            res = shift_share(pd.DataFrame(e0, columns=cols), pd.DataFrame(e1, columns=cols),
                               pd.DataFrame(nat[base_pos[rows]], columns=cols),
                               pd.Series(nat[now_pos[rows[0]]], index=cols))
             for c in ss:
                 ss[c][rows] = res[c].to_numpy()
+            common0[rows] = np.where(np.isnan(e0) | np.isnan(e1), 0.0, e0).sum(axis=1)
         with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where((b_emp > 0) & (dt > 0), 1.0 / np.where(b_emp > 0, b_emp, 1.0), np.nan)
+            scale = np.where((common0 > 0) & (dt > 0), 1.0 / np.where(common0 > 0, common0, 1.0), np.nan)
         out["ss_national_share"] = ss["national_share"] * scale
         out["ss_industry_mix"] = ss["industry_mix"] * scale
         out["ss_competitive"] = ss["competitive"] * scale

@@ -137,7 +137,7 @@ def employment_from_wide(wide: pd.DataFrame, id_column: str = "oktmo", year_colu
     vals = np.column_stack([_numbers(wide[c], c, labels) for c in secs])
     if (vals < 0).any():
         r, j = np.nonzero(vals < 0)
-        raise ValueError(f"negative employment in column '{list(secs)[j[0]]}' at row {labels[r[0]]!r}")
+        raise ValueError(f"negative employment in column '{list(secs)[j[0]]}' at row {labels[r[0]]}")
     letters = list(secs.values())
     if residual is not None:
         if total_column not in wide.columns:
@@ -146,7 +146,7 @@ def employment_from_wide(wide: pd.DataFrame, id_column: str = "oktmo", year_colu
         rest = tot - np.nansum(vals, axis=1)
         if (rest < -1e-9 * np.maximum(tot, 1)).any():
             r = int(np.flatnonzero(rest < -1e-9 * np.maximum(tot, 1))[0])
-            raise ValueError(f"'{total_column}' is below the sum of the published sections at row {labels[r]!r}")
+            raise ValueError(f"'{total_column}' is below the sum of the published sections at row {labels[r]}")
         vals = np.column_stack([vals, np.maximum(rest, 0.0)])
         letters = [*letters, residual]
     n, k = vals.shape
