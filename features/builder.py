@@ -71,6 +71,8 @@ GROUP_COLUMNS = {"specialization": _SPEC_COLS, "diversification": _DIV_COLS, "co
                  "dynamics": _DYN_COLS}
 
 STATUSES = ("stagnating", "intermediate", "modernizing")
+_FIRM_GROUPS = ("corporate", "agglomeration", "town_village", "network")  # need the classified registry
+_EDGE_GROUPS = ("agglomeration", "town_village", "network")  # need the ownership network
 
 _PARAMS = ("groups", "core_population", "base", "missing", "mp_beta", "mp_decay", "self_potential",
            "min_distance_km", "vi_min_towns", "vi_min_sections", "network_links")
@@ -211,36 +213,44 @@ class FeatureBuilder:
         return E
 
     def _fit(self, data: TownData, E: pd.DataFrame):
+        """Learn what the planned groups need (and only that)."""
         self.sectors_ = list(E.columns)
         self.hierarchy_ = hierarchy_from(self.sectors_, data.sectors)
+        X = E.to_numpy()
         years = E.index.get_level_values("year").to_numpy()
         self.years_ = np.unique(years)
         ycode = np.searchsorted(self.years_, years)
-        nat = np.zeros((len(self.years_), len(self.sectors_)))
-        np.add.at(nat, ycode, np.nan_to_num(E.to_numpy()))
+        order = np.argsort(ycode, kind="stable")
+        bounds = np.searchsorted(ycode[order], np.arange(len(self.years_) + 1))
+        nat = np.stack([np.nansum(X[order[a:b]], axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
         self.national_ = pd.DataFrame(nat, index=pd.Index(self.years_, name="year"),
                                       columns=pd.Index(self.sectors_, name="sector"))
         towns = data.towns.set_index("town_id")
         keep = [c for c in ("lat", "lon", "kind", "area_km2", "population", "region", "name") if c in towns.columns]
         self.towns_ = towns[keep].copy()
         self.cores_ = self._find_cores(towns, data.outcomes)
-        self.masses_ = self._masses(data, self.towns_, self.years_)
-        without_mass = self.masses_.index[self.masses_.isna().any(axis=1)]
-        self.towns_without_mass_ = list(without_mass)
         self.skipped_: dict[str, str] = {}
         self.groups_plan_ = self._plan_groups(data)
+        plan = self.groups_plan_
+        self.masses_ = None
+        self.towns_without_mass_ = []
+        if "agglomeration" in plan:
+            self.masses_ = self._masses(data, self.towns_, self.years_)
+            self.towns_without_mass_ = list(self.masses_.index[self.masses_.isna().any(axis=1)])
         fy = None
-        if data.firms is not None and data.groups is not None:
+        self.groups_table_ = None
+        self.edges_ = None
+        if data.firms is not None and data.groups is not None and set(plan) & set(_FIRM_GROUPS):
             self.groups_table_ = classify_groups(data.firms, data.groups, self.vi_min_towns, self.vi_min_sections,
                                                  self.hierarchy_)
             fy = firm_years(data.firms, self.groups_table_, years=self.years_)
-            self.edges_ = ownership_edges(fy)
-        else:
-            self.groups_table_ = None
-            self.edges_ = None
+            if set(plan) & set(_EDGE_GROUPS):
+                self.edges_ = ownership_edges(fy)
         self.links_ = self._links(data.links) if data.links is not None else None
-        self.base_, self.base_E_ = self._base_values(data, E)
-        self.national_wage_ = self._national_wage(data, E)
+        self.base_ = self.base_E_ = self.national_wage_ = None
+        if "dynamics" in plan:
+            self.base_, self.base_E_ = self._base_values(data, E)
+            self.national_wage_ = self._national_wage(data, E)
         have_rows = pd.Index(E.index.get_level_values("town_id").unique())
         self.towns_without_employment_ = sorted(set(towns.index) - set(have_rows))
         if self.towns_without_employment_:
@@ -248,10 +258,10 @@ class FeatureBuilder:
             warnings.warn(f"{n} municipality(ies) have no employment rows and get no feature rows (they still "
                           f"count as destinations, cores and network nodes), e.g. {self.towns_without_employment_[:5]}",
                           FeatureWarning, stacklevel=3)
-        if "agglomeration" in self.groups_plan_ and len(without_mass):
-            warnings.warn(f"{len(without_mass)} municipality(ies) have no population in any year and are left out "
-                          f"of the destinations of market potential and core access, e.g. {list(without_mass[:5])}",
-                          FeatureWarning, stacklevel=3)
+        if self.towns_without_mass_:
+            warnings.warn(f"{len(self.towns_without_mass_)} municipality(ies) have no population in any year and are "
+                          "left out of the destinations of market potential and core access, e.g. "
+                          f"{self.towns_without_mass_[:5]}", FeatureWarning, stacklevel=3)
         self.feature_names_out_ = self._columns()
         self.n_towns_ = len(have_rows)
         return fy
@@ -430,7 +440,7 @@ class FeatureBuilder:
         cols: dict[str, np.ndarray] = {}
         block = self._row_blocks(data, E, X, years, plan)
         cols.update(block)
-        if {"corporate", "agglomeration", "town_village", "network"} & set(plan):
+        if set(_FIRM_GROUPS) & set(plan):
             fy, edges = self._scored_ownership(data, E, fy)
         else:
             edges = None
@@ -445,10 +455,10 @@ class FeatureBuilder:
         if "network" in plan:
             cols.update(self._network(data, E, towns, edges))
         nan = np.isnan(X)
-        reported = nan | (np.nan_to_num(X) > 0)
-        n_rep = reported.sum(axis=1)
+        n_nan = nan.sum(axis=1)
+        n_rep = n_nan + (X > 0).sum(axis=1)  # reported cells: positive or suppressed (NaN > 0 is False)
         with np.errstate(invalid="ignore", divide="ignore"):
-            cols["coverage"] = np.where(n_rep > 0, 1.0 - nan.sum(axis=1) / np.maximum(n_rep, 1), np.nan)
+            cols["coverage"] = np.where(n_rep > 0, 1.0 - n_nan / np.maximum(n_rep, 1), np.nan)
         out = pd.DataFrame({c: cols[c] for c in self.feature_names_out_}, index=E.index)
         if "leading_sector" in out.columns:
             out["leading_sector"] = out["leading_sector"].astype("str")

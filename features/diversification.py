@@ -79,8 +79,9 @@ def _variety(s: np.ndarray, valid: np.ndarray, G: np.ndarray, lf: float):
     (Sterbenz lemma), so ``RV + UV == H`` holds to the last bit.
     """
     s0 = np.nan_to_num(s)
-    h = _entropy_of(s0) / lf
-    uv = _entropy_of(s0 @ G) / lf
+    # entropies are >= 0; rounding of shares summing to 1 + 2e-16 can give -2e-16
+    h = np.maximum(_entropy_of(s0) / lf, 0.0)
+    uv = np.maximum(_entropy_of(s0 @ G) / lf, 0.0)
     rv = h - uv
     # rounding can leave -1e-16 where the town has one sector per group: RV is 0 there, UV = H
     rv = np.where(rv < 0, 0.0, rv)

@@ -26,6 +26,16 @@ def sector_order(codes) -> list[str]:
     return sorted({str(c) for c in codes}, key=key)
 
 
+def _sorted_factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)``, sorting the distinct values rather than the codes."""
+    codes, uniq = pd.factorize(values)
+    uniq = np.asarray(uniq, dtype=object if values.dtype == "str" else None)
+    order = np.argsort(uniq, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], uniq[order]
+
+
 def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "employment") -> pd.DataFrame:
     """Pivot the long ``employment`` table into a (town_id, year) x sector matrix.
 
@@ -63,8 +73,8 @@ def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "empl
         unknown = sorted(np.asarray(sec_uniq, dtype=object)[upos < 0])
         raise ValueError(f"sector(s) {unknown[:10]} are not in the sector universe {cols[:10]}...")
     cpos = upos[sec_codes]
-    tcodes, towns = pd.factorize(employment["town_id"].astype(str), sort=True)
-    ycodes, years = pd.factorize(employment["year"].astype("int64"), sort=True)
+    tcodes, towns = _sorted_factorize(employment["town_id"].astype(str))
+    ycodes, years = _sorted_factorize(employment["year"].astype("int64"))
     ny = len(years)
     key = tcodes.astype(np.int64) * ny + ycodes
     present = np.zeros(len(towns) * ny, dtype=bool)
@@ -90,4 +100,4 @@ def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "empl
          pd.Index(np.asarray(years)[cells % ny], dtype="int64")],
         names=["town_id", "year"],
     )
-    return pd.DataFrame(X, index=row_index, columns=col_index)
+    return pd.DataFrame(X, index=row_index, columns=col_index, copy=False)  # X is ours: no copy
