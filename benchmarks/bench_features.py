@@ -69,6 +69,7 @@ def context_for(data) -> SimpleNamespace:
     classified = classify_groups(data.firms, data.groups, hierarchy=fb.hierarchy_)
     fy = firm_years(data.firms, classified, years=years)
     edges = ownership_edges(fy)
+    edges["target_rural"] = edges["target"].isin(towns.index[towns["kind"] == "rural"])
     return SimpleNamespace(
         data=data, sectors=list(E.columns), years=years,
         nat=nat, nat_share=nat.div(nat.sum(axis=1), axis=0),
@@ -210,7 +211,7 @@ def _tv_town(t, ctx):
     town = t.name
     tot = ctx.total.xs(town, level="town_id")
     e = ctx.out_edges.get(town, ctx.edges.iloc[:0])
-    e = e[e["target"].isin(ctx.rural)]
+    e = e[e["target_rural"]]
     return pd.DataFrame({"rural_reach": e.groupby("year")["weight"].sum().reindex(tot.index).fillna(0.0) / tot})
 
 

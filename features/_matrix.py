@@ -72,6 +72,42 @@ def row_shares(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return s, total, valid
 
 
+def row_totals(X: np.ndarray, chunk: int = 32_768) -> np.ndarray:
+    """``np.nansum(X, axis=1)`` in chunks of rows, never copying the whole matrix."""
+    if len(X) <= chunk:
+        return np.nansum(X, axis=1)
+    return np.concatenate([np.nansum(X[i:i + chunk], axis=1) for i in range(0, len(X), chunk)])
+
+
+def thread_map(fn, items, n_jobs: int | None) -> list:
+    """``[fn(x) for x in items]`` on ``n_jobs`` threads (None or -1: every core).
+
+    For numpy work that releases the GIL. Each call must only write its own outputs, so the
+    results do not depend on ``n_jobs`` or on the order the threads finish in.
+    """
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    items = list(items)
+    if n_jobs is not None and n_jobs == 0:
+        raise ValueError("n_jobs must be a positive number of threads, -1 or None (every core)")
+    n = (os.cpu_count() or 1) if (n_jobs is None or n_jobs < 0) else int(n_jobs)
+    n = max(1, min(n, len(items)))
+    if n == 1:
+        return [fn(x) for x in items]
+    try:  # the threads already use every core: keep BLAS single-threaded meanwhile
+        from threadpoolctl import threadpool_limits  # installed with scikit-learn
+        limits = threadpool_limits(limits=1, user_api="blas")
+    except ImportError:  # pragma: no cover - scikit-learn always brings it
+        limits = None
+    try:
+        with ThreadPoolExecutor(max_workers=n) as pool:
+            return list(pool.map(fn, items))
+    finally:
+        if limits is not None:
+            limits.restore_original_limits()
+
+
 def coverage(X: np.ndarray) -> np.ndarray:
     """Share of a row's reported cells that are published.
 

@@ -38,7 +38,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from ._matrix import complete_case_reference, row_shares
+from ._matrix import complete_case_reference, row_shares, row_totals, thread_map
 from .connectivity import _haversine, market_potential_from_coords, ownership_centrality
 from .corporate import classify_groups, corporate_ties, firm_years, ownership_edges
 from .data import TownData
@@ -75,7 +75,7 @@ _FIRM_GROUPS = ("corporate", "agglomeration", "town_village", "network")  # need
 _EDGE_GROUPS = ("agglomeration", "town_village", "network")  # need the ownership network
 
 _PARAMS = ("groups", "core_population", "base", "missing", "mp_beta", "mp_decay", "self_potential",
-           "min_distance_km", "vi_min_towns", "vi_min_sections", "network_links")
+           "min_distance_km", "vi_min_towns", "vi_min_sections", "network_links", "n_jobs")
 
 
 class FeatureBuilder:
@@ -108,6 +108,10 @@ class FeatureBuilder:
     network_links : bool
         Add the ``links`` table's weights to the ownership network (default True, as the
         contract asks); set False when their units are not comparable with employees.
+    n_jobs : int, optional
+        Threads for the numeric work split by year and by block of towns (None or -1: every
+        core). Every block is computed the same way whatever the thread: the features do not
+        depend on ``n_jobs``.
 
     Attributes
     ----------
@@ -123,7 +127,7 @@ class FeatureBuilder:
     def __init__(self, groups=None, core_population: float = 250_000, base: float = math.e, missing: str = "omit",
                  mp_beta: float = 1.0, mp_decay: str = "power", self_potential: bool = False,
                  min_distance_km: float = 1.0, vi_min_towns: int = 2, vi_min_sections: int = 2,
-                 network_links: bool = True):
+                 network_links: bool = True, n_jobs: int | None = None):
         self.groups = groups
         self.core_population = core_population
         self.base = base
@@ -135,6 +139,7 @@ class FeatureBuilder:
         self.vi_min_towns = vi_min_towns
         self.vi_min_sections = vi_min_sections
         self.network_links = network_links
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ parameters
     def get_params(self, deep: bool = True) -> dict:
@@ -168,6 +173,8 @@ class FeatureBuilder:
             raise ValueError(f"mp_beta must be a positive number, got {self.mp_beta!r}")
         if not self.core_population > 0:
             raise ValueError(f"core_population must be positive, got {self.core_population!r}")
+        if self.n_jobs is not None and (not isinstance(self.n_jobs, int | np.integer) or self.n_jobs == 0):
+            raise ValueError(f"n_jobs must be a positive integer, -1 or None, got {self.n_jobs!r}")
         if self.min_distance_km is not None and not self.min_distance_km > 0:
             raise ValueError(f"min_distance_km must be positive or None, got {self.min_distance_km!r}")
         _log_factor(self.base)
@@ -207,7 +214,7 @@ class FeatureBuilder:
 
     @staticmethod
     def _matrix(data: TownData) -> pd.DataFrame:
-        E = employment_matrix(data.employment)
+        E = employment_matrix(data.employment, check_unique=False)  # TownData keys are unique
         if E.shape[0] == 0:
             raise ValueError("employment has no rows: there is nothing to compute features for")
         return E
@@ -250,7 +257,7 @@ class FeatureBuilder:
         self.base_ = self.base_E_ = self.national_wage_ = None
         if "dynamics" in plan:
             self.base_, self.base_E_ = self._base_values(data, E)
-            self.national_wage_ = self._national_wage(data, E)
+            self.national_wage_ = self._national_wage(data, E, row_totals(X))
         have_rows = pd.Index(E.index.get_level_values("town_id").unique())
         self.towns_without_employment_ = sorted(set(towns.index) - set(have_rows))
         if self.towns_without_employment_:
@@ -389,10 +396,10 @@ class FeatureBuilder:
                 return (bill / w).reindex(index)
         return pd.Series(np.nan, index=index)
 
-    def _national_wage(self, data: TownData, E: pd.DataFrame) -> pd.Series:
+    def _national_wage(self, data: TownData, E: pd.DataFrame, total: np.ndarray) -> pd.Series:
         """Employment-weighted mean of the towns' average wages, per fitted year."""
         w = self._wages(data, E.index)
-        emp = pd.Series(np.nansum(E.to_numpy(), axis=1), index=E.index)
+        emp = pd.Series(total, index=E.index)
         ok = (w.notna() & (emp > 0)).to_numpy()
         yrs = E.index.get_level_values("year")[ok]
         bill = (w[ok] * emp[ok]).groupby(yrs).sum()
@@ -435,10 +442,10 @@ class FeatureBuilder:
             r = int(np.flatnonzero(np.isnan(X).any(axis=1))[0])
             raise ValueError(f"employment has {int(np.isnan(X).sum())} suppressed (empty) cell(s), e.g. town-year "
                              f"{E.index[r]}; use missing='omit' to compute shares over the published sectors")
-        total = np.nansum(X, axis=1)
+        total = row_totals(X)
         plan = self.groups_plan_
         cols: dict[str, np.ndarray] = {}
-        block = self._row_blocks(data, E, X, years, plan)
+        block = self._row_blocks(data, E, X, years, plan, total, fy is not None)
         cols.update(block)
         if set(_FIRM_GROUPS) & set(plan):
             fy, edges = self._scored_ownership(data, E, fy)
@@ -466,7 +473,8 @@ class FeatureBuilder:
             out["status"] = out["status"].astype("str")
         return out
 
-    def _row_blocks(self, data: TownData, E: pd.DataFrame, X: np.ndarray, years: np.ndarray, plan) -> dict[str, np.ndarray]:
+    def _row_blocks(self, data: TownData, E: pd.DataFrame, X: np.ndarray, years: np.ndarray, plan, total: np.ndarray,
+                    fitted_data: bool) -> dict[str, np.ndarray]:
         """Specialization, diversification and dynamics, one year at a time (each year has
         its own national reference); the work inside a year is vectorized over towns."""
         n, k = X.shape
@@ -488,8 +496,8 @@ class FeatureBuilder:
         ref_pos = np.searchsorted(self.years_, self._ref_year(years))
         order = np.argsort(years, kind="stable")
         bounds = np.flatnonzero(np.r_[True, years[order][1:] != years[order][:-1], True])
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # one pass per year
-            rows = order[a:b]
+        def year_block(ab) -> None:  # one year: its own national reference; vectorized over towns
+            rows = order[ab[0]:ab[1]]
             s, _, valid = row_shares(X[rows])
             S = complete_case_reference(nat_share[ref_pos[rows[0]]], s)
             if want_spec:
@@ -510,6 +518,8 @@ class FeatureBuilder:
             f["entropy"][rows] = ent
             f["related_variety"][rows] = rv
             f["unrelated_variety"][rows] = uv
+
+        thread_map(year_block, list(zip(bounds[:-1], bounds[1:], strict=True)), self.n_jobs)
         if want_spec:
             out.update({c: f[c] for c in ["lq_max", "leading_share", "n_specialized", "krugman", "hhi", "hhi_norm",
                                           "theil", "hachman", "ogive"]})
@@ -519,7 +529,7 @@ class FeatureBuilder:
             with np.errstate(divide="ignore"):
                 out["effective_sectors"] = 1.0 / f["hhi"]
         if want_dyn:
-            out.update(self._dynamics(data, E, X, years, f["entropy"], order, bounds))
+            out.update(self._dynamics(data, E, X, years, f["entropy"], order, bounds, total, fitted_data))
         return out
 
     def _merged_towns(self, data: TownData) -> pd.DataFrame:
@@ -584,13 +594,14 @@ class FeatureBuilder:
             dest = self.towns_.loc[M.index]
             origins = ot[["lat", "lon"] + (["area_km2"] if "area_km2" in ot.columns else [])]
             mp = market_potential_from_coords(M, dest["lat"], dest["lon"], beta=self.mp_beta, decay=self.mp_decay,
-                                              origins=origins, min_distance_km=self.min_distance_km)
+                                              origins=origins, min_distance_km=self.min_distance_km,
+                                              n_jobs=self.n_jobs)
             if self.self_potential:
                 mp = mp + self._self_term(data, ot, cols)
             Mc = M.loc[M.index.intersection(self.cores_)]
             ca = market_potential_from_coords(Mc, self.towns_.loc[Mc.index, "lat"], self.towns_.loc[Mc.index, "lon"],
                                               beta=self.mp_beta, decay=self.mp_decay, origins=origins,
-                                              min_distance_km=self.min_distance_km)
+                                              min_distance_km=self.min_distance_km, n_jobs=self.n_jobs)
             out["market_potential"] = _lookup(mp, ids, years)
             out["core_access"] = _lookup(ca, ids, years)
         out["core_links"] = self._core_links(E, edges)
@@ -677,19 +688,21 @@ class FeatureBuilder:
         return res
 
     def _dynamics(self, data: TownData, E: pd.DataFrame, X: np.ndarray, years: np.ndarray, ent: np.ndarray,
-                  order: np.ndarray, bounds: np.ndarray) -> dict[str, np.ndarray]:
+                  order: np.ndarray, bounds: np.ndarray, total: np.ndarray, fitted_data: bool) -> dict[str, np.ndarray]:
         """Growth since each town's base year, entropy change, shift-share components and the
         stagnation / modernization status (see :func:`stagnation_status`)."""
         ids = E.index.get_level_values("town_id")
-        own_base, own_base_E = self._base_values(data, E)
-        known = own_base.index.isin(self.base_.index)
-        base = pd.concat([self.base_, own_base[~known]])
-        base_E = pd.concat([self.base_E_, own_base_E[~known]])
+        if fitted_data:  # fit_transform: the scored towns are the fitted ones
+            base, base_E = self.base_, self.base_E_
+        else:  # towns new to the reference start from their own first year
+            own_base, own_base_E = self._base_values(data, E)
+            known = own_base.index.isin(self.base_.index)
+            base = pd.concat([self.base_, own_base[~known]])
+            base_E = pd.concat([self.base_E_, own_base_E[~known]])
         bpos = base.index.get_indexer(ids)
         by = base["base_year"].to_numpy(dtype=float)[bpos]
         dt = years - by
         b_emp = base["employment"].to_numpy()[bpos]
-        total = np.nansum(X, axis=1)
         pop = self._row_values(data, "population", E.index)
         wage = self._wages(data, E.index).to_numpy(dtype=float)
         out = {
@@ -705,15 +718,17 @@ class FeatureBuilder:
         ss = {c: np.full(len(E), np.nan) for c in ("national_share", "industry_mix", "competitive")}
         common0 = np.full(len(E), np.nan)  # base employment in the sectors published in both years
         cols = pd.Index(self.sectors_)
-        for a, b in zip(bounds[:-1], bounds[1:], strict=True):  # one pass per year
-            rows = order[a:b]
+        def year_block(ab) -> None:  # one year against each town's base year
+            rows = order[ab[0]:ab[1]]
             e0, e1 = BE[bpos[rows]], X[rows]
-            res = shift_share(pd.DataFrame(e0, columns=cols), pd.DataFrame(e1, columns=cols),
-                              pd.DataFrame(nat[base_pos[rows]], columns=cols),
+            res = shift_share(pd.DataFrame(e0, columns=cols, copy=False), pd.DataFrame(e1, columns=cols, copy=False),
+                              pd.DataFrame(nat[base_pos[rows]], columns=cols, copy=False),
                               pd.Series(nat[now_pos[rows[0]]], index=cols))
             for c in ss:
                 ss[c][rows] = res[c].to_numpy()
             common0[rows] = np.where(np.isnan(e0) | np.isnan(e1), 0.0, e0).sum(axis=1)
+
+        thread_map(year_block, list(zip(bounds[:-1], bounds[1:], strict=True)), self.n_jobs)
         with np.errstate(invalid="ignore", divide="ignore"):
             scale = np.where((common0 > 0) & (dt > 0), 1.0 / np.where(common0 > 0, common0, 1.0), np.nan)
         out["ss_national_share"] = ss["national_share"] * scale

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ._matrix import thread_map
+
 __all__ = [
     "EARTH_RADIUS_KM",
     "haversine_km",
@@ -181,54 +183,70 @@ def _unit_vectors(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
     return np.stack([cp * np.cos(lam), cp * np.sin(lam), np.sin(p)], axis=1)
 
 
-#: Below this squared chord (about 64 km on the Earth) the chord is recomputed from coordinate
-#: differences instead of ``2 - 2 cos``, which loses precision for close points.
-_CLOSE_CHORD2 = 1e-4
+#: Below this quarter squared chord (c^2 / 4, about 20 km on the Earth) the chord is recomputed
+#: from coordinate differences instead of ``1/2 - 1/2 cos``, which loses precision for close points.
+_CLOSE_Q = 2.5e-6
 
 
-def _block_distances(Vo: np.ndarray, Vd: np.ndarray) -> np.ndarray:
-    """Great-circle distances (km) between unit vectors, the same quantity as the haversine
-    formula: with the chord ``c = |v_i - v_j|``, ``sin^2(dphi/2) + cos phi_i cos phi_j
-    sin^2(dlambda/2) = c^2 / 4`` and ``d = 2 R asin(c / 2)``. One matrix product gives
-    ``c^2 = 2 - 2 v_i . v_j``; close pairs are recomputed from coordinate differences so the
-    relative error stays near machine precision at every distance."""
-    C = Vo @ Vd.T
-    np.multiply(C, -2.0, out=C)
-    C += 2.0
-    r, c = np.nonzero(C < _CLOSE_CHORD2)
+def _block_decay(Vo: np.ndarray, Vd: np.ndarray, own: np.ndarray, beta: float, decay: str,
+                 min_distance_km: float | None, labels=None) -> tuple[np.ndarray, float]:
+    """Distance-decay weights of a block of origins against every destination.
+
+    Returns ``(F, scale)`` with ``f(d_ij) = scale * F_ij`` and ``F_ij = 0`` for an origin's
+    own column (``own[i]``, -1 if the origin is not a destination). The great-circle distance
+    is the haversine one: with the chord ``c = |v_i - v_j|`` between unit vectors,
+    ``sin^2(dphi/2) + cos phi_i cos phi_j sin^2(dlambda/2) = c^2 / 4 = q`` and
+    ``d = 2 R asin(sqrt(q))``. One matrix product gives ``q = 1/2 - 1/2 v_i . v_j``; pairs
+    closer than about 20 km are recomputed from coordinate differences, so the relative error
+    stays below 1e-10 at every distance. The work is a handful of passes over the block.
+    """
+    Q = Vo @ (-0.5 * Vd.T)
+    Q += 0.5
+    rows = np.flatnonzero(own >= 0)
+    Q[rows, own[rows]] = np.inf  # the town itself: out of the minimum, zeroed at the end
+    r, c = np.nonzero(Q < _CLOSE_Q)
     if len(r):
         diff = Vo[r] - Vd[c]
-        C[r, c] = np.einsum("ij,ij->i", diff, diff)
-    np.maximum(C, 0.0, out=C)
-    np.sqrt(C, out=C)
-    C *= 0.5
-    np.minimum(C, 1.0, out=C)
-    np.arcsin(C, out=C)
-    C *= 2.0 * EARTH_RADIUS_KM
-    return C
-
-
-def _decay_inplace(D: np.ndarray, beta: float, decay: str) -> np.ndarray:
-    """``f(d)`` in place: ``d^-beta`` or ``exp(-beta d)``; ``d = inf`` gives 0."""
+        Q[r, c] = 0.25 * np.einsum("ij,ij->i", diff, diff)
+        if min_distance_km is None and decay == "power":
+            zero = Q[r, c] == 0
+            if zero.any():
+                origins, dests = labels
+                pairs = ", ".join(f"({origins[i]!r}, {dests[j]!r})" for i, j in zip(r[zero][:5], c[zero][:5],
+                                                                                      strict=True))
+                raise ValueError(
+                    f"distinct towns at distance 0 km: {pairs}; power decay would make their potential "
+                    "infinite. Give them distinct coordinates, merge them, or set min_distance_km"
+                )
+    q_floor = 0.0
+    if min_distance_km is not None:
+        q_floor = np.sin(min(min_distance_km / (2.0 * EARTH_RADIUS_KM), np.pi / 2)) ** 2
+    np.clip(Q, q_floor, 1.0, out=Q)
+    np.sqrt(Q, out=Q)
+    np.arcsin(Q, out=Q)  # d / (2 R)
+    two_r = 2.0 * EARTH_RADIUS_KM
     if decay == "power":
         with np.errstate(divide="ignore"):
             if beta == 1.0:
-                np.reciprocal(D, out=D)
+                np.reciprocal(Q, out=Q)
             elif beta == 2.0:
-                np.multiply(D, D, out=D)
-                np.reciprocal(D, out=D)
+                np.multiply(Q, Q, out=Q)
+                np.reciprocal(Q, out=Q)
             else:
-                np.power(D, -beta, out=D)
-        return D
-    D *= -beta
-    np.exp(D, out=D)
-    return D
+                np.power(Q, -beta, out=Q)
+        scale = two_r ** -beta
+    else:
+        Q *= -beta * two_r
+        np.exp(Q, out=Q)
+        scale = 1.0
+    Q[rows, own[rows]] = 0.0
+    return Q, scale
 
 
 def market_potential_from_coords(mass, lat, lon, beta: float = 1.0, decay: str = "power",
                                  self_potential: bool = False, area_km2=None,
                                  origins=None, min_distance_km: float | None = None,
-                                 block_cells: int = 4_000_000) -> pd.DataFrame:
+                                 block_cells: int = 4_000_000, n_jobs: int | None = None) -> pd.DataFrame:
     """Market potential computed in row blocks from coordinates, never holding the full matrix.
 
     Same definition as :func:`market_potential` with great-circle (haversine) distances.
@@ -251,6 +269,9 @@ def market_potential_from_coords(mass, lat, lon, beta: float = 1.0, decay: str =
         Floor applied to distances between distinct towns (for municipalities sharing the
         same centroid); default none, and distinct towns at 0 km raise ``ValueError`` under
         power decay.
+    n_jobs : int, optional
+        Threads working on blocks (None or -1: every core). Each block is computed the same
+        way whatever the thread, so the result does not depend on ``n_jobs``.
 
     Returns
     -------
@@ -281,23 +302,17 @@ def market_potential_from_coords(mass, lat, lon, beta: float = 1.0, decay: str =
     out = np.empty((len(oidx), Mv.shape[1]))
     dest_pos = pd.Index(idx).get_indexer(oidx)  # position of each origin among destinations, -1 if new
     step = max(1, int(block_cells // max(1, len(idx))))
-    for start in range(0, len(oidx), step):  # blocks of origins, not towns one by one
+
+    def block(start: int) -> None:  # a block of origins against every destination
         stop = min(start + step, len(oidx))
-        D = _block_distances(Vo[start:stop], Vd)
-        own = dest_pos[start:stop]
-        has = own >= 0
-        rows = np.flatnonzero(has)
-        D[rows, own[has]] = np.inf  # the town itself: f(inf) = 0, left out of the sum
-        if min_distance_km is not None:
-            np.maximum(D, min_distance_km, out=D)
-        elif decay == "power" and (D == 0).any():
-            r, c = np.nonzero(D == 0)
-            pairs = ", ".join(f"({oidx[start + i]!r}, {idx[j]!r})" for i, j in zip(r[:5], c[:5], strict=True))
-            raise ValueError(
-                f"distinct towns at distance 0 km: {pairs}; power decay would make their potential "
-                "infinite. Give them distinct coordinates, merge them, or set min_distance_km"
-            )
-        out[start:stop] = _decay_inplace(D, beta, decay) @ Mv
+        F, scale = _block_decay(Vo[start:stop], Vd, dest_pos[start:stop], beta, decay, min_distance_km,
+                                labels=(oidx[start:stop], idx))
+        res = F @ Mv
+        if scale != 1.0:
+            res *= scale
+        out[start:stop] = res
+
+    thread_map(block, range(0, len(oidx), step), n_jobs)
     if self_potential:
         own_mass = M.reindex(oidx).to_numpy()
         if np.isnan(own_mass).any():

@@ -36,7 +36,8 @@ def _sorted_factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return rank[codes], uniq[order]
 
 
-def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "employment") -> pd.DataFrame:
+def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "employment",
+                      check_unique: bool = True) -> pd.DataFrame:
     """Pivot the long ``employment`` table into a (town_id, year) x sector matrix.
 
     A (town, year, sector) row that is absent means no employment in that sector (0); a row
@@ -50,6 +51,9 @@ def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "empl
     sectors : list of str, optional
         Columns of the result, in this order (a fitted sector universe). Sectors of the table
         missing from it raise ``ValueError``; default: the sectors present, canonical order.
+    check_unique : bool
+        Check that no (town, year, sector) is given twice (default). A validated
+        :class:`features.TownData` guarantees it already, so the feature builder skips it.
 
     Raises
     ------
@@ -84,15 +88,16 @@ def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "empl
     rpos = rank[key]
     k = len(cols)
     flat_pos = rpos * k + cpos
-    counts = np.bincount(flat_pos, minlength=len(cells) * k)
-    if counts.max(initial=0) > 1:
-        flat = np.flatnonzero(counts > 1)[0]
-        t_, y_ = divmod(int(cells[flat // k]), ny)
-        raise ValueError(
-            f"employment has {int((counts > 1).sum())} (town_id, year, sector) key(s) given more than once, "
-            f"e.g. ({towns[t_]!r}, {int(years[y_])}, {cols[flat % k]!r}); expected one row per key"
-        )
-    del counts
+    if check_unique:
+        counts = np.bincount(flat_pos, minlength=len(cells) * k)
+        if counts.max(initial=0) > 1:
+            flat = np.flatnonzero(counts > 1)[0]
+            t_, y_ = divmod(int(cells[flat // k]), ny)
+            raise ValueError(
+                f"employment has {int((counts > 1).sum())} (town_id, year, sector) key(s) given more than once, "
+                f"e.g. ({towns[t_]!r}, {int(years[y_])}, {cols[flat % k]!r}); expected one row per key"
+            )
+        del counts
     X = np.zeros((len(cells), k))
     X.reshape(-1)[flat_pos] = employment[value].to_numpy(dtype=float, na_value=np.nan)
     row_index = pd.MultiIndex.from_arrays(

@@ -282,6 +282,16 @@ def test_deterministic_and_picklable(small_synthetic):
     assert isinstance(d, TownData) and d.fingerprint() == small_synthetic.data.fingerprint()
 
 
+def test_threads_do_not_change_the_features(synthetic):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeatureWarning)
+        one = build_features(synthetic.data, n_jobs=1)
+        two = build_features(synthetic.data, n_jobs=2)
+    pd.testing.assert_frame_equal(one, two, check_exact=True)
+    with pytest.raises(ValueError, match="n_jobs"):
+        FeatureBuilder(n_jobs=0).fit(synthetic.data)
+
+
 def test_new_years_are_mapped_with_a_warning(small_synthetic):
     d = small_synthetic.data
     fb = FeatureBuilder(groups=["specialization"]).fit(d)
