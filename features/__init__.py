@@ -1,4 +1,5 @@
-"""Indices of towns: specialization, diversification, connectivity, corporate ties, dynamics.
+"""Indices of towns: specialization, diversification, concentration, relatedness, connectivity,
+corporate ties, dynamics.
 
 Pure functions take an employment matrix (rows = towns or town-years, columns = sectors,
 ``NaN`` = suppressed) and return a Series or DataFrame with the same row labels;
@@ -6,8 +7,18 @@ Pure functions take an employment matrix (rows = towns or town-years, columns = 
 section 5. This package reads and writes no files.
 """
 
-from . import connectivity, corporate, diversification, dynamics, sectors, specialization
-from .builder import FeatureBuilder, FeatureWarning, build_features
+from . import (
+    concentration,
+    connectivity,
+    corporate,
+    diversification,
+    dynamics,
+    relatedness,
+    rosstat,
+    sectors,
+    specialization,
+)
+from .builder import FeatureBuilder, FeatureWarning, build_features, stagnation_status
 from .data import TownData
 from .dictionary import data_dictionary
 from .panel import employment_matrix
@@ -20,12 +31,16 @@ __all__ = [
     "Problem",
     "TownData",
     "build_features",
+    "concentration",
     "connectivity",
     "corporate",
     "data_dictionary",
     "diversification",
     "dynamics",
     "employment_matrix",
+    "relatedness",
+    "rosstat",
     "sectors",
     "specialization",
+    "stagnation_status",
 ]

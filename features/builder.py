@@ -7,8 +7,24 @@ network, each town's base-year values, national wages) and ``transform(data)`` c
 features of any dataset against that reference, so new towns are never scored against
 themselves. ``build_features(data)`` is ``FeatureBuilder().fit_transform(data)``.
 
-Rows: one per (``town_id``, ``year``) with employment rows in the data. Columns: the canonical
-names of DESIGN.md section 5 (see :mod:`features.dictionary`).
+Rows: one per (``town_id``, ``year``) with employment rows in the data, sorted by town and
+year. Columns: the canonical names of DESIGN.md section 5 (see :mod:`features.dictionary`).
+
+What the fitted reference fixes, group by group:
+
+* specialization, diversification: national sector employment of each fitted year (all
+  municipalities of the fitted data, the town included); ``k`` = the fitted sectors;
+* corporate: the classification of the fitted groups (new groups are classified from the
+  scored registry); agglomeration cores;
+* agglomeration: cores, and the population field of the fitted municipalities (the
+  destinations of market potential and core access); a scored town that is not in the
+  reference is an origin only;
+* network: the fitted ownership network, in which the scored towns' own ties replace theirs;
+* dynamics: each fitted town's base year (its first year) and base values, national sector
+  employment and the national average wage.
+
+Hence scoring any subset of the fitted towns gives the same features as the full panel
+(market potential up to floating-point rounding of the blocked matrix products).
 
 Reference years: a year that was not in the fitted data is scored against the nearest fitted
 year (the earlier one on ties), and a ``FeatureWarning`` says so.
@@ -22,21 +38,23 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ._matrix import complete_case_reference, row_shares, row_totals, thread_map
 from .connectivity import _haversine, market_potential_from_coords, ownership_centrality
 from .corporate import classify_groups, corporate_ties, firm_years, ownership_edges
 from .data import TownData
 from .dictionary import GROUPS
-from .diversification import variety_decomposition
+from .diversification import _group_matrix, _log_factor, _variety
 from .dynamics import annualized_growth, shift_share
 from .panel import employment_matrix
 from .sectors import hierarchy_from
-from .specialization import hachman, hhi, krugman, leading_sector, ogive, theil_specialization
+from .specialization import _hachman, _hhi, _hhi_norm, _krugman, _leading, _lq, _ogive, _theil
 
-__all__ = ["FeatureBuilder", "FeatureWarning", "build_features"]
+__all__ = ["STATUSES", "FeatureBuilder", "FeatureWarning", "build_features", "stagnation_status"]
 
 
 class FeatureWarning(UserWarning):
-    """Something about the data that changes what a feature means (skipped group, year mapped)."""
+    """Something about the data that changes what a feature means (skipped group, year mapped,
+    rows left out)."""
 
 
 _SPEC_COLS = ["lq_max", "leading_sector", "leading_share", "n_specialized", "krugman", "hhi", "hhi_norm",
@@ -48,8 +66,16 @@ _TV_COLS = ["rural_reach", "rural_links"]
 _NET_COLS = ["pagerank", "hub", "authority", "betweenness"]
 _DYN_COLS = ["pop_growth", "emp_growth", "wage_growth", "entropy_change", "ss_national_share",
              "ss_industry_mix", "ss_competitive", "status"]
+GROUP_COLUMNS = {"specialization": _SPEC_COLS, "diversification": _DIV_COLS, "corporate": _CORP_COLS,
+                 "agglomeration": _AGG_COLS, "town_village": _TV_COLS, "network": _NET_COLS,
+                 "dynamics": _DYN_COLS}
 
 STATUSES = ("stagnating", "intermediate", "modernizing")
+_FIRM_GROUPS = ("corporate", "agglomeration", "town_village", "network")  # need the classified registry
+_EDGE_GROUPS = ("agglomeration", "town_village", "network")  # need the ownership network
+
+_PARAMS = ("groups", "core_population", "base", "missing", "mp_beta", "mp_decay", "self_potential",
+           "min_distance_km", "vi_min_towns", "vi_min_sections", "network_links", "n_jobs")
 
 
 class FeatureBuilder:
@@ -60,8 +86,9 @@ class FeatureBuilder:
     groups : sequence of str or None
         Feature groups among ``specialization``, ``diversification``, ``corporate``,
         ``agglomeration``, ``town_village``, ``network``, ``dynamics``. ``None`` (default):
-        every group the data can support; the others are skipped with a ``FeatureWarning``.
-        A group asked for by name whose inputs are missing raises ``ValueError``.
+        every group the data can support; the others are skipped with a ``FeatureWarning``
+        and listed in ``skipped_``. A group asked for by name whose inputs are missing raises
+        ``ValueError``.
     core_population : float
         Towns with at least this population are agglomeration cores when the ``towns`` table
         has no ``is_core`` column (default 250,000).
@@ -81,12 +108,26 @@ class FeatureBuilder:
     network_links : bool
         Add the ``links`` table's weights to the ownership network (default True, as the
         contract asks); set False when their units are not comparable with employees.
+    n_jobs : int, optional
+        Threads for the numeric work split by year and by block of towns (None or -1: every
+        core). Every block is computed the same way whatever the thread: the features do not
+        depend on ``n_jobs``.
+
+    Attributes
+    ----------
+    sectors_, years_ : fitted sector universe and years
+    national_ : DataFrame, national employment by year (rows) and sector (columns)
+    cores_ : Index of agglomeration cores
+    groups_table_ : classification of the corporate groups (or None)
+    skipped_ : dict, group -> why it was skipped
+    towns_without_employment_ : list of municipalities that have no feature rows
+    feature_names_out_ : list of the output columns
     """
 
     def __init__(self, groups=None, core_population: float = 250_000, base: float = math.e, missing: str = "omit",
                  mp_beta: float = 1.0, mp_decay: str = "power", self_potential: bool = False,
                  min_distance_km: float = 1.0, vi_min_towns: int = 2, vi_min_sections: int = 2,
-                 network_links: bool = True):
+                 network_links: bool = True, n_jobs: int | None = None):
         self.groups = groups
         self.core_population = core_population
         self.base = base
@@ -98,12 +139,11 @@ class FeatureBuilder:
         self.vi_min_towns = vi_min_towns
         self.vi_min_sections = vi_min_sections
         self.network_links = network_links
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ parameters
     def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in ("groups", "core_population", "base", "missing", "mp_beta", "mp_decay",
-                                              "self_potential", "min_distance_km", "vi_min_towns",
-                                              "vi_min_sections", "network_links")}
+        return {k: getattr(self, k) for k in _PARAMS}
 
     def set_params(self, **params) -> FeatureBuilder:
         valid = self.get_params()
@@ -114,11 +154,14 @@ class FeatureBuilder:
         return self
 
     def __repr__(self) -> str:
-        changed = {k: v for k, v in self.get_params().items() if v != FeatureBuilder().get_params()[k]}
+        default = FeatureBuilder().get_params()
+        changed = {k: v for k, v in self.get_params().items() if v != default[k]}
         return "FeatureBuilder(" + ", ".join(f"{k}={v!r}" for k, v in changed.items()) + ")"
 
     def _check_params(self) -> None:
         if self.groups is not None:
+            if isinstance(self.groups, str):
+                raise ValueError(f"groups must be a list of group names, got the string {self.groups!r}")
             unknown = [g for g in self.groups if g not in GROUPS]
             if unknown:
                 raise ValueError(f"unknown feature group(s) {unknown}; valid groups are {list(GROUPS)}")
@@ -126,8 +169,15 @@ class FeatureBuilder:
             raise ValueError(f"missing must be 'omit' or 'raise', got {self.missing!r}")
         if self.mp_decay not in ("power", "exponential"):
             raise ValueError(f"mp_decay must be 'power' or 'exponential', got {self.mp_decay!r}")
+        if not (np.isfinite(self.mp_beta) and self.mp_beta > 0):
+            raise ValueError(f"mp_beta must be a positive number, got {self.mp_beta!r}")
         if not self.core_population > 0:
-            raise ValueError("core_population must be positive")
+            raise ValueError(f"core_population must be positive, got {self.core_population!r}")
+        if self.n_jobs is not None and (not isinstance(self.n_jobs, int | np.integer) or self.n_jobs == 0):
+            raise ValueError(f"n_jobs must be a positive integer, -1 or None, got {self.n_jobs!r}")
+        if self.min_distance_km is not None and not self.min_distance_km > 0:
+            raise ValueError(f"min_distance_km must be positive or None, got {self.min_distance_km!r}")
+        _log_factor(self.base)
 
     # ------------------------------------------------------------------ fit
     def fit(self, data: TownData, y=None) -> FeatureBuilder:
@@ -135,49 +185,93 @@ class FeatureBuilder:
         self._check_params()
         if not isinstance(data, TownData):
             raise TypeError(f"fit expects a features.TownData, got {type(data).__name__}")
-        E = employment_matrix(data.employment)
-        if E.shape[0] == 0:
-            raise ValueError("employment has no rows: nothing to learn a reference from")
-        self.sectors_ = list(E.columns)
-        self.hierarchy_ = hierarchy_from(self.sectors_, data.sectors)
-        years = E.index.get_level_values("year").to_numpy()
-        X = E.to_numpy()
-        self.years_ = np.unique(years)
-        self.national_ = pd.DataFrame(
-            pd.DataFrame(np.nan_to_num(X), columns=self.sectors_).groupby(years).sum().to_numpy(),
-            index=pd.Index(self.years_, name="year"), columns=pd.Index(self.sectors_, name="sector"))
-        towns = data.towns.set_index("town_id")
-        self.towns_ = towns[[c for c in ("lat", "lon", "kind", "area_km2", "population", "region", "name") if c in towns.columns]].copy()
-        self.cores_ = self._find_cores(towns, data.outcomes)
-        self.masses_ = self._masses(data, self.towns_, self.years_)
-        self.groups_plan_ = self._plan_groups(data)
-        if data.firms is not None and data.groups is not None:
-            self.groups_table_ = classify_groups(data.firms, data.groups, self.vi_min_towns, self.vi_min_sections, self.hierarchy_)
-            fy = firm_years(data.firms, self.groups_table_, years=self.years_)
-            self.edges_ = ownership_edges(fy)
-        else:
-            self.groups_table_ = None
-            self.edges_ = None
-        self.links_ = self._links(data.links) if data.links is not None else None
-        base = self._base_values(data, E)
-        self.base_ = base[0]
-        self.base_E_ = base[1]
-        self.national_wage_ = self._national_wage(data, E)
-        self.towns_without_employment_ = sorted(set(towns.index) - set(E.index.get_level_values("town_id")))
-        self.feature_names_out_ = self._columns()
-        self.n_towns_ = int(E.index.get_level_values("town_id").nunique())
+        self._fit(data, self._matrix(data))
         return self
 
     def fit_transform(self, data: TownData, y=None) -> pd.DataFrame:
-        return self.fit(data).transform(data)
+        """``fit(data).transform(data)``, sharing the work the two steps have in common."""
+        self._check_params()
+        if not isinstance(data, TownData):
+            raise TypeError(f"fit expects a features.TownData, got {type(data).__name__}")
+        E = self._matrix(data)
+        fy = self._fit(data, E)
+        return self._transform(data, E, fy)
 
-    def get_feature_names_out(self) -> list[str]:
+    def transform(self, data: TownData) -> pd.DataFrame:
+        """Features of every (town, year) of ``data`` against the fitted reference."""
         self._check_fitted()
-        return list(self.feature_names_out_)
+        if not isinstance(data, TownData):
+            raise TypeError(f"transform expects a features.TownData, got {type(data).__name__}")
+        return self._transform(data, self._matrix(data), None)
+
+    def get_feature_names_out(self, input_features=None) -> np.ndarray:
+        self._check_fitted()
+        return np.asarray(self.feature_names_out_, dtype=object)
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "sectors_"):
             raise RuntimeError("this FeatureBuilder is not fitted yet; call fit(data) first")
+
+    @staticmethod
+    def _matrix(data: TownData) -> pd.DataFrame:
+        E = employment_matrix(data.employment, check_unique=False)  # TownData keys are unique
+        if E.shape[0] == 0:
+            raise ValueError("employment has no rows: there is nothing to compute features for")
+        return E
+
+    def _fit(self, data: TownData, E: pd.DataFrame):
+        """Learn what the planned groups need (and only that)."""
+        self.sectors_ = list(E.columns)
+        self.hierarchy_ = hierarchy_from(self.sectors_, data.sectors)
+        X = E.to_numpy()
+        years = E.index.get_level_values("year").to_numpy()
+        self.years_ = np.unique(years)
+        ycode = np.searchsorted(self.years_, years)
+        order = np.argsort(ycode, kind="stable")
+        bounds = np.searchsorted(ycode[order], np.arange(len(self.years_) + 1))
+        nat = np.stack([np.nansum(X[order[a:b]], axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
+        self.national_ = pd.DataFrame(nat, index=pd.Index(self.years_, name="year"),
+                                      columns=pd.Index(self.sectors_, name="sector"))
+        towns = data.towns.set_index("town_id")
+        keep = [c for c in ("lat", "lon", "kind", "area_km2", "population", "region", "name") if c in towns.columns]
+        self.towns_ = towns[keep].copy()
+        self.cores_ = self._find_cores(towns, data.outcomes)
+        self.skipped_: dict[str, str] = {}
+        self.groups_plan_ = self._plan_groups(data)
+        plan = self.groups_plan_
+        self.masses_ = None
+        self.towns_without_mass_ = []
+        if "agglomeration" in plan:
+            self.masses_ = self._masses(data, self.towns_, self.years_)
+            self.towns_without_mass_ = list(self.masses_.index[self.masses_.isna().any(axis=1)])
+        fy = None
+        self.groups_table_ = None
+        self.edges_ = None
+        if data.firms is not None and data.groups is not None and set(plan) & set(_FIRM_GROUPS):
+            self.groups_table_ = classify_groups(data.firms, data.groups, self.vi_min_towns, self.vi_min_sections,
+                                                 self.hierarchy_)
+            fy = firm_years(data.firms, self.groups_table_, years=self.years_)
+            if set(plan) & set(_EDGE_GROUPS):
+                self.edges_ = ownership_edges(fy)
+        self.links_ = self._links(data.links) if data.links is not None else None
+        self.base_ = self.base_E_ = self.national_wage_ = None
+        if "dynamics" in plan:
+            self.base_, self.base_E_ = self._base_values(data, E)
+            self.national_wage_ = self._national_wage(data, E, row_totals(X))
+        have_rows = pd.Index(E.index.get_level_values("town_id").unique())
+        self.towns_without_employment_ = sorted(set(towns.index) - set(have_rows))
+        if self.towns_without_employment_:
+            n = len(self.towns_without_employment_)
+            warnings.warn(f"{n} municipality(ies) have no employment rows and get no feature rows (they still "
+                          f"count as destinations, cores and network nodes), e.g. {self.towns_without_employment_[:5]}",
+                          FeatureWarning, stacklevel=3)
+        if self.towns_without_mass_:
+            warnings.warn(f"{len(self.towns_without_mass_)} municipality(ies) have no population in any year and are "
+                          "left out of the destinations of market potential and core access, e.g. "
+                          f"{self.towns_without_mass_[:5]}", FeatureWarning, stacklevel=3)
+        self.feature_names_out_ = self._columns()
+        self.n_towns_ = len(have_rows)
+        return fy
 
     def _find_cores(self, towns: pd.DataFrame, outcomes) -> pd.Index:
         if "is_core" in towns.columns:
@@ -192,17 +286,31 @@ class FeatureBuilder:
     @staticmethod
     def _masses(data: TownData, towns: pd.DataFrame, years) -> pd.DataFrame:
         """Population of every municipality in every year: the year's value, else the nearest
-        year's value of the same town, else the towns table's population."""
+        year's value of the same town (the earlier on ties), else the towns table's population."""
+        years = np.asarray(years)
         M = pd.DataFrame(np.nan, index=towns.index, columns=pd.Index(years, name="year"))
         out = data.outcomes
         if out is not None and "population" in out.columns:
-            p = out.dropna(subset=["population"]).pivot(index="town_id", columns="year", values="population")
-            p = p.reindex(index=towns.index, columns=sorted(set(p.columns) | set(years)))
-            if p.shape[1] > 1:
-                p = p.interpolate(axis=1, method="nearest", limit_area="inside")
-            M = p.ffill(axis=1).bfill(axis=1).reindex(columns=years)
+            p = out.dropna(subset=["population"])
+            p = p[p["town_id"].isin(towns.index)]
+            if len(p):
+                P = p.pivot(index="town_id", columns="year", values="population").reindex(index=towns.index)
+                have_years = P.columns.to_numpy()
+                V = P.to_numpy(dtype=float)
+                # nearest observed year of the same town, vectorized over towns
+                ok = ~np.isnan(V)
+                dist = np.abs(years[None, :, None] - have_years[None, None, :]).astype(float)  # 1 x T x Y
+                dist = np.where(ok[:, None, :], dist, np.inf)  # N x T x Y
+                # ties go to the earlier year: add a tiny penalty to later years
+                dist = dist + (have_years[None, None, :] > years[None, :, None]) * 0.5
+                pick = np.argmin(dist, axis=2)
+                found = np.isfinite(np.take_along_axis(dist, pick[:, :, None], axis=2)[:, :, 0])
+                vals = np.take_along_axis(V, pick, axis=1)
+                M = pd.DataFrame(np.where(found, vals, np.nan), index=towns.index,
+                                 columns=pd.Index(years, name="year"))
         if "population" in towns.columns:
-            M = M.apply(lambda col: col.fillna(towns["population"]))  # column-wise, over years
+            fill = towns["population"].to_numpy(dtype=float)[:, None]
+            M = pd.DataFrame(np.where(np.isnan(M.to_numpy()), fill, M.to_numpy()), index=M.index, columns=M.columns)
         return M
 
     @staticmethod
@@ -211,8 +319,8 @@ class FeatureBuilder:
         cols = ["source", "target"] + (["year"] if "year" in lk.columns else [])
         return lk.groupby(cols, as_index=False)["weight"].sum()
 
-    def _plan_groups(self, data: TownData) -> dict[str, str | None]:
-        """Which groups run, and why the others cannot."""
+    def _plan_groups(self, data: TownData) -> dict[str, None]:
+        """Which groups run; the others go to ``skipped_`` with the reason."""
         reasons: dict[str, str | None] = dict.fromkeys(GROUPS)
         has_firms = data.firms is not None and data.groups is not None
         if not has_firms:
@@ -235,31 +343,33 @@ class FeatureBuilder:
             if reasons[g] is not None:
                 if self.groups is not None:
                     raise ValueError(f"feature group {g!r} cannot be built: {reasons[g]}")
-                warnings.warn(f"feature group {g!r} skipped: {reasons[g]}", FeatureWarning, stacklevel=3)
+                self.skipped_[g] = reasons[g]
+                warnings.warn(f"feature group {g!r} skipped: {reasons[g]}", FeatureWarning, stacklevel=4)
                 continue
             plan[g] = None
         return plan
 
     def _base_values(self, data: TownData, E: pd.DataFrame):
-        first = self._first_rows(E)
-        Eb = E.loc[first.index]
-        base = pd.DataFrame(index=pd.Index(first.index.get_level_values("town_id"), name="town_id"))
-        base["base_year"] = first.index.get_level_values("year").to_numpy()
-        base["employment"] = np.nansum(Eb.to_numpy(), axis=1)
-        base["entropy"] = variety_decomposition(Eb, self.hierarchy_, self.base, self.missing)["entropy"].to_numpy()
-        pops = self._row_values(data, "population", first.index)
-        wages = self._wages(data, E).reindex(first.index).to_numpy()
-        base["population"] = pops
-        base["wage"] = wages
-        base_E = pd.DataFrame(Eb.to_numpy(), index=base.index, columns=E.columns)
+        """Each town's first year in ``E`` and its values then (employment, entropy, population,
+        average wage, the sector vector)."""
+        ids = E.index.get_level_values("town_id")
+        years = E.index.get_level_values("year").to_numpy()
+        first = np.r_[True, ids[1:] != ids[:-1]] if len(ids) else np.zeros(0, bool)  # E is sorted by town, year
+        pos = np.flatnonzero(first)
+        Xb = E.to_numpy()[pos]
+        tid = pd.Index(ids[pos], name="town_id")
+        s, total, valid = row_shares(Xb)
+        h, _, _ = _variety(s, valid, np.eye(Xb.shape[1]), _log_factor(self.base))
+        first_idx = E.index[pos]
+        base = pd.DataFrame({
+            "base_year": years[pos],
+            "employment": total,
+            "entropy": h,
+            "population": self._row_values(data, "population", first_idx),
+            "wage": self._wages(data, first_idx).to_numpy(dtype=float),
+        }, index=tid)
+        base_E = pd.DataFrame(Xb, index=tid, columns=E.columns)
         return base, base_E
-
-    @staticmethod
-    def _first_rows(E: pd.DataFrame) -> pd.DataFrame:
-        idx = E.index.to_frame(index=False)
-        first = idx.groupby("town_id", sort=True)["year"].min()
-        mi = pd.MultiIndex.from_arrays([first.index, first.to_numpy()], names=["town_id", "year"])
-        return pd.DataFrame(index=mi)
 
     @staticmethod
     def _row_values(data: TownData, column: str, index: pd.MultiIndex) -> np.ndarray:
@@ -270,12 +380,12 @@ class FeatureBuilder:
         return s.reindex(index).to_numpy(dtype=float)
 
     @staticmethod
-    def _wages(data: TownData, E: pd.DataFrame) -> pd.Series:
+    def _wages(data: TownData, index: pd.MultiIndex) -> pd.Series:
         """Average wage per town-year: outcomes ``avg_wage``, else the employment-weighted mean
         of ``employment.wage``."""
         out = data.outcomes
         if out is not None and "avg_wage" in out.columns:
-            return out.set_index(["town_id", "year"])["avg_wage"].reindex(E.index)
+            return out.set_index(["town_id", "year"])["avg_wage"].reindex(index)
         emp = data.employment
         if "wage" in emp.columns:
             ok = emp["wage"].notna() & emp["employment"].notna()
@@ -283,126 +393,156 @@ class FeatureBuilder:
             bill = (e["wage"] * e["employment"]).groupby([e["town_id"], e["year"]]).sum()
             w = e.groupby(["town_id", "year"])["employment"].sum()
             with np.errstate(invalid="ignore", divide="ignore"):
-                return (bill / w).reindex(E.index)
-        return pd.Series(np.nan, index=E.index)
+                return (bill / w).reindex(index)
+        return pd.Series(np.nan, index=index)
 
-    def _national_wage(self, data: TownData, E: pd.DataFrame) -> pd.Series:
-        w = self._wages(data, E)
-        emp = pd.Series(np.nansum(E.to_numpy(), axis=1), index=E.index)
-        ok = w.notna() & (emp > 0)
-        yrs = E.index.get_level_values("year")
-        bill = (w[ok] * emp[ok]).groupby(yrs[ok.to_numpy()]).sum()
-        tot = emp[ok].groupby(yrs[ok.to_numpy()]).sum()
+    def _national_wage(self, data: TownData, E: pd.DataFrame, total: np.ndarray) -> pd.Series:
+        """Employment-weighted mean of the towns' average wages, per fitted year."""
+        w = self._wages(data, E.index)
+        emp = pd.Series(total, index=E.index)
+        ok = (w.notna() & (emp > 0)).to_numpy()
+        yrs = E.index.get_level_values("year")[ok]
+        bill = (w[ok] * emp[ok]).groupby(yrs).sum()
+        tot = emp[ok].groupby(yrs).sum()
         return (bill / tot).reindex(self.years_)
 
     def _columns(self) -> list[str]:
         cols: list[str] = []
-        plan = self.groups_plan_
-        if "specialization" in plan:
-            cols += _SPEC_COLS
-        if "diversification" in plan:
-            cols += _DIV_COLS
-        if "corporate" in plan:
-            cols += _CORP_COLS
-        if "agglomeration" in plan:
-            cols += _AGG_COLS
-        if "town_village" in plan:
-            cols += _TV_COLS if self.links_ is not None else _TV_COLS[:1]
-        if "network" in plan:
-            cols += _NET_COLS
-        if "dynamics" in plan:
-            cols += _DYN_COLS
+        for g in self.groups_plan_:
+            c = GROUP_COLUMNS[g]
+            if g == "town_village" and self.links_ is None:
+                c = c[:1]
+            cols += c
         return [*cols, "coverage"]
 
     # ------------------------------------------------------------------ transform
     def _ref_year(self, years: np.ndarray) -> np.ndarray:
         """Nearest fitted year for each year (earlier on ties)."""
         fy = self.years_
+        years = np.asarray(years)
         pos = np.searchsorted(fy, years)
         lo = fy[np.clip(pos - 1, 0, len(fy) - 1)]
         hi = fy[np.clip(pos, 0, len(fy) - 1)]
         return np.where(np.abs(years - lo) <= np.abs(hi - years), lo, hi)
 
-    def transform(self, data: TownData) -> pd.DataFrame:
-        """Features of every (town, year) of ``data`` against the fitted reference."""
-        self._check_fitted()
-        if not isinstance(data, TownData):
-            raise TypeError(f"transform expects a features.TownData, got {type(data).__name__}")
-        E = employment_matrix(data.employment, sectors=None)
+    def _transform(self, data: TownData, E: pd.DataFrame, fy) -> pd.DataFrame:
         unknown = [c for c in E.columns if c not in self.sectors_]
         if unknown:
             raise ValueError(f"sector(s) {unknown[:10]} were not in the data the builder was fitted on; "
                              "refit on data that includes them")
-        E = E.reindex(columns=self.sectors_, fill_value=0.0)
+        if list(E.columns) != self.sectors_:
+            E = E.reindex(columns=self.sectors_, fill_value=0.0)
         years = E.index.get_level_values("year").to_numpy()
-        ref_years = self._ref_year(years)
-        new_years = sorted(set(years) - set(self.years_))
+        new_years = sorted(set(years.tolist()) - set(self.years_.tolist()))
         if new_years:
             warnings.warn(f"year(s) {new_years} were not in the fitted data; they are scored against the nearest "
-                          "fitted year's national shares and network", FeatureWarning, stacklevel=2)
-        S = pd.DataFrame(self.national_.loc[ref_years].to_numpy(), index=E.index, columns=self.sectors_)
+                          "fitted year's national shares, population field and network", FeatureWarning, stacklevel=3)
         X = E.to_numpy()
-        total = pd.Series(np.nansum(X, axis=1), index=E.index)
-        cov_nan = np.isnan(X)
-        reported = cov_nan | (np.nan_to_num(X) > 0)
-        n_rep = reported.sum(axis=1)
-        coverage = np.where(n_rep > 0, 1.0 - cov_nan.sum(axis=1) / np.maximum(n_rep, 1), np.nan)
-        parts: list[pd.DataFrame] = []
+        if self.missing == "raise" and np.isnan(X).any():
+            r = int(np.flatnonzero(np.isnan(X).any(axis=1))[0])
+            raise ValueError(f"employment has {int(np.isnan(X).sum())} suppressed (empty) cell(s), e.g. town-year "
+                             f"{E.index[r]}; use missing='omit' to compute shares over the published sectors")
+        total = row_totals(X)
         plan = self.groups_plan_
-        div = variety_decomposition(E, self.hierarchy_, self.base, self.missing)
-        if "specialization" in plan:
-            spec = leading_sector(E, reference=S, missing=self.missing)
-            spec["krugman"] = krugman(E, reference=S, missing=self.missing)
-            h = hhi(E, missing=self.missing)
-            spec["hhi"] = h
-            spec["hhi_norm"] = hhi(E, normalized=True, missing=self.missing)
-            spec["theil"] = theil_specialization(E, reference=S, missing=self.missing)
-            spec["hachman"] = hachman(E, reference=S, missing=self.missing)
-            spec["ogive"] = ogive(E, missing=self.missing)
-            parts.append(spec[_SPEC_COLS])
-        if "diversification" in plan:
-            d = div.copy()
-            with np.errstate(divide="ignore"):
-                d["effective_sectors"] = 1.0 / hhi(E, missing=self.missing)
-            parts.append(d[_DIV_COLS])
-        fy = edges = None
-        if {"corporate", "agglomeration", "town_village", "network"} & set(plan):
-            fy, edges = self._scored_ownership(data, E)
-        if "corporate" in plan:
-            parts.append(corporate_ties(fy, total, self.cores_))
+        cols: dict[str, np.ndarray] = {}
+        block = self._row_blocks(data, E, X, years, plan, total, fy is not None)
+        cols.update(block)
+        if set(_FIRM_GROUPS) & set(plan):
+            fy, edges = self._scored_ownership(data, E, fy)
+        else:
+            edges = None
         towns = self._merged_towns(data)
+        if "corporate" in plan:
+            ct = corporate_ties(fy, pd.Series(total, index=E.index), self.cores_)
+            cols.update({c: ct[c].to_numpy() for c in _CORP_COLS})
         if "agglomeration" in plan:
-            parts.append(self._agglomeration(data, E, towns, edges))
+            cols.update(self._agglomeration(data, E, towns, edges))
         if "town_village" in plan:
-            parts.append(self._town_village(data, E, towns, edges, total))
+            cols.update(self._town_village(data, E, towns, edges, total))
         if "network" in plan:
-            parts.append(self._network(data, E, towns, edges))
-        if "dynamics" in plan:
-            parts.append(self._dynamics(data, E, div["entropy"], total))
-        out = pd.concat(parts, axis=1) if parts else pd.DataFrame(index=E.index)
-        out["coverage"] = coverage
-        out = out[self.feature_names_out_]
-        out.index = out.index.set_names(["town_id", "year"])
+            cols.update(self._network(data, E, towns, edges))
+        nan = np.isnan(X)
+        n_nan = nan.sum(axis=1)
+        n_rep = n_nan + (X > 0).sum(axis=1)  # reported cells: positive or suppressed (NaN > 0 is False)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            cols["coverage"] = np.where(n_rep > 0, 1.0 - n_nan / np.maximum(n_rep, 1), np.nan)
+        out = pd.DataFrame({c: cols[c] for c in self.feature_names_out_}, index=E.index)
+        if "leading_sector" in out.columns:
+            out["leading_sector"] = out["leading_sector"].astype("str")
+        if "status" in out.columns:
+            out["status"] = out["status"].astype("str")
         return out
 
-    # ------------------------------------------------------------------ pieces
+    def _row_blocks(self, data: TownData, E: pd.DataFrame, X: np.ndarray, years: np.ndarray, plan, total: np.ndarray,
+                    fitted_data: bool) -> dict[str, np.ndarray]:
+        """Specialization, diversification and dynamics, one year at a time (each year has
+        its own national reference); the work inside a year is vectorized over towns."""
+        n, k = X.shape
+        want_spec = "specialization" in plan
+        want_div = "diversification" in plan
+        want_dyn = "dynamics" in plan
+        out: dict[str, np.ndarray] = {}
+        if not (want_spec or want_div or want_dyn):
+            return out
+        f = {c: np.full(n, np.nan) for c in ["lq_max", "leading_share", "n_specialized", "krugman", "hhi",
+                                              "hhi_norm", "theil", "hachman", "ogive", "entropy",
+                                              "related_variety", "unrelated_variety"]}
+        lead = np.full(n, None, dtype=object)
+        G = _group_matrix(self.sectors_, self.hierarchy_)
+        lf = _log_factor(self.base)
+        sector_names = np.asarray(self.sectors_, dtype=object)
+        nat = self.national_.to_numpy()
+        nat_share = nat / nat.sum(axis=1, keepdims=True)
+        ref_pos = np.searchsorted(self.years_, self._ref_year(years))
+        order = np.argsort(years, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, years[order][1:] != years[order][:-1], True])
+        def year_block(ab) -> None:  # one year: its own national reference; vectorized over towns
+            rows = order[ab[0]:ab[1]]
+            s, _, valid = row_shares(X[rows])
+            S = complete_case_reference(nat_share[ref_pos[rows[0]]], s)
+            if want_spec:
+                L = np.where(valid[:, None], _lq(s, S), np.nan)
+                best, has, lq_max, share, n_spec = _leading(s, L, valid)
+                lead[rows] = np.where(has, sector_names[best], None)
+                f["lq_max"][rows] = lq_max
+                f["leading_share"][rows] = share
+                f["n_specialized"][rows] = n_spec
+                f["krugman"][rows] = _krugman(s, S, valid)
+                f["theil"][rows] = _theil(s, S, valid)
+                f["hachman"][rows] = _hachman(s, S, valid)
+                f["ogive"][rows] = _ogive(s, valid, k)
+            h = _hhi(s, valid)
+            f["hhi"][rows] = h
+            f["hhi_norm"][rows] = _hhi_norm(h, k)
+            ent, rv, uv = _variety(s, valid, G, lf)
+            f["entropy"][rows] = ent
+            f["related_variety"][rows] = rv
+            f["unrelated_variety"][rows] = uv
+
+        thread_map(year_block, list(zip(bounds[:-1], bounds[1:], strict=True)), self.n_jobs)
+        if want_spec:
+            out.update({c: f[c] for c in ["lq_max", "leading_share", "n_specialized", "krugman", "hhi", "hhi_norm",
+                                          "theil", "hachman", "ogive"]})
+            out["leading_sector"] = lead
+        if want_div:
+            out.update({c: f[c] for c in ["entropy", "related_variety", "unrelated_variety"]})
+            with np.errstate(divide="ignore"):
+                out["effective_sectors"] = 1.0 / f["hhi"]
+        if want_dyn:
+            out.update(self._dynamics(data, E, X, years, f["entropy"], order, bounds, total, fitted_data))
+        return out
+
     def _merged_towns(self, data: TownData) -> pd.DataFrame:
         """Reference municipalities updated with (and extended by) the scored data's towns."""
         new = data.towns.set_index("town_id")[[c for c in self.towns_.columns if c in data.towns.columns]]
-        t = pd.concat([self.towns_[~self.towns_.index.isin(new.index)], new])
-        return t
+        return pd.concat([self.towns_[~self.towns_.index.isin(new.index)], new])
 
-    def _merged_masses(self, data: TownData, towns: pd.DataFrame, years: np.ndarray) -> pd.DataFrame:
-        cols = np.unique(years)
-        ref = self.masses_
-        M = pd.DataFrame(ref[self._ref_year(cols)].to_numpy(), index=ref.index, columns=pd.Index(cols, name="year"))
-        new_m = self._masses(data, data.towns.set_index("town_id"), cols)
-        M = new_m.combine_first(M).reindex(index=towns.index, columns=cols)
-        return M
-
-    def _scored_ownership(self, data: TownData, E: pd.DataFrame):
-        """The scored data's firm-years and the ownership edges of the reference updated by them."""
+    def _scored_ownership(self, data: TownData, E: pd.DataFrame, fy):
+        """The scored data's firm-years and the reference ownership network in which the scored
+        town-years' incoming ties are replaced by those of the scored registry."""
         years = np.unique(E.index.get_level_values("year").to_numpy())
+        if fy is not None:  # fit_transform: the scored data is the fitted data
+            return fy, self.edges_
         if data.firms is not None and data.groups is not None and self.groups_table_ is not None:
             known = self.groups_table_
             fresh = classify_groups(data.firms, data.groups, self.vi_min_towns, self.vi_min_sections, self.hierarchy_)
@@ -432,40 +572,62 @@ class FeatureBuilder:
             merged = carried
         return fy, merged.sort_values(["year", "source", "target"]).reset_index(drop=True)
 
-    def _agglomeration(self, data, E, towns, edges) -> pd.DataFrame:
+    def _agglomeration(self, data, E, towns, edges) -> dict[str, np.ndarray]:
         ids = E.index.get_level_values("town_id")
         years = E.index.get_level_values("year").to_numpy()
         uniq = pd.Index(ids.unique())
-        cores = self.cores_
-        ct = towns.loc[towns.index.intersection(cores)]
+        ct = self.towns_.loc[self.cores_]
         ot = towns.loc[uniq]
-        D = _haversine(ot["lat"].to_numpy(float), ot["lon"].to_numpy(float), ct["lat"].to_numpy(float), ct["lon"].to_numpy(float))
-        dist = pd.Series(D.min(axis=1), index=uniq)
-        M = self._merged_masses(data, towns, years)
-        have = M.notna().all(axis=1)
-        if (~have).any():
-            warnings.warn(f"{int((~have).sum())} municipality(ies) without any population are left out of market "
-                          f"potentials, e.g. {list(M.index[~have][:5])}", FeatureWarning, stacklevel=3)
-        M = M[have]
-        dest = towns.loc[M.index]
-        origins = ot[["lat", "lon"] + (["area_km2"] if "area_km2" in ot.columns else [])]
-        mp = market_potential_from_coords(M, dest["lat"], dest["lon"], beta=self.mp_beta, decay=self.mp_decay,
-                                          self_potential=self.self_potential, origins=origins,
-                                          min_distance_km=self.min_distance_km)
-        Mc = M.loc[M.index.intersection(cores)]
-        ca = market_potential_from_coords(Mc, towns.loc[Mc.index, "lat"], towns.loc[Mc.index, "lon"],
-                                          beta=self.mp_beta, decay=self.mp_decay, origins=origins,
-                                          min_distance_km=self.min_distance_km)
-        out = pd.DataFrame(index=E.index)
-        out["dist_core_km"] = dist.reindex(ids).to_numpy()
-        out["market_potential"] = _lookup(mp, ids, years)
-        out["core_access"] = _lookup(ca, ids, years)
+        D = _haversine(ot["lat"].to_numpy(float), ot["lon"].to_numpy(float),
+                       ct["lat"].to_numpy(float), ct["lon"].to_numpy(float))
+        out = {"dist_core_km": pd.Series(D.min(axis=1), index=uniq).reindex(ids).to_numpy()}
+        cols = np.unique(years)
+        ref = self.masses_
+        M = pd.DataFrame(ref[self._ref_year(cols)].to_numpy(), index=ref.index, columns=pd.Index(cols, name="year"))
+        M = M[M.notna().all(axis=1)]
+        if len(M) == 0:
+            warnings.warn("no municipality has a population (towns.population or outcomes.population): "
+                          "market_potential and core_access are missing", FeatureWarning, stacklevel=4)
+            out["market_potential"] = np.full(len(E), np.nan)
+            out["core_access"] = np.full(len(E), np.nan)
+        else:
+            dest = self.towns_.loc[M.index]
+            origins = ot[["lat", "lon"] + (["area_km2"] if "area_km2" in ot.columns else [])]
+            mp = market_potential_from_coords(M, dest["lat"], dest["lon"], beta=self.mp_beta, decay=self.mp_decay,
+                                              origins=origins, min_distance_km=self.min_distance_km,
+                                              n_jobs=self.n_jobs)
+            if self.self_potential:
+                mp = mp + self._self_term(data, ot, cols)
+            Mc = M.loc[M.index.intersection(self.cores_)]
+            ca = market_potential_from_coords(Mc, self.towns_.loc[Mc.index, "lat"], self.towns_.loc[Mc.index, "lon"],
+                                              beta=self.mp_beta, decay=self.mp_decay, origins=origins,
+                                              min_distance_km=self.min_distance_km, n_jobs=self.n_jobs)
+            out["market_potential"] = _lookup(mp, ids, years)
+            out["core_access"] = _lookup(ca, ids, years)
         out["core_links"] = self._core_links(E, edges)
         return out
 
+    def _self_term(self, data, origins: pd.DataFrame, cols: np.ndarray) -> pd.DataFrame:
+        """``mass_i f(d_ii)`` with ``d_ii = (2/3) sqrt(area_i / pi)``: the origin's own population
+        (the reference's for a fitted town, the scored data's for a new one)."""
+        from .connectivity import _decay, _self_distance
+
+        ref = self.masses_
+        own = pd.DataFrame(ref[self._ref_year(cols)].to_numpy(), index=ref.index, columns=cols).reindex(origins.index)
+        new = self._masses(data, data.towns.set_index("town_id"), cols).reindex(origins.index)
+        own = own.fillna(new)
+        if own.isna().to_numpy().any():
+            bad = list(own.index[own.isna().any(axis=1)][:5])
+            raise ValueError(f"self potential needs the population of every town; missing for {bad}")
+        area = origins["area_km2"] if "area_km2" in origins.columns else None
+        f = _decay(_self_distance(area, origins.index), self.mp_beta, self.mp_decay)
+        return own * f[:, None]
+
     def _core_links(self, E: pd.DataFrame, edges) -> np.ndarray:
-        if edges is None or not len(edges):
-            return np.zeros(len(E)) if edges is not None else np.full(len(E), np.nan)
+        if edges is None:
+            return np.full(len(E), np.nan)
+        if not len(edges):
+            return np.zeros(len(E))
         e = edges[edges["source"] != edges["target"]]
         cores = set(self.cores_)
         a = e[e["source"].isin(cores)][["year", "target", "source"]].rename(columns={"target": "town_id", "source": "core"})
@@ -474,8 +636,8 @@ class FeatureBuilder:
         n = pairs.groupby(["town_id", "year"])["core"].nunique()
         return n.reindex(E.index).fillna(0).to_numpy(dtype=float)
 
-    def _town_village(self, data, E, towns, edges, total) -> pd.DataFrame:
-        out = pd.DataFrame(index=E.index)
+    def _town_village(self, data, E, towns, edges, total) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {}
         kind = towns["kind"] if "kind" in towns.columns else pd.Series("town", index=towns.index)
         rural = set(kind.index[kind == "rural"])
         if edges is not None:
@@ -483,11 +645,10 @@ class FeatureBuilder:
             reach = e.groupby(["source", "year"])["weight"].sum()
             reach.index = reach.index.set_names(["town_id", "year"])
             r = reach.reindex(E.index).fillna(0.0).to_numpy()
-            den = total.to_numpy()
             with np.errstate(invalid="ignore", divide="ignore"):
-                out["rural_reach"] = np.where(den > 0, r / np.where(den > 0, den, 1.0), np.nan)
+                out["rural_reach"] = np.where(total > 0, r / np.where(total > 0, total, 1.0), np.nan)
         else:
-            out["rural_reach"] = np.nan
+            out["rural_reach"] = np.full(len(E), np.nan)
         if self.links_ is not None:
             lk = self._links(data.links) if data.links is not None else self.links_
             lk = lk[lk["source"] != lk["target"]]
@@ -502,15 +663,15 @@ class FeatureBuilder:
                 out["rural_links"] = s.reindex(E.index.get_level_values("town_id")).fillna(0.0).to_numpy()
         return out
 
-    def _network(self, data, E, towns, edges) -> pd.DataFrame:
+    def _network(self, data, E, towns, edges) -> dict[str, np.ndarray]:
         ids = E.index.get_level_values("town_id")
         years = E.index.get_level_values("year").to_numpy()
-        frames = []
         lk = None
         if self.network_links and (data.links is not None or self.links_ is not None):
             lk = self._links(data.links) if data.links is not None else self.links_
         nodes = list(towns.index)
-        for y in np.unique(years):  # one network per year; work inside is vectorized
+        res = {c: np.full(len(E), np.nan) for c in _NET_COLS}
+        for y in np.unique(years):  # one network per year; the work inside is vectorized
             parts = []
             if edges is not None:
                 parts.append(edges.loc[edges["year"] == y, ["source", "target", "weight"]])
@@ -520,43 +681,64 @@ class FeatureBuilder:
             ed = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=["source", "target", "weight"])
             ed = ed[ed["weight"] > 0]
             c = ownership_centrality(ed, nodes=nodes)
-            frames.append(c[["pagerank", "hub", "authority", "betweenness"]].assign(year=y))
-        allc = pd.concat(frames).reset_index().set_index(["town_id", "year"])
-        return allc.reindex(pd.MultiIndex.from_arrays([ids, years], names=["town_id", "year"])).set_axis(E.index)
+            rows = np.flatnonzero(years == y)
+            pos = c.index.get_indexer(ids[rows])
+            for col in _NET_COLS:
+                res[col][rows] = c[col].to_numpy()[pos]
+        return res
 
-    def _dynamics(self, data: TownData, E: pd.DataFrame, ent: pd.Series, total: pd.Series) -> pd.DataFrame:
+    def _dynamics(self, data: TownData, E: pd.DataFrame, X: np.ndarray, years: np.ndarray, ent: np.ndarray,
+                  order: np.ndarray, bounds: np.ndarray, total: np.ndarray, fitted_data: bool) -> dict[str, np.ndarray]:
+        """Growth since each town's base year, entropy change, shift-share components and the
+        stagnation / modernization status (see :func:`stagnation_status`)."""
         ids = E.index.get_level_values("town_id")
-        years = E.index.get_level_values("year").to_numpy()
-        own_base, own_base_E = self._base_values(data, E)
-        known = own_base.index.isin(self.base_.index)
-        base = pd.concat([self.base_, own_base[~known]])
-        base_E = pd.concat([self.base_E_, own_base_E[~known]])
-        b = base.reindex(ids)
-        by = b["base_year"].to_numpy(dtype=float)
+        if fitted_data:  # fit_transform: the scored towns are the fitted ones
+            base, base_E = self.base_, self.base_E_
+        else:  # towns new to the reference start from their own first year
+            own_base, own_base_E = self._base_values(data, E)
+            known = own_base.index.isin(self.base_.index)
+            base = pd.concat([self.base_, own_base[~known]])
+            base_E = pd.concat([self.base_E_, own_base_E[~known]])
+        bpos = base.index.get_indexer(ids)
+        by = base["base_year"].to_numpy(dtype=float)[bpos]
         dt = years - by
+        b_emp = base["employment"].to_numpy()[bpos]
         pop = self._row_values(data, "population", E.index)
-        wage = self._wages(data, E).to_numpy(dtype=float)
-        out = pd.DataFrame(index=E.index)
-        out["pop_growth"] = annualized_growth(b["population"].to_numpy(), pop, dt)
-        out["emp_growth"] = annualized_growth(b["employment"].to_numpy(), total.to_numpy(), dt)
-        out["wage_growth"] = annualized_growth(b["wage"].to_numpy(), wage, dt)
-        out["entropy_change"] = np.where(dt > 0, ent.to_numpy() - b["entropy"].to_numpy(), np.nan)
-        e0 = pd.DataFrame(base_E.reindex(ids).to_numpy(), index=E.index, columns=self.sectors_)
-        ref_now = self._ref_year(years)
-        ref_base = self._ref_year(by.astype("int64"))
-        n0 = pd.DataFrame(self.national_.loc[ref_base].to_numpy(), index=E.index, columns=self.sectors_)
-        n1 = pd.DataFrame(self.national_.loc[ref_now].to_numpy(), index=E.index, columns=self.sectors_)
-        ss = shift_share(e0, E, n0, n1)
-        be = b["employment"].to_numpy()
+        wage = self._wages(data, E.index).to_numpy(dtype=float)
+        out = {
+            "pop_growth": annualized_growth(base["population"].to_numpy()[bpos], pop, dt),
+            "emp_growth": annualized_growth(b_emp, total, dt),
+            "wage_growth": annualized_growth(base["wage"].to_numpy()[bpos], wage, dt),
+            "entropy_change": np.where(dt > 0, ent - base["entropy"].to_numpy()[bpos], np.nan),
+        }
+        nat = self.national_.to_numpy()
+        now_pos = np.searchsorted(self.years_, self._ref_year(years))
+        base_pos = np.searchsorted(self.years_, self._ref_year(by.astype("int64")))
+        BE = base_E.to_numpy()
+        ss = {c: np.full(len(E), np.nan) for c in ("national_share", "industry_mix", "competitive")}
+        common0 = np.full(len(E), np.nan)  # base employment in the sectors published in both years
+        cols = pd.Index(self.sectors_)
+        def year_block(ab) -> None:  # one year against each town's base year
+            rows = order[ab[0]:ab[1]]
+            e0, e1 = BE[bpos[rows]], X[rows]
+            res = shift_share(pd.DataFrame(e0, columns=cols, copy=False), pd.DataFrame(e1, columns=cols, copy=False),
+                              pd.DataFrame(nat[base_pos[rows]], columns=cols, copy=False),
+                              pd.Series(nat[now_pos[rows[0]]], index=cols))
+            for c in ss:
+                ss[c][rows] = res[c].to_numpy()
+            common0[rows] = np.where(np.isnan(e0) | np.isnan(e1), 0.0, e0).sum(axis=1)
+
+        thread_map(year_block, list(zip(bounds[:-1], bounds[1:], strict=True)), self.n_jobs)
         with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.where((be > 0) & (dt > 0), 1.0 / np.where(be > 0, be, 1.0), np.nan)
-        out["ss_national_share"] = ss["national_share"].to_numpy() * scale
-        out["ss_industry_mix"] = ss["industry_mix"].to_numpy() * scale
-        out["ss_competitive"] = ss["competitive"].to_numpy() * scale
+            scale = np.where((common0 > 0) & (dt > 0), 1.0 / np.where(common0 > 0, common0, 1.0), np.nan)
+        out["ss_national_share"] = ss["national_share"] * scale
+        out["ss_industry_mix"] = ss["industry_mix"] * scale
+        out["ss_competitive"] = ss["competitive"] * scale
         nat_w = self.national_wage_
-        nat_growth = annualized_growth(nat_w.reindex(ref_base).to_numpy(), nat_w.reindex(ref_now).to_numpy(), dt)
-        out["status"] = _status(out["pop_growth"].to_numpy(), out["emp_growth"].to_numpy(),
-                                out["wage_growth"].to_numpy(), nat_growth, out["ss_competitive"].to_numpy())
+        nat_growth = annualized_growth(nat_w.reindex(self.years_[base_pos]).to_numpy(),
+                                       nat_w.reindex(self.years_[now_pos]).to_numpy(), dt)
+        out["status"] = stagnation_status(out["pop_growth"], out["emp_growth"], out["wage_growth"], nat_growth,
+                                          out["ss_competitive"])
         return out
 
 
@@ -571,20 +753,32 @@ def _lookup(table: pd.DataFrame, ids, years) -> np.ndarray:
     return res
 
 
-def _status(pop_g, emp_g, wage_g, nat_wage_g, competitive):
-    """Stagnation / modernization status (documented in the data dictionary and README).
+def stagnation_status(pop_growth, emp_growth, wage_growth, national_wage_growth, competitive) -> np.ndarray:
+    """Stagnation / modernization status of town-years (the rule of the data dictionary).
 
-    * ``stagnating``: population and employment both fall (annualized growth < 0);
-    * ``modernizing``: not stagnating, the average wage grows faster than the national average
-      wage over the same years, and the competitive shift-share component is >= 0;
-    * ``intermediate``: otherwise; missing in the base year or where growth is undefined.
+    * ``"stagnating"``: population and employment both fall since the base year
+      (``pop_growth < 0`` and ``emp_growth < 0``);
+    * ``"modernizing"``: not stagnating, the average wage grows faster than the national
+      average wage over the same years and the competitive shift-share component is >= 0;
+    * ``"intermediate"``: not stagnating and not modernizing;
+    * missing (``None``) where the rule cannot be decided from the defined inputs: the base
+      year itself, or a missing growth rate that the decision needs (a known fall of
+      employment with an unknown population, or a town that is not stagnating but whose
+      wage growth or competitive component is unknown).
+
+    All inputs are arrays of the same length (NaN = undefined); returns an object array.
     """
-    defined = ~np.isnan(emp_g) & (~np.isnan(pop_g) | ~np.isnan(wage_g))
-    stagn = (pop_g < 0) & (emp_g < 0)
-    modern = ~stagn & (wage_g > nat_wage_g) & (competitive >= 0)
-    lab = np.where(stagn, "stagnating", np.where(modern, "modernizing", "intermediate")).astype(object)
-    lab[~defined] = None
-    return pd.array(lab, dtype="str")
+    p, e, w, nw, c = (np.asarray(x, dtype=float) for x in
+                      (pop_growth, emp_growth, wage_growth, national_wage_growth, competitive))
+    stag_true = (p < 0) & (e < 0)
+    stag_false = (p >= 0) | (e >= 0)
+    mod_true = (w > nw) & (c >= 0)
+    mod_false = (w <= nw) | (c < 0)
+    out = np.full(len(p), None, dtype=object)
+    out[stag_false & mod_false] = "intermediate"
+    out[stag_false & mod_true] = "modernizing"
+    out[stag_true] = "stagnating"
+    return out
 
 
 def build_features(data: TownData, **params) -> pd.DataFrame:

@@ -78,8 +78,17 @@ def firm_years(firms: pd.DataFrame, classified: pd.DataFrame, years=None) -> pd.
         f = f.loc[f.index.repeat(len(yrs))].reset_index(drop=True)
         f["year"] = np.tile(yrs, len(firms))
     f["year"] = f["year"].astype("int64")
-    f["hq_town_id"] = f["group_id"].map(classified["hq_town_id"])
-    f["vi"] = f["group_id"].map(classified["vertically_integrated"]).fillna(False).astype(bool)
+    # look the groups up once per distinct group, not once per row
+    codes, uniq = pd.factorize(f["group_id"])
+    pos = classified.index.get_indexer(pd.Index(uniq, dtype=object))
+    known = np.r_[pos >= 0, False]  # the last slot serves code -1 (independent firm) and unknown groups
+    pos = np.r_[pos, -1]
+    hq = np.asarray(classified["hq_town_id"].to_numpy(dtype=object), dtype=object)
+    vi = classified["vertically_integrated"].to_numpy(dtype=bool)
+    slot = np.where(codes >= 0, codes, len(uniq))
+    ok = known[slot]
+    f["hq_town_id"] = pd.array(np.where(ok, hq[np.where(ok, pos[slot], 0)] if len(hq) else None, None), dtype="str")
+    f["vi"] = np.where(ok, vi[np.where(ok, pos[slot], 0)] if len(vi) else False, False).astype(bool)
     return f
 
 
@@ -120,38 +129,60 @@ def corporate_ties(fy: pd.DataFrame, town_employment: pd.Series, cores) -> pd.Da
     registry is taken as complete) and one with no published employment ``NaN``. Shares above 1
     (registry larger than the published statistics) are kept as they are.
     """
-    core_set = {str(c) for c in cores}
     f = fy
-    own = f["hq_town_id"].astype("str")
-    ext = f["hq_town_id"].notna() & (own != f["town_id"].astype(str))
-    core = ext & own.isin(core_set)
-    emp = f["employees"].to_numpy(dtype=float)
-    parts = pd.DataFrame({
-        "town_id": f["town_id"].astype(str).to_numpy(),
-        "year": f["year"].to_numpy(),
-        "vi": np.where(f["vi"].to_numpy(), emp, 0.0),
-        "ext": np.where(ext.to_numpy(), emp, 0.0),
-        "core": np.where(core.to_numpy(), emp, 0.0),
-    })
-    sums = parts.groupby(["town_id", "year"], sort=False)[["vi", "ext", "core"]].sum()
-    employer = f["group_id"].astype("str").where(f["group_id"].notna(), "firm:" + f["firm_id"].astype(str))
-    by_emp = pd.DataFrame({"town_id": parts["town_id"], "year": parts["year"], "employer": employer.to_numpy(), "e": emp})
-    largest = by_emp.groupby(["town_id", "year", "employer"], sort=False)["e"].sum().groupby(level=[0, 1]).max()
-    n_groups = f[f["group_id"].notna()].assign(town_id=lambda d: d["town_id"].astype(str)).groupby(["town_id", "year"])["group_id"].nunique()
+    core_set = {str(c) for c in cores}
     idx = town_employment.index
     den = town_employment.to_numpy(dtype=float)
     with np.errstate(invalid="ignore", divide="ignore"):
         inv = np.where(den > 0, 1.0 / np.where(den > 0, den, 1.0), np.nan)
+    # position of each firm-year's (town, year) in the output, -1 if the town-year has no row
+    town = f["town_id"].astype("str")
+    tcode, towns = pd.factorize(town)
+    ycode, years = pd.factorize(f["year"].to_numpy())
+    ny = max(len(years), 1)
+    pair_code = tcode.astype(np.int64) * ny + ycode
+    upair, pair_inv = np.unique(pair_code, return_inverse=True)
+    keys = pd.MultiIndex.from_arrays([pd.Index(np.asarray(towns, dtype=object)[upair // ny], dtype="str"),
+                                      pd.Index(np.asarray(years)[upair % ny], dtype="int64")])
+    target = idx.get_indexer(keys) if len(keys) else np.zeros(0, dtype=np.int64)
+    row = target[pair_inv]
+    inside = row >= 0
+    n = len(idx)
+    hq = f["hq_town_id"]
+    has_hq = hq.notna().to_numpy()
+    hq_s = hq.astype("str")
+    ext = has_hq & (hq_s != town).to_numpy()
+    core = ext & hq_s.isin(core_set).to_numpy()
+    emp = f["employees"].to_numpy(dtype=float)
+    r = row[inside]
 
-    def share(s: pd.Series) -> np.ndarray:
-        return s.reindex(idx).fillna(0.0).to_numpy() * inv
+    def total(mask: np.ndarray) -> np.ndarray:
+        return np.bincount(r, weights=np.where(mask, emp, 0.0)[inside], minlength=n)
 
+    vi_sum = total(f["vi"].to_numpy(dtype=bool))
+    ext_sum = total(ext)
+    core_sum = total(core)
+    # largest employer: a group counts all its firms in the town, an independent firm itself
+    gcode, _ = pd.factorize(f["group_id"])
+    fcode, _ = pd.factorize(f["firm_id"])
+    employer = np.where(gcode >= 0, gcode, -1 - fcode).astype(np.int64)  # groups >= 0, firms < 0
+    ecode, euniq = pd.factorize(employer)
+    key = r.astype(np.int64) * len(euniq) + ecode[inside]
+    ukey, kinv = np.unique(key, return_inverse=True)
+    by_employer = np.bincount(kinv, weights=emp[inside])
+    largest = np.zeros(n)
+    if len(ukey):  # keys are sorted, so each town-year's employers are contiguous
+        ty = ukey // len(euniq)
+        starts = np.flatnonzero(np.r_[True, ty[1:] != ty[:-1]])
+        largest[ty[starts]] = np.maximum.reduceat(by_employer, starts)
+    # distinct groups per town-year
+    gk = key[gcode[inside] >= 0]
+    n_groups = np.bincount(np.unique(gk) // len(euniq), minlength=n).astype(float) if len(gk) else np.zeros(n)
     out = pd.DataFrame({
-        "corp_share": share(sums["vi"]),
-        "external_control_share": share(sums["ext"]),
-        "core_control_share": share(sums["core"]),
-        "largest_employer_share": share(largest),
-        "n_groups": n_groups.reindex(idx).fillna(0).to_numpy(dtype=float),
+        "corp_share": vi_sum * inv,
+        "external_control_share": ext_sum * inv,
+        "core_control_share": core_sum * inv,
+        "largest_employer_share": largest * inv,
+        "n_groups": np.where(den > 0, n_groups, np.nan),
     }, index=idx)
-    out.loc[~(den > 0), "n_groups"] = np.nan
     return out

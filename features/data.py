@@ -38,6 +38,10 @@ class TownData:
     def __setattr__(self, name, value):
         raise AttributeError("TownData is immutable; use replace() or subset() to derive a new dataset")
 
+    def __reduce__(self):
+        # pickling (joblib, multiprocessing) rebuilds from the validated tables, no re-validation
+        return (_restore, (self._tables, self._notes, self._source))
+
     @classmethod
     def from_tables(cls, towns: pd.DataFrame, employment: pd.DataFrame, firms=None, groups=None, links=None,
                     outcomes=None, sectors=None, source: str = "in memory") -> TownData:
@@ -185,3 +189,7 @@ class TownData:
     def __repr__(self) -> str:
         parts = ", ".join(f"{n}={len(self._tables[n])}" for n in self.table_names)
         return f"TownData({parts}; source={self._source!r})"
+
+
+def _restore(tables, notes, source) -> TownData:
+    return TownData(tables, notes=notes, source=source, _validated=True)

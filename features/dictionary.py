@@ -25,7 +25,7 @@ FEATURES: tuple[FeatureInfo, ...] = (
     _F("n_specialized", "specialization", "number of published sectors with LQ >= 1", "Isard (1960)"),
     _F("krugman", "specialization", "Krugman dissimilarity sum_s |s_rs - S_s| against national shares", "Krugman (1991)"),
     _F("hhi", "specialization", "Herfindahl-Hirschman index sum_s s_rs^2", "Rhoades (1993)"),
-    _F("hhi_norm", "specialization", "normalized HHI (H - 1/k) / (1 - 1/k), k = sectors in the reference", "Rhoades (1993)"),
+    _F("hhi_norm", "specialization", "normalized HHI (H - 1/k) / (1 - 1/k), k = number of sectors of the fitted sector universe", "Rhoades (1993)"),
     _F("theil", "specialization", "Theil specialization sum_s s_rs ln(s_rs / S_s)", "Theil (1967)"),
     _F("hachman", "specialization", "Hachman index 1 / sum_s s_rs^2 / S_s", "Hachman (1995)"),
     _F("ogive", "specialization", "ogive index sum_s (s_rs - 1/k)^2 / (1/k)", "Tress (1938)"),
@@ -52,10 +52,10 @@ FEATURES: tuple[FeatureInfo, ...] = (
     _F("emp_growth", "dynamics", "annualized growth of published employment since the base year, % per year", "-"),
     _F("wage_growth", "dynamics", "annualized growth of the average wage since the base year, % per year", "-"),
     _F("entropy_change", "dynamics", "entropy now minus entropy in the base year (negative = simplification)", "-"),
-    _F("ss_national_share", "dynamics", "shift-share national component since the base year, per base-year job", "Dunn (1960)"),
-    _F("ss_industry_mix", "dynamics", "shift-share industry-mix component, per base-year job", "Dunn (1960)"),
+    _F("ss_national_share", "dynamics", "shift-share national component since the base year, per base-year job (jobs of the sectors published in both years; = national growth rate)", "Dunn (1960)"),
+    _F("ss_industry_mix", "dynamics", "shift-share industry-mix component, per base-year job; the three components add up to the growth of employment in the sectors published in both years", "Dunn (1960)"),
     _F("ss_competitive", "dynamics", "shift-share competitive component, per base-year job", "Dunn (1960)"),
-    _F("status", "dynamics", "'stagnating' (population and employment both fall), 'modernizing' (not stagnating, wages outgrow the national wage and the competitive shift is >= 0), else 'intermediate'", "study definition"),
+    _F("status", "dynamics", "'stagnating': population and employment both fall since the base year; 'modernizing': not stagnating, the average wage outgrows the national average wage and ss_competitive >= 0; 'intermediate': otherwise; missing in the base year and where a needed growth rate is undefined", "study definition; features.builder.stagnation_status"),
     _F("coverage", "quality", "share of the town's reported sector cells that are published (1 = nothing suppressed)", "-"),
 )
 
@@ -63,5 +63,6 @@ GROUPS = ("specialization", "diversification", "corporate", "agglomeration", "to
 
 
 def data_dictionary() -> pd.DataFrame:
-    """The data dictionary as a DataFrame indexed by feature name."""
+    """The data dictionary as a DataFrame indexed by feature name, with columns ``group``,
+    ``definition`` and ``source``: every column :class:`features.FeatureBuilder` can produce."""
     return pd.DataFrame([f.__dict__ for f in FEATURES]).set_index("name")

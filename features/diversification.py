@@ -12,8 +12,9 @@ share of group ``g``.
   Studies* 41(5), eq. 3-5).
 
 Since ``RV = -sum_s s log s + sum_g P log P = H - UV`` algebraically, the functions compute
-``RV`` as ``H - UV``, so ``related + unrelated = entropy`` holds exactly in floating point
-(where rounding would make ``RV`` -1e-16, ``RV = 0`` and ``UV = H``).
+``RV`` as ``H - UV`` and then ``UV`` as ``H - RV``; both subtractions are exact in floating
+point, so ``related + unrelated == entropy`` holds to the last bit (where rounding would make
+``RV`` -1e-16, ``RV = 0`` and ``UV = H``).
 
 Log base: natural logarithm by default (``base=math.e``, nats), as in Frenken et al.;
 ``EconGeo::entropy`` uses base 2 (bits): pass ``base=2`` to compare. Changing the base divides
@@ -62,32 +63,42 @@ def entropy(E: pd.DataFrame, base: float = math.e, missing: str = "omit") -> pd.
     return as_series(np.where(valid, h, np.nan), E, "entropy")
 
 
-def _group_shares(E: pd.DataFrame, s: np.ndarray, hierarchy) -> np.ndarray:
-    groups = hierarchy_from(E.columns, hierarchy)
+def _group_matrix(columns, hierarchy) -> np.ndarray:
+    """One-hot sector -> group matrix (k x g) in the order groups first appear."""
+    groups = hierarchy_from(columns, hierarchy)
     codes, uniques = pd.factorize(groups.to_numpy())
-    G = np.zeros((len(E.columns), len(uniques)))
+    G = np.zeros((len(codes), len(uniques)))
     G[np.arange(len(codes)), codes] = 1.0
-    return np.nan_to_num(s) @ G
+    return G
+
+
+def _variety(s: np.ndarray, valid: np.ndarray, G: np.ndarray, lf: float):
+    """Entropy, related and unrelated variety of share rows ``s`` (NaN = left out).
+
+    ``RV = H - UV`` and then ``UV = H - RV``: both subtractions are exact in floating point
+    (Sterbenz lemma), so ``RV + UV == H`` holds to the last bit.
+    """
+    s0 = np.nan_to_num(s)
+    # entropies are >= 0; rounding of shares summing to 1 + 2e-16 can give -2e-16
+    h = np.maximum(_entropy_of(s0) / lf, 0.0)
+    uv = np.maximum(_entropy_of(s0 @ G) / lf, 0.0)
+    rv = h - uv
+    # rounding can leave -1e-16 where the town has one sector per group: RV is 0 there, UV = H
+    rv = np.where(rv < 0, 0.0, rv)
+    uv = h - rv
+    nan = np.where(valid, 0.0, np.nan)
+    return h + nan, rv + nan, uv + nan
 
 
 def variety_decomposition(E: pd.DataFrame, hierarchy=None, base: float = math.e, missing: str = "omit") -> pd.DataFrame:
     """Entropy, related and unrelated variety in one pass (columns ``entropy``,
-    ``related_variety``, ``unrelated_variety``); see the module docstring."""
+    ``related_variety``, ``unrelated_variety``); see the module docstring.
+    ``related_variety + unrelated_variety == entropy`` exactly, row by row."""
     lf = _log_factor(base)
     X = check_matrix(E, missing)
     s, _, valid = row_shares(X)
-    h = _entropy_of(np.nan_to_num(s)) / lf
-    P = _group_shares(E, s, hierarchy)
-    uv = _entropy_of(P) / lf
-    rv = h - uv
-    # rounding can leave -1e-16 where the town has one sector per group: RV is 0 there, UV = H
-    tiny = rv < 0
-    rv = np.where(tiny, 0.0, rv)
-    uv = np.where(tiny, h, uv)
-    nan = np.where(valid, 0.0, np.nan)
-    return pd.DataFrame(
-        {"entropy": h + nan, "related_variety": rv + nan, "unrelated_variety": uv + nan}, index=E.index
-    )
+    h, rv, uv = _variety(s, valid, _group_matrix(E.columns, hierarchy), lf)
+    return pd.DataFrame({"entropy": h, "related_variety": rv, "unrelated_variety": uv}, index=E.index)
 
 
 def related_variety(E: pd.DataFrame, hierarchy=None, base: float = math.e, missing: str = "omit") -> pd.Series:

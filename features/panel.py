@@ -26,12 +26,24 @@ def sector_order(codes) -> list[str]:
     return sorted({str(c) for c in codes}, key=key)
 
 
-def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "employment") -> pd.DataFrame:
+def _sorted_factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """``pd.factorize(values, sort=True)``, sorting the distinct values rather than the codes."""
+    codes, uniq = pd.factorize(values)
+    uniq = np.asarray(uniq, dtype=object if values.dtype == "str" else None)
+    order = np.argsort(uniq, kind="stable")
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    return rank[codes], uniq[order]
+
+
+def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "employment",
+                      check_unique: bool = True) -> pd.DataFrame:
     """Pivot the long ``employment`` table into a (town_id, year) x sector matrix.
 
     A (town, year, sector) row that is absent means no employment in that sector (0); a row
     present with an empty value is suppressed and stays ``NaN``. Only town-years that have at
-    least one row appear. Vectorized (factorize + scatter), no group-wise Python code.
+    least one row appear, sorted by town and year. Vectorized (factorize + scatter), no
+    group-wise Python code.
 
     Parameters
     ----------
@@ -39,21 +51,58 @@ def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "empl
     sectors : list of str, optional
         Columns of the result, in this order (a fitted sector universe). Sectors of the table
         missing from it raise ``ValueError``; default: the sectors present, canonical order.
+    check_unique : bool
+        Check that no (town, year, sector) is given twice (default). A validated
+        :class:`features.TownData` guarantees it already, so the feature builder skips it.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, sectors outside ``sectors``, or a (town, year, sector) given twice
+        (the matrix would have to drop one of them).
     """
+    need = ["town_id", "year", "sector", value]
+    absent = [c for c in need if c not in employment.columns]
+    if absent:
+        raise ValueError(f"employment must have columns {need}; missing {absent}")
     if not len(employment):
         idx = pd.MultiIndex.from_arrays([pd.Index([], dtype="str"), pd.Index([], dtype="int64")], names=["town_id", "year"])
         return pd.DataFrame(index=idx, columns=pd.Index(list(sectors or []), name="sector"), dtype=float)
-    cols = sector_order(employment["sector"].unique()) if sectors is None else [str(s) for s in sectors]
+    sec_codes, sec_uniq = pd.factorize(employment["sector"].astype(str))
+    sec_uniq = [str(s) for s in sec_uniq]
+    cols = sector_order(sec_uniq) if sectors is None else [str(s) for s in sectors]
     col_index = pd.Index(cols, name="sector")
-    cpos = col_index.get_indexer(employment["sector"].astype(str))
-    if (cpos < 0).any():
-        unknown = sorted(set(employment["sector"].astype(str)[cpos < 0]))
+    upos = col_index.get_indexer(sec_uniq)
+    if (upos < 0).any():
+        unknown = sorted(np.asarray(sec_uniq, dtype=object)[upos < 0])
         raise ValueError(f"sector(s) {unknown[:10]} are not in the sector universe {cols[:10]}...")
-    keys = pd.MultiIndex.from_arrays([employment["town_id"].astype(str), employment["year"].astype("int64")],
-                                     names=["town_id", "year"])
-    rpos, row_index = pd.factorize(keys, sort=True)
-    X = np.zeros((len(row_index), len(cols)))
-    X[rpos, cpos] = employment[value].to_numpy(dtype=float, na_value=np.nan)
-    row_index = pd.MultiIndex.from_tuples(list(row_index), names=["town_id", "year"]) if not isinstance(row_index, pd.MultiIndex) else row_index
-    row_index = row_index.set_names(["town_id", "year"])
-    return pd.DataFrame(X, index=row_index, columns=col_index)
+    cpos = upos[sec_codes]
+    tcodes, towns = _sorted_factorize(employment["town_id"].astype(str))
+    ycodes, years = _sorted_factorize(employment["year"].astype("int64"))
+    ny = len(years)
+    key = tcodes.astype(np.int64) * ny + ycodes
+    present = np.zeros(len(towns) * ny, dtype=bool)
+    present[key] = True
+    cells = np.flatnonzero(present)
+    rank = np.cumsum(present) - 1  # row of each present (town, year) key
+    rpos = rank[key]
+    k = len(cols)
+    flat_pos = rpos * k + cpos
+    if check_unique:
+        counts = np.bincount(flat_pos, minlength=len(cells) * k)
+        if counts.max(initial=0) > 1:
+            flat = np.flatnonzero(counts > 1)[0]
+            t_, y_ = divmod(int(cells[flat // k]), ny)
+            raise ValueError(
+                f"employment has {int((counts > 1).sum())} (town_id, year, sector) key(s) given more than once, "
+                f"e.g. ({towns[t_]!r}, {int(years[y_])}, {cols[flat % k]!r}); expected one row per key"
+            )
+        del counts
+    X = np.zeros((len(cells), k))
+    X.reshape(-1)[flat_pos] = employment[value].to_numpy(dtype=float, na_value=np.nan)
+    row_index = pd.MultiIndex.from_arrays(
+        [pd.Index(np.asarray(towns, dtype=object)[cells // ny], dtype="str"),
+         pd.Index(np.asarray(years)[cells % ny], dtype="int64")],
+        names=["town_id", "year"],
+    )
+    return pd.DataFrame(X, index=row_index, columns=col_index, copy=False)  # X is ours: no copy

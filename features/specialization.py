@@ -10,11 +10,14 @@ with a Series of national shares or totals, or a DataFrame with one reference ro
 Conventions shared by every function here:
 
 * a town whose published employment is zero (or all suppressed) gets ``NaN``, never 0;
-* ``missing="omit"`` (default) computes shares over the published sectors and leaves the
-  suppressed sectors out of every sum; ``missing="raise"`` refuses a matrix with ``NaN``;
+* ``missing="omit"`` (default) treats suppressed cells as complete cases: the town's shares
+  are taken over its published sectors and the reference is restricted to the same sectors
+  and rescaled to sum to 1 there, so the index equals the index of the published columns
+  alone (see :mod:`features._matrix`); ``missing="raise"`` refuses a matrix with ``NaN``;
 * in sums of terms that vanish with the share (``s ln(s/S)``, ``s^2/S``, ``s^2``) a sector
   with ``s_rs = 0`` contributes 0, also where ``S_s = 0``; a sector with ``s_rs > 0`` and
-  ``S_s = 0`` (possible only with an external reference) makes the index undefined: ``NaN``.
+  ``S_s = 0`` (possible only with an external reference) makes the index undefined: ``NaN``;
+* every index is invariant to scaling a town's employment (shares only).
 
 References: Isard, W. (1960) *Methods of Regional Analysis*, ch. 7 (location quotient);
 Krugman, P. (1991) *Geography and Trade*, MIT Press, app. D (dissimilarity index);
@@ -22,8 +25,9 @@ Hachman, F. (1995) "Economic report to the Governor", Utah (Hachman index), see 
 Wagner, J. E. & Deller, S. C. (1998) *Land Economics* 74(4); Theil, H. (1967) *Economics and
 Information Theory*; Tress, R. C. (1938) "Unemployment and the diversification of industry",
 *The Manchester School* 9(2) (ogive); Rhoades, S. A. (1993) "The Herfindahl-Hirschman
-index", *Federal Reserve Bulletin* 79. R equivalents: ``EconGeo::LQ``, ``EconGeo::Krugman.index``,
-``REAT::krugman``, ``REAT::herf``, ``REAT::hachman``, ``REAT::ogive``, ``REAT::theil``.
+index", *Federal Reserve Bulletin* 79. R equivalents: ``EconGeo::location_quotient``,
+``EconGeo::krugman_index``, ``REAT::krugman.spec``, ``REAT::herf``, ``REAT::hachman``,
+``REAT::theil``.
 """
 
 from __future__ import annotations
@@ -31,7 +35,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._matrix import as_series, check_matrix, reference_shares, row_shares, xlogy_ratio
+from ._matrix import (
+    as_series,
+    check_matrix,
+    complete_case_reference,
+    reference_shares,
+    row_shares,
+    xlogy_ratio,
+)
 
 __all__ = [
     "hachman",
@@ -44,8 +55,79 @@ __all__ = [
 ]
 
 
-def _nan_rows(values: np.ndarray, valid: np.ndarray) -> np.ndarray:
-    return np.where(valid, values, np.nan)
+# ------------------------------------------------------------------------------- kernels
+# Array kernels on shares ``s`` (NaN = suppressed or invalid row) and complete-case reference
+# shares ``S`` (1-D or 2-D, see ``complete_case_reference``); the feature builder calls them
+# on blocks of rows so that the public functions and the feature table share one formula.
+
+def _lq(s: np.ndarray, S: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(S > 0, s / np.where(S > 0, S, 1.0), np.nan)
+
+
+def _krugman(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    terms = np.abs(s - S)  # NaN for suppressed cells: left out
+    values = np.nansum(terms, axis=1)
+    defined = valid & ~np.all(np.isnan(terms), axis=1)
+    return np.where(defined, values, np.nan)
+
+
+def _hhi(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    return np.where(valid, np.nansum(s * s, axis=1), np.nan)
+
+
+def _hhi_norm(h: np.ndarray, k: int) -> np.ndarray:
+    if k <= 1:
+        return np.full_like(h, np.nan)
+    return (h - 1.0 / k) / (1.0 - 1.0 / k)
+
+
+def _theil(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    terms = xlogy_ratio(s, S)
+    inf = np.isinf(terms)
+    undefined = inf.any(axis=1) | (valid & np.all(np.isnan(np.broadcast_to(S, s.shape)), axis=1))
+    values = np.nansum(np.where(inf, 0.0, terms), axis=1)
+    return np.where(valid & ~undefined, values, np.nan)
+
+
+def _hachman(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = np.where(s == 0, 0.0, s * s / S)
+    inf = np.isinf(terms)
+    denom = np.nansum(np.where(inf, 0.0, terms), axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        values = 1.0 / denom
+    return np.where(valid & ~inf.any(axis=1) & (denom > 0), values, np.nan)
+
+
+def _ogive(s: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
+    return np.where(valid, np.nansum((s - 1.0 / k) ** 2 * k, axis=1), np.nan)
+
+
+def _leading(s: np.ndarray, L: np.ndarray, valid: np.ndarray):
+    """Leading sector by LQ (ties: larger share, then first column) and the number of
+    published sectors with ``LQ >= 1``."""
+    finite = np.isfinite(L)
+    has = valid & finite.any(axis=1)
+    Lf = np.where(finite, L, -np.inf)
+    top = Lf.max(axis=1, initial=-np.inf)
+    sf = np.where((Lf == top[:, None]) & np.isfinite(s), s, -np.inf)
+    best = np.argmax(sf, axis=1)
+    rows = np.arange(len(best))
+    lq_max = np.where(has, L[rows, best], np.nan)
+    share = np.where(has, s[rows, best], np.nan)
+    n_spec = np.where(has, (np.where(finite, L, -1.0) >= 1.0).sum(axis=1), np.nan)
+    return best, has, lq_max, share, n_spec
+
+
+def _prepare(E, reference, missing):
+    X = check_matrix(E, missing)
+    s, total, valid = row_shares(X)
+    S = complete_case_reference(reference_shares(E, X, reference), s)
+    return X, s, valid, S
+
+
+# ------------------------------------------------------------------------------- public
 
 
 def location_quotient(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.DataFrame:
@@ -54,7 +136,8 @@ def location_quotient(E: pd.DataFrame, reference=None, missing: str = "omit") ->
     ``LQ_rs = s_rs / S_s`` (Isard 1960). ``LQ > 1``: the town is specialized in sector ``s``
     relative to the reference. A sector with zero reference share gets ``NaN`` (0/0 or x/0 is
     not a quotient), a suppressed cell gets ``NaN`` and a town with no published employment
-    gets ``NaN`` in every sector. Same as ``EconGeo::LQ`` with the default reference.
+    gets ``NaN`` in every sector. Same as ``EconGeo::location_quotient`` (default reference,
+    no suppressed cells).
 
     Parameters
     ----------
@@ -67,14 +150,12 @@ def location_quotient(E: pd.DataFrame, reference=None, missing: str = "omit") ->
     Returns
     -------
     DataFrame
-        Same shape and labels as ``E``.
+        Same shape and labels as ``E``. With the default reference the LQs of a sector
+        average to 1 over towns weighted by their employment, ``sum_r (e_r / E..) LQ_rs = 1``;
+        for every town ``sum_s S_s LQ_rs = 1``.
     """
-    X = check_matrix(E, missing)
-    s, _, valid = row_shares(X)
-    S = reference_shares(E, X, reference)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        lq = np.where(S > 0, s / np.where(S > 0, S, 1.0), np.nan)
-    lq = np.where(valid[:, None], lq, np.nan)
+    _, s, valid, S = _prepare(E, reference, missing)
+    lq = np.where(valid[:, None], _lq(s, S), np.nan)
     return pd.DataFrame(lq, index=E.index, columns=E.columns)
 
 
@@ -83,31 +164,30 @@ def krugman(E: pd.DataFrame, reference=None, against: str = "total", missing: st
 
     ``K_r = sum_s |s_rs - S_s|`` (Krugman 1991), between 0 (same structure as the reference)
     and 2. Every sector counts, including those where the town has no employment
-    (``|0 - S_s| = S_s``); suppressed sectors are left out under ``missing="omit"``.
+    (``|0 - S_s| = S_s``).
 
     ``against="total"`` compares with the reference shares (default: column totals, own town
     included). ``against="rest"`` compares with the rest of the towns,
-    ``S^(-r)_s = (e_s - E_rs) / (E.. - e_r)``, as in ``REAT::krugman`` and
-    Midelfart-Knarvik et al. (2000); it cannot be combined with ``reference``.
+    ``S^(-r)_s = (e_s - E_rs) / (E.. - e_r)``, as in ``REAT::krugman.spec`` and
+    Midelfart-Knarvik et al. (2000); it cannot be combined with ``reference``. A town that is
+    the whole economy has no rest: ``NaN``.
     """
     if against not in ("total", "rest"):
         raise ValueError(f"against must be 'total' or 'rest', got {against!r}")
-    X = check_matrix(E, missing)
-    s, total, valid = row_shares(X)
     if against == "rest":
         if reference is not None:
             raise ValueError("against='rest' builds its own reference from the other towns; do not pass reference")
+        X = check_matrix(E, missing)
+        s, total, valid = row_shares(X)
         X0 = np.nan_to_num(X)
         col = X0.sum(axis=0)
         rest_total = col.sum() - total
         with np.errstate(invalid="ignore", divide="ignore"):
             S = (col[None, :] - X0) / np.where(rest_total > 0, rest_total, np.nan)[:, None]
+        S = complete_case_reference(S, s)
     else:
-        S = reference_shares(E, X, reference)
-    terms = np.abs(s - S)  # NaN for suppressed cells: left out below
-    values = np.nansum(terms, axis=1)
-    bad_ref = np.all(np.isnan(np.broadcast_to(S, s.shape)), axis=1)
-    return as_series(np.where(valid & ~bad_ref, values, np.nan), E, "krugman")
+        _, s, valid, S = _prepare(E, reference, missing)
+    return as_series(_krugman(s, S, valid), E, "krugman")
 
 
 def hhi(E: pd.DataFrame, normalized: bool = False, missing: str = "omit") -> pd.Series:
@@ -116,17 +196,14 @@ def hhi(E: pd.DataFrame, normalized: bool = False, missing: str = "omit") -> pd.
     ``H_r = sum_s s_rs^2`` (Rhoades 1993), between ``1/k`` and 1. With ``normalized=True``:
     ``(H - 1/k) / (1 - 1/k)``, between 0 and 1, where ``k`` is the number of columns of ``E``
     (sectors without employment anywhere included); undefined (``NaN``) for ``k = 1``.
-    Same as ``REAT::herf`` on shares.
+    Same as ``REAT::herf`` (``coefnorm=TRUE`` for the normalized index, its ``n`` being the
+    length of the vector, i.e. every column).
     """
     X = check_matrix(E, missing)
     s, _, valid = row_shares(X)
-    h = _nan_rows(np.nansum(s * s, axis=1), valid)
+    h = _hhi(s, valid)
     if normalized:
-        k = X.shape[1]
-        if k <= 1:
-            h = np.full_like(h, np.nan)
-        else:
-            h = (h - 1.0 / k) / (1.0 - 1.0 / k)
+        h = _hhi_norm(h, X.shape[1])
     return as_series(h, E, "hhi_norm" if normalized else "hhi")
 
 
@@ -137,13 +214,8 @@ def theil_specialization(E: pd.DataFrame, reference=None, missing: str = "omit")
     the town has the reference structure. ``0 ln 0 = 0``; ``s_rs > 0`` with ``S_s = 0`` gives
     ``NaN``.
     """
-    X = check_matrix(E, missing)
-    s, _, valid = row_shares(X)
-    S = np.broadcast_to(reference_shares(E, X, reference), s.shape)
-    terms = xlogy_ratio(s, S)
-    undefined = np.any(np.isinf(terms), axis=1)
-    values = np.nansum(np.where(np.isinf(terms), 0.0, terms), axis=1)
-    return as_series(np.where(valid & ~undefined, values, np.nan), E, "theil")
+    _, s, valid, S = _prepare(E, reference, missing)
+    return as_series(_theil(s, S, valid), E, "theil")
 
 
 def hachman(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.Series:
@@ -152,18 +224,10 @@ def hachman(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.Series
     ``HI_r = 1 / sum_s (s_rs^2 / S_s)`` (Hachman 1995; Wagner & Deller 1998): 1 when the town
     has the reference structure, towards 0 as it specializes. Equivalently the inverse of the
     share-weighted mean location quotient, ``1 / sum_s s_rs LQ_rs``. ``s_rs = 0`` terms are 0;
-    ``s_rs > 0`` with ``S_s = 0`` gives ``NaN``. Same as ``REAT::hachman``.
+    ``s_rs > 0`` with ``S_s = 0`` gives ``NaN``.
     """
-    X = check_matrix(E, missing)
-    s, _, valid = row_shares(X)
-    S = np.broadcast_to(reference_shares(E, X, reference), s.shape)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        terms = np.where(s == 0, 0.0, s * s / S)
-    undefined = np.any(np.isinf(terms), axis=1)
-    denom = np.nansum(np.where(np.isinf(terms), 0.0, terms), axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        values = 1.0 / denom
-    return as_series(np.where(valid & ~undefined & (denom > 0), values, np.nan), E, "hachman")
+    _, s, valid, S = _prepare(E, reference, missing)
+    return as_series(_hachman(s, S, valid), E, "hachman")
 
 
 def ogive(E: pd.DataFrame, missing: str = "omit") -> pd.Series:
@@ -172,13 +236,10 @@ def ogive(E: pd.DataFrame, missing: str = "omit") -> pd.Series:
     ``OG_r = sum_s (s_rs - 1/k)^2 / (1/k)`` (Tress 1938), 0 for equal shares in all ``k``
     columns of ``E``, ``k - 1`` for a single-sector town. Every column counts (a sector with
     ``s_rs = 0`` contributes ``1/k``); suppressed sectors are left out under ``missing="omit"``.
-    Same as ``REAT::ogive``.
     """
     X = check_matrix(E, missing)
     s, _, valid = row_shares(X)
-    k = X.shape[1]
-    values = np.nansum((s - 1.0 / k) ** 2 * k, axis=1)
-    return as_series(_nan_rows(values, valid), E, "ogive")
+    return as_series(_ogive(s, valid, X.shape[1]), E, "ogive")
 
 
 def leading_sector(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.DataFrame:
@@ -190,27 +251,16 @@ def leading_sector(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd
     ``n_specialized`` (number of published sectors with ``LQ >= 1``). Towns with no published
     employment get missing values (``n_specialized`` too).
     """
-    lq = location_quotient(E, reference=reference, missing=missing)
-    L = lq.to_numpy()
-    X = check_matrix(E, missing)
-    s, _, valid = row_shares(X)
-    has = valid & np.any(np.isfinite(L), axis=1)
-    # lexicographic argmax: the largest LQ, ties broken by the larger share, then the first column
-    Lf = np.where(np.isfinite(L), L, -np.inf)
-    sf = np.where(np.isfinite(s), s, -np.inf)
-    best = np.argmax(Lf, axis=1)
-    ties = Lf == Lf[np.arange(len(Lf)), best][:, None]
-    sf_t = np.where(ties, sf, -np.inf)
-    best = np.argmax(sf_t, axis=1)
-    rows = np.arange(len(best))
+    _, s, valid, S = _prepare(E, reference, missing)
+    L = np.where(valid[:, None], _lq(s, S), np.nan)
+    best, has, lq_max, share, n_spec = _leading(s, L, valid)
     cols = np.asarray(E.columns, dtype=object)
-    out = pd.DataFrame(
+    return pd.DataFrame(
         {
             "leading_sector": pd.Series(np.where(has, cols[best], None), index=E.index, dtype="object"),
-            "lq_max": np.where(has, L[rows, best], np.nan),
-            "leading_share": np.where(has, s[rows, best], np.nan),
-            "n_specialized": np.where(has, (np.nan_to_num(L, nan=-1.0) >= 1.0).sum(axis=1), np.nan),
+            "lq_max": lq_max,
+            "leading_share": share,
+            "n_specialized": n_spec,
         },
         index=E.index,
     )
-    return out

@@ -396,7 +396,7 @@ def _key_columns(name: str, df: pd.DataFrame) -> list[str]:
 def _check_table(name: str, raw: pd.DataFrame, src: TableSource, out: _Collector) -> pd.DataFrame | None:
     schema = SCHEMA[name]
     cols = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
-    raw = raw.copy()
+    raw = raw.reset_index(drop=True)  # positions are row numbers; a filtered table keeps gaps in its index
     raw.columns = cols
     dup_cols = sorted({c for c in cols if cols.count(c) > 1})
     if dup_cols:
