@@ -186,7 +186,10 @@ def cmd_experiment(args) -> int:
     ma = res["market_access"]
     print(f"market potential vs SberIndex market access: Spearman {ma['spearman_all']:.3f} over {ma['n']} municipalities")
     for col, v in res["types_vs_flags"].items():
-        print(f"types vs {col}: Cramer's V {v['cramers_v']:.3f}, ARI {v['ari']:.3f} (n = {v['n']})")
+        if "skipped" in v:
+            print(f"types vs {col}: {v['skipped']}")
+        else:
+            print(f"types vs {col}: Cramer's V {v['cramers_v']:.3f}, ARI {v['ari']:.3f} (n = {v['n']})")
     print(f"checks written beside the run folder: {(args.out or 'runs/russia_north_real')}_checks/")
     return EXIT_OK
 
@@ -259,7 +262,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", help="run folder (or CSV for monte_carlo); default under runs/")
     s.add_argument("--data", help="where the experiment's dataset is written; default under data/")
     s.add_argument("--shared", default="../shared/data", help="real data folder (russia_north_real)")
-    s.add_argument("--reps", type=int, default=200, help="Monte Carlo replications (default 200)")
+    s.add_argument("--reps", type=int, default=1000, help="Monte Carlo replications (default 1000)")
     s.add_argument("--seed", type=int, default=0, help="Monte Carlo seed")
     s.add_argument("--jobs", type=int, default=1, help="parallel jobs (results do not depend on it)")
     s.add_argument("--quiet", action="store_true")

@@ -125,6 +125,9 @@ def russia_north_real(shared, out="runs/russia_north_real", data_dir="data/russi
             lab = lab.astype("string").replace({"": pd.NA})
         keep = lab.notna()
         if keep.sum() < 5 or lab[keep].nunique() < 2:
+            values = sorted(lab[keep].astype(str).unique())
+            flags[col] = {"n": int(keep.sum()), "skipped": f"no contrast: every typed municipality has {values}"}
+            lines += [f"## Types x {col}", "", f"Not compared: every typed municipality with a known flag has {values}.", ""]
             continue
         rec = reconcile(types[keep], lab[keep].astype(str))
         flags[col] = {"n": int(keep.sum()), "ari": float(rec.ari), "ami": float(rec.ami), "cramers_v": float(rec.cramers_v),

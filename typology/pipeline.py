@@ -58,14 +58,17 @@ def typology_params(typ_cfg: dict) -> dict:
     return params
 
 
-def sample_towns(builder: FeatureBuilder, data: TownData, sample: str) -> pd.Index:
-    """Towns the typology is about: ``"towns"`` = kind town without agglomeration cores."""
+def sample_towns(builder: FeatureBuilder, data: TownData, sample: str, F: pd.DataFrame) -> pd.Index:
+    """Towns the typology is about, among the municipalities with feature rows (those without
+    employment are already reported by validation and the feature builder): ``"towns"`` =
+    kind town without agglomeration cores, ``"all"`` = every municipality."""
     towns = data.towns.set_index("town_id")
+    have = towns.index.isin(F.index.get_level_values("town_id"))
     if sample == "all":
-        return pd.Index(towns.index, name="town_id")
+        return pd.Index(towns.index[have], name="town_id")
     kind = towns["kind"] if "kind" in towns.columns else pd.Series("town", index=towns.index)
-    keep = (kind == "town") & ~towns.index.isin(builder.cores_)
-    return pd.Index(towns.index[keep.to_numpy()], name="town_id")
+    keep = (kind == "town").to_numpy() & ~towns.index.isin(builder.cores_) & have
+    return pd.Index(towns.index[keep], name="town_id")
 
 
 def typology_input(F: pd.DataFrame, typ_cfg: dict, towns: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -131,12 +134,9 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     with progress.stage("features"):
         builder = _capture(FeatureBuilder(**cfg.features).fit, notes, data)
         F = _capture(builder.transform, notes, data)
-        if builder.towns_without_employment_:
-            ids = builder.towns_without_employment_
-            notes.append(f"{len(ids)} municipality(ies) without employment rows have no features: {ids[:10]}")
     with progress.stage("typology"):
         typ_cfg = cfg.typology
-        towns = sample_towns(builder, data, typ_cfg["sample"])
+        towns = sample_towns(builder, data, typ_cfg["sample"], F)
         X, left = typology_input(F, typ_cfg, towns)
         if len(left):
             notes.append(f"{len(left)} town(s) of the sample left out of the typology (see left_out.csv)")

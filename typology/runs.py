@@ -22,7 +22,7 @@ import pandas as pd
 
 from .config import RunConfig, parse_config
 from .io import _replace_dir, dataset_files, read_dataset, sha256_file, write_dataset
-from .pipeline import PipelineResult, run_pipeline, typology_input
+from .pipeline import PipelineResult, run_pipeline, sample_towns, typology_input
 from .progress import Progress
 
 __all__ = ["fit_run", "load_manifest", "reproduce_run", "run_demo", "score_run", "verify_run"]
@@ -371,13 +371,8 @@ def score_run(run, data, quiet: bool = False) -> pd.DataFrame:
 
         F = _capture(builder.transform, notes, new)
     with progress.stage("assign types"):
-        towns = new.towns.set_index("town_id")
-        sample = resolved["typology"]["sample"]
-        ids = towns.index
-        if sample == "towns":
-            kind = towns["kind"] if "kind" in towns.columns else pd.Series("town", index=towns.index)
-            ids = towns.index[((kind == "town") & ~towns.index.isin(builder.cores_)).to_numpy()]
-        X, left = typology_input(F, resolved["typology"], pd.Index(ids, name="town_id"))
+        ids = sample_towns(builder, new, resolved["typology"]["sample"], F)
+        X, left = typology_input(F, resolved["typology"], ids)
         table = typ.assign(X) if len(X) else pd.DataFrame(columns=["type", "type_name"])
     table.index.name = "town_id"
     if len(left):
