@@ -26,9 +26,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from features.rosstat import employment_from_wide, oktmo8, outcomes_from_wide
 
 from features import TownData
+from features.rosstat import employment_from_wide, oktmo8, outcomes_from_wide
 
 from .io import write_dataset
 
