@@ -29,9 +29,14 @@ def to_data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
+SELECTION_INDICES = ("silhouette", "calinski_harabasz", "davies_bouldin", "gap", "bic", "jaccard_min",
+                     "prediction_strength")
+
+
 def selection_plot(selection: pd.DataFrame, chosen: int | None = None):
-    """One small panel per k-selection index (rows = k)."""
-    cols = [c for c in selection.columns if pd.api.types.is_numeric_dtype(selection[c]) and selection[c].notna().any()]
+    """One small panel per k-selection index (rows = k): the indices that vote, stability and
+    prediction strength."""
+    cols = [c for c in SELECTION_INDICES if c in selection.columns and selection[c].notna().any()]
     n = max(1, len(cols))
     ncol = min(4, n)
     nrow = int(np.ceil(n / ncol))
@@ -69,7 +74,8 @@ def stability_plot(jaccard: pd.Series, names: dict | None = None):
 def heatmap(values: pd.DataFrame, title: str, center: float | None = 0.0, fmt: str = "{:.2f}", cmap: str = "RdBu_r"):
     """Annotated heatmap (rows x columns), symmetric colour scale around ``center``."""
     v = values.to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(1.0 + 0.9 * values.shape[1], 0.8 + 0.5 * values.shape[0]))
+    label_width = 0.075 * max((len(str(i)) for i in values.index), default=4)
+    fig, ax = plt.subplots(figsize=(label_width + max(4.5, 1.3 * values.shape[1]), 1.2 + 0.55 * values.shape[0]))
     if center is not None and np.isfinite(v).any():
         lim = np.nanmax(np.abs(v - center)) or 1.0
         im = ax.imshow(v, cmap=cmap, vmin=center - lim, vmax=center + lim, aspect="auto")

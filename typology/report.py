@@ -20,7 +20,7 @@ __all__ = ["write_report"]
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.6em;border-bottom:2px solid #444}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #bbb}
-table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right}
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
 th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
 .note{color:#555;font-size:.9em}code,pre{background:#f6f6f6;padding:.1em .3em;font-size:.85em}pre{padding:.6em;overflow-x:auto}
 """
@@ -83,6 +83,20 @@ def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
     return "\n".join(lines)
 
 
+def _typical_table(prof, names: dict, d: Path) -> pd.DataFrame:
+    towns = _read(d, "towns.csv", dtype={"town_id": str})
+    label = towns.set_index("town_id")["name"] if towns is not None and "name" in towns.columns else pd.Series(dtype=str)
+
+    def listing(frame: pd.DataFrame, t) -> str:
+        f = frame.reset_index()
+        f = f[f["type"] == t] if "type" in f.columns else f
+        return ", ".join(f"{label.get(str(i), str(i))} ({i})" for i in f["town_id"].astype(str))
+
+    rows = [{"type": f"{t}: {names.get(int(t), '')}", "most typical": listing(prof.typical, t),
+             "most atypical": listing(prof.atypical, t)} for t in prof.summary.index]
+    return pd.DataFrame(rows).set_index("type")
+
+
 def _read(d: Path, name: str, **kw) -> pd.DataFrame | None:
     f = d / name
     if not f.is_file():
@@ -127,7 +141,7 @@ def write_report(run) -> list[Path]:
     doc.h("Number of types")
     doc.p(str(typ.selection_reason_))
     sel = typ.selection_
-    doc.table(sel)
+    doc.table(sel[[c for c in sel.columns if c != "voted_by"]])
     doc.figure("selection", fg.selection_plot(sel, int(typ.n_types_)), "k-selection indices by number of types k")
 
     # ---------------------------------------------------------------- stability
@@ -144,7 +158,7 @@ def write_report(run) -> list[Path]:
     summ = prof.summary.copy()
     summ.insert(0, "name", [names.get(int(t), "") for t in summ.index])
     doc.table(summ)
-    doc.pre(prof.text(names))
+    doc.items(line for line in prof.text(names).splitlines() if line.strip())
     doc.p("Type means in the features' own units:")
     doc.table(prof.mean)
     z = prof.z.copy()
@@ -152,9 +166,8 @@ def write_report(run) -> list[Path]:
     doc.figure("profiles", fg.heatmap(z, "Type profiles: mean z-score of each feature (transformed scale)"),
                "z-score heatmap of the type profiles")
     if len(prof.typical):
-        doc.p("Most typical and most atypical towns of each type (distance to the type centre):")
-        both = pd.concat([prof.typical.assign(kind="typical"), prof.atypical.assign(kind="atypical")])
-        doc.table(both.reset_index().set_index(both.index.names[0] or "type") if isinstance(both.index, pd.MultiIndex) else both)
+        doc.p("Most typical and most atypical towns of each type (closest to and farthest from the type centre):")
+        doc.table(_typical_table(prof, names, d))
 
     # ---------------------------------------------------------------- map
     towns = _read(d, "towns.csv", dtype={"town_id": str})
