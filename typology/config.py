@@ -38,7 +38,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ConfigError", "RunConfig", "load_config", "parse_config", "starter_config"]
+__all__ = ["ConfigError", "RunConfig", "embedded_config", "load_config", "parse_config", "starter_config"]
 
 
 class ConfigError(ValueError):
@@ -210,6 +210,17 @@ def load_config(path) -> RunConfig:
         raise ConfigError(f"{p}: not a UTF-8 text file") from None
     cfg = parse_config(raw, base_dir=p.parent.resolve(), where=str(p))
     return RunConfig(copy.deepcopy(cfg.resolved), p)
+
+
+def embedded_config(name: str, data_dir) -> RunConfig:
+    """A configuration shipped with the package (``typology/resources/<name>.toml``) pointed at
+    ``data_dir``: ``demo`` (the demo and the northern_towns experiment), ``russia_north_real``."""
+    from importlib import resources
+
+    text = resources.files("typology").joinpath(f"resources/{name}.toml").read_text(encoding="utf-8")
+    raw = tomllib.loads(text)
+    raw["data"]["path"] = str(Path(data_dir).resolve())
+    return parse_config(raw, where=f"embedded configuration {name}.toml")
 
 
 def starter_config(dataset: str, columns: list[str] | None = None, outcomes: list[str] | None = None) -> str:

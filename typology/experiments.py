@@ -12,25 +12,15 @@ beside the run folder hold the comparisons that are not part of a run.
 from __future__ import annotations
 
 import json
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
-from .config import parse_config
+from .config import embedded_config
 from .progress import Progress
 from .report import markdown_table
 
 __all__ = ["northern_towns", "russia_north_real"]
-
-
-def _config(name: str, data_dir: Path):
-    import tomllib
-
-    text = resources.files("typology").joinpath(f"resources/{name}.toml").read_text(encoding="utf-8")
-    raw = tomllib.loads(text)
-    raw["data"]["path"] = str(Path(data_dir).resolve())
-    return parse_config(raw, where=f"embedded configuration {name}.toml")
 
 
 def _write_checks(path: Path, checks: dict, lines: list[str]) -> None:
@@ -86,7 +76,7 @@ def russia_north_real(shared, out="runs/russia_north_real", data_dir="data/russi
     progress = Progress(quiet=quiet)
     progress.say(f"building the dataset from {shared} into {data_dir}")
     _, summary = build_russia_north(shared, data_dir, overwrite=True)
-    run = fit_run(_config("russia_north_real", data_dir), out, overwrite=True, quiet=quiet)
+    run = fit_run(embedded_config("russia_north_real", data_dir), out, overwrite=True, quiet=quiet)
     data = read_dataset(data_dir)
     towns = data.towns.set_index("town_id")
     checks: dict = {"dataset": summary}

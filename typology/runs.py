@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import RunConfig, parse_config
+from .config import RunConfig, embedded_config, parse_config
 from .io import _replace_dir, dataset_files, read_dataset, sha256_file, write_dataset
 from .pipeline import PipelineResult, run_pipeline, sample_towns, typology_input
 from .progress import Progress
@@ -60,6 +60,17 @@ def input_hashes(path: Path) -> dict:
 
 
 # ------------------------------------------------------------------------ writing
+def coefficients_table(models: dict) -> pd.DataFrame:
+    """One row per (model, term): estimate, standard error, t, p-value and interval."""
+    rows = []
+    for name, r in models.items():
+        f = r.to_frame().copy()
+        f.insert(0, "model", name)
+        f.index.name = "term"
+        rows.append(f.reset_index())
+    return pd.concat(rows, ignore_index=True)
+
+
 def _write_tables(res: PipelineResult, d: Path) -> None:
     from models import compare
 
@@ -77,14 +88,8 @@ def _write_tables(res: PipelineResult, d: Path) -> None:
     _write_profiles(typ, d)
     if res.transitions is not None:
         _write_transitions(res.transitions, d)
-    rows = []
-    for name, r in res.models.items():
-        f = r.to_frame().copy()
-        f.insert(0, "model", name)
-        f.index.name = "term"
-        rows.append(f.reset_index())
-    if rows:
-        pd.concat(rows, ignore_index=True).to_csv(d / "coefficients.csv", index=False)
+    if res.models:
+        coefficients_table(res.models).to_csv(d / "coefficients.csv", index=False)
         table = compare(list(res.models.values()), names=list(res.models))
         (d / "regression_table.md").write_text(table.to_markdown(), encoding="utf-8")
         (d / "regression_table.html").write_text(table.to_html(), encoding="utf-8")
@@ -337,13 +342,7 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
     diffs += _compare_frames("types", old_t, new_t[old_t.columns.intersection(new_t.columns)], exact_cols=exact)
     if (d / "coefficients.csv").is_file():
         old_c = pd.read_csv(d / "coefficients.csv").set_index(["model", "term"])
-        rows = []
-        for name, r in res.models.items():
-            f = r.to_frame().copy()
-            f.insert(0, "model", name)
-            f.index.name = "term"
-            rows.append(f.reset_index())
-        new_c = pd.concat(rows, ignore_index=True).set_index(["model", "term"]) if rows else old_c.iloc[0:0]
+        new_c = coefficients_table(res.models).set_index(["model", "term"]) if res.models else old_c.iloc[0:0]
         diffs += _compare_frames("coefficients", old_c, new_c)
     return diffs
 
@@ -385,15 +384,6 @@ def score_run(run, data, quiet: bool = False) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------ demo
-def demo_config(data_dir: Path) -> RunConfig:
-    import importlib.resources as ir
-    import tomllib
-
-    raw = tomllib.loads(ir.files("typology").joinpath("resources/demo.toml").read_text(encoding="utf-8"))
-    raw["data"]["path"] = str(Path(data_dir).resolve())
-    return parse_config(raw, where="embedded demo configuration")
-
-
 def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = False) -> Path:
     """Generate the embedded synthetic dataset (unless an identical one is there) and fit it."""
     from .synth import generate
@@ -406,4 +396,4 @@ def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = Fals
     if not same:
         progress.say(f"writing the embedded synthetic dataset to {data_dir}")
         write_dataset(ds.data, data_dir, truth=ds.truth, extra={"truth_regressors": ds.regressors}, overwrite=True)
-    return fit_run(demo_config(data_dir), out, overwrite=True, quiet=quiet)
+    return fit_run(embedded_config("demo", data_dir), out, overwrite=True, quiet=quiet)
