@@ -1,4 +1,4 @@
-"""The demo's report in a real browser: headless Chromium (Debian packages chromium and
+"""The demo (what `make demo` runs): it recovers the synthetic truth, and its report opens in a real browser: headless Chromium (Debian packages chromium and
 chromium-driver, installed by ``make test``) opens it without console errors and every figure
 decodes to a non-empty image."""
 
@@ -23,6 +23,19 @@ def demo_report(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     assert main(["demo", "--out", str(root / "runs" / "demo"), "--data", str(root / "data"), "--quiet"]) == 0
     return root / "runs" / "demo" / "report.html"
+
+
+def test_demo_recovers_the_true_types_and_coefficients(demo_report):
+    import json
+
+    m = json.loads((demo_report.parent / "manifest.json").read_text())
+    truth = m["summary"]["truth"]
+    assert truth["n_types_found"] == truth["n_true_types"] == 4
+    assert truth["adjusted_rand"] >= 0.8
+    terms = [v for model in truth["coefficients"].values() for v in model.values()]
+    assert len(terms) == 5  # 3 wage and 2 investment coefficients of truth.json
+    for v in terms:
+        assert v["ci_lower"] <= v["true"] <= v["ci_upper"], v
 
 
 def test_embedded_figures_are_non_empty_images(demo_report):
