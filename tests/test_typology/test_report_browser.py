@@ -1,6 +1,6 @@
-"""The demo (what `make demo` runs): it recovers the synthetic truth, and its report opens in a real browser: headless Chromium (Debian packages chromium and
-chromium-driver, installed by ``make test``) opens it without console errors and every figure
-decodes to a non-empty image."""
+"""The demo (what ``make demo`` runs) recovers the synthetic truth, and its report opens in
+headless Chromium (Debian packages chromium and chromium-driver, installed by ``make test``)
+without console errors, every figure decoding to a non-empty image."""
 
 from __future__ import annotations
 
