@@ -593,9 +593,7 @@ class FeatureBuilder:
         else:
             dest = self.towns_.loc[M.index]
             origins = ot[["lat", "lon"] + (["area_km2"] if "area_km2" in ot.columns else [])]
-            mp = market_potential_from_coords(M, dest["lat"], dest["lon"], beta=self.mp_beta, decay=self.mp_decay,
-                                              origins=origins, min_distance_km=self.min_distance_km,
-                                              n_jobs=self.n_jobs)
+            mp = self._market_potential(M, dest, origins)
             if self.self_potential:
                 mp = mp + self._self_term(data, ot, cols)
             Mc = M.loc[M.index.intersection(self.cores_)]
@@ -606,6 +604,29 @@ class FeatureBuilder:
             out["core_access"] = _lookup(ca, ids, years)
         out["core_links"] = self._core_links(E, edges)
         return out
+
+    def _market_potential(self, M: pd.DataFrame, dest: pd.DataFrame, origins: pd.DataFrame) -> pd.DataFrame:
+        """Market potential of the origins against the reference population field ``M``.
+
+        When the origins are reference municipalities at their reference coordinates (always
+        so in ``fit_transform``) and they are many, every reference municipality is computed
+        at once with each pair of towns visited once (municipalities without population weigh
+        0); otherwise the origins are computed against the destinations block by block.
+        """
+        ref = self.towns_
+        known = origins.index.isin(ref.index)
+        n_all = len(ref)
+        if known.all() and len(origins) * len(M) > n_all * n_all / 2:
+            same = (ref.loc[origins.index, ["lat", "lon"]].to_numpy() == origins[["lat", "lon"]].to_numpy()).all()
+            if same:
+                full = M.reindex(ref.index).fillna(0.0)  # no population: not a destination
+                mp = market_potential_from_coords(full, ref["lat"], ref["lon"], beta=self.mp_beta,
+                                                  decay=self.mp_decay, min_distance_km=self.min_distance_km,
+                                                  n_jobs=self.n_jobs)
+                return mp.loc[origins.index]
+        return market_potential_from_coords(M, dest["lat"], dest["lon"], beta=self.mp_beta, decay=self.mp_decay,
+                                            origins=origins, min_distance_km=self.min_distance_km,
+                                            n_jobs=self.n_jobs)
 
     def _self_term(self, data, origins: pd.DataFrame, cols: np.ndarray) -> pd.DataFrame:
         """``mass_i f(d_ii)`` with ``d_ii = (2/3) sqrt(area_i / pi)``: the origin's own population
