@@ -203,7 +203,7 @@ def _block_decay(Vo: np.ndarray, Vd: np.ndarray, own: np.ndarray, beta: float, d
     Q = Vo @ (-0.5 * Vd.T)
     Q += 0.5
     rows = np.flatnonzero(own >= 0)
-    Q[rows, own[rows]] = np.inf  # the town itself: out of the minimum, zeroed at the end
+    Q[rows, own[rows]] = np.inf  # the town itself: not a close pair; its weight is zeroed at the end
     r, c = np.nonzero(Q < _CLOSE_Q)
     if len(r):
         diff = Vo[r] - Vd[c]
