@@ -72,13 +72,6 @@ def row_shares(X: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return s, total, valid
 
 
-def row_totals(X: np.ndarray, chunk: int = 32_768) -> np.ndarray:
-    """``np.nansum(X, axis=1)`` in chunks of rows, never copying the whole matrix."""
-    if len(X) <= chunk:
-        return np.nansum(X, axis=1)
-    return np.concatenate([np.nansum(X[i:i + chunk], axis=1) for i in range(0, len(X), chunk)])
-
-
 def thread_map(fn, items, n_jobs: int | None) -> list:
     """``[fn(x) for x in items]`` on ``n_jobs`` threads (None or -1: every core).
 

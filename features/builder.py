@@ -34,18 +34,19 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from ._matrix import complete_case_reference, row_shares, row_totals, thread_map
+from ._matrix import complete_case_reference, row_shares, thread_map
 from .connectivity import _haversine, market_potential_from_coords, ownership_centrality
 from .corporate import classify_groups, corporate_ties, firm_years, ownership_edges
 from .data import TownData
 from .dictionary import GROUPS
 from .diversification import _group_matrix, _log_factor, _variety
 from .dynamics import annualized_growth, shift_share
-from .panel import employment_matrix
+from .panel import _panel_cells
 from .sectors import hierarchy_from
 from .specialization import _hachman, _hhi, _hhi_norm, _krugman, _leading, _lq, _ogive, _theil
 
@@ -71,6 +72,7 @@ GROUP_COLUMNS = {"specialization": _SPEC_COLS, "diversification": _DIV_COLS, "co
                  "dynamics": _DYN_COLS}
 
 STATUSES = ("stagnating", "intermediate", "modernizing")
+_SHARE_GROUPS = ("specialization", "diversification", "dynamics")  # need the town-year x sector matrix
 _FIRM_GROUPS = ("corporate", "agglomeration", "town_village", "network")  # need the classified registry
 _EDGE_GROUPS = ("agglomeration", "town_village", "network")  # need the ownership network
 
@@ -185,7 +187,7 @@ class FeatureBuilder:
         self._check_params()
         if not isinstance(data, TownData):
             raise TypeError(f"fit expects a features.TownData, got {type(data).__name__}")
-        self._fit(data, self._matrix(data))
+        self._fit(data)
         return self
 
     def fit_transform(self, data: TownData, y=None) -> pd.DataFrame:
@@ -193,16 +195,20 @@ class FeatureBuilder:
         self._check_params()
         if not isinstance(data, TownData):
             raise TypeError(f"fit expects a features.TownData, got {type(data).__name__}")
-        E = self._matrix(data)
-        fy = self._fit(data, E)
-        return self._transform(data, E, fy)
+        panel, fy = self._fit(data)
+        return self._transform(data, panel, fy)
 
     def transform(self, data: TownData) -> pd.DataFrame:
         """Features of every (town, year) of ``data`` against the fitted reference."""
         self._check_fitted()
         if not isinstance(data, TownData):
             raise TypeError(f"transform expects a features.TownData, got {type(data).__name__}")
-        return self._transform(data, self._matrix(data), None)
+        present = pd.unique(data.employment["sector"].astype(str))
+        unknown = [c for c in present if c not in set(self.sectors_)]
+        if unknown:
+            raise ValueError(f"sector(s) {unknown[:10]} were not in the data the builder was fitted on; "
+                             "refit on data that includes them")
+        return self._transform(data, self._panel(data, self.sectors_), None)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         self._check_fitted()
@@ -212,26 +218,34 @@ class FeatureBuilder:
         if not hasattr(self, "sectors_"):
             raise RuntimeError("this FeatureBuilder is not fitted yet; call fit(data) first")
 
-    @staticmethod
-    def _matrix(data: TownData) -> pd.DataFrame:
-        E = employment_matrix(data.employment, check_unique=False)  # TownData keys are unique
-        if E.shape[0] == 0:
+    def _panel(self, data: TownData, sectors=None) -> _Panel:
+        """The town-years of ``data`` with their totals and coverage; the dense town-year x sector
+        matrix only when a planned group needs sector shares."""
+        idx, cols, flat, rpos, v = _panel_cells(data.employment, sectors=sectors, check_unique=False)
+        n = len(idx)
+        if n == 0:
             raise ValueError("employment has no rows: there is nothing to compute features for")
-        return E
+        if self.missing == "raise" and np.isnan(v).any():
+            r = int(rpos[np.flatnonzero(np.isnan(v))[0]])
+            raise ValueError(f"employment has {int(np.isnan(v).sum())} suppressed (empty) cell(s), e.g. town-year "
+                             f"{idx[r]}; use missing='omit' to compute shares over the published sectors")
+        nan = np.isnan(v)
+        v0 = np.where(nan, 0.0, v)
+        total = np.bincount(rpos, weights=v0, minlength=n)
+        n_nan = np.bincount(rpos, weights=nan, minlength=n)
+        n_rep = n_nan + np.bincount(rpos, weights=v > 0, minlength=n)  # reported: positive or suppressed
+        with np.errstate(invalid="ignore", divide="ignore"):
+            coverage = np.where(n_rep > 0, 1.0 - n_nan / np.maximum(n_rep, 1), np.nan)
+        E = None
+        if set(self.groups_plan_) & set(_SHARE_GROUPS):
+            X = np.zeros((n, len(cols)))
+            X.reshape(-1)[flat] = v
+            E = pd.DataFrame(X, index=idx, columns=cols, copy=False)
+        return _Panel(idx, list(cols), flat % max(len(cols), 1), rpos, v0, total, coverage, E)
 
-    def _fit(self, data: TownData, E: pd.DataFrame):
-        """Learn what the planned groups need (and only that)."""
-        self.sectors_ = list(E.columns)
-        self.hierarchy_ = hierarchy_from(self.sectors_, data.sectors)
-        X = E.to_numpy()
-        years = E.index.get_level_values("year").to_numpy()
-        self.years_ = np.unique(years)
-        ycode = np.searchsorted(self.years_, years)
-        order = np.argsort(ycode, kind="stable")
-        bounds = np.searchsorted(ycode[order], np.arange(len(self.years_) + 1))
-        nat = np.stack([np.nansum(X[order[a:b]], axis=0) for a, b in zip(bounds[:-1], bounds[1:], strict=True)])
-        self.national_ = pd.DataFrame(nat, index=pd.Index(self.years_, name="year"),
-                                      columns=pd.Index(self.sectors_, name="sector"))
+    def _fit(self, data: TownData):
+        """Learn what the planned groups need (and only that); returns the panel and the
+        classified registry for ``fit_transform`` to reuse."""
         towns = data.towns.set_index("town_id")
         keep = [c for c in ("lat", "lon", "kind", "area_km2", "population", "region", "name") if c in towns.columns]
         self.towns_ = towns[keep].copy()
@@ -239,6 +253,16 @@ class FeatureBuilder:
         self.skipped_: dict[str, str] = {}
         self.groups_plan_ = self._plan_groups(data)
         plan = self.groups_plan_
+        panel = self._panel(data)
+        self.sectors_ = list(panel.columns)
+        self.hierarchy_ = hierarchy_from(self.sectors_, data.sectors)
+        years = panel.index.get_level_values("year").to_numpy()
+        self.years_ = np.unique(years)
+        k = len(self.sectors_)
+        ycell = np.searchsorted(self.years_, years)[panel.rpos]
+        nat = np.bincount(ycell * k + panel.cpos, weights=panel.values, minlength=len(self.years_) * k)
+        self.national_ = pd.DataFrame(nat.reshape(len(self.years_), k), index=pd.Index(self.years_, name="year"),
+                                      columns=pd.Index(self.sectors_, name="sector"))
         self.masses_ = None
         self.towns_without_mass_ = []
         if "agglomeration" in plan:
@@ -256,9 +280,9 @@ class FeatureBuilder:
         self.links_ = self._links(data.links) if data.links is not None else None
         self.base_ = self.base_E_ = self.national_wage_ = None
         if "dynamics" in plan:
-            self.base_, self.base_E_ = self._base_values(data, E)
-            self.national_wage_ = self._national_wage(data, E, row_totals(X))
-        have_rows = pd.Index(E.index.get_level_values("town_id").unique())
+            self.base_, self.base_E_ = self._base_values(data, panel.E)
+            self.national_wage_ = self._national_wage(data, panel.index, panel.total)
+        have_rows = pd.Index(panel.index.get_level_values("town_id").unique())
         self.towns_without_employment_ = sorted(set(towns.index) - set(have_rows))
         if self.towns_without_employment_:
             n = len(self.towns_without_employment_)
@@ -271,7 +295,7 @@ class FeatureBuilder:
                           f"{self.towns_without_mass_[:5]}", FeatureWarning, stacklevel=3)
         self.feature_names_out_ = self._columns()
         self.n_towns_ = len(have_rows)
-        return fy
+        return panel, fy
 
     def _find_cores(self, towns: pd.DataFrame, outcomes) -> pd.Index:
         if "is_core" in towns.columns:
@@ -396,12 +420,12 @@ class FeatureBuilder:
                 return (bill / w).reindex(index)
         return pd.Series(np.nan, index=index)
 
-    def _national_wage(self, data: TownData, E: pd.DataFrame, total: np.ndarray) -> pd.Series:
+    def _national_wage(self, data: TownData, index: pd.MultiIndex, total: np.ndarray) -> pd.Series:
         """Employment-weighted mean of the towns' average wages, per fitted year."""
-        w = self._wages(data, E.index)
-        emp = pd.Series(total, index=E.index)
+        w = self._wages(data, index)
+        emp = pd.Series(total, index=index)
         ok = (w.notna() & (emp > 0)).to_numpy()
-        yrs = E.index.get_level_values("year")[ok]
+        yrs = index.get_level_values("year")[ok]
         bill = (w[ok] * emp[ok]).groupby(yrs).sum()
         tot = emp[ok].groupby(yrs).sum()
         return (bill / tot).reindex(self.years_)
@@ -425,48 +449,34 @@ class FeatureBuilder:
         hi = fy[np.clip(pos, 0, len(fy) - 1)]
         return np.where(np.abs(years - lo) <= np.abs(hi - years), lo, hi)
 
-    def _transform(self, data: TownData, E: pd.DataFrame, fy) -> pd.DataFrame:
-        unknown = [c for c in E.columns if c not in self.sectors_]
-        if unknown:
-            raise ValueError(f"sector(s) {unknown[:10]} were not in the data the builder was fitted on; "
-                             "refit on data that includes them")
-        if list(E.columns) != self.sectors_:
-            E = E.reindex(columns=self.sectors_, fill_value=0.0)
-        years = E.index.get_level_values("year").to_numpy()
+    def _transform(self, data: TownData, panel: _Panel, fy) -> pd.DataFrame:
+        rows = pd.DataFrame(index=panel.index)  # the town-years, for the groups that need no shares
+        years = panel.index.get_level_values("year").to_numpy()
         new_years = sorted(set(years.tolist()) - set(self.years_.tolist()))
         if new_years:
             warnings.warn(f"year(s) {new_years} were not in the fitted data; they are scored against the nearest "
                           "fitted year's national shares, population field and network", FeatureWarning, stacklevel=3)
-        X = E.to_numpy()
-        if self.missing == "raise" and np.isnan(X).any():
-            r = int(np.flatnonzero(np.isnan(X).any(axis=1))[0])
-            raise ValueError(f"employment has {int(np.isnan(X).sum())} suppressed (empty) cell(s), e.g. town-year "
-                             f"{E.index[r]}; use missing='omit' to compute shares over the published sectors")
-        total = row_totals(X)
+        total = panel.total
         plan = self.groups_plan_
         cols: dict[str, np.ndarray] = {}
-        block = self._row_blocks(data, E, X, years, plan, total, fy is not None)
-        cols.update(block)
+        if panel.E is not None:
+            cols.update(self._row_blocks(data, panel.E, panel.E.to_numpy(), years, plan, total, fy is not None))
         if set(_FIRM_GROUPS) & set(plan):
-            fy, edges = self._scored_ownership(data, E, fy)
+            fy, edges = self._scored_ownership(data, rows, fy)
         else:
             edges = None
         towns = self._merged_towns(data)
         if "corporate" in plan:
-            ct = corporate_ties(fy, pd.Series(total, index=E.index), self.cores_)
+            ct = corporate_ties(fy, pd.Series(total, index=panel.index), self.cores_)
             cols.update({c: ct[c].to_numpy() for c in _CORP_COLS})
         if "agglomeration" in plan:
-            cols.update(self._agglomeration(data, E, towns, edges))
+            cols.update(self._agglomeration(data, rows, towns, edges))
         if "town_village" in plan:
-            cols.update(self._town_village(data, E, towns, edges, total))
+            cols.update(self._town_village(data, rows, towns, edges, total))
         if "network" in plan:
-            cols.update(self._network(data, E, towns, edges))
-        nan = np.isnan(X)
-        n_nan = nan.sum(axis=1)
-        n_rep = n_nan + (X > 0).sum(axis=1)  # reported cells: positive or suppressed (NaN > 0 is False)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cols["coverage"] = np.where(n_rep > 0, 1.0 - n_nan / np.maximum(n_rep, 1), np.nan)
-        out = pd.DataFrame({c: cols[c] for c in self.feature_names_out_}, index=E.index)
+            cols.update(self._network(data, rows, towns, edges))
+        cols["coverage"] = panel.coverage
+        out = pd.DataFrame({c: cols[c] for c in self.feature_names_out_}, index=panel.index)
         if "leading_sector" in out.columns:
             out["leading_sector"] = out["leading_sector"].astype("str")
         if "status" in out.columns:
@@ -593,9 +603,7 @@ class FeatureBuilder:
         else:
             dest = self.towns_.loc[M.index]
             origins = ot[["lat", "lon"] + (["area_km2"] if "area_km2" in ot.columns else [])]
-            mp = market_potential_from_coords(M, dest["lat"], dest["lon"], beta=self.mp_beta, decay=self.mp_decay,
-                                              origins=origins, min_distance_km=self.min_distance_km,
-                                              n_jobs=self.n_jobs)
+            mp = self._market_potential(M, dest, origins)
             if self.self_potential:
                 mp = mp + self._self_term(data, ot, cols)
             Mc = M.loc[M.index.intersection(self.cores_)]
@@ -606,6 +614,29 @@ class FeatureBuilder:
             out["core_access"] = _lookup(ca, ids, years)
         out["core_links"] = self._core_links(E, edges)
         return out
+
+    def _market_potential(self, M: pd.DataFrame, dest: pd.DataFrame, origins: pd.DataFrame) -> pd.DataFrame:
+        """Market potential of the origins against the reference population field ``M``.
+
+        When the origins are reference municipalities at their reference coordinates (always
+        so in ``fit_transform``) and they are many, every reference municipality is computed
+        at once with each pair of towns visited once (municipalities without population weigh
+        0); otherwise the origins are computed against the destinations block by block.
+        """
+        ref = self.towns_
+        known = origins.index.isin(ref.index)
+        n_all = len(ref)
+        if known.all() and len(origins) * len(M) > n_all * n_all / 2:
+            same = (ref.loc[origins.index, ["lat", "lon"]].to_numpy() == origins[["lat", "lon"]].to_numpy()).all()
+            if same:
+                full = M.reindex(ref.index).fillna(0.0)  # no population: not a destination
+                mp = market_potential_from_coords(full, ref["lat"], ref["lon"], beta=self.mp_beta,
+                                                  decay=self.mp_decay, min_distance_km=self.min_distance_km,
+                                                  n_jobs=self.n_jobs)
+                return mp.loc[origins.index]
+        return market_potential_from_coords(M, dest["lat"], dest["lon"], beta=self.mp_beta, decay=self.mp_decay,
+                                            origins=origins, min_distance_km=self.min_distance_km,
+                                            n_jobs=self.n_jobs)
 
     def _self_term(self, data, origins: pd.DataFrame, cols: np.ndarray) -> pd.DataFrame:
         """``mass_i f(d_ii)`` with ``d_ii = (2/3) sqrt(area_i / pi)``: the origin's own population
@@ -740,6 +771,21 @@ class FeatureBuilder:
         out["status"] = stagnation_status(out["pop_growth"], out["emp_growth"], out["wage_growth"], nat_growth,
                                           out["ss_competitive"])
         return out
+
+
+@dataclass(frozen=True)
+class _Panel:
+    """The town-years of a dataset: index, sectors, the long table's cells (row, column,
+    value with suppressed = 0), published totals, coverage and, when needed, the dense matrix."""
+
+    index: pd.MultiIndex
+    columns: list
+    cpos: np.ndarray
+    rpos: np.ndarray
+    values: np.ndarray
+    total: np.ndarray
+    coverage: np.ndarray
+    E: pd.DataFrame | None
 
 
 def _lookup(table: pd.DataFrame, ids, years) -> np.ndarray:

@@ -203,7 +203,7 @@ def _block_decay(Vo: np.ndarray, Vd: np.ndarray, own: np.ndarray, beta: float, d
     Q = Vo @ (-0.5 * Vd.T)
     Q += 0.5
     rows = np.flatnonzero(own >= 0)
-    Q[rows, own[rows]] = np.inf  # the town itself: out of the minimum, zeroed at the end
+    Q[rows, own[rows]] = np.inf  # the town itself: not a close pair; its weight is zeroed at the end
     r, c = np.nonzero(Q < _CLOSE_Q)
     if len(r):
         diff = Vo[r] - Vd[c]
@@ -298,6 +298,9 @@ def market_potential_from_coords(mass, lat, lon, beta: float = 1.0, decay: str =
         raise ValueError(f"min_distance_km must be positive, got {min_distance_km!r}")
     Mv = np.ascontiguousarray(M.to_numpy())
     Vd = _unit_vectors(la, lo)
+    if origins is None:  # square: each pair of towns once
+        out = _potential_square(Vd, Mv, idx, beta, decay, min_distance_km, block_cells, n_jobs)
+        return _with_self_potential(out, M, idx, oarea, self_potential, beta, decay)
     Vo = _unit_vectors(ola, olo)
     out = np.empty((len(oidx), Mv.shape[1]))
     dest_pos = pd.Index(idx).get_indexer(oidx)  # position of each origin among destinations, -1 if new
@@ -313,6 +316,10 @@ def market_potential_from_coords(mass, lat, lon, beta: float = 1.0, decay: str =
         out[start:stop] = res
 
     thread_map(block, range(0, len(oidx), step), n_jobs)
+    return _with_self_potential(out, M, oidx, oarea, self_potential, beta, decay)
+
+
+def _with_self_potential(out, M, oidx, oarea, self_potential, beta, decay) -> pd.DataFrame:
     if self_potential:
         own_mass = M.reindex(oidx).to_numpy()
         if np.isnan(own_mass).any():
@@ -320,6 +327,39 @@ def market_potential_from_coords(mass, lat, lon, beta: float = 1.0, decay: str =
         f_self = _decay(_self_distance(oarea, oidx), beta, decay)
         out = out + own_mass * f_self[:, None]
     return pd.DataFrame(out, index=oidx, columns=M.columns)
+
+
+def _potential_square(V: np.ndarray, Mv: np.ndarray, idx, beta, decay, min_distance_km, block_cells,
+                      n_jobs) -> np.ndarray:
+    """Potentials of every town against every other, each pair of blocks computed once.
+
+    ``f(d_ij) = f(d_ji)``: the block pair (I, J), I <= J, gives both ``F_IJ M_J`` (for the
+    towns of I) and ``F_IJ^T M_I`` (for those of J). The partial sums are added in a fixed
+    order afterwards, so the result does not depend on the threads.
+    """
+    n = len(V)
+    bs = max(1, int(np.sqrt(block_cells)))
+    starts = list(range(0, n, bs))
+    pairs = [(a, b) for a in range(len(starts)) for b in range(a, len(starts))]
+    parts: dict[tuple[int, int], np.ndarray] = {}
+
+    def pair(ab) -> None:
+        a, b = ab
+        ia = slice(starts[a], min(starts[a] + bs, n))
+        ib = slice(starts[b], min(starts[b] + bs, n))
+        own = np.arange(ia.stop - ia.start) if a == b else np.full(ia.stop - ia.start, -1)
+        F, scale = _block_decay(V[ia], V[ib], own, beta, decay, min_distance_km, labels=(idx[ia], idx[ib]))
+        parts[(a, b)] = (F @ Mv[ib]) * scale  # contributions to the towns of block a
+        if a != b:
+            parts[(b, a)] = (F.T @ Mv[ia]) * scale  # and, by symmetry, to those of block b
+
+    thread_map(pair, pairs, n_jobs)
+    out = np.zeros((n, Mv.shape[1]))
+    for a, s in enumerate(starts):  # fixed order of the partial sums
+        acc = out[s:s + bs]
+        for b in range(len(starts)):
+            acc += parts.pop((a, b))
+    return out
 
 
 # ---------------------------------------------------------------------------------------

@@ -36,38 +36,17 @@ def _sorted_factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return rank[codes], uniq[order]
 
 
-def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "employment",
-                      check_unique: bool = True) -> pd.DataFrame:
-    """Pivot the long ``employment`` table into a (town_id, year) x sector matrix.
-
-    A (town, year, sector) row that is absent means no employment in that sector (0); a row
-    present with an empty value is suppressed and stays ``NaN``. Only town-years that have at
-    least one row appear, sorted by town and year. Vectorized (factorize + scatter), no
-    group-wise Python code.
-
-    Parameters
-    ----------
-    employment : DataFrame with ``town_id``, ``year``, ``sector`` and ``value``
-    sectors : list of str, optional
-        Columns of the result, in this order (a fitted sector universe). Sectors of the table
-        missing from it raise ``ValueError``; default: the sectors present, canonical order.
-    check_unique : bool
-        Check that no (town, year, sector) is given twice (default). A validated
-        :class:`features.TownData` guarantees it already, so the feature builder skips it.
-
-    Raises
-    ------
-    ValueError
-        Missing columns, sectors outside ``sectors``, or a (town, year, sector) given twice
-        (the matrix would have to drop one of them).
-    """
+def _panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employment", check_unique: bool = True):
+    """Row and column positions of the long table's cells in the (town_id, year) x sector matrix:
+    ``(row_index, col_index, flat_positions, row_positions, values)``."""
     need = ["town_id", "year", "sector", value]
     absent = [c for c in need if c not in employment.columns]
     if absent:
         raise ValueError(f"employment must have columns {need}; missing {absent}")
     if not len(employment):
         idx = pd.MultiIndex.from_arrays([pd.Index([], dtype="str"), pd.Index([], dtype="int64")], names=["town_id", "year"])
-        return pd.DataFrame(index=idx, columns=pd.Index(list(sectors or []), name="sector"), dtype=float)
+        empty = np.zeros(0, dtype=np.int64)
+        return idx, pd.Index(list(sectors or []), name="sector"), empty, empty, np.zeros(0)
     sec_codes, sec_uniq = pd.factorize(employment["sector"].astype(str))
     sec_uniq = [str(s) for s in sec_uniq]
     cols = sector_order(sec_uniq) if sectors is None else [str(s) for s in sectors]
@@ -98,11 +77,40 @@ def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "empl
                 f"e.g. ({towns[t_]!r}, {int(years[y_])}, {cols[flat % k]!r}); expected one row per key"
             )
         del counts
-    X = np.zeros((len(cells), k))
-    X.reshape(-1)[flat_pos] = employment[value].to_numpy(dtype=float, na_value=np.nan)
     row_index = pd.MultiIndex.from_arrays(
         [pd.Index(np.asarray(towns, dtype=object)[cells // ny], dtype="str"),
          pd.Index(np.asarray(years)[cells % ny], dtype="int64")],
         names=["town_id", "year"],
     )
+    return row_index, col_index, flat_pos, rpos, employment[value].to_numpy(dtype=float, na_value=np.nan)
+
+
+def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "employment",
+                      check_unique: bool = True) -> pd.DataFrame:
+    """Pivot the long ``employment`` table into a (town_id, year) x sector matrix.
+
+    A (town, year, sector) row that is absent means no employment in that sector (0); a row
+    present with an empty value is suppressed and stays ``NaN``. Only town-years that have at
+    least one row appear, sorted by town and year. Vectorized (factorize + scatter), no
+    group-wise Python code.
+
+    Parameters
+    ----------
+    employment : DataFrame with ``town_id``, ``year``, ``sector`` and ``value``
+    sectors : list of str, optional
+        Columns of the result, in this order (a fitted sector universe). Sectors of the table
+        missing from it raise ``ValueError``; default: the sectors present, canonical order.
+    check_unique : bool
+        Check that no (town, year, sector) is given twice (default). A validated
+        :class:`features.TownData` guarantees it already, so the feature builder skips it.
+
+    Raises
+    ------
+    ValueError
+        Missing columns, sectors outside ``sectors``, or a (town, year, sector) given twice
+        (the matrix would have to drop one of them).
+    """
+    row_index, col_index, flat_pos, _, values = _panel_cells(employment, sectors, value, check_unique)
+    X = np.zeros((len(row_index), len(col_index)))
+    X.reshape(-1)[flat_pos] = values
     return pd.DataFrame(X, index=row_index, columns=col_index, copy=False)  # X is ours: no copy

@@ -122,6 +122,16 @@ def test_blocked_potential_equals_dense(beta, decay):
     assert_allclose(blocked.to_numpy(), one_block.to_numpy(), rtol=1e-13)
 
 
+def test_square_and_rectangular_paths_agree_and_threads_do_not_matter():
+    lat, lon, M = _random_towns(250, 8)
+    square = market_potential_from_coords(M, lat, lon, block_cells=2500, n_jobs=1)  # pairs of 50 x 50 blocks
+    rect = market_potential_from_coords(M, lat, lon, origins=pd.DataFrame({"lat": lat, "lon": lon}), block_cells=2500)
+    assert_allclose(square.to_numpy(), rect.to_numpy(), rtol=1e-12)
+    for n_jobs in (2, -1):
+        again = market_potential_from_coords(M, lat, lon, block_cells=2500, n_jobs=n_jobs)
+        assert np.array_equal(again.to_numpy(), square.to_numpy())
+
+
 def test_blocked_potential_new_origins_and_floor():
     lat, lon, M = _random_towns(200, 5)
     origins = pd.DataFrame({"lat": [65.0, lat.iloc[3]], "lon": [50.0, lon.iloc[3]]}, index=["new", lat.index[3]])
