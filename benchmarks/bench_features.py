@@ -207,9 +207,9 @@ def _agg_town(t, ctx):
                          "core_links": links.reindex(years).fillna(0.0).to_numpy()}, index=years)
 
 
-def _tv_town(t, ctx):
-    town = t.name
-    tot = ctx.total.xs(town, level="town_id")
+def _tv_town(g, ctx):
+    town = g.name
+    tot = g.groupby("year")["employment"].sum()  # the town's published employment per year
     e = ctx.out_edges.get(town, ctx.edges.iloc[:0])
     e = e[e["target_rural"]]
     return pd.DataFrame({"rural_reach": e.groupby("year")["weight"].sum().reindex(tot.index).fillna(0.0) / tot})
@@ -248,12 +248,12 @@ def baseline(group: str, ctx: SimpleNamespace, betweenness: bool = True) -> pd.D
         return emp.groupby("town_id").apply(_dyn_town, ctx)
     if group == "corporate":
         return ctx.fy.groupby("town_id").apply(_corp_town, ctx)
+    if group == "town_village":
+        return emp.groupby("town_id").apply(_tv_town, ctx)
     towns = ctx.total.index.get_level_values("town_id").unique()
     t = ctx.towns.loc[towns].reset_index()
     if group == "agglomeration":
         return t.groupby("town_id").apply(_agg_town, ctx)
-    if group == "town_village":
-        return t.groupby("town_id").apply(_tv_town, ctx)
     if group == "network":
         return _network_networkx(ctx, betweenness=betweenness)
     raise ValueError(f"unknown group {group!r}")
