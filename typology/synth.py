@@ -395,8 +395,9 @@ def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: i
     # rural firms controlled from their town's local holding (lost over time for detached towns)
     ru = rows[role == 5]
     ptown = town_of[ru] + n_cores
-    hold_of = {int(t): G_LH0 + i for i, t in enumerate(holding_towns)}
-    gh = np.array([hold_of[int(t)] for t in ptown]) if len(ru) else np.zeros(0, int)
+    hold_of = np.full(N, -1, dtype=np.int64)  # municipality -> its local holding's group
+    hold_of[holding_towns] = G_LH0 + np.arange(n_hold)
+    gh = hold_of[ptown]
     ptype = role[ptown]
     controlled = rng.random(len(ru)) < np.where(ptype == 3, 0.5, 0.7)
     lost = controlled & (ptype == 3)
