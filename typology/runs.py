@@ -165,24 +165,28 @@ def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
     return out
 
 
-def _hash_outputs(d: Path, exclude=(MANIFEST, *REPORT_FILES)) -> dict:
-    out = {}
-    for f in sorted(d.rglob("*")):
-        if f.is_file():
-            rel = f.relative_to(d).as_posix()
-            if rel in exclude or rel.startswith("figures/"):
-                continue
-            out[rel] = sha256_file(f)
-    return out
+def _is_report_file(rel: str) -> bool:
+    return rel in REPORT_FILES or rel.startswith("figures/")
 
 
-def _report_hashes(d: Path) -> dict:
+def _hash_tree(d: Path, keep) -> dict:
+    """sha256 of the files under ``d`` whose relative path passes ``keep``, in path order."""
     out = {}
     for f in sorted(d.rglob("*")):
         rel = f.relative_to(d).as_posix()
-        if f.is_file() and (rel in REPORT_FILES or rel.startswith("figures/")):
+        if f.is_file() and keep(rel):
             out[rel] = sha256_file(f)
     return out
+
+
+def _hash_outputs(d: Path) -> dict:
+    """The outputs the manifest checks: every file but the manifest and the report."""
+    return _hash_tree(d, lambda rel: rel != MANIFEST and not _is_report_file(rel))
+
+
+def _report_hashes(d: Path) -> dict:
+    """The report's files (rewritten by ``typology report``, so hashed apart)."""
+    return _hash_tree(d, _is_report_file)
 
 
 def _write_manifest(d: Path, manifest: dict) -> None:
