@@ -101,19 +101,6 @@ def thread_map(fn, items, n_jobs: int | None) -> list:
             limits.restore_original_limits()
 
 
-def coverage(X: np.ndarray) -> np.ndarray:
-    """Share of a row's reported cells that are published.
-
-    Reported cells are the positive and the suppressed ones (a zero cell is a sector the town
-    does not have). A row with nothing reported gets NaN.
-    """
-    nan = np.isnan(X)
-    reported = nan | (np.nan_to_num(X) > 0)
-    n_rep = reported.sum(axis=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n_rep > 0, 1.0 - nan.sum(axis=1) / np.where(n_rep > 0, n_rep, 1), np.nan)
-
-
 def reference_shares(E: pd.DataFrame, X: np.ndarray, reference) -> np.ndarray:
     """Reference shares ``S`` broadcastable against the rows of ``X`` (before complete-case rescaling).
 

@@ -24,8 +24,6 @@ from .sectors import hierarchy_from
 
 __all__ = ["classify_groups", "corporate_ties", "firm_years", "ownership_edges"]
 
-MONOTOWN_SHARE = 0.20
-
 
 def classify_groups(firms: pd.DataFrame, groups: pd.DataFrame, min_towns: int = 2, min_sections: int = 2,
                     hierarchy=None) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .rosstat import ROSSTAT_MARKS
 from .sectors import OKVED_DIVISIONS, OKVED_SECTIONS, is_okved_code
 
 __all__ = ["SCHEMA", "ColumnSpec", "DataValidationError", "Problem", "TableSource", "validate_tables"]
@@ -166,7 +167,7 @@ SCHEMA: dict[str, dict] = {
 _TRUE = {"true", "t", "1", "yes", "y", "да", "истина"}
 _FALSE = {"false", "f", "0", "no", "n", "нет", "ложь"}
 _NA_TOKENS = {"na", "nan", "n/a", "null", "none", "<na>"}
-_ROSSTAT_MARKS = {"…", "...", "-", "—", "–", "x", "х", "к"}
+_ROSSTAT_MARKS = {m.lower() for m in ROSSTAT_MARKS}  # compared with lower-cased text
 _YEAR_RANGE = (1800, 2100)
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 
