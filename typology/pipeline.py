@@ -132,8 +132,8 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     progress.total = 2 + len(cfg.models)
     notes: list[str] = list(data.notes)
     with progress.stage("features"):
-        builder = _capture(FeatureBuilder(**cfg.features).fit, notes, data)
-        F = _capture(builder.transform, notes, data)
+        builder = FeatureBuilder(**cfg.features)
+        F = _capture(builder.fit_transform, notes, data)  # one pass: fit's panel and registry are reused
     with progress.stage("typology"):
         typ_cfg = cfg.typology
         towns = sample_towns(builder, data, typ_cfg["sample"], F)
@@ -146,7 +146,8 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
         assignments = typ.assign(X)
         if getattr(typ, "confidence_", None) is not None:
             assignments["confidence"] = typ.confidence_.reindex(assignments.index)
-        panel = F.loc[F.index.get_level_values("town_id").isin(X.index), list(typ_cfg["features"])].dropna()
+        # town-years lacking a feature are left out (and listed) by transitions itself
+        panel = F.loc[F.index.get_level_values("town_id").isin(X.index), list(typ_cfg["features"])]
         trans = _capture(transitions, notes, typ, panel, random_state=typ_cfg.get("random_state"))
     frame = model_frame(F, data, typ.labels_, typ.type_names_)
     results: dict = {}
