@@ -28,7 +28,7 @@ import itertools
 
 import numpy as np
 
-__all__ = ["WildClusterBootstrap", "bootstrap_weights", "wild_cluster_bootstrap"]
+__all__ = ["WildClusterBootstrap", "bootstrap_weights", "wcr_table", "wild_cluster_bootstrap"]
 
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 
@@ -74,6 +74,7 @@ class WildClusterBootstrap:
                 self.XgX[:, a, b] = s
                 self.XgX[:, b, a] = s
         self._pieces: dict[int, tuple] = {}
+        self._se0: dict[int, float] = {}
 
     def _cluster_sums(self, v: np.ndarray) -> np.ndarray:
         out = np.empty((self.G, self.X.shape[1]))
@@ -112,22 +113,23 @@ class WildClusterBootstrap:
             t_star = num / den
         return t_star
 
-    def _t_obs(self, j: int, r: float, se: float) -> float:
-        return (self.beta[j] - r) / se
+    def pvalue(self, j: int, r: float) -> float:
+        """Symmetric WCR p-value of ``b_j = r``.
 
-    def pvalue(self, j: int, r: float, se: float) -> float:
-        """Symmetric WCR p-value of ``b_j = r``; ``se`` the CRV standard error (any factor)."""
-        se_raw = self._crv0_se(j)
-        t = self._t_obs(j, r, se_raw)
+        The observed and the bootstrap t statistics both use the CRV0 standard error (no
+        small-sample factor): any factor common to both cancels in the comparison."""
+        t = (self.beta[j] - r) / self._crv0_se(j)
         ts = self._t_stats(j, r)
         ts = ts[np.isfinite(ts)]
         return float(np.mean(np.abs(ts) >= abs(t) - 1e-12 * max(1.0, abs(t))))
 
     def _crv0_se(self, j: int) -> float:
-        u = self.y - self.X @ self.beta
-        S = self._cluster_sums(u)
-        v = self.A[j] @ S
-        return float(np.sqrt(v @ v))
+        """CRV0 standard error of ``b_j`` from the unrestricted residuals (computed once per term)."""
+        if j not in self._se0:
+            S = self._cluster_sums(self.y - self.X @ self.beta)
+            v = self.A[j] @ S
+            self._se0[j] = float(np.sqrt(v @ v))
+        return self._se0[j]
 
     def conf_int(self, j: int, level: float = 0.95, se: float | None = None) -> tuple[float, float]:
         """Interval of the ``r`` whose WCR p-value exceeds ``1 - level`` (bisection on each side)."""
@@ -137,7 +139,7 @@ class WildClusterBootstrap:
         s = s if s > 0 else max(abs(b), 1.0) * 1e-3
 
         def reject(r):
-            return self.pvalue(j, r, s) <= alpha
+            return self.pvalue(j, r) <= alpha
 
         bounds = []
         for sign in (-1.0, 1.0):
@@ -191,7 +193,6 @@ def wild_cluster_bootstrap(result, terms=None, null=0.0, reps: int = 999, weight
     DataFrame
         ``null``, ``pvalue`` (and ``ci_lower``, ``ci_upper``) by term.
     """
-    import pandas as pd
 
     fd = result.fit_data
     if result.spec.estimator not in ("within", "pooled", "first_difference"):
@@ -202,18 +203,25 @@ def wild_cluster_bootstrap(result, terms=None, null=0.0, reps: int = 999, weight
     codes, g = fd.clusters[cluster]
     rng = np.random.default_rng(random_state)
     V = bootstrap_weights(g, reps, weights, rng)
-    wb = WildClusterBootstrap(fd.Xt, fd.yt, codes, V)
     names = list(fd.names)
     terms = [t for t in names if t != "Intercept"] if terms is None else list(terms)
+    out = wcr_table(WildClusterBootstrap(fd.Xt, fd.yt, codes, V), names, terms, null, level)
+    out.attrs["clusters"] = g
+    return out
+
+
+def wcr_table(wb: WildClusterBootstrap, names: list, terms: list, null=0.0, level: float | None = 0.95):
+    """``null``, ``pvalue`` (and ``ci_lower``, ``ci_upper`` at ``level``) of ``terms`` by term."""
+    import pandas as pd
+
     rows = []
     for t in terms:
         j = names.index(t)
         r0 = float(null[t]) if isinstance(null, dict) else float(null)
-        row = {"null": r0, "pvalue": wb.pvalue(j, r0, 1.0)}
+        row = {"null": r0, "pvalue": wb.pvalue(j, r0)}
         if level is not None:
             row["ci_lower"], row["ci_upper"] = wb.conf_int(j, level)
         rows.append(row)
     out = pd.DataFrame(rows, index=pd.Index(terms, name="term"))
-    out.attrs["reps"] = V.shape[1]
-    out.attrs["clusters"] = g
+    out.attrs["reps"] = wb.V.shape[1]
     return out

@@ -34,7 +34,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from .bootstrap import WildClusterBootstrap, bootstrap_weights
+from .bootstrap import WildClusterBootstrap, bootstrap_weights, wcr_table
 from .covariance import bartlett_lags, cov_clustered, cov_driscoll_kraay, cov_robust, cov_unadjusted
 from .formula import FormulaError, build_design, parse_formula
 from .panel import _compress, panel_index
@@ -410,19 +410,10 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
             codes, g = cl[0]
             rng = np.random.default_rng(spec.random_state)
             V = bootstrap_weights(g, spec.bootstrap_reps, spec.bootstrap_weights, rng)
-            wb = WildClusterBootstrap(Xt, yt, codes, V)
-            rows_b = []
-            for j, nm in enumerate(all_names):
-                if nm == "Intercept":
-                    rows_b.append((np.nan, np.nan, np.nan))
-                    continue
-                p = wb.pvalue(j, 0.0, float(np.sqrt(cov[j, j])))
-                lo, hi = wb.conf_int(j, 0.95)
-                rows_b.append((p, lo, hi))
-            bootstrap = pd.DataFrame(rows_b, index=pd.Index(all_names, name="term"),
-                                     columns=["pvalue", "ci_lower", "ci_upper"])
-            bootstrap.attrs["level"] = 0.95
-            bootstrap.attrs["reps"] = V.shape[1]
+            terms = [nm for nm in all_names if nm != "Intercept"]
+            table = wcr_table(WildClusterBootstrap(Xt, yt, codes, V), list(all_names), terms, 0.0, 0.95)
+            bootstrap = table[["pvalue", "ci_lower", "ci_upper"]].reindex(pd.Index(all_names, name="term"))
+            bootstrap.attrs = {"level": 0.95, "reps": V.shape[1]}
             enum = spec.bootstrap_weights == "rademacher" and g <= 20 and 2**g <= spec.bootstrap_reps
             notes.append(f"wild cluster bootstrap (WCR, {spec.bootstrap_weights} weights, {g} clusters): "
                          + (f"all {V.shape[1]} sign vectors enumerated" if enum else f"{V.shape[1]} replications")

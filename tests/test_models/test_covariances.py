@@ -132,7 +132,7 @@ def test_wild_bootstrap_fast_algorithm_equals_definition(grunfeld):
     assert V.shape == (10, 999)  # 2^10 > 999: random draws, not enumeration
     wb = WildClusterBootstrap(fd.Xt, fd.yt, codes, V[:, :199])
     for j, null in ((1, 0.0), (2, 0.3), (1, 0.12)):
-        fast = wb.pvalue(j, null, 1.0)
+        fast = wb.pvalue(j, null)
         slow = brute_force_wcr_pvalue(fd.Xt, fd.yt, codes, j, null, V[:, :199])
         assert fast == pytest.approx(slow, abs=1e-12)
 
@@ -155,7 +155,7 @@ def test_wild_bootstrap_spec(grunfeld):
         j = list(r.params.index).index(term)
         inside = ci.loc[term, "lower"] + 1e-6 * r.std_errors[term]
         outside = ci.loc[term, "lower"] - 1e-3 * r.std_errors[term]
-        assert wb.pvalue(j, inside, 1.0) > 0.05 >= wb.pvalue(j, outside, 1.0)
+        assert wb.pvalue(j, inside) > 0.05 >= wb.pvalue(j, outside)
     assert r.pvalues["value"] == pytest.approx(r.bootstrap.loc["value", "pvalue"])
 
 
