@@ -223,3 +223,27 @@ def test_specification_tests_table(grunfeld):
     close(tab["statistic"], {"f_effects": 49.177, "breusch_pagan": 798.16155, "hausman": 2.3303669,
                              "mundlak": 7.31971})
     np.testing.assert_array_equal(tab["df"], [9, 1, 2, 2])
+
+
+def test_within_rsquared_as_stata(grunfeld):
+    r = fit(grunfeld)
+    # Stata `xtreg invest mvalue kstock, fe` on the same 200 observations (log reproduced in public
+    # Stata tutorials, with coefficients .1101238 and .3100653 equal to the ones above):
+    # R-sq within = 0.7668, between = 0.8194, overall = 0.8060 (squared correlations of the
+    # within, between and overall fitted values with the outcome)
+    assert r.rsquared_within == pytest.approx(0.7668, abs=5e-5)
+    assert r.rsquared_between == pytest.approx(0.8194, abs=5e-5)
+    assert r.rsquared_overall == pytest.approx(0.8060, abs=5e-5)
+
+
+def test_twoway_clustering_plm_convention_equals_linearmodels(grunfeld):
+    from linearmodels import PanelOLS
+
+    r = fit(grunfeld, cov_type="clustered", cluster="entity+time", cluster_small_sample="plm")
+    # linearmodels 6 with the per-dimension factor G/(G-1) (group_debias) and the (N-1)/(N-K)
+    # factor (debiased) without counting the absorbed effects: plm's "sss" convention
+    ref = PanelOLS(grunfeld["inv"], grunfeld[["value", "capital"]], entity_effects=True).fit(
+        cov_type="clustered", cluster_entity=True, cluster_time=True, group_debias=True, debiased=True,
+        count_effects=False, auto_df=False)
+    np.testing.assert_allclose(r.std_errors[["value", "capital"]].to_numpy(), ref.std_errors.to_numpy(), rtol=1e-10)
+    np.testing.assert_allclose(r.params[["value", "capital"]].to_numpy(), ref.params.to_numpy(), rtol=1e-10)
