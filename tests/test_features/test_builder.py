@@ -320,3 +320,49 @@ def test_coverage_column(small_synthetic):
     expected = 1 - nan.sum(axis=1) / (nan | (np.nan_to_num(X) > 0)).sum(axis=1)
     assert_allclose(F["coverage"].to_numpy(), expected)
     assert (F["coverage"] < 1).any() and (F["coverage"] > 0).all()
+
+
+def test_self_potential_equals_the_public_function(small_synthetic):
+    data = small_synthetic.data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeatureWarning)
+        fb = FeatureBuilder(groups=["agglomeration"], self_potential=True)
+        F = fb.fit_transform(data)
+        plain = FeatureBuilder(groups=["agglomeration"]).fit_transform(data)
+    from features.connectivity import market_potential_from_coords
+
+    for y in (int(fb.years_[0]), int(fb.years_[-1])):
+        mass = fb.masses_[y].dropna()
+        t = data.towns.set_index("town_id").loc[mass.index]
+        ref = market_potential_from_coords(mass, t["lat"], t["lon"], self_potential=True, area_km2=t["area_km2"],
+                                           min_distance_km=fb.min_distance_km)["market_potential"]
+        got = F.xs(y, level="year")["market_potential"]
+        assert_allclose(got.to_numpy(), ref.reindex(got.index).to_numpy(), rtol=1e-12)
+        # the self term mass_i / ((2/3) sqrt(area_i / pi)) is what the option adds (Keeble et al. 1982)
+        own = mass.reindex(got.index) / ((2.0 / 3.0) * np.sqrt(t["area_km2"].reindex(got.index) / np.pi))
+        assert_allclose((got - plain.xs(y, level="year")["market_potential"]).to_numpy(), own.to_numpy(), rtol=1e-9)
+
+
+def test_rural_links_by_hand(small_synthetic):
+    data = small_synthetic.data
+    kind = data.towns.set_index("town_id")["kind"]
+    emp_towns = pd.unique(data.employment["town_id"])
+    a, b = [t for t in emp_towns if kind[t] == "town"][:2]
+    r1, r2 = list(kind.index[kind == "rural"][:2])
+    y = int(data.employment["year"].max())
+    links = pd.DataFrame({"source_town_id": [a, r2, b, a, a, a],
+                          "target_town_id": [r1, a, r1, b, r1, a],
+                          "weight": [5.0, 2.0, 7.0, 100.0, 1.0, 50.0],
+                          "year": [y, y, y, y, y - 1, y]})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeatureWarning)
+        F = FeatureBuilder(groups=["town_village"]).fit_transform(data.replace(links=links))
+    got = F["rural_links"]
+    # ties with rural municipalities either way, credited to the other end, summed per town and year;
+    # town-town and self links ignored (a rural municipality's tie with a town counts for the town)
+    expected = pd.Series(0.0, index=F.index)
+    expected[(a, y)] = 5.0 + 2.0
+    expected[(a, y - 1)] = 1.0
+    expected[(b, y)] = 7.0
+    expected = expected.reindex(F.index)  # rural municipalities without employment have no row
+    assert_allclose(got.to_numpy(), expected.to_numpy())
