@@ -466,15 +466,18 @@ class FeatureBuilder:
         else:
             edges = None
         towns = self._merged_towns(data)
+        links = None  # the scored data's links, else the fitted ones: grouped once for both groups
+        if {"town_village", "network"} & set(plan):
+            links = self._links(data.links) if data.links is not None else self.links_
         if "corporate" in plan:
             ct = corporate_ties(fy, pd.Series(total, index=panel.index), self.cores_)
             cols.update({c: ct[c].to_numpy() for c in _CORP_COLS})
         if "agglomeration" in plan:
             cols.update(self._agglomeration(data, rows, towns, edges))
         if "town_village" in plan:
-            cols.update(self._town_village(data, rows, towns, edges, total))
+            cols.update(self._town_village(rows, towns, edges, total, links))
         if "network" in plan:
-            cols.update(self._network(data, rows, towns, edges))
+            cols.update(self._network(rows, towns, edges, links))
         cols["coverage"] = panel.coverage
         out = pd.DataFrame({c: cols[c] for c in self.feature_names_out_}, index=panel.index)
         if "leading_sector" in out.columns:
@@ -667,7 +670,7 @@ class FeatureBuilder:
         n = pairs.groupby(["town_id", "year"])["core"].nunique()
         return n.reindex(E.index).fillna(0).to_numpy(dtype=float)
 
-    def _town_village(self, data, E, towns, edges, total) -> dict[str, np.ndarray]:
+    def _town_village(self, E, towns, edges, total, links) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
         kind = towns["kind"] if "kind" in towns.columns else pd.Series("town", index=towns.index)
         rural = set(kind.index[kind == "rural"])
@@ -681,8 +684,7 @@ class FeatureBuilder:
         else:
             out["rural_reach"] = np.full(len(E), np.nan)
         if self.links_ is not None:
-            lk = self._links(data.links) if data.links is not None else self.links_
-            lk = lk[lk["source"] != lk["target"]]
+            lk = links[links["source"] != links["target"]]
             a = lk[lk["target"].isin(rural)].drop(columns="target").rename(columns={"source": "town_id"})
             b = lk[lk["source"].isin(rural)].drop(columns="source").rename(columns={"target": "town_id"})
             both = pd.concat([a, b], ignore_index=True)
@@ -694,12 +696,10 @@ class FeatureBuilder:
                 out["rural_links"] = s.reindex(E.index.get_level_values("town_id")).fillna(0.0).to_numpy()
         return out
 
-    def _network(self, data, E, towns, edges) -> dict[str, np.ndarray]:
+    def _network(self, E, towns, edges, links) -> dict[str, np.ndarray]:
         ids = E.index.get_level_values("town_id")
         years = E.index.get_level_values("year").to_numpy()
-        lk = None
-        if self.network_links and (data.links is not None or self.links_ is not None):
-            lk = self._links(data.links) if data.links is not None else self.links_
+        lk = links if self.network_links else None
         nodes = list(towns.index)
         res = {c: np.full(len(E), np.nan) for c in _NET_COLS}
         for y in np.unique(years):  # one network per year; the work inside is vectorized
