@@ -44,7 +44,7 @@ from .connectivity import _haversine, market_potential_from_coords, ownership_ce
 from .corporate import classify_groups, corporate_ties, firm_years, ownership_edges
 from .data import TownData
 from .dictionary import GROUPS
-from .diversification import _group_matrix, _log_factor, _variety
+from .diversification import _entropy_rows, _group_matrix, _log_factor, _variety
 from .dynamics import annualized_growth, shift_share
 from .panel import _panel_cells
 from .sectors import hierarchy_from
@@ -383,7 +383,7 @@ class FeatureBuilder:
         Xb = E.to_numpy()[pos]
         tid = pd.Index(ids[pos], name="town_id")
         s, total, valid = row_shares(Xb)
-        h, _, _ = _variety(s, valid, np.eye(Xb.shape[1]), _log_factor(self.base))
+        h = _entropy_rows(s, valid, _log_factor(self.base))
         first_idx = E.index[pos]
         base = pd.DataFrame({
             "base_year": years[pos],
@@ -527,10 +527,13 @@ class FeatureBuilder:
             h = _hhi(s, valid)
             f["hhi"][rows] = h
             f["hhi_norm"][rows] = _hhi_norm(h, k)
-            ent, rv, uv = _variety(s, valid, G, lf)
-            f["entropy"][rows] = ent
-            f["related_variety"][rows] = rv
-            f["unrelated_variety"][rows] = uv
+            if want_div:
+                ent, rv, uv = _variety(s, valid, G, lf)
+                f["entropy"][rows] = ent
+                f["related_variety"][rows] = rv
+                f["unrelated_variety"][rows] = uv
+            elif want_dyn:  # dynamics needs the entropy only
+                f["entropy"][rows] = _entropy_rows(s, valid, lf)
 
         thread_map(year_block, list(zip(bounds[:-1], bounds[1:], strict=True)), self.n_jobs)
         if want_spec:

@@ -72,6 +72,16 @@ def _group_matrix(columns, hierarchy) -> np.ndarray:
     return G
 
 
+def _entropy_nonneg(s0: np.ndarray, lf: float) -> np.ndarray:
+    # entropies are >= 0; rounding of shares summing to 1 + 2e-16 can give -2e-16
+    return np.maximum(_entropy_of(s0) / lf, 0.0)
+
+
+def _entropy_rows(s: np.ndarray, valid: np.ndarray, lf: float) -> np.ndarray:
+    """Entropy of share rows ``s`` (NaN where not ``valid``): the first output of :func:`_variety`."""
+    return _entropy_nonneg(np.nan_to_num(s), lf) + np.where(valid, 0.0, np.nan)
+
+
 def _variety(s: np.ndarray, valid: np.ndarray, G: np.ndarray, lf: float):
     """Entropy, related and unrelated variety of share rows ``s`` (NaN = left out).
 
@@ -79,9 +89,8 @@ def _variety(s: np.ndarray, valid: np.ndarray, G: np.ndarray, lf: float):
     (Sterbenz lemma), so ``RV + UV == H`` holds to the last bit.
     """
     s0 = np.nan_to_num(s)
-    # entropies are >= 0; rounding of shares summing to 1 + 2e-16 can give -2e-16
-    h = np.maximum(_entropy_of(s0) / lf, 0.0)
-    uv = np.maximum(_entropy_of(s0 @ G) / lf, 0.0)
+    h = _entropy_nonneg(s0, lf)
+    uv = _entropy_nonneg(s0 @ G, lf)
     rv = h - uv
     # rounding can leave -1e-16 where the town has one sector per group: RV is 0 there, UV = H
     rv = np.where(rv < 0, 0.0, rv)
