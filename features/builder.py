@@ -203,11 +203,6 @@ class FeatureBuilder:
         self._check_fitted()
         if not isinstance(data, TownData):
             raise TypeError(f"transform expects a features.TownData, got {type(data).__name__}")
-        present = pd.unique(data.employment["sector"].astype(str))
-        unknown = [c for c in present if c not in set(self.sectors_)]
-        if unknown:
-            raise ValueError(f"sector(s) {unknown[:10]} were not in the data the builder was fitted on; "
-                             "refit on data that includes them")
         return self._transform(data, self._panel(data, self.sectors_), None)
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
@@ -221,7 +216,9 @@ class FeatureBuilder:
     def _panel(self, data: TownData, sectors=None) -> _Panel:
         """The town-years of ``data`` with their totals and coverage; the dense town-year x sector
         matrix only when a planned group needs sector shares."""
-        idx, cols, flat, rpos, v = _panel_cells(data.employment, sectors=sectors, check_unique=False)
+        idx, cols, flat, rpos, v = _panel_cells(
+            data.employment, sectors=sectors, check_unique=False,
+            unknown_hint=" (the sectors the builder was fitted on); refit on data that includes them")
         n = len(idx)
         if n == 0:
             raise ValueError("employment has no rows: there is nothing to compute features for")

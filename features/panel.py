@@ -36,9 +36,11 @@ def _sorted_factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return rank[codes], uniq[order]
 
 
-def _panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employment", check_unique: bool = True):
+def _panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employment", check_unique: bool = True,
+                 unknown_hint: str = ""):
     """Row and column positions of the long table's cells in the (town_id, year) x sector matrix:
-    ``(row_index, col_index, flat_positions, row_positions, values)``."""
+    ``(row_index, col_index, flat_positions, row_positions, values)``; ``unknown_hint`` ends the
+    message about sectors outside ``sectors``."""
     need = ["town_id", "year", "sector", value]
     absent = [c for c in need if c not in employment.columns]
     if absent:
@@ -54,7 +56,7 @@ def _panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employmen
     upos = col_index.get_indexer(sec_uniq)
     if (upos < 0).any():
         unknown = sorted(np.asarray(sec_uniq, dtype=object)[upos < 0])
-        raise ValueError(f"sector(s) {unknown[:10]} are not in the sector universe {cols[:10]}...")
+        raise ValueError(f"sector(s) {unknown[:10]} are not in the sector universe {cols[:10]}...{unknown_hint}")
     cpos = upos[sec_codes]
     tcodes, towns = _sorted_factorize(employment["town_id"].astype(str))
     ycodes, years = _sorted_factorize(employment["year"].astype("int64"))

@@ -366,3 +366,12 @@ def test_rural_links_by_hand(small_synthetic):
     expected[(b, y)] = 7.0
     expected = expected.reindex(F.index)  # rural municipalities without employment have no row
     assert_allclose(got.to_numpy(), expected.to_numpy())
+
+
+def test_sectors_outside_the_fitted_universe_are_refused(small_synthetic):
+    data = small_synthetic.data
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeatureWarning)
+        fb = FeatureBuilder().fit(data.replace(employment=data.employment[data.employment["sector"] != "01"]))
+        with pytest.raises(ValueError, match=r"\['01'\] are not in the sector universe .* refit on data"):
+            fb.transform(data)
