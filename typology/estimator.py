@@ -48,6 +48,7 @@ from .clustering import METHODS
 from .exceptions import TypologyWarning
 from .naming import suggest_names
 from .parallel import entropy_of
+from .period import _first_ids
 from .profiles import profile_types
 from .selection import decide, evaluate
 from .stability import confidence, type_stability
@@ -55,11 +56,6 @@ from .surrogate import fit_surrogate
 from .transforms import fit_plan
 
 __all__ = ["TownTypology"]
-
-
-def _first_ids(ids, n: int = 5) -> str:
-    ids = list(ids)
-    return ", ".join(map(str, ids[:n])) + (f" and {len(ids) - n} more" if len(ids) > n else "")
 
 
 def _conformal_p(reference_sorted: np.ndarray, scores: np.ndarray) -> np.ndarray:

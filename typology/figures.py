@@ -12,6 +12,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
+from .stability import HIGHLY_STABLE, VALID
+
 __all__ = ["heatmap", "map_of_types", "png_bytes", "selection_plot", "stability_plot", "to_data_uri"]
 
 _PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
@@ -61,7 +63,7 @@ def stability_plot(jaccard: pd.Series, names: dict | None = None):
     fig, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * len(jaccard)))
     labels = [f"{k}: {names.get(k, '')}" if names else str(k) for k in jaccard.index]
     ax.barh(labels, jaccard.to_numpy(dtype=float), color=[_PALETTE[i % len(_PALETTE)] for i in range(len(jaccard))])
-    for x, ls in ((0.75, "--"), (0.85, ":")):
+    for x, ls in ((VALID, "--"), (HIGHLY_STABLE, ":")):
         ax.axvline(x, color="#333333", ls=ls, lw=1)
     ax.set_xlim(0, 1)
     ax.invert_yaxis()

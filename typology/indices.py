@@ -20,7 +20,7 @@ from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silho
 from .clustering import within_ss
 
 __all__ = ["best_match", "contingency", "gap_reference", "gap_statistic", "internal_indices", "jaccard_matrix",
-           "log_within", "prediction_strength"]
+           "log_of_within", "log_within", "prediction_strength"]
 
 
 def contingency(a: np.ndarray, b: np.ndarray, ka: int, kb: int) -> np.ndarray:
@@ -68,7 +68,12 @@ def log_within(Z: np.ndarray, labels: np.ndarray, k: int) -> float:
     ``W_k = sum_r D_r / (2 n_r)`` with ``D_r`` the sum of pairwise squared Euclidean distances in
     type ``r``, which equals the sum of squared distances to the type means.
     """
-    return float(np.log(max(within_ss(Z, labels, k), np.finfo(float).tiny)))
+    return log_of_within(within_ss(Z, labels, k))
+
+
+def log_of_within(w: float) -> float:
+    """``log W_k`` from a within-type sum of squares already computed (``Partition.within``)."""
+    return float(np.log(max(w, np.finfo(float).tiny)))
 
 
 def gap_reference(Z: np.ndarray, rng: np.random.Generator) -> np.ndarray:

@@ -51,16 +51,17 @@ from .indices import (
     gap_statistic,
     internal_indices,
     jaccard_matrix,
+    log_of_within,
     log_within,
     prediction_strength,
 )
 from .parallel import int_seed, rng_for, run_tasks
+from .stability import DISSOLVED  # Hennig (2007): best bootstrap Jaccard <= 0.5: dissolved
 
 __all__ = ["Evidence", "decide", "evaluate"]
 
 # seed addresses: (purpose, k, replicate, restart)
 P_FIT, P_BOOT, P_BOOT_FIT, P_GAP, P_GAP_FIT, P_PS, P_PS_FIT = range(7)
-DISSOLVED = 0.5  # Hennig (2007): a type whose best bootstrap Jaccard is <= 0.5 has dissolved
 
 
 def _seeds(entropy: int, purpose: int, k: int, rep: int, n_init: int) -> list[int]:
@@ -77,7 +78,7 @@ def _ward_task(Z, ks) -> dict[int, Partition]:
 
 def _index_task(Z, part: Partition) -> tuple:
     sil, ch, db = internal_indices(Z, part.labels)
-    return sil, ch, db, log_within(Z, part.labels, part.k), part.bic(Z)
+    return sil, ch, db, log_of_within(part.within), part.bic(Z)  # part.within is W_k of these labels on Z
 
 
 def _boot_task(Z, ks, method, cov, n_init, entropy, b, originals):
@@ -99,7 +100,7 @@ def _gap_task(Z, ks, method, cov, n_init, entropy, b):
     ref = gap_reference(Z, rng_for(entropy, P_GAP, b))
     parts = cluster_all_k(ref, ks, method, lambda k: _seeds(entropy, P_GAP_FIT, k, b, n_init), cov)
     one = log_within(ref, np.zeros(len(ref), dtype=np.int64), 1)
-    return np.array([one] + [log_within(ref, parts[k].labels, k) for k in ks])
+    return np.array([one] + [log_of_within(parts[k].within) for k in ks])
 
 
 def _ps_task(Z, ks, method, cov, n_init, entropy, m):
