@@ -82,19 +82,16 @@ def typology_input(F: pd.DataFrame, typ_cfg: dict, towns: pd.Index) -> tuple[pd.
         raise ConfigError(f"[typology] features {missing} are not in the feature table; available: {numeric}")
     per = typ_cfg["period"]
     period = tuple(per) if isinstance(per, list) else per
-    rows = town_rows(F[cols], period=period)
+    rows = town_rows(F[cols], period=period, sample=towns)
     X = rows.reindex(pd.Index(towns, name="town_id"))
-    reasons = []
     no_row = ~X.index.isin(rows.index)
-    for t in X.index[no_row]:
-        reasons.append((t, f"no feature row for period {per!r} (no employment data in it)"))
-    nan = X.isna().any(axis=1) & ~no_row
-    for t in X.index[nan.to_numpy()]:
-        bad = [c for c in cols if pd.isna(X.loc[t, c])]
-        reasons.append((t, f"missing {', '.join(bad)}"))
-    left = pd.DataFrame(reasons, columns=["town_id", "reason"]).set_index("town_id")
-    X = X.dropna(how="any")
-    return X, left
+    gaps = X[(X.isna().any(axis=1) & ~no_row).to_numpy()].isna()
+    missing = gaps.astype(object).dot(pd.Index([f"{c}, " for c in cols])).str.removesuffix(", ")
+    left = pd.concat([
+        pd.Series(f"no feature row for period {per!r} (no employment data in it)", index=X.index[no_row], dtype=str),
+        "missing " + missing.astype(str),
+    ]).rename("reason").rename_axis("town_id").to_frame()
+    return X.dropna(how="any"), left
 
 
 def model_frame(F: pd.DataFrame, data: TownData, labels: pd.Series | None, type_names=None) -> pd.DataFrame:
@@ -137,7 +134,7 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     with progress.stage("typology"):
         typ_cfg = cfg.typology
         towns = sample_towns(builder, data, typ_cfg["sample"], F)
-        X, left = typology_input(F, typ_cfg, towns)
+        X, left = _capture(typology_input, notes, F, typ_cfg, towns)
         if len(left):
             notes.append(f"{len(left)} town(s) of the sample left out of the typology (see left_out.csv)")
         if len(X) < 4:
