@@ -97,7 +97,7 @@ def _absorbed_error(names, how, estimator):
         "e.g. x:C(type), are identified)")
 
 
-def _cluster_codes(dim, data, rows, pidx, entity, time, n_ent, n_time):
+def _cluster_codes(dim, data, rows, entity, time, n_ent, n_time):
     if dim == "entity":
         return entity, n_ent
     if dim == "time":
@@ -379,7 +379,7 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         cl = []
         for dim in spec.cluster_dims:
             if est == "between":
-                codes_rows, g_rows = _cluster_codes(dim, data, rows, pidx, entity, time, n_ent, n_time)
+                codes_rows, g_rows = _cluster_codes(dim, data, rows, entity, time, n_ent, n_time)
                 grp = entity if eff == "entity" else time
                 n_grp = n_ent if eff == "entity" else n_time
                 pair_ok = _nested(grp, n_grp, codes_rows)
@@ -390,7 +390,7 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
                 first[grp] = codes_rows
                 codes, g = _compress(first, g_rows)[0], len(np.unique(first))
             else:
-                codes, g = _cluster_codes(dim, data, rows, pidx, entity, time, n_ent, n_time)
+                codes, g = _cluster_codes(dim, data, rows, entity, time, n_ent, n_time)
             cl.append((codes, g))
             n_clusters[dim] = g
         clusters = tuple(cl)
@@ -435,12 +435,8 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         tss = float(yt @ yt)
     rsq = 1.0 - ssr / tss if tss > 0 else float("nan")
     b_slopes = beta[1:] if has_icpt else beta
-    if est == "first_difference":
-        xb_levels = X_raw @ b_slopes
-        y_levels = y_raw
-    else:
-        xb_levels = X_raw @ b_slopes
-        y_levels = y_raw
+    xb_levels = X_raw @ b_slopes  # fitted values in levels, whatever the estimator
+    y_levels = y_raw
     r2_w = _corr2(within(y_levels, entity, n_ent, ent_counts), within(xb_levels, entity, n_ent, ent_counts))
     r2_b = _corr2(group_means(y_levels, entity, n_ent, ent_counts), group_means(xb_levels, entity, n_ent, ent_counts))
     r2_o = _corr2(y_levels, xb_levels)
@@ -460,8 +456,8 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         dropped = pd.DataFrame({"reason": pd.array([], dtype="str")}, index=data.index[:0])
 
     fit_data = FitData(Xt=Xt, yt=yt, X=X_raw, y=y_raw, entity=fit_entity if est == "between" else entity,
-                       time=fit_time if est == "between" else time, clusters=clusters, theta=theta,
-                       k_stata=k_stata, k_plm=k_plm, names=tuple(all_names), has_intercept=has_icpt,
+                       time=fit_time if est == "between" else time, clusters=clusters,
+                       names=tuple(all_names), has_intercept=has_icpt,
                        cov_classical=cov_classical, n_entities=n_ent)
     return PanelModelResult.build(
         spec, all_names, beta, cov, nobs=int(n_fit), n_entities=int(n_ent), n_periods=int(n_time),

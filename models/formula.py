@@ -28,7 +28,7 @@ and report such rows with the reason.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -287,7 +287,6 @@ class Design:
     y_name: str
     missing: np.ndarray
     reasons: np.ndarray
-    term_of: list[str] = field(default_factory=list)
 
 
 class _Evaluator:
@@ -413,7 +412,6 @@ def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray,
     term_keys = {frozenset(t) for t in formula.terms}
     cols: list[np.ndarray] = []
     names: list[str] = []
-    term_of: list[str] = []
     for term in formula.terms:
         num = [f for f in term if not f.categorical]
         cats = [f for f in term if f.categorical]
@@ -441,11 +439,9 @@ def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray,
                     tag = f"{label}[T.{levels[j]}]" if margin_present else f"{label}[{levels[j]}]"
                     new.append((vec * (codes == j), [*nm, tag]))
             pieces = new
-        term_label = ":".join(f.render() for f in term)
         for vec, nm in pieces:
             cols.append(vec)
             names.append(":".join(nm))
-            term_of.append(term_label)
     X = np.column_stack(cols) if cols else np.empty((n, 0))
     missing = np.zeros(n, bool)
     for m in missing_by.values():
@@ -462,4 +458,4 @@ def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray,
         for p in parts[1:]:
             joined = np.where((joined != "") & (p != ""), joined + "; " + p, np.where(joined != "", joined, p))
         reasons[idx] = joined
-    return Design(y=y, X=X, names=names, y_name=y_name, missing=missing, reasons=reasons, term_of=term_of)
+    return Design(y=y, X=X, names=names, y_name=y_name, missing=missing, reasons=reasons)

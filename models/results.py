@@ -49,9 +49,6 @@ class FitData:
     entity: np.ndarray
     time: np.ndarray
     clusters: tuple = ()
-    theta: np.ndarray | None = None
-    k_stata: int = 0
-    k_plm: int = 0
     names: tuple = ()
     has_intercept: bool = False
     cov_classical: np.ndarray | None = None

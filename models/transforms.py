@@ -14,8 +14,6 @@ __all__ = [
     "first_difference",
     "group_means",
     "group_sums",
-    "quasi_demean",
-    "twoway_demean",
     "within",
 ]
 
@@ -85,21 +83,6 @@ class TwoWayProjector:
         d = d - group_means(d, self.a, self.n_a, self.count_a)[self.a]
         out = va - d
         return out[:, 0] if one_d else out
-
-
-def twoway_demean(values: np.ndarray, entity: np.ndarray, n_entity: int, time: np.ndarray, n_time: int) -> np.ndarray:
-    """Two-way within transformation (see :class:`TwoWayProjector`)."""
-    if n_entity >= n_time:
-        return TwoWayProjector(entity, n_entity, time, n_time)(values)
-    return TwoWayProjector(time, n_time, entity, n_entity)(values)
-
-
-def quasi_demean(values: np.ndarray, codes: np.ndarray, n_groups: int, theta: np.ndarray,
-                 counts: np.ndarray | None = None) -> np.ndarray:
-    """Random-effects transformation ``v_it - theta_i mean_i(v)`` (``theta`` per group)."""
-    means = group_means(values, codes, n_groups, counts)
-    th = theta[codes]
-    return values - (th[:, None] * means[codes] if values.ndim == 2 else th * means[codes])
 
 
 def first_difference(values: np.ndarray, entity: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
