@@ -94,10 +94,13 @@ def hausman(within_result: PanelModelResult, random_result: PanelModelResult, me
     return WaldTest(stat, len(j), float(stats.chi2.sf(stat, len(j))), f"Hausman (robust, auxiliary regression, {kind})")
 
 
-def _pooled_residuals(data, formula):
-    res = fit_panel_model(data, PanelModelSpec(formula, estimator="pooled", cov_type="unadjusted"))
-    fd = res.fit_data
-    return res, fd.yt - fd.Xt @ res.params.to_numpy(), fd
+def _pooled(data, formula):
+    return fit_panel_model(data, PanelModelSpec(formula, estimator="pooled", cov_type="unadjusted"))
+
+
+def _within_keep_singletons(data, formula, effects):
+    return fit_panel_model(data, PanelModelSpec(formula, estimator="within", effects=effects, cov_type="unadjusted",
+                                                singletons="keep"))
 
 
 def breusch_pagan(data: pd.DataFrame, formula: str, effects: str = "entity") -> WaldTest:
@@ -110,7 +113,13 @@ def breusch_pagan(data: pd.DataFrame, formula: str, effects: str = "entity") -> 
     """
     if effects not in ("entity", "time", "twoway"):
         raise ValueError(f"effects must be 'entity', 'time' or 'twoway'; found {effects!r}")
-    _, e, fd = _pooled_residuals(data, formula)
+    return _breusch_pagan(_pooled(data, formula), effects)
+
+
+def _breusch_pagan(pooled, effects: str) -> WaldTest:
+    """:func:`breusch_pagan` from a fitted pooled OLS result."""
+    fd = pooled.fit_data
+    e = fd.yt - fd.Xt @ pooled.params.to_numpy()
     n = len(e)
     ee = float(e @ e)
 
@@ -138,9 +147,11 @@ def f_test_effects(data: pd.DataFrame, formula: str, effects: str = "entity") ->
     ``pFtest``; the F test of ``xtreg, fe``). Singletons are kept so that both fits use the
     same rows.
     """
-    pooled = fit_panel_model(data, PanelModelSpec(formula, estimator="pooled", cov_type="unadjusted"))
-    fe = fit_panel_model(data, PanelModelSpec(formula, estimator="within", effects=effects, cov_type="unadjusted",
-                                              singletons="keep"))
+    return _f_test(_pooled(data, formula), _within_keep_singletons(data, formula, effects), effects)
+
+
+def _f_test(pooled, fe, effects: str) -> WaldTest:
+    """:func:`f_test_effects` from the fitted pooled and within results (same rows)."""
     df1 = pooled.df_resid - fe.df_resid
     df2 = fe.df_resid
     f = ((pooled.ssr - fe.ssr) / df1) / (fe.ssr / df2)
@@ -196,13 +207,13 @@ def specification_tests(data: pd.DataFrame, formula: str, effects: str = "entity
     if effects == "twoway":
         time_name = panel_index(data).names[1]
         re_formula = f"{formula} + C({time_name})"
-    fe = fit_panel_model(data, PanelModelSpec(formula, estimator="within", effects=effects, cov_type="unadjusted",
-                                              singletons="keep"))
+    fe = _within_keep_singletons(data, formula, effects)
+    pooled = _pooled(data, formula)
     re = fit_panel_model(data, PanelModelSpec(re_formula, estimator="random", cov_type="clustered" if hausman_method
                                               == "robust" else "unadjusted", cluster_small_sample=cluster_small_sample))
     tests = {
-        "f_effects": f_test_effects(data, formula, effects),
-        "breusch_pagan": breusch_pagan(data, formula, effects),
+        "f_effects": _f_test(pooled, fe, effects),
+        "breusch_pagan": _breusch_pagan(pooled, effects),
         "hausman": hausman(fe, re, hausman_method),
         "mundlak": mundlak_test(data, re_formula, cov_type, cluster, cluster_small_sample),
     }
