@@ -112,7 +112,7 @@ def fit_discrete_model(data: pd.DataFrame, formula: str, model: str = "logit", o
         raise ValueError(f"model must be one of {', '.join(map(repr, _MODELS))}; found {model!r}")
     if cov_type not in ("clustered", "robust", "unadjusted"):
         raise ValueError(f"cov_type must be 'clustered', 'robust' or 'unadjusted'; found {cov_type!r}")
-    from .estimation import _parse
+    from .estimation import _cluster_values, _parse
 
     pidx = panel_index(data)
     form = _parse(formula)
@@ -158,6 +158,13 @@ def fit_discrete_model(data: pd.DataFrame, formula: str, model: str = "logit", o
     reasons = design.reasons.copy()
     reasons[y_missing & (reasons == "")] = f"missing {yname}"
     keep = ~(design.missing | y_missing)
+    clusters = None
+    if cov_type == "clustered" and cluster not in ("entity", "time"):
+        # rows without a cluster are dropped and reported, as in the linear models (never a cluster of their own)
+        clusters = _cluster_values(data, cluster)
+        miss = clusters.isna().to_numpy()
+        reasons[miss & keep] = f"missing cluster {cluster}"
+        keep &= ~miss
     X = design.X[keep]
     names = list(design.names)
     if form.intercept:
@@ -172,7 +179,7 @@ def fit_discrete_model(data: pd.DataFrame, formula: str, model: str = "logit", o
         elif cluster == "time":
             groups = pidx.time[keep]
         else:
-            groups = pd.factorize(data[cluster].to_numpy()[keep])[0]
+            groups = pd.factorize(clusters.to_numpy()[keep])[0]
         kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
     elif cov_type == "robust":
         kw = {"cov_type": "HC0"}

@@ -97,12 +97,22 @@ def _absorbed_error(names, how, estimator):
         "e.g. x:C(type), are identified)")
 
 
+def _cluster_values(data: pd.DataFrame, dim: str) -> pd.Series:
+    """The values of a cluster column or index level (row-aligned with ``data``), or a clear error."""
+    if dim in data.columns:
+        return data[dim]
+    if dim in [n for n in data.index.names if n]:
+        return pd.Series(data.index.get_level_values(dim), index=data.index)
+    raise FormulaError(f"cluster column {dim!r} is not in the data; use 'entity', 'time', "
+                       f"'entity+time' or one of the columns {list(map(str, data.columns))[:20]}")
+
+
 def _cluster_codes(dim, data, rows, entity, time, n_ent, n_time):
     if dim == "entity":
         return entity, n_ent
     if dim == "time":
         return time, n_time
-    vals = data[dim] if dim in data.columns else pd.Series(data.index.get_level_values(dim), index=data.index)
+    vals = _cluster_values(data, dim)
     v = vals.to_numpy()[rows] if rows is not None else vals.to_numpy()
     codes, uniq = pd.factorize(v, sort=True)
     return codes.astype(np.int64), len(uniq)
@@ -163,11 +173,7 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     for dim in spec.cluster_dims if spec.cov_type in ("clustered", "wild_bootstrap") else ():
         if dim in ("entity", "time"):
             continue
-        if dim not in data.columns and dim not in [n for n in data.index.names if n]:
-            raise FormulaError(f"cluster column {dim!r} is not in the data; use 'entity', 'time', "
-                               f"'entity+time' or one of the columns {list(map(str, data.columns))[:20]}")
-        col = data[dim] if dim in data.columns else pd.Series(data.index.get_level_values(dim))
-        miss = col.isna().to_numpy()
+        miss = _cluster_values(data, dim).isna().to_numpy()
         new = miss & keep
         reasons[new] = f"missing cluster {dim}"
         keep &= ~miss

@@ -119,3 +119,20 @@ def test_discrete_errors():
         fit_discrete_model(df, "status ~ x", model="logit")
     with pytest.raises(ValueError, match="model must be one of"):
         fit_discrete_model(df, "y ~ x", model="tobit")
+
+
+def test_discrete_rows_without_a_cluster_are_dropped_and_reported():
+    df = _binary_panel()
+    df["region"] = np.where(df.index.get_level_values(0).isin(df.index.get_level_values(0).unique()[:3]), None,
+                            "r" + (np.arange(len(df)) % 7).astype(str))
+    r = fit_discrete_model(df, "y ~ x + d", model="logit", cov_type="clustered", cluster="region")
+    missing = df["region"].isna()
+    assert r.nobs == int((~missing).sum())
+    assert (r.dropped["reason"] == "missing cluster region").sum() == int(missing.sum())
+    same = fit_discrete_model(df[~missing], "y ~ x + d", model="logit", cov_type="clustered", cluster="region")
+    np.testing.assert_allclose(r.std_errors.to_numpy(), same.std_errors.to_numpy(), rtol=1e-12)
+    # the index level names a cluster too
+    by_level = fit_discrete_model(df, "y ~ x + d", model="logit", cov_type="clustered",
+                                  cluster=df.index.names[0])
+    entity = fit_discrete_model(df, "y ~ x + d", model="logit", cov_type="clustered", cluster="entity")
+    np.testing.assert_allclose(by_level.std_errors.to_numpy(), entity.std_errors.to_numpy(), rtol=1e-12)
