@@ -38,15 +38,19 @@ def rca(E: pd.DataFrame, threshold: float = 1.0, reference=None, missing: str = 
     town has the sector below the threshold or not at all, ``NaN`` where the cell is
     suppressed, the town has no published employment, or the LQ is undefined for a town
     that has the sector (zero reference share under an external reference)."""
-    if not threshold > 0:
-        raise ValueError(f"threshold must be positive, got {threshold!r}")
     X = check_matrix(E, missing)
     lq = location_quotient(E, reference=reference, missing=missing).to_numpy()
+    return pd.DataFrame(_rca_from(X, lq, threshold), index=E.index, columns=E.columns)
+
+
+def _rca_from(X: np.ndarray, lq: np.ndarray, threshold: float) -> np.ndarray:
+    """The incidence matrix of :func:`rca` from the employment values and their LQs."""
+    if not threshold > 0:
+        raise ValueError(f"threshold must be positive, got {threshold!r}")
     total = np.nansum(X, axis=1)
     M = np.where(lq >= threshold, 1.0, 0.0)
     M = np.where(np.isnan(lq), np.nan, M)
-    M = np.where((X == 0) & (total > 0)[:, None], 0.0, M)  # no employment: certainly no advantage
-    return pd.DataFrame(M, index=E.index, columns=E.columns)
+    return np.where((X == 0) & (total > 0)[:, None], 0.0, M)  # no employment: certainly no advantage
 
 
 def _incidence(M: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -141,11 +145,11 @@ def promising_sectors(E: pd.DataFrame, n: int = 5, threshold: float = 1.0, refer
     """
     if not (isinstance(n, int | np.integer) and n >= 1):
         raise ValueError(f"n must be a positive integer, got {n!r}")
-    M = rca(E, threshold=threshold, reference=reference, missing=missing)
-    D = relatedness_density(M, phi).to_numpy()
-    lq = location_quotient(E, reference=reference, missing=missing).to_numpy()
     X = check_matrix(E, missing)
-    cand = (M.to_numpy() == 0.0) & ~np.isnan(X) & ~np.isnan(D) & (D >= min_density)
+    lq = location_quotient(E, reference=reference, missing=missing).to_numpy()
+    M = _rca_from(X, lq, threshold)
+    D = relatedness_density(pd.DataFrame(M, index=E.index, columns=E.columns), phi).to_numpy()
+    cand = (M == 0.0) & ~np.isnan(X) & ~np.isnan(D) & (D >= min_density)
     key_d = np.where(cand, D, -np.inf)
     key_lq = np.where(cand, np.nan_to_num(lq, nan=0.0), -np.inf)
     k = X.shape[1]
