@@ -28,6 +28,8 @@ import itertools
 
 import numpy as np
 
+from .transforms import group_sums
+
 __all__ = ["WildClusterBootstrap", "bootstrap_weights", "wcr_table", "wild_cluster_bootstrap"]
 
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
@@ -77,10 +79,7 @@ class WildClusterBootstrap:
         self._se0: dict[int, float] = {}
 
     def _cluster_sums(self, v: np.ndarray) -> np.ndarray:
-        out = np.empty((self.G, self.X.shape[1]))
-        for j in range(self.X.shape[1]):
-            out[:, j] = np.bincount(self.codes, weights=self.X[:, j] * v, minlength=self.G)
-        return out.T  # k x G
+        return group_sums(self.X * v[:, None], self.codes, self.G).T  # k x G
 
     def _prepare(self, j: int):
         if j in self._pieces:

@@ -37,6 +37,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .transforms import group_sums
+
 __all__ = [
     "bartlett_lags",
     "cluster_factor",
@@ -66,9 +68,7 @@ def cov_robust(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, df_resid: int)
 
 def cluster_meat(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
     """``sum_g s_g s_g'`` with ``s_g`` the column sums of ``scores`` over the rows of cluster ``g``."""
-    sums = np.empty((n_groups, scores.shape[1]))
-    for j in range(scores.shape[1]):
-        sums[:, j] = np.bincount(codes, weights=scores[:, j], minlength=n_groups)
+    sums = group_sums(scores, codes, n_groups)
     return sums.T @ sums
 
 
@@ -133,10 +133,7 @@ def cov_driscoll_kraay(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, time: 
 
     ``time`` are integer codes of consecutive periods (``0 .. T-1`` in calendar order).
     """
-    scores = X * u[:, None]
-    h = np.empty((n_time, X.shape[1]))
-    for j in range(X.shape[1]):
-        h[:, j] = np.bincount(time, weights=scores[:, j], minlength=n_time)
+    h = group_sums(X * u[:, None], time, n_time)
     s = h.T @ h
     for lag in range(1, min(lags, n_time - 1) + 1):
         w = 1.0 - lag / (lags + 1.0)
