@@ -327,3 +327,27 @@ def test_predict_needs_the_fitted_features(fitted, typed):
     X = typed[0].iloc[:20]
     shuffled = X[X.columns[::-1]].assign(extra=1.0)
     assert_series_equal(fitted.predict(shuffled), fitted.predict(X))
+
+
+def test_conformal_pvalue_by_hand():
+    from typology.estimator import _conformal_p
+
+    # (1 + #{reference >= s}) / (n + 1) with reference 1, 2, 2, 3: ties count as "at least as far"
+    p = _conformal_p(np.array([1.0, 2.0, 2.0, 3.0]), np.array([0.0, 2.0, 2.5, 3.0, 4.0]))
+    np.testing.assert_allclose(p, [5 / 5, 4 / 5, 2 / 5, 2 / 5, 1 / 5])
+
+
+def test_ood_pvalue_equals_a_brute_force_knn(fitted, typed):
+    from scipy.spatial.distance import cdist
+
+    X = typed[0]
+    new = X.iloc[::25] * 1.07  # scaled copies of some reference towns
+    new.index = [f"new{i}" for i in range(len(new))]
+    kk = fitted.ood_neighbors
+    plan = fitted.transform_plan_
+    Zr = plan.transform(X[fitted.feature_names_in_].to_numpy())[0]
+    Zn = plan.transform(new[fitted.feature_names_in_].to_numpy())[0]
+    loo = np.sort(cdist(Zr, Zr), axis=1)[:, kk]  # k-th neighbour other than the town itself
+    d_new = np.sort(cdist(Zn, Zr), axis=1)[:, kk - 1]
+    expected = (1.0 + (loo[None, :] >= d_new[:, None]).sum(axis=1)) / (len(Zr) + 1.0)
+    np.testing.assert_allclose(fitted.assign(new)["ood_pvalue"].to_numpy(), expected, rtol=1e-12)
