@@ -30,7 +30,7 @@ import pandas as pd
 from features import TownData
 from features.validation import TABLES, DataValidationError, Problem, TableSource, validate_tables
 
-__all__ = ["dataset_files", "read_dataset", "sha256_file", "write_dataset"]
+__all__ = ["dataset_files", "read_dataset", "read_dataset_hashed", "sha256_file", "write_dataset"]
 
 _SUFFIXES = (".csv", ".parquet")
 
@@ -77,8 +77,7 @@ def _sniff_separator(text: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def _read_csv(f: Path, notes: list[str], problems: list[Problem]) -> tuple[pd.DataFrame | None, TableSource]:
-    raw = f.read_bytes()
+def _read_csv(raw: bytes, f: Path, notes: list[str], problems: list[Problem]) -> tuple[pd.DataFrame | None, TableSource]:
     try:
         text = _decode(raw, f.name, notes)
     except UnicodeDecodeError as exc:
@@ -133,6 +132,12 @@ def read_dataset(path: str | os.PathLike) -> TownData:
     problem of every file (file, column, rows, expected, found) when the folder breaks the data
     contract; nothing is dropped or repaired silently.
     """
+    return read_dataset_hashed(path)[0]
+
+
+def read_dataset_hashed(path: str | os.PathLike) -> tuple[TownData, dict]:
+    """:func:`read_dataset` and the sha256 of the bytes it parsed, ``{table: {"file", "sha256"}}``
+    (what a run folder's manifest records: the hash is of exactly the data analysed)."""
     p = Path(path)
     if not p.is_dir():
         raise DataValidationError([Problem(str(p), None, "a folder of CSV or Parquet tables",
@@ -141,6 +146,7 @@ def read_dataset(path: str | os.PathLike) -> TownData:
     notes: list[str] = []
     raw: dict[str, pd.DataFrame] = {}
     sources: dict[str, TableSource] = {}
+    hashes: dict[str, dict] = {}
     for name in TABLES:
         found = [p / f"{name}{s}" for s in _SUFFIXES if (p / f"{name}{s}").is_file()]
         if len(found) > 1:
@@ -150,12 +156,14 @@ def read_dataset(path: str | os.PathLike) -> TownData:
         if not found:
             continue
         f = found[0]
+        data = f.read_bytes()
+        hashes[name] = {"file": f.name, "sha256": hashlib.sha256(data).hexdigest()}
         if f.suffix == ".csv":
-            df, src = _read_csv(f, notes, problems)
+            df, src = _read_csv(data, f, notes, problems)
         else:
             src = TableSource(f.name, first_row=1, unit="row", decimal_comma=False, text=False)
             try:
-                df = pd.read_parquet(f)
+                df = pd.read_parquet(io.BytesIO(data))
             except Exception as exc:  # any reader failure is a data problem
                 problems.append(Problem(f.name, None, "a readable Parquet file", f"{type(exc).__name__}: {exc}"))
                 df = None
@@ -176,7 +184,7 @@ def read_dataset(path: str | os.PathLike) -> TownData:
         raise DataValidationError(problems + rest, source=str(p)) from None
     if problems:
         raise DataValidationError(problems, source=str(p))
-    return TownData(tables, notes=tuple(notes) + tuple(more), source=str(p), _validated=True)
+    return TownData(tables, notes=tuple(notes) + tuple(more), source=str(p), _validated=True), hashes
 
 
 def write_dataset(data: TownData, path: str | os.PathLike, fmt: str = "csv", truth: dict | None = None,

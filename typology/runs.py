@@ -21,7 +21,14 @@ import numpy as np
 import pandas as pd
 
 from .config import RunConfig, embedded_config, parse_config
-from .io import _replace_dir, dataset_files, read_dataset, sha256_file, write_dataset
+from .io import (
+    _replace_dir,
+    dataset_files,
+    read_dataset,
+    read_dataset_hashed,
+    sha256_file,
+    write_dataset,
+)
 from .pipeline import PipelineResult, run_pipeline, sample_towns, typology_input
 from .progress import Progress
 
@@ -203,8 +210,7 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -
         raise FileExistsError(f"{dest} exists; choose another --out or pass --overwrite")
     progress = Progress(quiet=quiet)
     data_path = cfg.data_path
-    data = read_dataset(data_path)
-    hashes = input_hashes(data_path)
+    data, hashes = read_dataset_hashed(data_path)  # the hashes are of the bytes analysed
     res = run_pipeline(cfg, data, progress)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
