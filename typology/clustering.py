@@ -87,9 +87,7 @@ class Partition:
                 y = diff @ prec[j]
             elif ctype == "tied":
                 y = diff @ prec
-            elif ctype == "diag":
-                y = diff * prec[j]
-            else:  # spherical
+            else:  # diag, spherical: per-component precisions broadcast over the features
                 y = diff * prec[j]
             out[rows] = np.sqrt((y * y).sum(axis=1))
         return out

@@ -41,7 +41,7 @@ def _check_panel(features: pd.DataFrame) -> pd.DataFrame:
     return features
 
 
-def _sample_ids(sample, towns: pd.Index) -> pd.Index | None:
+def _sample_ids(sample) -> pd.Index | None:
     if sample is None:
         return None
     if isinstance(sample, pd.Series) and pd.api.types.is_bool_dtype(sample.dtype):
@@ -92,7 +92,7 @@ def town_rows(features: pd.DataFrame, period="last", sample=None) -> pd.DataFram
     features = _check_panel(features)
     towns_all = features.index.get_level_values("town_id")
     years_all = features.index.get_level_values("year").to_numpy()
-    ids = _sample_ids(sample, pd.Index(towns_all.unique()))
+    ids = _sample_ids(sample)
     if ids is not None:
         absent = ids.difference(pd.Index(towns_all.unique()), sort=False)
         keep = np.asarray(towns_all.isin(ids))

@@ -156,7 +156,7 @@ def evaluate(Z: np.ndarray, ks, method: str, covariance_type: str, n_init: int, 
     if ps:
         ps_all = np.stack(ps)  # n_ps x K x 2
         ps_mean = ps_all.mean(axis=(0, 2))
-        ps_se = ps_all.reshape(len(ps), len(ks), 2).mean(axis=2).std(axis=0, ddof=1) / np.sqrt(len(ps)) \
+        ps_se = ps_all.mean(axis=2).std(axis=0, ddof=1) / np.sqrt(len(ps)) \
             if len(ps) > 1 else np.full(len(ks), np.nan)
     else:
         ps_mean = ps_se = np.full(len(ks), np.nan)
@@ -256,7 +256,7 @@ def decide(table: pd.DataFrame, min_jaccard: float = 0.75, min_prediction_streng
     table["voted_by"] = pd.Series({kk: ", ".join(by[kk]) for kk in ks})
     table["chosen"] = table.index == k
 
-    n_idx = sum(v is not None for v in votes.values()) + sum(v is None for v in votes.values())
+    n_idx = len(votes)
     words = [_INDEX_WORDS[i].format(ps=f"{min_prediction_strength:g}") for i in by[k]]
     parts = []
     if weak:
