@@ -114,9 +114,9 @@ def cov_clustered(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, clusters: l
     m1, m2, m12 = cluster_meat(scores, c1, g1), cluster_meat(scores, c2, g2), cluster_meat(scores, c12, g12)
     if kind == "stata":
         meat = (m1 + m2 - m12) * cluster_factor("stata", min(g1, g2), n, k)
-    elif kind == "plm":
-        f = (n - 1) / (n - k)
-        meat = (m1 * g1 / (g1 - 1) + m2 * g2 / (g2 - 1) - m12 * g12 / (g12 - 1)) * f
+    elif kind == "plm":  # each part with its own G/(G-1)
+        meat = (m1 * cluster_factor("plm", g1, n, k) + m2 * cluster_factor("plm", g2, n, k)
+                - m12 * cluster_factor("plm", g12, n, k))
     else:
         meat = m1 + m2 - m12
     return _sym(XtX_inv @ meat @ XtX_inv)

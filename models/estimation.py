@@ -35,7 +35,14 @@ import numpy as np
 import pandas as pd
 
 from .bootstrap import WildClusterBootstrap, bootstrap_weights, wcr_table
-from .covariance import bartlett_lags, cov_clustered, cov_driscoll_kraay, cov_robust, cov_unadjusted
+from .covariance import (
+    bartlett_lags,
+    cov_clustered,
+    cov_driscoll_kraay,
+    cov_robust,
+    cov_unadjusted,
+    intersect_codes,
+)
 from .formula import FormulaError, build_design, parse_formula
 from .panel import _compress, panel_index
 from .results import FitData, PanelModelResult
@@ -120,8 +127,7 @@ def _cluster_codes(dim, data, rows, entity, time, n_ent, n_time):
 
 def _nested(inner: np.ndarray, n_inner: int, outer: np.ndarray) -> bool:
     """Each level of ``inner`` lies in one level of ``outer``."""
-    pair = inner.astype(np.int64) * (int(outer.max()) + 1) + outer
-    return len(np.unique(pair)) == n_inner
+    return intersect_codes(inner, outer)[1] == n_inner
 
 
 def _corr2(a: np.ndarray, b: np.ndarray) -> float:
