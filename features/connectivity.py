@@ -170,11 +170,16 @@ def _check_zero_distance(D, same, decay, rows, cols) -> None:
     zero = (D == 0) & ~same
     if zero.any():
         r, c = np.nonzero(zero)
-        pairs = ", ".join(f"({rows[i]!r}, {cols[j]!r})" for i, j in zip(r[:5], c[:5], strict=True))
-        raise ValueError(
-            f"distinct towns at distance 0 km: {pairs}; power decay would make their potential "
-            "infinite. Give them distinct coordinates, merge them, or set min_distance_km"
-        )
+        _raise_zero_distance(rows, cols, r, c)
+
+
+def _raise_zero_distance(rows, cols, r: np.ndarray, c: np.ndarray) -> None:
+    """The error for distinct towns at 0 km under power decay (first five pairs by position)."""
+    pairs = ", ".join(f"({rows[i]!r}, {cols[j]!r})" for i, j in zip(r[:5], c[:5], strict=True))
+    raise ValueError(
+        f"distinct towns at distance 0 km: {pairs}; power decay would make their potential "
+        "infinite. Give them distinct coordinates, merge them, or set min_distance_km"
+    )
 
 
 def _unit_vectors(lat_deg: np.ndarray, lon_deg: np.ndarray) -> np.ndarray:
@@ -211,13 +216,7 @@ def _block_decay(Vo: np.ndarray, Vd: np.ndarray, own: np.ndarray, beta: float, d
         if min_distance_km is None and decay == "power":
             zero = Q[r, c] == 0
             if zero.any():
-                origins, dests = labels
-                pairs = ", ".join(f"({origins[i]!r}, {dests[j]!r})" for i, j in zip(r[zero][:5], c[zero][:5],
-                                                                                      strict=True))
-                raise ValueError(
-                    f"distinct towns at distance 0 km: {pairs}; power decay would make their potential "
-                    "infinite. Give them distinct coordinates, merge them, or set min_distance_km"
-                )
+                _raise_zero_distance(*labels, r[zero], c[zero])
     q_floor = 0.0
     if min_distance_km is not None:
         q_floor = np.sin(min(min_distance_km / (2.0 * EARTH_RADIUS_KM), np.pi / 2)) ** 2
