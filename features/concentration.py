@@ -153,8 +153,11 @@ def plant_herfindahl(firms: pd.DataFrame, sector: str = "sector", size: str = "e
     eq. 2). ``1/H_s`` is the sector's effective number of firms. ``NaN`` for a sector with
     no employees."""
     f = _check_firms(firms, sector, sector, size)
-    g = f.groupby(sector, sort=True)[size]
-    tot = g.sum()
+    return _plant_herfindahl(f, sector, size, f.groupby(sector, sort=True)[size].sum())
+
+
+def _plant_herfindahl(f: pd.DataFrame, sector: str, size: str, tot: pd.Series) -> pd.Series:
+    """:func:`plant_herfindahl` of checked firms, given each sector's employment ``tot``."""
     sq = (f[size] ** 2).groupby(f[sector]).sum().reindex(tot.index)
     with np.errstate(invalid="ignore", divide="ignore"):
         h = sq / tot.where(tot > 0) ** 2
@@ -223,7 +226,7 @@ def _eg(f: pd.DataFrame, town_employment, town: str, sector: str, size: str) -> 
     g = f.groupby(sector, sort=True)
     es = g[size].sum()
     n_firms = g.size()
-    H = plant_herfindahl(f, sector=sector, size=size).reindex(es.index)
+    H = _plant_herfindahl(f, sector, size, es)
     cell = f.groupby([sector, town], sort=False)[size].sum()
     sec = cell.index.get_level_values(0)
     s_rs = cell.to_numpy() / es.reindex(sec).to_numpy()
