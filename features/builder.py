@@ -46,7 +46,7 @@ from .data import TownData
 from .dictionary import GROUPS
 from .diversification import _entropy_rows, _group_matrix, _log_factor, _variety
 from .dynamics import annualized_growth, shift_share
-from .panel import _panel_cells
+from .panel import _member, _panel_cells, _positions
 from .sectors import hierarchy_from
 from .specialization import _hachman, _hhi, _hhi_norm, _krugman, _leading, _lq, _ogive, _theil
 
@@ -216,29 +216,30 @@ class FeatureBuilder:
     def _panel(self, data: TownData, sectors=None) -> _Panel:
         """The town-years of ``data`` with their totals and coverage; the dense town-year x sector
         matrix only when a planned group needs sector shares."""
-        idx, cols, flat, rpos, v = _panel_cells(
+        cells = _panel_cells(
             data.employment, sectors=sectors, check_unique=False,
             unknown_hint=" (the sectors the builder was fitted on); refit on data that includes them")
+        idx, v = cells.index, cells.values
         n = len(idx)
         if n == 0:
             raise ValueError("employment has no rows: there is nothing to compute features for")
-        if self.missing == "raise" and np.isnan(v).any():
-            r = int(rpos[np.flatnonzero(np.isnan(v))[0]])
-            raise ValueError(f"employment has {int(np.isnan(v).sum())} suppressed (empty) cell(s), e.g. town-year "
-                             f"{idx[r]}; use missing='omit' to compute shares over the published sectors")
         nan = np.isnan(v)
+        if self.missing == "raise" and nan.any():
+            r = int(cells.rpos[np.flatnonzero(nan)[0]])
+            raise ValueError(f"employment has {int(nan.sum())} suppressed (empty) cell(s), e.g. town-year "
+                             f"{idx[r]}; use missing='omit' to compute shares over the published sectors")
         v0 = np.where(nan, 0.0, v)
-        total = np.bincount(rpos, weights=v0, minlength=n)
-        n_nan = np.bincount(rpos, weights=nan, minlength=n)
-        n_rep = n_nan + np.bincount(rpos, weights=v > 0, minlength=n)  # reported: positive or suppressed
+        total = cells.row_sums(v0)
+        n_nan = cells.row_counts(nan)
+        n_rep = cells.row_counts() - cells.row_counts(v == 0)  # reported: positive or suppressed
         with np.errstate(invalid="ignore", divide="ignore"):
             coverage = np.where(n_rep > 0, 1.0 - n_nan / np.maximum(n_rep, 1), np.nan)
         E = None
         if set(self.groups_plan_) & set(_SHARE_GROUPS):
-            X = np.zeros((n, len(cols)))
-            X.reshape(-1)[flat] = v
-            E = pd.DataFrame(X, index=idx, columns=cols, copy=False)
-        return _Panel(idx, list(cols), flat % max(len(cols), 1), rpos, v0, total, coverage, E)
+            X = np.zeros((n, len(cells.columns)))
+            X.reshape(-1)[cells.flat()] = v
+            E = pd.DataFrame(X, index=idx, columns=cells.columns, copy=False)
+        return _Panel(idx, list(cells.columns), cells.cpos, cells.rpos, v0, total, coverage, E)
 
     def _fit(self, data: TownData):
         """Learn what the planned groups need (and only that); returns the panel and the
@@ -256,8 +257,11 @@ class FeatureBuilder:
         years = panel.index.get_level_values("year").to_numpy()
         self.years_ = np.unique(years)
         k = len(self.sectors_)
-        ycell = np.searchsorted(self.years_, years)[panel.rpos]
-        nat = np.bincount(ycell * k + panel.cpos, weights=panel.values, minlength=len(self.years_) * k)
+        cell = np.searchsorted(self.years_, years)[panel.rpos]  # (year, sector) of each cell, in place
+        cell *= k
+        cell += panel.cpos
+        nat = np.bincount(cell, weights=panel.values, minlength=len(self.years_) * k)
+        del cell
         self.national_ = pd.DataFrame(nat.reshape(len(self.years_), k), index=pd.Index(self.years_, name="year"),
                                       columns=pd.Index(self.sectors_, name="sector"))
         self.masses_ = None
@@ -280,7 +284,7 @@ class FeatureBuilder:
             self.base_, self.base_E_ = self._base_values(data, panel.E)
             self.national_wage_ = self._national_wage(data, panel.index, panel.total)
         have_rows = pd.Index(panel.index.get_level_values("town_id").unique())
-        self.towns_without_employment_ = sorted(set(towns.index) - set(have_rows))
+        self.towns_without_employment_ = sorted(towns.index[~_member(towns.index, have_rows)])
         if self.towns_without_employment_:
             n = len(self.towns_without_employment_)
             warnings.warn(f"{n} municipality(ies) have no employment rows and get no feature rows (they still "
@@ -313,7 +317,7 @@ class FeatureBuilder:
         out = data.outcomes
         if out is not None and "population" in out.columns:
             p = out.dropna(subset=["population"])
-            p = p[p["town_id"].isin(towns.index)]
+            p = p[_member(p["town_id"], towns.index)]
             if len(p):
                 P = p.pivot(index="town_id", columns="year", values="population").reindex(index=towns.index)
                 have_years = P.columns.to_numpy()
@@ -548,7 +552,7 @@ class FeatureBuilder:
     def _merged_towns(self, data: TownData) -> pd.DataFrame:
         """Reference municipalities updated with (and extended by) the scored data's towns."""
         new = data.towns.set_index("town_id")[[c for c in self.towns_.columns if c in data.towns.columns]]
-        return pd.concat([self.towns_[~self.towns_.index.isin(new.index)], new])
+        return pd.concat([self.towns_[~_member(self.towns_.index, new.index)], new])
 
     def _scored_ownership(self, data: TownData, E: pd.DataFrame, fy):
         """The scored data's firm-years and the reference ownership network in which the scored
@@ -559,7 +563,7 @@ class FeatureBuilder:
         if data.firms is not None and data.groups is not None and self.groups_table_ is not None:
             known = self.groups_table_
             fresh = classify_groups(data.firms, data.groups, self.vi_min_towns, self.vi_min_sections, self.hierarchy_)
-            classified = pd.concat([known, fresh[~fresh.index.isin(known.index)]])
+            classified = pd.concat([known, fresh[~_member(fresh.index, known.index)]])
             fy = firm_years(data.firms, classified, years=years)
             new_edges = ownership_edges(fy)
         else:
@@ -627,7 +631,7 @@ class FeatureBuilder:
         0); otherwise the origins are computed against the destinations block by block.
         """
         ref = self.towns_
-        known = origins.index.isin(ref.index)
+        known = _member(origins.index, ref.index)
         n_all = len(ref)
         if known.all() and len(origins) * len(M) > n_all * n_all / 2:
             same = (ref.loc[origins.index, ["lat", "lon"]].to_numpy() == origins[["lat", "lon"]].to_numpy()).all()
@@ -662,38 +666,44 @@ class FeatureBuilder:
             return np.full(len(E), np.nan)
         if not len(edges):
             return np.zeros(len(E))
-        e = edges[edges["source"] != edges["target"]]
-        cores = set(self.cores_)
-        a = e[e["source"].isin(cores)][["year", "target", "source"]].rename(columns={"target": "town_id", "source": "core"})
-        b = e[e["target"].isin(cores)][["year", "source", "target"]].rename(columns={"source": "town_id", "target": "core"})
-        pairs = pd.concat([a, b], ignore_index=True).drop_duplicates()
-        n = pairs.groupby(["town_id", "year"])["core"].nunique()
-        return n.reindex(E.index).fillna(0).to_numpy(dtype=float)
+        source, target = edges["source"], edges["target"]
+        year = edges["year"].to_numpy()
+        other = (source != target).to_numpy()
+        from_core = other & _member(source, self.cores_)
+        to_core = other & _member(target, self.cores_)
+        # (row of the town-year, core) pairs in either direction, each counted once
+        rows = np.r_[_row_positions(E.index, target[from_core], year[from_core]),
+                     _row_positions(E.index, source[to_core], year[to_core])]
+        core = self.cores_.get_indexer(pd.concat([source[from_core], target[to_core]]))
+        ok = rows >= 0
+        pairs = pd.unique(rows[ok] * max(len(self.cores_), 1) + core[ok])
+        return np.bincount(pairs // max(len(self.cores_), 1), minlength=len(E)).astype(float)
 
     def _town_village(self, E, towns, edges, total, links) -> dict[str, np.ndarray]:
         out: dict[str, np.ndarray] = {}
+        n = len(E)
         kind = towns["kind"] if "kind" in towns.columns else pd.Series("town", index=towns.index)
-        rural = set(kind.index[kind == "rural"])
+        rural = kind.index[(kind == "rural").to_numpy()]
         if edges is not None:
-            e = edges[(edges["source"] != edges["target"]) & edges["target"].isin(rural)]
-            reach = e.groupby(["source", "year"])["weight"].sum()
-            reach.index = reach.index.set_names(["town_id", "year"])
-            r = reach.reindex(E.index).fillna(0.0).to_numpy()
+            keep = (edges["source"] != edges["target"]).to_numpy() & _member(edges["target"], rural)
+            at = _row_positions(E.index, edges["source"][keep], edges["year"].to_numpy()[keep])
+            r = _sum_at(at, edges["weight"].to_numpy(dtype=float)[keep], n)
             with np.errstate(invalid="ignore", divide="ignore"):
                 out["rural_reach"] = np.where(total > 0, r / np.where(total > 0, total, 1.0), np.nan)
         else:
-            out["rural_reach"] = np.full(len(E), np.nan)
+            out["rural_reach"] = np.full(n, np.nan)
         if self.links_ is not None:
-            lk = links[links["source"] != links["target"]]
-            a = lk[lk["target"].isin(rural)].drop(columns="target").rename(columns={"source": "town_id"})
-            b = lk[lk["source"].isin(rural)].drop(columns="source").rename(columns={"target": "town_id"})
-            both = pd.concat([a, b], ignore_index=True)
-            if "year" in both.columns:
-                s = both.groupby(["town_id", "year"])["weight"].sum()
-                out["rural_links"] = s.reindex(E.index).fillna(0.0).to_numpy()
-            else:
-                s = both.groupby("town_id")["weight"].sum()
-                out["rural_links"] = s.reindex(E.index.get_level_values("town_id")).fillna(0.0).to_numpy()
+            lk = links[(links["source"] != links["target"]).to_numpy()]
+            to_rural, from_rural = _member(lk["target"], rural), _member(lk["source"], rural)
+            town = pd.concat([lk["source"][to_rural], lk["target"][from_rural]])  # the town end of each tie
+            w = np.r_[lk["weight"].to_numpy(dtype=float)[to_rural], lk["weight"].to_numpy(dtype=float)[from_rural]]
+            if "year" in lk.columns:
+                year = np.r_[lk["year"].to_numpy()[to_rural], lk["year"].to_numpy()[from_rural]]
+                out["rural_links"] = _sum_at(_row_positions(E.index, town, year), w, n)
+            else:  # ties without a year hold in every year
+                level = E.index.levels[0]
+                by_town = _sum_at(level.get_indexer(town), w, len(level))
+                out["rural_links"] = by_town[E.index.codes[0]]
         return out
 
     def _network(self, E, towns, edges, links) -> dict[str, np.ndarray]:
@@ -727,7 +737,7 @@ class FeatureBuilder:
             base, base_E = self.base_, self.base_E_
         else:  # towns new to the reference start from their own first year
             own_base, own_base_E = self._base_values(data, E)
-            known = own_base.index.isin(self.base_.index)
+            known = _member(own_base.index, self.base_.index)
             base = pd.concat([self.base_, own_base[~known]])
             base_E = pd.concat([self.base_E_, own_base_E[~known]])
         bpos = base.index.get_indexer(ids)
@@ -786,6 +796,26 @@ class _Panel:
     total: np.ndarray
     coverage: np.ndarray
     E: pd.DataFrame | None
+
+
+def _row_positions(index: pd.MultiIndex, town_ids, years) -> np.ndarray:
+    """Row of each (town_id, year) pair in a (town_id, year) index of unique rows, -1 where the
+    pair is not a row; hashes the ids once against the index's town level."""
+    towns, yrs = index.levels
+    table = np.full((len(towns), len(yrs)), -1, dtype=np.int64)
+    table[index.codes[0], index.codes[1]] = np.arange(len(index))
+    t = _positions(towns, town_ids)
+    y = yrs.get_indexer(np.asarray(years))
+    ok = (t >= 0) & (y >= 0)
+    out = np.full(len(t), -1, dtype=np.int64)
+    out[ok] = table[t[ok], y[ok]]
+    return out
+
+
+def _sum_at(rows: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
+    """Sum of ``weights`` at each of ``n`` rows; entries with row -1 are left out."""
+    ok = rows >= 0
+    return np.bincount(rows[ok], weights=weights[ok], minlength=n).astype(float)
 
 
 def _lookup(table: pd.DataFrame, ids, years) -> np.ndarray:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .panel import _member, _sorted_factorize
 from .sectors import hierarchy_from
 
 __all__ = ["classify_groups", "corporate_ties", "firm_years", "ownership_edges"]
@@ -38,11 +39,21 @@ def classify_groups(firms: pd.DataFrame, groups: pd.DataFrame, min_towns: int = 
     (``"flagged"`` or ``"inferred"``).
     """
     g = groups.set_index("group_id")
-    has = firms[firms["group_id"].notna()] if "group_id" in firms.columns else firms.iloc[0:0]
-    sec_map = hierarchy_from(pd.unique(firms["sector"].astype(str)), hierarchy)
-    has = has.assign(section=has["sector"].astype(str).map(sec_map))
-    n_towns = has.groupby("group_id")["town_id"].nunique()
-    n_sections = has.groupby("group_id")["section"].nunique()
+    # distinct towns and sections per group, counted on integer codes
+    if "group_id" in firms.columns:
+        gcode, guniq = pd.factorize(firms["group_id"])
+    else:
+        gcode, guniq = np.full(len(firms), -1, dtype=np.int64), np.array([], dtype=object)
+    has = gcode >= 0
+    tcode, tuniq = pd.factorize(firms["town_id"][has])
+    scode, suniq = pd.factorize(firms["sector"][has].astype(str))
+    sections = hierarchy_from(suniq, hierarchy).reindex([str(x) for x in suniq]).to_numpy()
+    section_code, section_uniq = pd.factorize(sections)
+    gcode = gcode[has]
+    by_group = pd.Index(guniq)
+    n_towns = pd.Series(_distinct_per_group(gcode, tcode, len(tuniq), len(guniq)), index=by_group)
+    n_sections = pd.Series(_distinct_per_group(gcode, section_code[scode], len(section_uniq), len(guniq)),
+                           index=by_group)
     out = pd.DataFrame({"hq_town_id": g["hq_town_id"].astype(str)}, index=g.index)
     out["n_towns"] = n_towns.reindex(out.index).fillna(0).astype("int64")
     out["n_sections"] = n_sections.reindex(out.index).fillna(0).astype("int64")
@@ -57,6 +68,13 @@ def classify_groups(firms: pd.DataFrame, groups: pd.DataFrame, min_towns: int = 
     out["vi_source"] = np.where(known, "flagged", "inferred")
     out.index.name = "group_id"
     return out
+
+
+def _distinct_per_group(group: np.ndarray, value: np.ndarray, n_values: int, n_groups: int) -> np.ndarray:
+    """Number of distinct ``value`` codes of each ``group`` code (codes >= 0)."""
+    ok = value >= 0  # a missing value is not a value
+    pairs = pd.unique(group[ok].astype(np.int64) * max(n_values, 1) + value[ok])
+    return np.bincount(pairs // max(n_values, 1), minlength=n_groups)
 
 
 def firm_years(firms: pd.DataFrame, classified: pd.DataFrame, years=None) -> pd.DataFrame:
@@ -81,12 +99,13 @@ def firm_years(firms: pd.DataFrame, classified: pd.DataFrame, years=None) -> pd.
     pos = classified.index.get_indexer(pd.Index(uniq, dtype=object))
     known = np.r_[pos >= 0, False]  # the last slot serves code -1 (independent firm) and unknown groups
     pos = np.r_[pos, -1]
-    hq = np.asarray(classified["hq_town_id"].to_numpy(dtype=object), dtype=object)
-    vi = classified["vertically_integrated"].to_numpy(dtype=bool)
     slot = np.where(codes >= 0, codes, len(uniq))
     ok = known[slot]
-    f["hq_town_id"] = pd.array(np.where(ok, hq[np.where(ok, pos[slot], 0)] if len(hq) else None, None), dtype="str")
-    f["vi"] = np.where(ok, vi[np.where(ok, pos[slot], 0)] if len(vi) else False, False).astype(bool)
+    at = np.where(ok, pos[slot], -1)  # -1: no classified group
+    hq = pd.array(classified["hq_town_id"].astype("str"), dtype="str")
+    f["hq_town_id"] = hq.take(at, allow_fill=True)
+    f["vi"] = np.where(ok, classified["vertically_integrated"].to_numpy(dtype=bool)[np.maximum(at, 0)], False) \
+        if len(classified) else np.zeros(len(f), dtype=bool)
     return f
 
 
@@ -95,14 +114,21 @@ def ownership_edges(fy: pd.DataFrame, town_kind: pd.Series | None = None) -> pd.
     with ``weight`` (employees) and ``n_firms``; independent firms have no edge. Self-loops
     (a group controlled from the firm's own town) are kept here, with ``source == target``;
     network measures leave them out."""
-    g = fy[fy["hq_town_id"].notna()]
-    e = (g.groupby(["year", "hq_town_id", "town_id"], sort=True)
-           .agg(weight=("employees", "sum"), n_firms=("firm_id", "size"))
-           .reset_index()
-           .rename(columns={"hq_town_id": "source", "town_id": "target"}))
-    e["source"] = e["source"].astype(str)
-    e["target"] = e["target"].astype(str)
-    return e
+    has = fy["hq_town_id"].notna().to_numpy()
+    # one code per (year, source, target), numbered in sorted order
+    ycode, years = _sorted_factorize(fy["year"].to_numpy(dtype="int64")[has])
+    scode, sources = _sorted_factorize(fy["hq_town_id"][has].astype("str"))
+    tcode, targets = _sorted_factorize(fy["town_id"][has].astype("str"))
+    ns, nt = max(len(sources), 1), max(len(targets), 1)
+    edge, inverse = np.unique((ycode * ns + scode) * nt + tcode, return_inverse=True)
+    return pd.DataFrame({
+        "year": pd.array(years[edge // nt // ns], dtype="int64"),
+        "source": pd.array(sources, dtype="str").take(edge // nt % ns),
+        "target": pd.array(targets, dtype="str").take(edge % nt),
+        "weight": np.bincount(inverse, weights=fy["employees"].to_numpy(dtype=float)[has],
+                              minlength=len(edge)).astype(float),
+        "n_firms": np.bincount(inverse, minlength=len(edge)).astype("int64"),
+    })
 
 
 def corporate_ties(fy: pd.DataFrame, town_employment: pd.Series, cores) -> pd.DataFrame:
@@ -150,7 +176,7 @@ def corporate_ties(fy: pd.DataFrame, town_employment: pd.Series, cores) -> pd.Da
     has_hq = hq.notna().to_numpy()
     hq_s = hq.astype("str")
     ext = has_hq & (hq_s != town).to_numpy()
-    core = ext & hq_s.isin(core_set).to_numpy()
+    core = ext & _member(hq_s, core_set)
     emp = f["employees"].to_numpy(dtype=float)
     r = row[inside]
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 
@@ -36,11 +38,90 @@ def _sorted_factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     return rank[codes], uniq[order]
 
 
+class _Cells(NamedTuple):
+    """Where the long table's cells go in the (town_id, year) x sector matrix.
+
+    ``rpos`` / ``cpos``: row and column of each cell; ``values``: its value (NaN = suppressed).
+    ``starts`` / ``run_rows``: when the table holds its cells in runs of consecutive rows with
+    the same (town_id, year), as exports sorted by town and year do, the first cell of each run
+    and the run's row (``None`` otherwise); per-row sums then add runs, not cells.
+    """
+
+    index: pd.MultiIndex
+    columns: pd.Index
+    rpos: np.ndarray
+    cpos: np.ndarray
+    values: np.ndarray
+    starts: np.ndarray | None
+    run_rows: np.ndarray | None
+
+    def flat(self) -> np.ndarray:
+        """Position of each cell in the row-major (rows x sectors) matrix."""
+        return self.rpos * len(self.columns) + self.cpos
+
+    def row_sums(self, x: np.ndarray) -> np.ndarray:
+        """Sum of a per-cell float array over each row."""
+        n = len(self.index)
+        if self.starts is None:
+            return np.bincount(self.rpos, weights=x, minlength=n)
+        return np.bincount(self.run_rows, weights=np.add.reduceat(x, self.starts), minlength=n)
+
+    def row_counts(self, mask: np.ndarray | None = None) -> np.ndarray:
+        """Number of cells of each row (where ``mask`` holds, if given; cheap for a sparse mask)."""
+        n = len(self.index)
+        if mask is not None:
+            return np.bincount(self.rpos[np.flatnonzero(mask)], minlength=n)
+        if self.starts is None:
+            return np.bincount(self.rpos, minlength=n)
+        return np.bincount(self.run_rows, weights=np.diff(np.r_[self.starts, len(self.rpos)]), minlength=n)
+
+
+def _run_starts(town: pd.Series, year: np.ndarray) -> np.ndarray | None:
+    """First row of each run of consecutive rows with the same (town_id, year), or ``None``
+    when finding them would cost a pass over every string (ids not Arrow-backed or missing)
+    or the runs are too short to save anything."""
+    n = len(year)
+    dtype = town.dtype
+    if n < 2 or not (isinstance(dtype, pd.StringDtype) and dtype.storage == "pyarrow"):
+        return None
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    arr = pa.array(town)  # the Arrow buffer itself, no copy
+    if arr.null_count:
+        return None
+    change = np.empty(n, dtype=bool)
+    change[0] = True
+    change[1:] = pc.not_equal(arr[1:], arr[:-1]).to_numpy(zero_copy_only=False)
+    change[1:] |= year[1:] != year[:-1]
+    starts = np.flatnonzero(change)
+    return starts if len(starts) <= n // 4 else None
+
+
+def _positions(index: pd.Index, values) -> np.ndarray:
+    """``index.get_indexer(values)`` (-1 where absent) for an index of unique labels, looking up
+    each distinct value once: pandas turns Arrow strings into Python objects to look them up,
+    which costs more than hashing them when the values repeat."""
+    codes, uniq = pd.factorize(values)
+    return np.r_[index.get_indexer(uniq), -1][codes]  # code -1 (missing) takes the last slot
+
+
+def _member(values, lookup) -> np.ndarray:
+    """``values.isin(lookup)`` as a boolean array (pandas' ``isin`` on Arrow strings builds one
+    Python object per lookup value; this hashes both sides once)."""
+    ref = pd.Index(list(lookup) if isinstance(lookup, set | frozenset | dict) else lookup)
+    if not ref.is_unique:
+        ref = ref.unique()
+    return _positions(ref, values) >= 0
+
+
 def _panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employment", check_unique: bool = True,
-                 unknown_hint: str = ""):
-    """Row and column positions of the long table's cells in the (town_id, year) x sector matrix:
-    ``(row_index, col_index, flat_positions, row_positions, values)``; ``unknown_hint`` ends the
-    message about sectors outside ``sectors``."""
+                 unknown_hint: str = "") -> _Cells:
+    """The cells of the long table in the (town_id, year) x sector matrix (see :class:`_Cells`);
+    ``unknown_hint`` ends the message about sectors outside ``sectors``.
+
+    Town ids are hashed once per run of rows with the same (town_id, year) when the table is
+    stored in such runs, else once per row; the rows are the same either way."""
     need = ["town_id", "year", "sector", value]
     absent = [c for c in need if c not in employment.columns]
     if absent:
@@ -48,7 +129,7 @@ def _panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employmen
     if not len(employment):
         idx = pd.MultiIndex.from_arrays([pd.Index([], dtype="str"), pd.Index([], dtype="int64")], names=["town_id", "year"])
         empty = np.zeros(0, dtype=np.int64)
-        return idx, pd.Index(list(sectors or []), name="sector"), empty, empty, np.zeros(0)
+        return _Cells(idx, pd.Index(list(sectors or []), name="sector"), empty, empty, np.zeros(0), None, None)
     sec_codes, sec_uniq = pd.factorize(employment["sector"].astype(str))
     sec_uniq = [str(s) for s in sec_uniq]
     cols = sector_order(sec_uniq) if sectors is None else [str(s) for s in sectors]
@@ -58,19 +139,35 @@ def _panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employmen
         unknown = sorted(np.asarray(sec_uniq, dtype=object)[upos < 0])
         raise ValueError(f"sector(s) {unknown[:10]} are not in the sector universe {cols[:10]}...{unknown_hint}")
     cpos = upos[sec_codes]
-    tcodes, towns = _sorted_factorize(employment["town_id"].astype(str))
-    ycodes, years = _sorted_factorize(employment["year"].astype("int64"))
+    del sec_codes
+    town = employment["town_id"].astype(str)
+    year = employment["year"].to_numpy(dtype="int64")
+    starts = _run_starts(town, year)
+    if starts is not None:  # one key per run
+        town, year = town.iloc[starts], year[starts]
+    tcodes, towns = _sorted_factorize(town)
+    ycodes, years = _sorted_factorize(pd.Series(year))
     ny = len(years)
     key = tcodes.astype(np.int64) * ny + ycodes
     present = np.zeros(len(towns) * ny, dtype=bool)
     present[key] = True
     cells = np.flatnonzero(present)
     rank = np.cumsum(present) - 1  # row of each present (town, year) key
-    rpos = rank[key]
+    run_rows = rank[key]
+    if starts is None:
+        rpos = run_rows
+    else:
+        rpos = np.repeat(run_rows, np.diff(np.r_[starts, len(employment)]))
     k = len(cols)
-    flat_pos = rpos * k + cpos
+    out = _Cells(
+        pd.MultiIndex.from_arrays(
+            [pd.Index(np.asarray(towns, dtype=object)[cells // ny], dtype="str"),
+             pd.Index(np.asarray(years)[cells % ny], dtype="int64")],
+            names=["town_id", "year"]),
+        col_index, rpos, cpos, employment[value].to_numpy(dtype=float, na_value=np.nan),
+        starts, None if starts is None else run_rows)
     if check_unique:
-        counts = np.bincount(flat_pos, minlength=len(cells) * k)
+        counts = np.bincount(out.flat(), minlength=len(cells) * k)
         if counts.max(initial=0) > 1:
             flat = np.flatnonzero(counts > 1)[0]
             t_, y_ = divmod(int(cells[flat // k]), ny)
@@ -78,13 +175,7 @@ def _panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employmen
                 f"employment has {int((counts > 1).sum())} (town_id, year, sector) key(s) given more than once, "
                 f"e.g. ({towns[t_]!r}, {int(years[y_])}, {cols[flat % k]!r}); expected one row per key"
             )
-        del counts
-    row_index = pd.MultiIndex.from_arrays(
-        [pd.Index(np.asarray(towns, dtype=object)[cells // ny], dtype="str"),
-         pd.Index(np.asarray(years)[cells % ny], dtype="int64")],
-        names=["town_id", "year"],
-    )
-    return row_index, col_index, flat_pos, rpos, employment[value].to_numpy(dtype=float, na_value=np.nan)
+    return out
 
 
 def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "employment",
@@ -112,7 +203,7 @@ def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "empl
         Missing columns, sectors outside ``sectors``, or a (town, year, sector) given twice
         (the matrix would have to drop one of them).
     """
-    row_index, col_index, flat_pos, _, values = _panel_cells(employment, sectors, value, check_unique)
-    X = np.zeros((len(row_index), len(col_index)))
-    X.reshape(-1)[flat_pos] = values
-    return pd.DataFrame(X, index=row_index, columns=col_index, copy=False)  # X is ours: no copy
+    cells = _panel_cells(employment, sectors, value, check_unique)
+    X = np.zeros((len(cells.index), len(cells.columns)))
+    X.reshape(-1)[cells.flat()] = cells.values
+    return pd.DataFrame(X, index=cells.index, columns=cells.columns, copy=False)  # X is ours: no copy

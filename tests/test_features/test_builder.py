@@ -366,6 +366,15 @@ def test_rural_links_by_hand(small_synthetic):
     expected[(b, y)] = 7.0
     expected = expected.reindex(F.index)  # rural municipalities without employment have no row
     assert_allclose(got.to_numpy(), expected.to_numpy())
+    # links without a year (one row per pair) hold in every year: each town's sum over its rural ties
+    undated = links.drop(index=4).drop(columns="year")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FeatureWarning)
+        F = FeatureBuilder(groups=["town_village"]).fit_transform(data.replace(links=undated))
+    town = F.index.get_level_values("town_id")
+    expected = np.select([town == a, town == b], [5.0 + 2.0, 7.0], 0.0)
+    assert_allclose(F["rural_links"].to_numpy(), expected)
+    assert (town == a).sum() > 1 and (town == b).sum() > 1  # the sums are repeated in every year
 
 
 def test_sectors_outside_the_fitted_universe_are_refused(small_synthetic):
