@@ -303,9 +303,18 @@ class FeatureBuilder:
             flag = towns["is_core"].astype("boolean").fillna(False).to_numpy(dtype=bool)
             return pd.Index(towns.index[flag], name="town_id")
         pop = towns["population"] if "population" in towns.columns else pd.Series(np.nan, index=towns.index)
-        if outcomes is not None and "population" in outcomes.columns:
-            last = outcomes.dropna(subset=["population"]).sort_values("year").groupby("town_id")["population"].last()
-            pop = pop.fillna(last.reindex(towns.index))
+        if outcomes is not None and "population" in outcomes.columns:  # else the latest published population
+            value = outcomes["population"].to_numpy(dtype=float, na_value=np.nan)
+            ok = ~np.isnan(value)
+            at = _positions(towns.index, outcomes["town_id"][ok])
+            year = outcomes["year"].to_numpy(dtype="int64")[ok][at >= 0]
+            value, at = value[ok][at >= 0], at[at >= 0]
+            latest = np.full(len(towns), np.iinfo(np.int64).min)
+            np.maximum.at(latest, at, year)
+            last = np.full(len(towns), np.nan)
+            pick = year == latest[at]  # one row per (town, year) in validated data
+            last[at[pick]] = value[pick]
+            pop = pop.fillna(pd.Series(last, index=towns.index))
         return pd.Index(towns.index[(pop >= self.core_population).to_numpy()], name="town_id")
 
     @staticmethod
