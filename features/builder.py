@@ -683,7 +683,7 @@ class FeatureBuilder:
         # (row of the town-year, core) pairs in either direction, each counted once
         rows = np.r_[_row_positions(E.index, target[from_core], year[from_core]),
                      _row_positions(E.index, source[to_core], year[to_core])]
-        core = self.cores_.get_indexer(pd.concat([source[from_core], target[to_core]]))
+        core = _positions(self.cores_, pd.concat([source[from_core], target[to_core]]))
         ok = rows >= 0
         pairs = pd.unique(rows[ok] * max(len(self.cores_), 1) + core[ok])
         return np.bincount(pairs // max(len(self.cores_), 1), minlength=len(E)).astype(float)
