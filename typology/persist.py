@@ -30,6 +30,7 @@ import os
 import platform
 import tempfile
 import warnings
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -37,29 +38,28 @@ import joblib
 
 from .exceptions import ModelFileError, ModelVersionWarning
 
-__all__ = ["MAGIC", "dump", "load", "read_header", "versions"]
+__all__ = ["MAGIC", "PACKAGES", "dump", "load", "read_header", "versions"]
 
 MAGIC = b"NORDTOWNS-PERSIST/1\n"
 _DIGEST_PREFIX = b"sha256="
 _CHECKED = ("scikit-learn", "numpy", "pandas")
 
 
-def versions() -> dict[str, str]:
-    """Versions of Python and of the libraries a fitted object depends on."""
-    import numpy
-    import pandas
-    import scipy
-    import sklearn
+PACKAGES = ("nordtowns", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "linearmodels", "joblib",
+            "pyarrow", "matplotlib")
 
-    try:
-        from importlib.metadata import version
 
-        own = version("nordtowns")
-    except Exception:  # pragma: no cover - running from a source tree without metadata
-        own = "unknown"
-    return {"python": platform.python_version(), "nordtowns": own, "scikit-learn": sklearn.__version__,
-            "numpy": numpy.__version__, "pandas": pandas.__version__, "scipy": scipy.__version__,
-            "joblib": joblib.__version__}
+def versions() -> dict[str, str | None]:
+    """Versions of Python and of the distributions a fitted object or a run folder depends on
+    (``None`` for one that is not installed); one list for model files and run manifests."""
+    out: dict[str, str | None] = {}
+    for p in PACKAGES:
+        try:
+            out[p] = metadata.version(p)
+        except metadata.PackageNotFoundError:
+            out[p] = None
+    out["python"] = platform.python_version()
+    return out
 
 
 def _type_name(obj: Any) -> str:
@@ -187,7 +187,7 @@ def load(path: str | os.PathLike, expected_type: type | tuple[type, ...] | None 
     _, header, payload = _split(raw, path)
     saved = header.get("versions", {})
     now = versions()
-    differ = [f"{lib} {saved[lib]} (now {now[lib]})" for lib in _CHECKED if lib in saved and saved[lib] != now[lib]]
+    differ = [f"{lib} {saved[lib]} (now {now.get(lib)})" for lib in _CHECKED if lib in saved and saved[lib] != now.get(lib)]
     if differ:
         warnings.warn(f"{path} was written with " + ", ".join(differ) + "; results may differ from the original fit",
                       ModelVersionWarning, stacklevel=2)

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
-import platform
 import shutil
 import tempfile
-from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +36,6 @@ FORMAT = "nordtowns-run/1"
 MANIFEST = "manifest.json"
 BUNDLE = "model.joblib"
 REPORT_FILES = ("report.md", "report.html")
-PACKAGES = ("nordtowns", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "linearmodels", "joblib",
-            "pyarrow", "matplotlib")
 TOL = 1e-10
 
 
@@ -49,17 +45,6 @@ class RunFolderError(ValueError):
 
 class CheckFailed(RunFolderError):
     """A check of a run folder failed (modified files, a reproduction that differs)."""
-
-
-def _versions() -> dict:
-    out = {}
-    for p in PACKAGES:
-        try:
-            out[p] = metadata.version(p)
-        except metadata.PackageNotFoundError:
-            out[p] = None
-    out["python"] = platform.python_version()
-    return out
 
 
 def input_hashes(path: Path) -> dict:
@@ -202,7 +187,7 @@ def _write_manifest(d: Path, manifest: dict) -> None:
 
 def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -> Path:
     """Run the pipeline for ``cfg`` and write the run folder ``out`` atomically."""
-    from .persist import dump
+    from .persist import dump, versions
     from .report import write_report
 
     dest = Path(out)
@@ -229,7 +214,7 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -
             "config_file": str(cfg.path) if cfg.path else None,
             "data": {"path": str(data_path), "files": hashes, "tables": data.summary()["rows"].to_dict()},
             "seed": cfg.random_state,
-            "packages": _versions(),
+            "packages": versions(),
             "summary": {
                 "town_years": int(len(res.features)),
                 "towns_typed": int(len(res.assignments)),

@@ -9,6 +9,7 @@ import shutil
 import numpy as np
 import pandas as pd
 import pytest
+import sklearn
 from sklearn.metrics import adjusted_rand_score
 
 from typology.cli import main
@@ -74,6 +75,10 @@ def test_run_folder_contents_and_manifest(run_dir):
     assert set(m["data"]["files"]) >= {"towns", "employment", "firms", "groups", "outcomes"}
     assert all(len(v["sha256"]) == 64 for v in m["data"]["files"].values())
     assert {"numpy", "pandas", "scikit-learn", "linearmodels", "statsmodels"} <= set(m["packages"])
+    # the manifest and the model file record the same versions (one collector)
+    from typology.persist import read_header
+    assert read_header(run_dir / "model.joblib")["versions"] == m["packages"]
+    assert m["packages"]["scikit-learn"] == sklearn.__version__
     assert m["config"]["typology"]["n_boot"] == 30 and m["config"]["features"]["core_population"] == 250000
     assert "features.parquet" in m["outputs"] and "model.joblib" in m["outputs"]
     assert "report.html" in m["report"]
