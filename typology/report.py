@@ -83,8 +83,7 @@ def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
     return "\n".join(lines)
 
 
-def _typical_table(prof, names: dict, d: Path) -> pd.DataFrame:
-    towns = _read(d, "towns.csv", dtype={"town_id": str})
+def _typical_table(prof, names: dict, towns: pd.DataFrame | None) -> pd.DataFrame:
     label = towns.set_index("town_id")["name"] if towns is not None and "name" in towns.columns else pd.Series(dtype=str)
 
     def listing(frame: pd.DataFrame, t) -> str:
@@ -115,6 +114,7 @@ def write_report(run) -> list[Path]:
     bundle = load(d / BUNDLE)
     typ, models, cfg = bundle["typology"], bundle["models"], bundle["config"]
     names = {int(k): str(v) for k, v in dict(typ.type_names_).items()}
+    towns = _read(d, "towns.csv", dtype={"town_id": str})
     doc = _Doc()
     title = cfg.get("report", {}).get("title", "Town typology report")
     doc.h(title, 1)
@@ -167,16 +167,14 @@ def write_report(run) -> list[Path]:
                "z-score heatmap of the type profiles")
     if len(prof.typical):
         doc.p("Most typical and most atypical towns of each type (closest to and farthest from the type centre):")
-        doc.table(_typical_table(prof, names, d))
+        doc.table(_typical_table(prof, names, towns))
 
     # ---------------------------------------------------------------- map
-    towns = _read(d, "towns.csv", dtype={"town_id": str})
     types = _read(d, "types.csv", dtype={"town_id": str})
     if towns is not None and types is not None:
-        towns = towns.set_index("town_id")
         t = types.set_index("town_id")["type"]
         doc.h("Map")
-        doc.figure("map", fg.map_of_types(towns, t.astype(int), names), "towns coloured by type; stars: agglomeration cores")
+        doc.figure("map", fg.map_of_types(towns.set_index("town_id"), t.astype(int), names), "towns coloured by type; stars: agglomeration cores")
 
     # ---------------------------------------------------------------- surrogate
     doc.h("The typology as threshold rules")
