@@ -47,7 +47,7 @@ from .formula import FormulaError, build_design, parse_formula
 from .panel import _compress, panel_index
 from .results import FitData, PanelModelResult
 from .spec import PanelModelSpec
-from .transforms import TwoWayProjector, first_difference, group_means, within
+from .transforms import TwoWayProjector, consecutive_pairs, group_means, within
 
 __all__ = ["AbsorbedRegressorError", "CollinearityError", "fit_panel_model"]
 
@@ -190,14 +190,11 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     fd_prev = None
     if est == "first_difference":
         rows0 = np.flatnonzero(keep)
-        _, cur, _ = first_difference(np.zeros(len(rows0)), entity_all[rows0], year_all[rows0])
+        cur, prev = consecutive_pairs(entity_all[rows0], year_all[rows0])
         has = np.zeros(n_all, bool)
         has[rows0[cur]] = True
-        order = np.lexsort((year_all[rows0], entity_all[rows0]))
-        e_sorted, y_sorted = entity_all[rows0][order], year_all[rows0][order]
         prev_pos = np.full(n_all, -1)
-        consecutive = (e_sorted[1:] == e_sorted[:-1]) & (y_sorted[1:] == y_sorted[:-1] + 1)
-        prev_pos[rows0[order][1:][consecutive]] = rows0[order][:-1][consecutive]
+        prev_pos[rows0[cur]] = rows0[prev]
         new = keep & ~has
         reasons[new] = "no previous year to difference (first year of the town or a gap)"
         keep &= has

@@ -11,7 +11,7 @@ import numpy as np
 
 __all__ = [
     "TwoWayProjector",
-    "first_difference",
+    "consecutive_pairs",
     "group_means",
     "group_sums",
     "within",
@@ -85,21 +85,11 @@ class TwoWayProjector:
         return out[:, 0] if one_d else out
 
 
-def first_difference(values: np.ndarray, entity: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Differences between consecutive calendar years within groups.
-
-    Returns ``(diffs, row, has_previous)``: the rows are those whose same-group value of
-    the previous calendar year exists; ``row`` gives their positions in the input and
-    ``has_previous`` flags, for every input row, whether it produced a difference. A
-    year missing in the middle of a town's series breaks the difference (as Stata's ``D.``
-    operator), it is not taken over the gap.
-    """
+def consecutive_pairs(entity: np.ndarray, year: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(cur, prev)``: positions of the rows whose same-group row of the previous calendar
+    year exists, and of that previous row. A year missing in the middle of a group's series
+    breaks the pair (as Stata's ``D.`` operator), it is not taken over the gap."""
     order = np.lexsort((year, entity))
     e, t = entity[order], year[order]
     consecutive = (e[1:] == e[:-1]) & (t[1:] == t[:-1] + 1)
-    cur = order[1:][consecutive]
-    prev = order[:-1][consecutive]
-    diffs = values[cur] - values[prev]
-    has_prev = np.zeros(len(entity), bool)
-    has_prev[cur] = True
-    return diffs, cur, has_prev
+    return order[1:][consecutive], order[:-1][consecutive]

@@ -103,6 +103,23 @@ def test_lag_is_calendar_previous_year_within_town(panel):
     assert X[row, 0] == df.loc[("T01", 2010), "x"]
 
 
+def test_first_differences_skip_gaps(panel):
+    df = panel.drop(index=("T00", 2013))  # T00: 2014 has no previous year, 2013 is gone
+    r = fit_panel_model(df, PanelModelSpec("y ~ x + z", estimator="first_difference", cov_type="unadjusted"))
+    reasons = r.dropped["reason"]
+    assert len(reasons) == df.index.get_level_values(0).nunique() + 1  # every first year, and 2014 of T00
+    assert reasons.loc[("T00", 2014)].startswith("no previous year")
+    # the differences by hand: OLS of dy on dx and dz with an intercept, over consecutive years only
+    d = df.groupby(level=0)[["y", "x", "z"]].diff()
+    years = df.index.get_level_values(1).to_numpy()
+    step = np.r_[0, np.diff(years)]
+    d = d[(step == 1) & d.notna().all(axis=1).to_numpy()]
+    A = np.column_stack([np.ones(len(d)), d[["x", "z"]].to_numpy()])
+    b = np.linalg.lstsq(A, d["y"].to_numpy(), rcond=None)[0]
+    assert r.nobs == len(d)
+    np.testing.assert_allclose(r.params[["x", "z"]].to_numpy(), b[1:], rtol=1e-10)
+
+
 def test_missing_and_invalid_values_are_counted(panel):
     df = panel.copy()
     df.loc[("T03", 2011), "z"] = np.nan
