@@ -317,8 +317,10 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         df_absorbed = 0
     else:  # random
         Xfull = np.column_stack([np.ones(nobs), X_raw]) if has_icpt else X_raw
-        Xw = within(X_raw, entity, n_ent, ent_counts)
-        yw = within(y_raw, entity, n_ent, ent_counts)
+        Xm = group_means(X_raw, entity, n_ent, ent_counts)  # town means, for both regressions
+        ym = group_means(y_raw, entity, n_ent, ent_counts)
+        Xw = X_raw - Xm[entity]
+        yw = y_raw - ym[entity]
         varies = ~_rel_norm_zero(Xw, X_raw - X_raw.mean(axis=0)) if k_slopes else np.zeros(0, bool)
         Xw = Xw[:, varies]
         kw_rank = np.linalg.matrix_rank(Xw) if Xw.shape[1] else 0
@@ -329,8 +331,8 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
             raise ValueError(f"random effects need residual degrees of freedom in the within regression; "
                              f"found N={nobs}, towns={n_ent}, regressors={kw_rank}")
         sigma2_e = float(ew @ ew) / dfw
-        Xm = group_means(Xfull, entity, n_ent, ent_counts)
-        ym = group_means(y_raw, entity, n_ent, ent_counts)
+        if has_icpt:
+            Xm = np.column_stack([np.ones(n_ent), Xm])
         sw = np.sqrt(ent_counts.astype(float))
         bb, _, kb, _ = np.linalg.lstsq(Xm * sw[:, None], ym * sw, rcond=None)
         eb = ym - Xm @ bb
