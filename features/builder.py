@@ -46,7 +46,7 @@ from .data import TownData
 from .dictionary import GROUPS
 from .diversification import _entropy_rows, _group_matrix, _log_factor, _variety
 from .dynamics import annualized_growth, shift_share
-from .panel import _member, _panel_cells, _positions
+from .panel import _member, _panel_cells, _positions, _row_positions
 from .sectors import hierarchy_from
 from .specialization import _hachman, _hhi, _hhi_norm, _krugman, _leading, _lq, _ogive, _theil
 
@@ -807,20 +807,6 @@ class _Panel:
     E: pd.DataFrame | None
 
 
-def _row_positions(index: pd.MultiIndex, town_ids, years) -> np.ndarray:
-    """Row of each (town_id, year) pair in a (town_id, year) index of unique rows, -1 where the
-    pair is not a row; hashes the ids once against the index's town level."""
-    towns, yrs = index.levels
-    table = np.full((len(towns), len(yrs)), -1, dtype=np.int64)
-    table[index.codes[0], index.codes[1]] = np.arange(len(index))
-    t = _positions(towns, town_ids)
-    y = yrs.get_indexer(np.asarray(years))
-    ok = (t >= 0) & (y >= 0)
-    out = np.full(len(t), -1, dtype=np.int64)
-    out[ok] = table[t[ok], y[ok]]
-    return out
-
-
 def _sum_at(rows: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
     """Sum of ``weights`` at each of ``n`` rows; entries with row -1 are left out."""
     ok = rows >= 0
@@ -829,7 +815,7 @@ def _sum_at(rows: np.ndarray, weights: np.ndarray, n: int) -> np.ndarray:
 
 def _lookup(table: pd.DataFrame, ids, years) -> np.ndarray:
     """Values of a town x year table at (town, year) pairs, vectorized."""
-    r = table.index.get_indexer(ids)
+    r = _positions(table.index, ids)
     c = table.columns.get_indexer(years)
     vals = table.to_numpy()
     ok = (r >= 0) & (c >= 0)

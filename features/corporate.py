@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .panel import _member, _sorted_factorize
+from .panel import _member, _row_positions, _sorted_factorize
 from .sectors import hierarchy_from
 
 __all__ = ["classify_groups", "corporate_ties", "firm_years", "ownership_edges"]
@@ -161,15 +161,7 @@ def corporate_ties(fy: pd.DataFrame, town_employment: pd.Series, cores) -> pd.Da
         inv = np.where(den > 0, 1.0 / np.where(den > 0, den, 1.0), np.nan)
     # position of each firm-year's (town, year) in the output, -1 if the town-year has no row
     town = f["town_id"].astype("str")
-    tcode, towns = pd.factorize(town)
-    ycode, years = pd.factorize(f["year"].to_numpy())
-    ny = max(len(years), 1)
-    pair_code = tcode.astype(np.int64) * ny + ycode
-    upair, pair_inv = np.unique(pair_code, return_inverse=True)
-    keys = pd.MultiIndex.from_arrays([pd.Index(np.asarray(towns, dtype=object)[upair // ny], dtype="str"),
-                                      pd.Index(np.asarray(years)[upair % ny], dtype="int64")])
-    target = idx.get_indexer(keys) if len(keys) else np.zeros(0, dtype=np.int64)
-    row = target[pair_inv]
+    row = _row_positions(idx, town, f["year"].to_numpy())
     inside = row >= 0
     n = len(idx)
     hq = f["hq_town_id"]

@@ -106,6 +106,22 @@ def _positions(index: pd.Index, values) -> np.ndarray:
     return np.r_[index.get_indexer(uniq), -1][codes]  # code -1 (missing) takes the last slot
 
 
+def _row_positions(index: pd.MultiIndex, town_ids, years) -> np.ndarray:
+    """Row of each (town_id, year) pair in a (town_id, year) index of unique rows, -1 where the
+    pair is not a row; hashes each distinct id once against the index's town level."""
+    if not index.is_unique:
+        raise ValueError("the (town_id, year) index has repeated rows; expected one row per town-year")
+    towns, yrs = index.levels
+    table = np.full((len(towns), len(yrs)), -1, dtype=np.int64)
+    table[index.codes[0], index.codes[1]] = np.arange(len(index))
+    t = _positions(towns, town_ids)
+    y = yrs.get_indexer(np.asarray(years))
+    ok = (t >= 0) & (y >= 0)
+    out = np.full(len(t), -1, dtype=np.int64)
+    out[ok] = table[t[ok], y[ok]]
+    return out
+
+
 def _member(values, lookup) -> np.ndarray:
     """``values.isin(lookup)`` as a boolean array (pandas' ``isin`` on Arrow strings builds one
     Python object per lookup value; this hashes both sides once)."""

@@ -11,7 +11,7 @@ import pytest
 from numpy.testing import assert_allclose
 
 from features import FeatureBuilder, FeatureWarning, employment_matrix
-from features.corporate import classify_groups, firm_years, ownership_edges
+from features.corporate import classify_groups, corporate_ties, firm_years, ownership_edges
 from features.panel import _panel_cells
 
 # A registry small enough to count by hand. Sectors are OKVED divisions: 05/07 are section B,
@@ -135,3 +135,24 @@ def test_duplicate_keys_are_refused_in_any_layout(small_synthetic):
         employment_matrix(dup)
     with pytest.raises(ValueError, match="more than once"):
         employment_matrix(e.iloc[np.r_[0:10, 3, 10:len(e)]].reset_index(drop=True))
+
+
+def test_corporate_ties_by_hand():
+    fy = firm_years(FIRMS, classify_groups(FIRMS, GROUPS))
+    idx = pd.MultiIndex.from_tuples([("t1", 2020), ("t1", 2021), ("t2", 2021), ("t3", 2021), ("t4", 2021),
+                                     ("t5", 2021)], names=["town_id", "year"])
+    total = pd.Series([100.0, 200.0, 200.0, 100.0, 50.0, 0.0], index=idx)
+    got = corporate_ties(fy, total, cores=["t1"])
+    # t1 2021: f1 (G1, integrated, headquartered at home) 110 and independent f5 5 of 200.
+    # t2 2021: f2 (G1, hq t1 = a core) 40, f3 (G2, hq t9) 60, f7 (GX, not in the groups table) 8.
+    # t3 2021: f4 (G2, hq t9) 30, f6 (G3, flagged, hq at home) 20. t4 has no firm, t5 no employment.
+    expected = pd.DataFrame({
+        "corp_share": [1.0, 110 / 200, 100 / 200, 50 / 100, 0.0, np.nan],
+        "external_control_share": [0.0, 0.0, 100 / 200, 30 / 100, 0.0, np.nan],
+        "core_control_share": [0.0, 0.0, 40 / 200, 0.0, 0.0, np.nan],
+        "largest_employer_share": [1.0, 110 / 200, 60 / 200, 30 / 100, 0.0, np.nan],
+        "n_groups": [1.0, 1.0, 3.0, 2.0, 0.0, np.nan],  # GX counts as a group of the registry
+    }, index=idx)
+    pd.testing.assert_frame_equal(got, expected, rtol=1e-12)
+    with pytest.raises(ValueError, match="repeated rows"):
+        corporate_ties(fy, pd.concat([total, total.iloc[:1]]), cores=["t1"])
