@@ -606,7 +606,7 @@ class FeatureBuilder:
         ot = towns.loc[uniq]
         D = _haversine(ot["lat"].to_numpy(float), ot["lon"].to_numpy(float),
                        ct["lat"].to_numpy(float), ct["lon"].to_numpy(float))
-        out = {"dist_core_km": pd.Series(D.min(axis=1), index=uniq).reindex(ids).to_numpy()}
+        out = {"dist_core_km": D.min(axis=1)[_positions(uniq, ids)]}  # every id is in uniq
         cols = np.unique(years)
         ref = self.masses_
         M = pd.DataFrame(ref[self._ref_year(cols)].to_numpy(), index=ref.index, columns=pd.Index(cols, name="year"))
@@ -732,7 +732,7 @@ class FeatureBuilder:
             ed = ed[ed["weight"] > 0]
             c = ownership_centrality(ed, nodes=nodes)
             rows = np.flatnonzero(years == y)
-            pos = c.index.get_indexer(ids[rows])
+            pos = _positions(c.index, ids[rows])
             for col in _NET_COLS:
                 res[col][rows] = c[col].to_numpy()[pos]
         return res
@@ -749,7 +749,7 @@ class FeatureBuilder:
             known = _member(own_base.index, self.base_.index)
             base = pd.concat([self.base_, own_base[~known]])
             base_E = pd.concat([self.base_E_, own_base_E[~known]])
-        bpos = base.index.get_indexer(ids)
+        bpos = _positions(base.index, ids)
         by = base["base_year"].to_numpy(dtype=float)[bpos]
         dt = years - by
         b_emp = base["employment"].to_numpy()[bpos]
