@@ -93,7 +93,8 @@ class DiscreteModelResult:
     ``std_error``, ``z``, ``pvalue``, ``ci_lower``, ``ci_upper``, ``kind`` (``"derivative"``
     or ``"discrete change"``) by variable (multinomial: by (outcome level, variable));
     ``interaction_effects``: Ai-Norton average interaction effects of two-variable
-    interactions (binary models; empty otherwise); ``levels``: the outcome levels (reference
+    interactions (binary models; empty otherwise); ``llf``: the log-likelihood at the
+    estimates (``penalized_llf``: the penalized one, Firth); ``levels``: the outcome levels (reference
     first for mnlogit, ``[other, outcome_level]`` for a binary model of a categorical column).
     """
 
@@ -117,6 +118,7 @@ class DiscreteModelResult:
     penalty: str | None = None
     name: str | None = None
     y_name: str = ""
+    penalized_llf: float | None = None
 
     @property
     def params(self):
@@ -592,7 +594,8 @@ def _interaction_effects(mg: _Margins, form: ParsedFormula, variables: list[_Var
                 rows.append((val, float(np.sqrt(max(g @ mg.cov @ g, 0.0)))))
                 lab_u = f"{u.label}[T.{lu}]" if u.categorical else u.label
                 lab_v = f"{v.label}[T.{lv}]" if v.categorical else v.label
-                keys.append(f"{lab_u}:{lab_v}")
+                # named as the design names the product: numeric factors first
+                keys.append(f"{lab_v}:{lab_u}" if u.categorical and not v.categorical else f"{lab_u}:{lab_v}")
                 du, dv = not (u.categorical or u.binary), not (v.categorical or v.binary)
                 kinds.append("cross-partial derivative" if du and dv else
                              "difference of derivatives" if du or dv else "double difference")
@@ -733,6 +736,7 @@ def fit_discrete_model(data: pd.DataFrame, formula: str, model: str = "logit", o
         notes.append(sep[0].split(", so the maximum")[0] + "; Firth's penalized estimates are finite")
 
     K = X.shape[1]
+    pen = None
     if penalty == "firth":
         b, V, llf, pen, iters = _firth(X, yk, model)
         notes.append(f"Firth penalized likelihood: log-likelihood {llf:.6f}, penalized {pen:.6f}, {iters} iterations; "
@@ -757,7 +761,7 @@ def fit_discrete_model(data: pd.DataFrame, formula: str, model: str = "logit", o
         cls = {"logit": sm.Logit, "probit": sm.Probit, "mnlogit": sm.MNLogit}[model]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            res = cls(yk, exog).fit(disp=0, maxiter=200, **kw)
+            res = cls(yk, exog).fit(disp=0, maxiter=200, tol=1e-12, **kw)
         if not res.mle_retvals.get("converged", True):
             notes.append(f"the {model} maximization did not converge in 200 iterations: "
                          + "; ".join(str(w.message) for w in caught)[:300])
@@ -811,7 +815,7 @@ def fit_discrete_model(data: pd.DataFrame, formula: str, model: str = "logit", o
                                _dropped=dropped, notes=tuple(notes), _cov=cov, _interaction_effects=inter,
                                n_entities=int(len(np.unique(pidx.entity[keep]))),
                                cluster=cluster if cov_type == "clustered" else None, penalty=penalty, name=name,
-                               y_name=yname)
+                               y_name=yname, penalized_llf=pen if penalty == "firth" else None)
 
 
 def _one_factor(data, f: Factor, pidx):
