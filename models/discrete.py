@@ -413,12 +413,11 @@ def _variables(form: ParsedFormula) -> list[_Var]:
 class _Margins:
     """AMEs and their delta-method gradients on the estimation sample."""
 
-    def __init__(self, data, form, pidx, keep, intercept, model, params, cov, n_out):
+    def __init__(self, data, form, pidx, keep, intercept, model, params, cov):
         self.data, self.form, self.pidx, self.keep = data, form, pidx, keep
         self.intercept, self.model = intercept, model
         self.b = params            # binary: (K,); mnlogit: (K, J-1)
         self.cov = cov
-        self.n_out = n_out
         self.X = self.design({})
 
     def design(self, at: dict) -> np.ndarray:
@@ -792,7 +791,7 @@ def fit_discrete_model(data: pd.DataFrame, formula: str, model: str = "logit", o
 
     # marginal effects of each variable of the formula, on the estimation sample
     variables = _variables(rhs)
-    mg = _Margins(data, rhs, pidx, keep, form.intercept, model, b_for_margins, V, len(levels))
+    mg = _Margins(data, rhs, pidx, keep, form.intercept, model, b_for_margins, V)
     for var in variables:
         if var.categorical:
             var.levels = [lv for lv in _factor_levels(data, var.factors[0], pidx, keep)]
