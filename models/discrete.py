@@ -171,6 +171,17 @@ class DiscreteModelResult:
         return pd.DataFrame({"lower": self._params - c * self._std_errors,
                              "upper": self._params + c * self._std_errors})
 
+    def to_frame(self, level: float = 0.95) -> pd.DataFrame:
+        """One row per term (mnlogit: per (outcome, term)): ``estimate``, ``std_error``, ``tstat`` (z),
+        ``pvalue``, ``ci_lower``, ``ci_upper`` of the coefficients, the columns of
+        :meth:`models.PanelModelResult.to_frame`."""
+        ci = self.conf_int(level)
+        parts = {"estimate": self._params, "std_error": self._std_errors, "tstat": self._params / self._std_errors,
+                 "pvalue": self._pvalues, "ci_lower": ci["lower"], "ci_upper": ci["upper"]}
+        if isinstance(self._params, pd.DataFrame):
+            parts = {k: v.rename_axis(index="term", columns="outcome").T.stack() for k, v in parts.items()}
+        return pd.DataFrame(parts)
+
     def summary(self) -> str:
         lines = [f"{self.estimator} model: {self.formula}", f"  observations: {self.nobs}    log-likelihood: "
                  f"{self.llf:.4f}    pseudo R-squared: {self.pseudo_rsquared:.4f}    errors: {self.cov_label}",

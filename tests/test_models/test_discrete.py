@@ -306,3 +306,15 @@ def test_constant_outcome_is_refused(sex2):
     df = sex2.assign(one=1)
     with pytest.raises(ValueError, match="single value"):
         fit_discrete_model(df, "one ~ age", cov_type="unadjusted")
+
+
+def test_to_frame_has_the_columns_of_panel_results(birthwt):
+    r = fit_discrete_model(birthwt, "low ~ age + C(race)", cov_type="unadjusted")
+    f = r.to_frame()
+    assert list(f.columns) == ["estimate", "std_error", "tstat", "pvalue", "ci_lower", "ci_upper"]
+    assert f.loc["age", "ci_upper"] == pytest.approx(r.params["age"] + 1.959963984540054 * r.std_errors["age"])
+    mn = fit_discrete_model(birthwt, "race ~ age + smoke", model="mnlogit", cov_type="unadjusted")
+    m = mn.to_frame()
+    assert m.index.names == ["outcome", "term"] and len(m) == 6
+    assert m.loc[("3", "smoke"), "estimate"] == mn.params.loc["smoke", "3"]
+    assert m.loc[("2", "age"), "std_error"] == mn.std_errors.loc["age", "2"]
