@@ -8,7 +8,7 @@ writes no files.
 """
 
 from .bootstrap import wild_cluster_bootstrap
-from .discrete import DiscreteModelResult, fit_discrete_model
+from .discrete import DiscreteModelResult, SeparationError, fit_discrete_model
 from .estimation import AbsorbedRegressorError, CollinearityError, fit_panel_model
 from .formula import FormulaError, parse_formula
 from .results import PanelModelResult, WaldTest
@@ -24,6 +24,7 @@ __all__ = [
     "PanelModelResult",
     "PanelModelSpec",
     "RegressionTable",
+    "SeparationError",
     "WaldTest",
     "breusch_pagan",
     "coefplot",

@@ -389,7 +389,7 @@ class _Evaluator:
 
 
 def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray, year: np.ndarray,
-                 intercept_in_model: bool) -> Design:
+                 intercept_in_model: bool, at: dict | None = None) -> Design:
     """Evaluate a parsed formula on a panel DataFrame.
 
     Parameters
@@ -402,8 +402,14 @@ def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray,
     intercept_in_model : bool
         Whether the model has an intercept or absorbed effects (decides the coding of
         categorical main effects).
+    at : dict, optional
+        ``{Factor: value}``: evaluate the design with these factors set to ``value`` in every
+        row (a number for a numeric factor, a level for a categorical one), every other
+        factor as observed; only the factors themselves are replaced, not expressions built
+        on the same column. Used for marginal effects (:mod:`models.discrete`).
     """
     ev = _Evaluator(data, entity, year)
+    at = at or {}
     n = len(data)
     y, ybad = ev.numeric(formula.lhs)
     y_name = formula.lhs.render()
@@ -418,7 +424,7 @@ def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray,
         base = np.ones(n)
         num_names = []
         for f in num:
-            v, bad = ev.numeric(f.expr)
+            v, bad = (np.full(n, float(at[f])), np.zeros(n, bool)) if f in at else ev.numeric(f.expr)
             label = f.render()
             missing_by.setdefault(label, np.isnan(v))
             invalid_by.setdefault(label, bad)
@@ -427,6 +433,8 @@ def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray,
         pieces = [(base, num_names)]
         for f in cats:
             codes, levels = ev.categorical(f)
+            if f in at:
+                codes = np.full(n, levels.index(str(at[f])), dtype=np.int64)
             label = f.render()
             missing_by.setdefault(label, codes < 0)
             invalid_by.setdefault(label, np.zeros(n, bool))

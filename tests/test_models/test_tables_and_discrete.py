@@ -136,3 +136,116 @@ def test_discrete_rows_without_a_cluster_are_dropped_and_reported():
                                   cluster=df.index.names[0])
     entity = fit_discrete_model(df, "y ~ x + d", model="logit", cov_type="clustered", cluster="entity")
     np.testing.assert_allclose(by_level.std_errors.to_numpy(), entity.std_errors.to_numpy(), rtol=1e-12)
+
+
+# ------------------------------------------------------------------------------ discrete results in tables
+
+def _cell(tab, term, column, below=0):
+    """The estimate (below=0) or the standard error / interval under it (below=1) of a term."""
+    i = list(tab.cells.index).index(term) + below
+    col = column if isinstance(column, str) else tab.cells.columns[column]
+    return tab.cells[col].iloc[i]
+
+def _mixed(seed=0):
+    df = _binary_panel(seed)
+    rng = np.random.default_rng(seed + 10)
+    df["type"] = np.array(["a", "b", "c"])[rng.integers(0, 3, len(df))]
+    lpm = fit_panel_model(df, PanelModelSpec("y ~ x + d", estimator="pooled", name="LPM"))
+    logit = fit_discrete_model(df, "y ~ x + d", model="logit", name="logit")
+    mn = fit_discrete_model(df, "type ~ x", model="mnlogit", name="types")
+    return lpm, logit, mn
+
+
+def test_compare_takes_discrete_results():
+    lpm, logit, mn = _mixed()
+    tab = compare([lpm, logit, mn])
+    assert tab.names == ["LPM", "logit", "types: b", "types: c"]
+    cells = tab.cells
+    b, se = logit.params["x"], logit.std_errors["x"]
+    stars = "*" * sum(logit.pvalues["x"] < lv for lv in (0.10, 0.05, 0.01))
+    assert _cell(tab, "x", "logit", 0) == f"{b:.3f}{stars}"
+    assert _cell(tab, "x", "logit", 1) == f"({se:.3f})"
+    assert _cell(tab, "x", "types: c", 0).startswith(f"{mn.params.loc['x', 'c']:.3f}")
+    assert cells.loc["Pseudo R-squared", "logit"] == f"{logit.pseudo_rsquared:.3f}"
+    assert cells.loc["Pseudo R-squared", "LPM"] == "" and cells.loc["R-squared", "logit"] == ""
+    assert cells.loc["Estimator", "logit"] == "logit" and cells.loc["Standard errors", "logit"] == "clustered by entity"
+    assert cells.loc["Estimates", "types: b"] == "coefficients vs a"
+    assert cells.loc["Observations", "types: b"] == str(mn.nobs) and cells.loc["Towns", "logit"] == "400"
+    for out in (tab.to_text(), tab.to_markdown(), tab.to_latex(), tab.to_html(), tab.to_csv()):
+        assert "Pseudo R-squared" in out
+    fr = tab.to_frame()
+    assert fr.loc["d", ("logit", "estimate")] == logit.params["d"]
+
+
+def test_compare_marginal_effects_of_discrete_models():
+    lpm, logit, mn = _mixed()
+    tab = compare({"LPM": lpm, "logit": logit, "types": mn}, what="marginal_effects")
+    assert tab.names == ["LPM", "logit", "types: a", "types: b", "types: c"]
+    me = logit.marginal_effects
+    assert _cell(tab, "x", "logit", 0).startswith(f"{me.loc['x', 'dydx']:.3f}")
+    assert _cell(tab, "Intercept", "logit", 0) == ""          # no AME of the intercept
+    assert tab.cells.loc["Estimates", "logit"] == "average marginal effects"
+    assert tab.cells.loc["Estimates", "LPM"] == "coefficients"
+    assert "average marginal effects on the probability" in tab.note
+    with pytest.raises(ValueError, match="what must be"):
+        compare([logit], what="odds")
+
+
+def test_coefplot_takes_discrete_results():
+    lpm, logit, mn = _mixed()
+    fig = coefplot([lpm, logit, mn], what="marginal_effects")
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_yticklabels()] == ["x", "d"]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["LPM", "logit", "types: a", "types: b", "types: c"]
+
+
+def test_no_star_without_a_usable_standard_error(fits):
+    from dataclasses import replace
+
+    fe = fits[1]
+    se = fe.std_errors
+    p = fe.pvalues
+    se["value"], p["value"] = 0.0, 0.0            # a zero standard error with p = 0: no star
+    se["capital"], p["capital"] = np.nan, np.nan  # nothing known: no star, "n/a"
+    bad = replace(fe, _std_errors=se, _pvalues=p)
+    tab = compare([bad], terms=["value", "capital"])
+    assert _cell(tab, "value", 0, 0) == f"{fe.params['value']:.3f}"
+    assert _cell(tab, "capital", 0, 0) == f"{fe.params['capital']:.3f}"
+    assert _cell(tab, "capital", 0, 1) == "(n/a)"
+    assert "*" not in "".join(tab.cells.iloc[:4, 0])
+
+
+def _unbounded(fits):
+    from dataclasses import replace
+
+    fe = fits[1]
+    boot = pd.DataFrame({"null": 0.0, "pvalue": [0.20, 0.04], "ci_lower": [-np.inf, 0.05], "ci_upper": [0.4, np.inf]},
+                        index=pd.Index(["value", "capital"], name="term"))
+    boot.attrs["level"] = 0.95
+    return replace(fe, _bootstrap=boot)
+
+
+def test_unbounded_intervals_are_never_numbers(fits):
+    res = _unbounded(fits)
+    tab = compare([res], terms=["value", "capital"], ci=0.95)
+    assert _cell(tab, "value", 0, 1) == "[-inf, 0.400]"
+    assert _cell(tab, "capital", 0, 1) == "[0.050, inf]"
+    assert "95% confidence intervals in brackets" in tab.note
+    assert "[-inf, 0.400]" in tab.to_text() and "[-inf, 0.400]" in tab.to_markdown()
+    assert "[-inf, 0.400]" in tab.to_html() and "[0.050, inf]" in tab.to_csv()
+    tex = tab.to_latex()
+    assert r"[$-\infty$, 0.400]" in tex and r"[0.050, $\infty$]" in tex
+    with pytest.raises(ValueError, match="ci must be a level"):
+        compare([res], ci=95)
+
+
+def test_coefplot_draws_unbounded_sides_as_arrows(fits):
+    res = _unbounded(fits)
+    fig = coefplot([res])
+    ax = fig.axes[0]
+    arrows = [c for c in ax.get_children() if type(c).__name__ == "Annotation"]
+    assert len(arrows) == 2
+    lo, hi = ax.get_xlim()
+    assert np.isfinite(lo) and np.isfinite(hi) and hi - lo < 10
+    ends = sorted(a.xy[0] for a in arrows)
+    assert ends == [lo, hi]
