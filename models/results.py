@@ -10,7 +10,19 @@ from scipy import stats
 
 from .spec import PanelModelSpec
 
-__all__ = ["FitData", "PanelModelResult", "WaldTest"]
+__all__ = ["BootstrapWarning", "FitData", "ModelWarning", "PanelModelResult", "SpecificationTestWarning", "WaldTest"]
+
+
+class ModelWarning(UserWarning):
+    """A fitted model or test returned numbers that need the user's attention (said why)."""
+
+
+class SpecificationTestWarning(ModelWarning):
+    """A specification test's assumptions fail in this sample (e.g. ``V_W - V_R`` not positive definite)."""
+
+
+class BootstrapWarning(ModelWarning):
+    """The wild cluster bootstrap cannot deliver what was asked (e.g. an interval bound with few clusters)."""
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ Hausman test).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -18,7 +20,7 @@ from scipy import stats
 from .covariance import cov_clustered
 from .estimation import fit_panel_model
 from .panel import _compress, panel_index
-from .results import PanelModelResult, WaldTest
+from .results import PanelModelResult, SpecificationTestWarning, WaldTest
 from .spec import PanelModelSpec
 from .transforms import within
 
@@ -39,9 +41,19 @@ def hausman(within_result: PanelModelResult, random_result: PanelModelResult, me
     method : {"classical", "robust"}
         ``"classical"``: ``H = d' (V_W - V_R)^{-1} d`` on the common slopes, ``d = b_W - b_R``,
         with the conventional (non-robust) covariances of the two fits whatever their
-        ``cov_type`` (Hausman 1978; plm's ``phtest``; Baltagi 2021 sec. 4.3). If
-        ``V_W - V_R`` is not positive definite its pseudo-inverse is used and ``df`` is its
-        rank. ``"robust"``: Wooldridge's (2010, sec. 10.7.3) auxiliary regression of the
+        ``cov_type`` (Hausman 1978; plm's ``phtest``; Baltagi 2021 sec. 4.3). The whole
+        difference is inverted, as plm (``solve``) and Stata's ``hausman`` (``invsym``) do,
+        also when it is indefinite: its directions with negative eigenvalues are kept, and
+        ``df`` = its rank = the number of common slopes. Only a difference that is
+        numerically singular (an eigenvalue of ``S^-1 (V_W - V_R) S^-1``, ``S`` the larger of
+        the two standard errors of each slope, within ``k 1e-10`` of 0) gets a generalized
+        inverse (the pseudo-inverse in that scaling) with ``df`` = its rank, as Stata. A
+        difference that is not positive definite raises a
+        :class:`SpecificationTestWarning` (Stata: "V_b-V_B is not positive definite"); a
+        negative statistic (possible only then) is returned with ``pvalue`` NaN, as Stata
+        ("chi2<0 ==> model fitted on these data fails to meet the asymptotic assumptions
+        of the Hausman test"; plm reports ``|H|`` with a p-value instead). In both cases
+        ``method="robust"`` is the test to use. ``"robust"``: Wooldridge's (2010, sec. 10.7.3) auxiliary regression of the
         quasi-demeaned outcome on the quasi-demeaned regressors and the within-demeaned
         time-varying regressors, with a Wald test of the latter under errors clustered by
         town (small-sample convention of the random-effects fit's spec: ``"stata"`` CRV1
@@ -68,13 +80,7 @@ def hausman(within_result: PanelModelResult, random_result: PanelModelResult, me
         iw = [fw.names.index(t) for t in common]
         ir = [fr.names.index(t) for t in common]
         d = within_result.params[common].to_numpy() - random_result.params[common].to_numpy()
-        V = fw.cov_classical[np.ix_(iw, iw)] - fr.cov_classical[np.ix_(ir, ir)]
-        w, vec = np.linalg.eigh((V + V.T) / 2)
-        keep = w > max(w.max(), 0) * 1e-10
-        Vinv = (vec[:, keep] / w[keep]) @ vec[:, keep].T
-        stat = float(d @ Vinv @ d)
-        df = int(keep.sum())
-        return WaldTest(stat, df, float(stats.chi2.sf(stat, df)), "Hausman (classical)")
+        return _hausman_classical(d, fw.cov_classical[np.ix_(iw, iw)], fr.cov_classical[np.ix_(ir, ir)], common)
     if method != "robust":
         raise ValueError(f"method must be 'classical' or 'robust'; found {method!r}")
     fr = random_result.fit_data
@@ -92,6 +98,43 @@ def hausman(within_result: PanelModelResult, random_result: PanelModelResult, me
     g = b[j]
     stat = float(g @ np.linalg.solve(V[np.ix_(j, j)], g))
     return WaldTest(stat, len(j), float(stats.chi2.sf(stat, len(j))), f"Hausman (robust, auxiliary regression, {kind})")
+
+
+def _hausman_classical(d: np.ndarray, Vw: np.ndarray, Vr: np.ndarray, terms: list[str]) -> WaldTest:
+    """``H = d' (V_W - V_R)^- d`` with ``df`` = rank (see :func:`hausman`), warnings included."""
+    V = Vw - Vr
+    V = (V + V.T) / 2.0
+    s = np.sqrt(np.maximum(np.diag(Vw), np.diag(Vr)))
+    s[~(s > 0)] = 1.0
+    w, vec = np.linalg.eigh(V / np.outer(s, s))
+    tol = len(w) * 1e-10
+    keep = np.abs(w) > tol
+    df = int(keep.sum())
+    z = vec[:, keep].T @ (d / s)
+    stat = float((z * z / w[keep]).sum()) if df else float("nan")
+    n_neg = int((w < -tol).sum())
+    name = "Hausman (classical)"
+    if n_neg == 0 and df == len(w):
+        return WaldTest(stat, df, float(stats.chi2.sf(stat, df)), name)
+    what = []
+    if n_neg:
+        what.append(f"{n_neg} negative eigenvalue{'s' if n_neg > 1 else ''}")
+    if df < len(w):
+        what.append(f"rank {df} of {len(w)}, a generalized inverse is used")
+    msg = (f"Hausman test: V_W - V_R of {', '.join(terms)} is not positive definite ({'; '.join(what)}); "
+           f"the statistic inverts the whole difference with df = {df}, as plm's phtest and Stata's hausman")
+    if df == 0:
+        msg += "; the two covariances are equal, there is nothing to test: statistic and p-value are NaN"
+        pvalue = float("nan")
+    elif stat < 0:
+        msg += (f"; the statistic is negative ({stat:.6g}): the fits fail the asymptotic assumptions of the "
+                "test in this sample, so there is no p-value (NaN; Stata reports none, plm reports |H|)")
+        pvalue = float("nan")
+    else:
+        pvalue = float(stats.chi2.sf(stat, df))
+    warnings.warn(msg + ". Use method='robust' (Wooldridge 2010, 10.7.3), which needs no such difference.",
+                  SpecificationTestWarning, stacklevel=3)
+    return WaldTest(stat, df, pvalue, name)
 
 
 def _pooled(data, formula):
