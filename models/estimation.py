@@ -424,11 +424,17 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
             terms = [nm for nm in all_names if nm != "Intercept"]
             table = wcr_table(WildClusterBootstrap(Xt, yt, codes, V), list(all_names), terms, 0.0, 0.95)
             bootstrap = table[["pvalue", "ci_lower", "ci_upper"]].reindex(pd.Index(all_names, name="term"))
-            bootstrap.attrs = {"level": 0.95, "reps": V.shape[1]}
-            enum = spec.bootstrap_weights == "rademacher" and g <= 20 and 2**g <= spec.bootstrap_reps
+            bootstrap.attrs = {"level": 0.95, **table.attrs}
             notes.append(f"wild cluster bootstrap (WCR, {spec.bootstrap_weights} weights, {g} clusters): "
-                         + (f"all {V.shape[1]} sign vectors enumerated" if enum else f"{V.shape[1]} replications")
-                         + "; p-values and 95% intervals from the bootstrap, standard errors CRV1")
+                         + (f"all {V.shape[1]} weight vectors enumerated" if table.attrs["enumerated"]
+                            else f"{V.shape[1]} replications")
+                         + "; p-values and 95% intervals from the bootstrap, standard errors CRV1"
+                         + (f"; smallest attainable p-value {table.attrs['min_pvalue']:.4g}"
+                            if table.attrs["min_pvalue"] > 0 else ""))
+            by_reason: dict = {}
+            for t, why in table.attrs["unbounded"].items():
+                by_reason.setdefault(why, []).append(t)
+            notes += [f"{', '.join(ts)}: {why}" for why, ts in by_reason.items()]
     else:  # driscoll_kraay
         if est == "between":
             raise ValueError("Driscoll-Kraay errors need the time dimension; the between estimator has none")
