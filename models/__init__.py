@@ -9,7 +9,12 @@ writes no files.
 
 from .bootstrap import wild_cluster_bootstrap
 from .discrete import DiscreteModelResult, fit_discrete_model
-from .estimation import AbsorbedRegressorError, CollinearityError, fit_panel_model
+from .estimation import (
+    AbsorbedRegressorError,
+    CollinearityError,
+    DegenerateModelError,
+    fit_panel_model,
+)
 from .formula import FormulaError, parse_formula
 from .results import (
     BootstrapWarning,
@@ -26,6 +31,7 @@ __all__ = [
     "AbsorbedRegressorError",
     "BootstrapWarning",
     "CollinearityError",
+    "DegenerateModelError",
     "DiscreteModelResult",
     "FormulaError",
     "ModelWarning",

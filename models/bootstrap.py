@@ -59,7 +59,8 @@ import numpy as np
 from .results import BootstrapWarning
 from .transforms import group_sums
 
-__all__ = ["WildClusterBootstrap", "bootstrap_weights", "enumerates", "wcr_table", "wild_cluster_bootstrap"]
+__all__ = ["WildClusterBootstrap", "bootstrap_weights", "enumerates", "unbounded_notes", "wcr_table",
+           "wild_cluster_bootstrap"]
 
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
 _POINTS = {"rademacher": np.array([-1.0, 1.0]), "webb": _WEBB}
@@ -330,5 +331,13 @@ def wcr_table(wb: WildClusterBootstrap, names: list, terms: list, null=0.0, leve
     out.attrs.update(reps=wb.V.shape[1], min_pvalue=wb.min_pvalue, unbounded=unbounded,
                      enumerated=bool(wb.enumerated))
     if unbounded:
-        warnings.warn("; ".join(f"{t}: {why}" for t, why in unbounded.items()), BootstrapWarning, stacklevel=3)
+        warnings.warn("; ".join(unbounded_notes(unbounded)), BootstrapWarning, stacklevel=3)
     return out
+
+
+def unbounded_notes(unbounded: dict) -> list[str]:
+    """``"term, term: reason"`` lines from a ``{term: reason}`` mapping, one per distinct reason."""
+    by_reason: dict = {}
+    for t, why in unbounded.items():
+        by_reason.setdefault(why, []).append(t)
+    return [f"{', '.join(ts)}: {why}" for why, ts in by_reason.items()]

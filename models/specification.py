@@ -27,6 +27,21 @@ from .transforms import within
 __all__ = ["breusch_pagan", "f_test_effects", "hausman", "mundlak_test", "specification_tests"]
 
 
+def _exact(*results: PanelModelResult) -> str:
+    """The outcome of the first fit among ``results`` that fits exactly (zero residuals), or ``""``."""
+    for r in results:
+        if r.fit_data is not None and r.fit_data.exact_fit:
+            return f"the {r.spec.estimator} fit of {r.y_name} has zero residuals (an exact fit)"
+    return ""
+
+
+def _not_computed(name: str, df: int, why: str, df_denom: float | None = None) -> WaldTest:
+    """A test that the data cannot support: NaN statistic and p-value, and a warning saying why."""
+    warnings.warn(f"{name}: not computed, {why}; statistic and p-value are NaN", SpecificationTestWarning,
+                  stacklevel=3)
+    return WaldTest(float("nan"), df, float("nan"), f"{name} (not computed: {why})", df_denom=df_denom)
+
+
 def _common_terms(a: PanelModelResult, b: PanelModelResult) -> list[str]:
     return [t for t in a.params.index if t in b.params.index and t != "Intercept" and not t.startswith("mean(")]
 
@@ -75,6 +90,9 @@ def hausman(within_result: PanelModelResult, random_result: PanelModelResult, me
     common = _common_terms(within_result, random_result)
     if not common:
         raise ValueError("the two fits have no slope in common")
+    why = _exact(within_result, random_result)
+    if why:
+        return _not_computed(f"Hausman ({method})", len(common), why + ": its covariance is zero to rounding")
     if method == "classical":
         fw, fr = within_result.fit_data, random_result.fit_data
         iw = [fw.names.index(t) for t in common]
@@ -162,6 +180,9 @@ def breusch_pagan(data: pd.DataFrame, formula: str, effects: str = "entity") -> 
 def _breusch_pagan(pooled, effects: str) -> WaldTest:
     """:func:`breusch_pagan` from a fitted pooled OLS result."""
     fd = pooled.fit_data
+    if fd.exact_fit:
+        return _not_computed(f"Breusch-Pagan LM ({effects} effects)", 2 if effects == "twoway" else 1,
+                             _exact(pooled) + ": there are no residuals to test")
     e = fd.yt - fd.Xt @ pooled.params.to_numpy()
     n = len(e)
     ee = float(e @ e)
@@ -197,6 +218,9 @@ def _f_test(pooled, fe, effects: str) -> WaldTest:
     """:func:`f_test_effects` from the fitted pooled and within results (same rows)."""
     df1 = pooled.df_resid - fe.df_resid
     df2 = fe.df_resid
+    why = _exact(fe, pooled)
+    if why:
+        return _not_computed(f"F test of {effects} effects", int(df1), why + ": F would be 0/0 or x/0", df2)
     f = ((pooled.ssr - fe.ssr) / df1) / (fe.ssr / df2)
     return WaldTest(float(f), int(df1), float(stats.f.sf(f, df1, df2)), f"F test of {effects} effects", df_denom=df2)
 
@@ -214,8 +238,13 @@ def mundlak_test(data: pd.DataFrame, formula: str, cov_type: str = "clustered", 
     res = fit_panel_model(data, PanelModelSpec(formula, estimator="random", mundlak=True, cov_type=cov_type,
                                                cluster=cluster, cluster_small_sample=cluster_small_sample))
     terms = [t for t in res.params.index if t.startswith("mean(")]
+    name = f"Mundlak ({res.cov_label})"
+    if res.tstats[terms].isna().any():
+        zero = [t for t in terms if np.isnan(res.tstats[t])]
+        return _not_computed(name, len(terms), (_exact(res) or "the standard errors of " + ", ".join(zero)
+                                                + " are zero to rounding"))
     w = res.wald_test(terms)
-    return WaldTest(w.statistic, w.df, w.pvalue, f"Mundlak ({res.cov_label})")
+    return WaldTest(w.statistic, w.df, w.pvalue, name)
 
 
 def specification_tests(data: pd.DataFrame, formula: str, effects: str = "entity", cov_type: str = "clustered",
