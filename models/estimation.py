@@ -225,8 +225,25 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         A regressor is absorbed by the effects (named, with what to do instead).
     CollinearityError
         Regressors are collinear (named).
+    DegenerateModelError
+        The outcome (named) is missing or invalid in every row, constant in the rows used, or
+        without variation once the model's effects are removed (constant within towns under
+        town or random effects, a town part plus a year part under two-way effects, constant
+        over consecutive years for first differences, the same mean in every town for
+        ``between``): nothing to explain, and every coefficient and t statistic would be
+        rounding noise (a constant outcome used to give slopes of 1e-13 with ``|t| > 4``).
     FormulaError
         The formula cannot be parsed or names a column that is not there.
+
+    Notes
+    -----
+    A perfect fit (residuals below ``1e-9`` of the outcome's variation) is flagged, not
+    refused: its estimates are exact and can be what the user wants (an accounting identity,
+    a deterministic outcome), but there is no sampling variation to infer from, so standard
+    errors are 0 and ``tstats``, ``pvalues`` and ``conf_int`` are NaN, with a note (and no
+    wild bootstrap). Any coefficient whose standard error is zero to rounding,
+    ``se_j <= 1e-9 ||y~|| / ||x~_j||``, is treated the same way (for example a regressor that
+    varies within one town only, with errors clustered by town).
     """
     if isinstance(spec, str):
         spec = PanelModelSpec(spec, **spec_kw)

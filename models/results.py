@@ -169,9 +169,9 @@ class PanelModelResult:
         """Assemble a result; ``no_inference`` flags terms whose standard error is zero to rounding.
 
         A term with a zero, negative (clipped) or non-finite variance, or flagged in
-        ``no_inference``, gets ``tstat``, ``pvalue`` and interval NaN: a t statistic of an
-        estimate over a rounding-noise standard error is no evidence (Stata reports ``.``
-        there too), and NaN is what tables print without a star. A note names the terms.
+        ``no_inference``, gets ``tstat``, ``pvalue`` and interval NaN and a standard error of
+        0: a t statistic of an estimate over a rounding-noise standard error is no evidence,
+        and NaN is what tables print without a star. A note names the terms.
         """
         params = _ro(params)
         cov = np.array(cov, dtype=float)
