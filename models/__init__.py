@@ -9,22 +9,37 @@ writes no files.
 
 from .bootstrap import wild_cluster_bootstrap
 from .discrete import DiscreteModelResult, SeparationError, fit_discrete_model
-from .estimation import AbsorbedRegressorError, CollinearityError, fit_panel_model
+from .estimation import (
+    AbsorbedRegressorError,
+    CollinearityError,
+    DegenerateModelError,
+    fit_panel_model,
+)
 from .formula import FormulaError, parse_formula
-from .results import PanelModelResult, WaldTest
+from .results import (
+    BootstrapWarning,
+    ModelWarning,
+    PanelModelResult,
+    SpecificationTestWarning,
+    WaldTest,
+)
 from .spec import PanelModelSpec
 from .specification import breusch_pagan, f_test_effects, hausman, mundlak_test, specification_tests
 from .tables import RegressionTable, coefplot, compare
 
 __all__ = [
     "AbsorbedRegressorError",
+    "BootstrapWarning",
     "CollinearityError",
+    "DegenerateModelError",
     "DiscreteModelResult",
     "FormulaError",
+    "ModelWarning",
     "PanelModelResult",
     "PanelModelSpec",
     "RegressionTable",
     "SeparationError",
+    "SpecificationTestWarning",
     "WaldTest",
     "breusch_pagan",
     "coefplot",

@@ -17,33 +17,73 @@ matrix of cluster score sums ``X_g' u_r,g`` and ``a_j`` the ``j``-th row of ``A`
 numerator of ``t*`` is ``q'v`` (``q_g = a_j' S_g``) and the cluster contributions to its
 variance are ``q_h v_h - (a_j' X_h'X_h A S v)``; everything is a ``G x G`` or ``G x B``
 array, never ``N x B``. Since ``u_r`` is linear in ``r``, the statistics for any ``r`` come
-from two precomputed pieces, which makes the test inversion cheap. With Rademacher weights
-and ``2^G <= reps`` all ``2^G`` sign vectors are enumerated (the exact bootstrap
-distribution), as ``boottest`` does.
+from two precomputed pieces, which makes the test inversion cheap.
+
+Few clusters
+------------
+A weight distribution with ``m`` points has only ``m^G`` distinct weight vectors. When
+``m^G <= max(reps, 2048)`` all of them are enumerated once (the exact bootstrap
+distribution, independent of the seed): Rademacher (``m = 2``) up to ``G = 11`` clusters,
+or more when ``reps >= 2^G`` (``boottest``'s rule, whose help says it "will take each
+possible draw once" when the replications exceed ``2^G``); Webb (``m = 6``) up to ``G = 4``,
+or more when ``reps >= 6^G``. Otherwise ``reps`` vectors are drawn.
+
+The ``m`` constant vectors ``v = c 1`` reproduce the original sample up to scale, so their
+``|t*|`` equals ``|t|`` for every null value; they are counted as ties (``|t*| >= |t|``)
+exactly, not left to rounding. The p-value therefore never falls below the share of
+constant vectors: with enumeration ``2 / 2^G = 1 / 2^(G-1)`` for Rademacher and
+``6 / 6^G = 1 / 6^(G-1)`` for Webb (the ``+-v`` pairs give ``2^(G-1)`` and ``6^G / 2``
+distinct ``|t*|``; Webb 2023; MacKinnon, Nielsen and Webb 2023). A two-sided test
+at level ``alpha`` can reject only if that floor is at most ``alpha``, so a ``1 - alpha``
+interval needs at least: Rademacher ``G >= 6`` at 95 % (floor 1/32), ``G >= 5`` at 90 %,
+``G >= 8`` at 99 %; Webb ``G >= 3`` at 95 % and 90 % (floor 1/36), ``G >= 4`` at 99 %.
+With fewer clusters the interval is reported as ``(-inf, inf)`` with a
+:class:`BootstrapWarning` that gives the smallest attainable p-value. (``boottest`` counts
+only ``|t*| > |t|``, so with enumeration its p-value can be 0 however few the clusters.)
+
+References
+----------
+Cameron, Gelbach and Miller (2008), *REStat* 90(3); Webb (2023), "Reworking wild bootstrap
+based inference for clustered errors", *Canadian Journal of Economics* 56(3) (QED WP 1315,
+2014); Roodman, MacKinnon, Nielsen and Webb (2019), "Fast and wild: bootstrap inference in
+Stata using boottest", *Stata Journal* 19(1); MacKinnon, Nielsen and Webb (2023),
+"Cluster-robust inference: a guide to empirical practice", *Journal of Econometrics* 232(2).
 """
 
 from __future__ import annotations
 
-import itertools
+import warnings
 
 import numpy as np
 
+from .results import BootstrapWarning
 from .transforms import group_sums
 
-__all__ = ["WildClusterBootstrap", "bootstrap_weights", "wcr_table", "wild_cluster_bootstrap"]
+__all__ = ["WildClusterBootstrap", "bootstrap_weights", "enumerates", "unbounded_notes", "wcr_table",
+           "wild_cluster_bootstrap"]
 
 _WEBB = np.array([-np.sqrt(1.5), -1.0, -np.sqrt(0.5), np.sqrt(0.5), 1.0, np.sqrt(1.5)])
+_POINTS = {"rademacher": np.array([-1.0, 1.0]), "webb": _WEBB}
+ENUMERATE_UP_TO = 2048  # weight vectors enumerated whatever ``reps`` (more when reps allows)
+
+
+def enumerates(n_clusters: int, reps: int, kind: str) -> bool:
+    """Whether :func:`bootstrap_weights` enumerates all ``m^G`` weight vectors (see the module notes)."""
+    m = len(_POINTS[kind]) if kind in _POINTS else 0
+    return m > 0 and n_clusters * np.log(m) <= np.log(max(reps, ENUMERATE_UP_TO)) + 1e-9
 
 
 def bootstrap_weights(n_clusters: int, reps: int, kind: str, rng: np.random.Generator) -> np.ndarray:
-    """``G x B`` matrix of cluster weights (full enumeration for Rademacher when ``2^G <= reps``)."""
-    if kind == "rademacher":
-        if n_clusters <= 20 and 2 ** n_clusters <= reps:
-            return np.array(list(itertools.product((-1.0, 1.0), repeat=n_clusters))).T
-        return rng.choice(np.array([-1.0, 1.0]), size=(n_clusters, reps))
-    if kind == "webb":
-        return rng.choice(_WEBB, size=(n_clusters, reps))
-    raise ValueError(f"bootstrap weights must be 'rademacher' or 'webb'; found {kind!r}")
+    """``G x B`` matrix of cluster weights: all ``m^G`` vectors when :func:`enumerates`, else ``reps`` draws."""
+    if kind not in _POINTS:
+        raise ValueError(f"bootstrap weights must be 'rademacher' or 'webb'; found {kind!r}")
+    points = _POINTS[kind]
+    if enumerates(n_clusters, reps, kind):
+        m = len(points)
+        # column b holds the base-m digits of b (the first cluster varies slowest)
+        digits = (np.arange(m**n_clusters)[None, :] // (m ** np.arange(n_clusters - 1, -1, -1))[:, None]) % m
+        return points[digits]
+    return rng.choice(points, size=(n_clusters, reps))
 
 
 class WildClusterBootstrap:
@@ -77,6 +117,17 @@ class WildClusterBootstrap:
                 self.XgX[:, b, a] = s
         self._pieces: dict[int, tuple] = {}
         self._se0: dict[int, float] = {}
+        # constant weight vectors reproduce the sample up to scale: |t*| = |t| exactly
+        self.constant = np.all(weights == weights[:1], axis=0)
+        # all m^G vectors of the m-point distribution, each once
+        m = len(np.unique(weights))
+        self.enumerated = weights.shape[1] == m**self.G and len(np.unique(weights, axis=1).T) == weights.shape[1]
+
+    @property
+    def min_pvalue(self) -> float:
+        """Smallest attainable symmetric p-value: the share of constant weight vectors
+        (``1 / 2^(G-1)`` for enumerated Rademacher, ``1 / 6^(G-1)`` for enumerated Webb)."""
+        return float(self.constant.mean())
 
     def _cluster_sums(self, v: np.ndarray) -> np.ndarray:
         return group_sums(self.X * v[:, None], self.codes, self.G).T  # k x G
@@ -113,14 +164,31 @@ class WildClusterBootstrap:
         return t_star
 
     def pvalue(self, j: int, r: float) -> float:
-        """Symmetric WCR p-value of ``b_j = r``.
+        """Symmetric WCR p-value of ``b_j = r``: the share of ``|t*| >= |t|``.
 
         The observed and the bootstrap t statistics both use the CRV0 standard error (no
-        small-sample factor): any factor common to both cancels in the comparison."""
+        small-sample factor): any factor common to both cancels in the comparison. Constant
+        weight vectors count as ties whatever the rounding (see the module notes); bootstrap
+        samples whose ``t*`` is undefined (``0/0``) are left out of the share, as ``boottest``."""
         t = (self.beta[j] - r) / self._crv0_se(j)
         ts = self._t_stats(j, r)
-        ts = ts[np.isfinite(ts)]
-        return float(np.mean(np.abs(ts) >= abs(t) - 1e-12 * max(1.0, abs(t))))
+        ok = np.isfinite(ts) | self.constant
+        hit = self.constant | (np.abs(ts) >= abs(t) - 1e-12 * max(1.0, abs(t)))
+        return float(hit[ok].sum() / max(int(ok.sum()), 1))
+
+    def limit_pvalue(self, j: int) -> float:
+        """The p-value of ``b_j = r`` as ``r -> +-inf`` (the same on both sides).
+
+        ``|t| -> inf`` while ``t*(v) -> -+ q1'v / ||D1 v||`` (``D1 v`` the slope in ``r`` of the
+        cluster contributions), finite unless ``D1 v`` vanishes, as it does for the constant
+        vectors. A test inversion can bound the interval only where this limit is at most
+        ``alpha``. ``D1 v`` is taken as zero when it is below ``1e-8`` of the terms it is the
+        difference of (rounding error of a zero)."""
+        _, q1, _, M1 = self._prepare(j)
+        D = q1[:, None] * self.V - M1 @ self.V
+        size = np.abs(q1)[:, None] * np.abs(self.V) + np.abs(M1) @ np.abs(self.V)
+        zero = np.sqrt((D * D).sum(axis=0)) <= 1e-8 * np.sqrt((size * size).sum(axis=0))
+        return float(np.mean(zero | self.constant))
 
     def _crv0_se(self, j: int) -> float:
         """CRV0 standard error of ``b_j`` from the unrestricted residuals (computed once per term)."""
@@ -131,41 +199,68 @@ class WildClusterBootstrap:
         return self._se0[j]
 
     def conf_int(self, j: int, level: float = 0.95, se: float | None = None) -> tuple[float, float]:
-        """Interval of the ``r`` whose WCR p-value exceeds ``1 - level`` (bisection on each side)."""
+        """Interval of the ``r`` whose WCR p-value exceeds ``1 - level``, with ``-inf``/``inf``
+        for a side that the test inversion cannot bound (and a :class:`BootstrapWarning`)."""
+        lo, hi, why = self.interval(j, level, se)
+        if why:
+            warnings.warn(why, BootstrapWarning, stacklevel=2)
+        return lo, hi
+
+    def interval(self, j: int, level: float = 0.95, se: float | None = None) -> tuple[float, float, str]:
+        """``(lower, upper, why)``: the test-inversion interval and, if a side is unbounded, why.
+
+        From the estimate ``b`` each side steps out by ``2 s, 4 s, 8 s, ...`` (``s`` the CRV0
+        standard error) to the first rejected null value, then bisects between it and the last
+        value not rejected, to ``1e-7 s``: each bound lies between a value not rejected and one
+        rejected. When the p-value cannot fall to ``alpha = 1 - level`` far from ``b``
+        (:meth:`limit_pvalue` above ``alpha``; with few clusters because of the
+        :attr:`min_pvalue`), both sides are ``-inf``/``inf``; a side that the step-out cannot
+        close within ``2^62 s`` is infinite too. Either way ``why`` says so.
+        """
         alpha = 1.0 - level
         b = float(self.beta[j])
         s = self._crv0_se(j) if se is None else se
         s = s if s > 0 else max(abs(b), 1.0) * 1e-3
+        far = self.limit_pvalue(j)
+        if far > alpha:
+            floor = self.min_pvalue
+            reason = (f"with {self.G} clusters and these weights the smallest attainable p-value is "
+                      f"{floor:.4g} > {alpha:.4g}" if floor > alpha else
+                      f"the p-value tends to {far:.4g} > {alpha:.4g} far from the estimate (bootstrap samples "
+                      "whose t statistic grows with the null value)")
+            return -np.inf, np.inf, (f"the {level:.0%} wild bootstrap interval is unbounded on both sides: {reason}, "
+                                     "so the test rejects no value; reported as (-inf, inf)")
 
         def reject(r):
             return self.pvalue(j, r) <= alpha
 
-        bounds = []
+        bounds, open_sides = [], []
         for sign in (-1.0, 1.0):
-            inner, step = b, 2.0 * s
-            outer = b + sign * step
-            n_expand = 0
-            while not reject(outer):
-                inner = outer
-                step *= 2.0
-                outer = b + sign * step
-                n_expand += 1
-                if n_expand > 40:
-                    outer = sign * np.inf
+            inner, outer, step = b, None, 2.0 * s
+            for _ in range(62):
+                r = b + sign * step
+                if reject(r):
+                    outer = r
                     break
-            if not np.isfinite(outer):
-                bounds.append(outer)
+                inner, step = r, step * 2.0
+            if outer is None:
+                bounds.append(sign * np.inf)
+                open_sides.append(f"{'lower' if sign < 0 else 'upper'} (not rejected up to {inner:.6g})")
                 continue
-            for _ in range(60):
+            for _ in range(200):
                 mid = 0.5 * (inner + outer)
+                if mid in (inner, outer) or abs(outer - inner) <= 1e-7 * s:
+                    break
                 if reject(mid):
                     outer = mid
                 else:
                     inner = mid
-                if abs(outer - inner) <= 1e-7 * s:
-                    break
             bounds.append(0.5 * (inner + outer))
-        return bounds[0], bounds[1]
+        why = ""
+        if open_sides:
+            why = (f"the {level:.0%} wild bootstrap interval is unbounded on the {' and '.join(open_sides)} side: "
+                   f"the p-value does not fall to {alpha:.4g}; reported as -inf/inf")
+        return bounds[0], bounds[1], why
 
 
 def wild_cluster_bootstrap(result, terms=None, null=0.0, reps: int = 999, weights: str = "rademacher",
@@ -181,16 +276,25 @@ def wild_cluster_bootstrap(result, terms=None, null=0.0, reps: int = 999, weight
     null : float or dict
         Value of each coefficient under the null (a dict gives one per term).
     reps, weights, random_state
-        Bootstrap replications, ``"rademacher"`` or ``"webb"``, seed.
+        Bootstrap replications, ``"rademacher"`` or ``"webb"``, seed. With few clusters all
+        weight vectors are enumerated instead (Rademacher ``2^G`` for ``G <= 11``, Webb
+        ``6^G`` for ``G <= 4``, or whenever ``reps`` is at least that many; see the module
+        notes), and the result does not depend on the seed.
     level : float or None
         Level of the intervals obtained by test inversion (``None``: no intervals, faster).
+        A side that the inversion cannot bound is ``-inf``/``inf``, with a
+        :class:`~models.BootstrapWarning` naming the reason and the smallest attainable
+        p-value: at 95 % Rademacher weights need at least 6 clusters (smallest p-value
+        ``1/2^(G-1)``), Webb weights at least 3 (``1/6^(G-1)``).
     cluster : int
         Which clustering of the result to use (0 = first).
 
     Returns
     -------
     DataFrame
-        ``null``, ``pvalue`` (and ``ci_lower``, ``ci_upper``) by term.
+        ``null``, ``pvalue`` (and ``ci_lower``, ``ci_upper``) by term; ``attrs``: ``reps``
+        (weight vectors used), ``enumerated``, ``min_pvalue``, ``clusters`` and ``unbounded``
+        (term -> reason, for the intervals that are not bounded).
     """
 
     fd = result.fit_data
@@ -213,14 +317,27 @@ def wcr_table(wb: WildClusterBootstrap, names: list, terms: list, null=0.0, leve
     """``null``, ``pvalue`` (and ``ci_lower``, ``ci_upper`` at ``level``) of ``terms`` by term."""
     import pandas as pd
 
-    rows = []
+    rows, unbounded = [], {}
     for t in terms:
         j = names.index(t)
         r0 = float(null[t]) if isinstance(null, dict) else float(null)
         row = {"null": r0, "pvalue": wb.pvalue(j, r0)}
         if level is not None:
-            row["ci_lower"], row["ci_upper"] = wb.conf_int(j, level)
+            row["ci_lower"], row["ci_upper"], why = wb.interval(j, level)
+            if why:
+                unbounded[t] = why
         rows.append(row)
     out = pd.DataFrame(rows, index=pd.Index(terms, name="term"))
-    out.attrs["reps"] = wb.V.shape[1]
+    out.attrs.update(reps=wb.V.shape[1], min_pvalue=wb.min_pvalue, unbounded=unbounded,
+                     enumerated=bool(wb.enumerated))
+    if unbounded:
+        warnings.warn("; ".join(unbounded_notes(unbounded)), BootstrapWarning, stacklevel=3)
     return out
+
+
+def unbounded_notes(unbounded: dict) -> list[str]:
+    """``"term, term: reason"`` lines from a ``{term: reason}`` mapping, one per distinct reason."""
+    by_reason: dict = {}
+    for t, why in unbounded.items():
+        by_reason.setdefault(why, []).append(t)
+    return [f"{', '.join(ts)}: {why}" for why, ts in by_reason.items()]

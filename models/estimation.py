@@ -25,6 +25,10 @@ Conventions
 * Rows with a missing or invalid value in a variable of the model, or in a cluster
   variable, are dropped; fixed-effects models also drop singletons (towns or years with
   one observation). Every dropped row is reported in ``result.dropped`` with its reason.
+* Degenerate outcomes are refused (:class:`DegenerateModelError`): missing in every row,
+  constant, or without variation once the model's effects are removed (see
+  :func:`fit_panel_model`). A perfect fit is kept but not given inference, nor is any
+  coefficient whose standard error is zero to rounding (t, p-value, interval NaN).
 """
 
 from __future__ import annotations
@@ -34,7 +38,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from .bootstrap import WildClusterBootstrap, bootstrap_weights, wcr_table
+from .bootstrap import WildClusterBootstrap, bootstrap_weights, unbounded_notes, wcr_table
 from .covariance import (
     bartlett_lags,
     cov_clustered,
@@ -49,7 +53,7 @@ from .results import FitData, PanelModelResult
 from .spec import PanelModelSpec
 from .transforms import TwoWayProjector, consecutive_pairs, group_means, within
 
-__all__ = ["AbsorbedRegressorError", "CollinearityError", "fit_panel_model"]
+__all__ = ["AbsorbedRegressorError", "CollinearityError", "DegenerateModelError", "fit_panel_model"]
 
 
 class AbsorbedRegressorError(ValueError):
@@ -58,6 +62,68 @@ class AbsorbedRegressorError(ValueError):
 
 class CollinearityError(ValueError):
     """Regressors that are linear combinations of the others."""
+
+
+class DegenerateModelError(ValueError):
+    """An outcome that leaves nothing to estimate: missing in every row, constant, or constant
+    once the model's effects are removed (named, with what to do instead)."""
+
+
+# relative size below which a variation, residual or standard error counts as zero: well above
+# the rounding error of the least-squares algebra (about 1e-15 times the condition number),
+# far below anything data produce (a t statistic of 1e9)
+_ZERO = 1e-9
+
+_BETWEEN_TOWNS = "use estimator='between' or 'pooled' to explain its differences between towns"
+_NO_WITHIN_VARIATION = {  # (estimator, effects) -> (what happened, what to do)
+    ("within", "entity"): ("does not vary within towns: the town effects absorb all of its variation",
+                           _BETWEEN_TOWNS),
+    ("within", "time"): ("does not vary within years: the year effects absorb all of its variation",
+                         "use estimator='between' with effects='time', or 'pooled', to explain its changes over "
+                         "the years"),
+    ("within", "twoway"): ("is a town part plus a year part: the town and year effects absorb all of its "
+                           "variation", "use one-way effects or estimator='pooled'"),
+    ("random", "entity"): ("does not vary within towns: random effects need within-town variation to estimate "
+                           "sigma2_e (it would be 0 and theta 1)", _BETWEEN_TOWNS),
+    ("first_difference", "entity"): ("does not change between consecutive years in any town: its first "
+                                     "differences are all 0", _BETWEEN_TOWNS),
+    ("between", "entity"): ("has the same mean in every town: the between regression has nothing to explain",
+                            "use estimator='within' or 'pooled' to explain its variation within towns"),
+    ("between", "time"): ("has the same mean in every year: the between regression has nothing to explain",
+                          "use estimator='within' or 'pooled'"),
+}
+
+
+def _check_outcome(y: np.ndarray, transformed: np.ndarray | None, name: str, est: str, eff) -> None:
+    """Refuse a constant outcome, or one whose variation the model's effects remove."""
+    spread = float(np.ptp(y)) if len(y) else 0.0
+    if spread <= _ZERO * 1e-3 * max(float(np.abs(y).max()) if len(y) else 0.0, np.finfo(float).tiny):
+        raise DegenerateModelError(
+            f"the outcome {name!r} is constant ({float(y[0]):.6g}) in the {len(y)} rows used: there is "
+            "nothing to explain, and any coefficient or t statistic would be rounding noise; check the column "
+            "(and which rows have missing values in the model's variables) or choose another outcome")
+    if transformed is None:
+        return
+    centred = y - y.mean()
+    if np.sqrt(transformed @ transformed) <= _ZERO * np.sqrt(centred @ centred):
+        what, advice = _NO_WITHIN_VARIATION[(est, eff)]
+        raise DegenerateModelError(f"the outcome {name!r} {what}, so a {est} model of it is degenerate; {advice}")
+
+
+def _zero_std_errors(Xt: np.ndarray, yt: np.ndarray, se: np.ndarray, has_icpt: bool, centre: bool) -> np.ndarray:
+    """Standard errors that are zero to rounding: ``se_j <= 1e-9 ||y~|| / ||x~_j||``.
+
+    ``||y~|| / ||x~_j||`` (outcome and regressor centred when the model has an intercept or
+    effects; the intercept column itself uncentred) is the standard error a coefficient would
+    have if the residuals were as large as the outcome; a real standard error is at least
+    about ``sqrt((1 - R^2) / N)`` of it."""
+    yc = yt - yt.mean() if centre else yt
+    Xc = Xt - Xt.mean(axis=0) if centre else Xt.copy()
+    if has_icpt:
+        Xc[:, 0] = 1.0
+    xn = np.sqrt((Xc * Xc).sum(axis=0))
+    xn[xn == 0] = np.inf
+    return ~(se > _ZERO * np.sqrt(yc @ yc) / xn)
 
 
 @functools.lru_cache(maxsize=256)
@@ -159,8 +225,25 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         A regressor is absorbed by the effects (named, with what to do instead).
     CollinearityError
         Regressors are collinear (named).
+    DegenerateModelError
+        The outcome (named) is missing or invalid in every row, constant in the rows used, or
+        without variation once the model's effects are removed (constant within towns under
+        town or random effects, a town part plus a year part under two-way effects, constant
+        over consecutive years for first differences, the same mean in every town for
+        ``between``): nothing to explain, and every coefficient and t statistic would be
+        rounding noise (a constant outcome used to give slopes of 1e-13 with ``|t| > 4``).
     FormulaError
         The formula cannot be parsed or names a column that is not there.
+
+    Notes
+    -----
+    A perfect fit (residuals below ``1e-9`` of the outcome's variation) is flagged, not
+    refused: its estimates are exact and can be what the user wants (an accounting identity,
+    a deterministic outcome), but there is no sampling variation to infer from, so standard
+    errors are 0 and ``tstats``, ``pvalues`` and ``conf_int`` are NaN, with a note (and no
+    wild bootstrap). Any coefficient whose standard error is zero to rounding,
+    ``se_j <= 1e-9 ||y~|| / ||x~_j||``, is treated the same way (for example a regressor that
+    varies within one town only, with errors clustered by town).
     """
     if isinstance(spec, str):
         spec = PanelModelSpec(spec, **spec_kw)
@@ -173,6 +256,9 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     est, eff = spec.estimator, spec.effects
     design = build_design(data, form, pidx.entity, pidx.year, intercept_in_model=form.intercept or est == "within")
     n_all = len(data)
+    if n_all and np.isnan(design.y).all():
+        raise DegenerateModelError(f"the outcome {design.y_name!r} is missing or invalid in all {n_all} rows: "
+                                   "nothing to estimate; check the column (and, for log(...), that values are > 0)")
     reasons = design.reasons.copy()
     keep = ~design.missing
     # cluster variables must be present
@@ -235,6 +321,7 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     n_ent, n_time = len(used_e), len(used_t)
     nobs = len(y_raw)
     ent_counts = np.bincount(entity, minlength=n_ent)
+    _check_outcome(y_raw, None, design.y_name, est, eff)
 
     if spec.mundlak:
         xm = group_means(X_raw, entity, n_ent, ent_counts)
@@ -285,6 +372,7 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
             Xd = proj(X_raw)
             yd = proj(y_raw)
             how = "are absorbed by the town and year effects (constant within towns, within years, or a sum of both)"
+        _check_outcome(y_raw, yd, design.y_name, est, eff)
         gone = _rel_norm_zero(Xd, X_raw - X_raw.mean(axis=0)) if k_slopes else np.zeros(0, bool)
         if gone.any():
             raise _absorbed_error([n for n, g in zip(names, gone, strict=True) if g], how, "within" if eff else est)
@@ -300,6 +388,7 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         if spec.mundlak:  # pragma: no cover - rejected by the spec
             raise ValueError("mundlak is not defined for first differences")
         yd = design.y[cur_rows] - design.y[prev_rows]
+        _check_outcome(y_raw, yd, design.y_name, est, eff)
         gone = _rel_norm_zero(Xd, X_raw - X_raw.mean(axis=0)) if k_slopes else np.zeros(0, bool)
         if gone.any():
             raise _absorbed_error([n for n, g in zip(names, gone, strict=True) if g], "", est)
@@ -310,6 +399,7 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         g_codes, n_g = (entity, n_ent) if eff == "entity" else (time, n_time)
         Xt = group_means(X_raw, g_codes, n_g)
         yt = group_means(y_raw, g_codes, n_g)
+        _check_outcome(y_raw, yt[g_codes] - y_raw.mean(), design.y_name, est, eff)
         if has_icpt:
             Xt = np.column_stack([np.ones(n_g), Xt])
         fit_entity = np.arange(n_g) if eff == "entity" else np.zeros(n_g, np.int64)
@@ -321,6 +411,7 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         ym = group_means(y_raw, entity, n_ent, ent_counts)
         Xw = X_raw - Xm[entity]
         yw = y_raw - ym[entity]
+        _check_outcome(y_raw, yw, design.y_name, est, eff)
         varies = ~_rel_norm_zero(Xw, X_raw - X_raw.mean(axis=0)) if k_slopes else np.zeros(0, bool)
         Xw = Xw[:, varies]
         kw_rank = np.linalg.matrix_rank(Xw) if Xw.shape[1] else 0
@@ -372,6 +463,9 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     if df_resid <= 0:
         raise ValueError(f"the model has no residual degrees of freedom: {n_fit} observations, {k} regressors "
                          f"and {df_absorbed} absorbed effects")
+    centre = has_icpt or est == "within"
+    y_var = float(((yt - yt.mean()) ** 2).sum()) if centre else float(yt @ yt)
+    exact_fit = ssr <= (_ZERO * _ZERO) * y_var
 
     # ------------------------------------------------------------------ covariance
     cov_classical = cov_unadjusted(XtX_inv, u, df_resid)
@@ -381,6 +475,11 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     k_stata = k_plm = k
     bootstrap = None
     notes = list(extra.pop("notes", []))
+    if exact_fit:
+        notes.append(f"the model fits {design.y_name} exactly (residuals zero to rounding, R-squared 1): the "
+                     "estimates are exact, but there is no sampling variation to infer from, so t statistics, "
+                     "p-values and intervals are not reported (NaN)" + ("; no bootstrap" if spec.cov_type ==
+                                                                        "wild_bootstrap" else ""))
     ctype = spec.cov_type
     if ctype == "unadjusted":
         cov = cov_classical
@@ -417,18 +516,21 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
                             k_stata, k_plm)
         if est != "random":
             dist, df_dist = "t", float(min(g for _, g in cl) - 1)
-        if ctype == "wild_bootstrap":
+        if ctype == "wild_bootstrap" and not exact_fit:
             codes, g = cl[0]
             rng = np.random.default_rng(spec.random_state)
             V = bootstrap_weights(g, spec.bootstrap_reps, spec.bootstrap_weights, rng)
             terms = [nm for nm in all_names if nm != "Intercept"]
             table = wcr_table(WildClusterBootstrap(Xt, yt, codes, V), list(all_names), terms, 0.0, 0.95)
             bootstrap = table[["pvalue", "ci_lower", "ci_upper"]].reindex(pd.Index(all_names, name="term"))
-            bootstrap.attrs = {"level": 0.95, "reps": V.shape[1]}
-            enum = spec.bootstrap_weights == "rademacher" and g <= 20 and 2**g <= spec.bootstrap_reps
+            bootstrap.attrs = {"level": 0.95, **table.attrs}
             notes.append(f"wild cluster bootstrap (WCR, {spec.bootstrap_weights} weights, {g} clusters): "
-                         + (f"all {V.shape[1]} sign vectors enumerated" if enum else f"{V.shape[1]} replications")
-                         + "; p-values and 95% intervals from the bootstrap, standard errors CRV1")
+                         + (f"all {V.shape[1]} weight vectors enumerated" if table.attrs["enumerated"]
+                            else f"{V.shape[1]} replications")
+                         + "; p-values and 95% intervals from the bootstrap, standard errors CRV1"
+                         + (f"; smallest attainable p-value {table.attrs['min_pvalue']:.4g}"
+                            if table.attrs["min_pvalue"] > 0 else ""))
+            notes += unbounded_notes(table.attrs["unbounded"])
     else:  # driscoll_kraay
         if est == "between":
             raise ValueError("Driscoll-Kraay errors need the time dimension; the between estimator has none")
@@ -469,10 +571,12 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     fit_data = FitData(Xt=Xt, yt=yt, X=X_raw, y=y_raw, entity=fit_entity if est == "between" else entity,
                        time=fit_time if est == "between" else time, clusters=clusters,
                        names=tuple(all_names), has_intercept=has_icpt,
-                       cov_classical=cov_classical, n_entities=n_ent)
+                       cov_classical=cov_classical, n_entities=n_ent, exact_fit=bool(exact_fit))
+    no_inference = exact_fit | _zero_std_errors(Xt, yt, np.sqrt(np.clip(np.diag(cov), 0.0, None)), has_icpt, centre)
     return PanelModelResult.build(
         spec, all_names, beta, cov, nobs=int(n_fit), n_entities=int(n_ent), n_periods=int(n_time),
         df_resid=int(df_resid), df_model=int(k - (1 if has_icpt else 0)), rsquared=rsq, rsquared_within=r2_w,
         rsquared_between=r2_b, rsquared_overall=r2_o, ssr=ssr, dist=dist, df_dist=df_dist,
         variance_components=extra.get("variance_components", {}), dropped=dropped, notes=tuple(notes),
-        n_clusters=n_clusters, bootstrap=bootstrap, y_name=design.y_name, fit_data=fit_data)
+        n_clusters=n_clusters, bootstrap=bootstrap, y_name=design.y_name, fit_data=fit_data,
+        no_inference=no_inference)

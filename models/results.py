@@ -10,7 +10,19 @@ from scipy import stats
 
 from .spec import PanelModelSpec
 
-__all__ = ["FitData", "PanelModelResult", "WaldTest"]
+__all__ = ["BootstrapWarning", "FitData", "ModelWarning", "PanelModelResult", "SpecificationTestWarning", "WaldTest"]
+
+
+class ModelWarning(UserWarning):
+    """A fitted model or test returned numbers that need the user's attention (said why)."""
+
+
+class SpecificationTestWarning(ModelWarning):
+    """A specification test's assumptions fail in this sample (e.g. ``V_W - V_R`` not positive definite)."""
+
+
+class BootstrapWarning(ModelWarning):
+    """The wild cluster bootstrap cannot deliver what was asked (e.g. an interval bound with few clusters)."""
 
 
 @dataclass(frozen=True)
@@ -39,7 +51,8 @@ class FitData:
     ``Xt``/``yt``: the estimated (transformed) regression; ``X``/``y``: the rows used,
     untransformed, without intercept column; ``entity``/``time``: codes of the rows (for
     first differences: of the later year of each difference); ``clusters``: the cluster
-    codes used; ``theta``: the random-effects transformation per town.
+    codes used; ``theta``: the random-effects transformation per town; ``exact_fit``: the
+    residuals are zero to rounding.
     """
 
     Xt: np.ndarray
@@ -53,6 +66,7 @@ class FitData:
     has_intercept: bool = False
     cov_classical: np.ndarray | None = None
     n_entities: int = 0
+    exact_fit: bool = False
 
 
 def _ro(a: np.ndarray) -> np.ndarray:
@@ -151,10 +165,21 @@ class PanelModelResult:
         return None if self._bootstrap is None else self._bootstrap.copy()
 
     @classmethod
-    def build(cls, spec, names, params, cov, **kw) -> PanelModelResult:
+    def build(cls, spec, names, params, cov, no_inference=None, **kw) -> PanelModelResult:
+        """Assemble a result; ``no_inference`` flags terms whose standard error is zero to rounding.
+
+        A term with a zero, negative (clipped) or non-finite variance, or flagged in
+        ``no_inference``, gets ``tstat``, ``pvalue`` and interval NaN and a standard error of
+        0: a t statistic of an estimate over a rounding-noise standard error is no evidence,
+        and NaN is what tables print without a star. A note names the terms.
+        """
         params = _ro(params)
         cov = np.array(cov, dtype=float)
-        se = np.sqrt(np.clip(np.diag(cov), 0.0, None))
+        var = np.diag(cov)
+        se = np.sqrt(np.clip(var, 0.0, None))
+        flag = ~(var > 0) | ~np.isfinite(var) | ~np.isfinite(params)
+        if no_inference is not None:
+            flag |= np.asarray(no_inference, bool)
         with np.errstate(divide="ignore", invalid="ignore"):
             t = params / se
         dist, df_dist = kw["dist"], kw["df_dist"]
@@ -162,6 +187,13 @@ class PanelModelResult:
         boot = kw.get("bootstrap")
         if boot is not None:
             p = np.where(np.isnan(boot["pvalue"].to_numpy()), p, boot["pvalue"].to_numpy())
+        t = np.where(flag, np.nan, t)
+        p = np.where(flag, np.nan, p)
+        se = np.where(flag & np.isfinite(se), 0.0, se)  # zero to rounding: shown as 0
+        if flag.any():
+            listed = ", ".join(str(nm) for nm, f in zip(names, flag, strict=True) if f)
+            kw["notes"] = (*kw.get("notes", ()), f"no t statistic, p-value or interval for {listed}: standard "
+                           "error zero to rounding (NaN, not significance)")
         cov.setflags(write=False)
         idx = pd.Index(names, name="term")
         kw["_dropped"] = kw.pop("dropped", None)
@@ -193,6 +225,8 @@ class PanelModelResult:
             ok = b["ci_lower"].notna()
             out.loc[ok[ok].index, "lower"] = b.loc[ok, "ci_lower"]
             out.loc[ok[ok].index, "upper"] = b.loc[ok, "ci_upper"]
+        # no interval where there is no inference (a zero standard error is no precision)
+        out.loc[self._tstats.isna().to_numpy(), ["lower", "upper"]] = np.nan
         return out
 
     def to_frame(self, level: float = 0.95) -> pd.DataFrame:
@@ -214,11 +248,14 @@ class PanelModelResult:
         if missing:
             raise KeyError(f"terms {missing} are not in the model; terms are {list(self.params.index)}")
         r = np.zeros(len(terms)) if values is None else np.asarray(values, float)
+        q = len(terms)
+        name = "joint test of " + ", ".join(terms)
+        if self._tstats[terms].isna().any():  # a zero standard error: no test (see build)
+            return WaldTest(float("nan"), q, float("nan"), name + " (not computed: zero standard errors)",
+                            df_denom=(self.df_dist if self.dist == "t" else np.inf) if f_test else None)
         d = self.params[terms].to_numpy() - r
         V = self.cov.loc[terms, terms].to_numpy()
         w = float(d @ np.linalg.solve(V, d))
-        q = len(terms)
-        name = "joint test of " + ", ".join(terms)
         if f_test:
             df2 = self.df_dist if self.dist == "t" else np.inf
             return WaldTest(w / q, q, float(stats.f.sf(w / q, q, df2)), name, df_denom=df2)

@@ -66,8 +66,9 @@ class PanelModelSpec:
     dk_lags : int, optional
         Bartlett lags of Driscoll-Kraay errors; default ``floor(4 (T/100)^(2/9))`` (Hoechle 2007).
     bootstrap_reps : int
-        Wild bootstrap replications (default 999; Rademacher weights with ``2^G <= reps``
-        enumerate all ``2^G`` sign vectors instead).
+        Wild bootstrap replications (default 999). Rademacher and Webb weights enumerate all
+        ``m^G`` weight vectors (``m`` = 2 or 6, ``G`` clusters) once instead when
+        ``m^G <= max(bootstrap_reps, 2048)``, as ``boottest`` does.
     bootstrap_weights : {"rademacher", "webb"}
         Wild bootstrap weights: Rademacher (+-1) or Webb's (2014) six-point distribution.
     random_state : int, optional

@@ -11,6 +11,8 @@ Hausman test).
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import stats
@@ -18,11 +20,26 @@ from scipy import stats
 from .covariance import cov_clustered
 from .estimation import fit_panel_model
 from .panel import _compress, panel_index
-from .results import PanelModelResult, WaldTest
+from .results import PanelModelResult, SpecificationTestWarning, WaldTest
 from .spec import PanelModelSpec
 from .transforms import within
 
 __all__ = ["breusch_pagan", "f_test_effects", "hausman", "mundlak_test", "specification_tests"]
+
+
+def _exact(*results: PanelModelResult) -> str:
+    """The outcome of the first fit among ``results`` that fits exactly (zero residuals), or ``""``."""
+    for r in results:
+        if r.fit_data is not None and r.fit_data.exact_fit:
+            return f"the {r.spec.estimator} fit of {r.y_name} has zero residuals (an exact fit)"
+    return ""
+
+
+def _not_computed(name: str, df: int, why: str, df_denom: float | None = None) -> WaldTest:
+    """A test that the data cannot support: NaN statistic and p-value, and a warning saying why."""
+    warnings.warn(f"{name}: not computed, {why}; statistic and p-value are NaN", SpecificationTestWarning,
+                  stacklevel=3)
+    return WaldTest(float("nan"), df, float("nan"), f"{name} (not computed: {why})", df_denom=df_denom)
 
 
 def _common_terms(a: PanelModelResult, b: PanelModelResult) -> list[str]:
@@ -39,9 +56,19 @@ def hausman(within_result: PanelModelResult, random_result: PanelModelResult, me
     method : {"classical", "robust"}
         ``"classical"``: ``H = d' (V_W - V_R)^{-1} d`` on the common slopes, ``d = b_W - b_R``,
         with the conventional (non-robust) covariances of the two fits whatever their
-        ``cov_type`` (Hausman 1978; plm's ``phtest``; Baltagi 2021 sec. 4.3). If
-        ``V_W - V_R`` is not positive definite its pseudo-inverse is used and ``df`` is its
-        rank. ``"robust"``: Wooldridge's (2010, sec. 10.7.3) auxiliary regression of the
+        ``cov_type`` (Hausman 1978; plm's ``phtest``; Baltagi 2021 sec. 4.3). The whole
+        difference is inverted, as plm (``solve``) and Stata's ``hausman`` (``invsym``) do,
+        also when it is indefinite: its directions with negative eigenvalues are kept, and
+        ``df`` = its rank = the number of common slopes. Only a difference that is
+        numerically singular (an eigenvalue of ``S^-1 (V_W - V_R) S^-1``, ``S`` the larger of
+        the two standard errors of each slope, within ``k 1e-10`` of 0) gets a generalized
+        inverse (the pseudo-inverse in that scaling) with ``df`` = its rank, as Stata. A
+        difference that is not positive definite raises a
+        :class:`SpecificationTestWarning` (Stata: "V_b-V_B is not positive definite"); a
+        negative statistic (possible only then) is returned with ``pvalue`` NaN, as Stata
+        ("chi2<0 ==> model fitted on these data fails to meet the asymptotic assumptions
+        of the Hausman test"; plm reports ``|H|`` with a p-value instead). In both cases
+        ``method="robust"`` is the test to use. ``"robust"``: Wooldridge's (2010, sec. 10.7.3) auxiliary regression of the
         quasi-demeaned outcome on the quasi-demeaned regressors and the within-demeaned
         time-varying regressors, with a Wald test of the latter under errors clustered by
         town (small-sample convention of the random-effects fit's spec: ``"stata"`` CRV1
@@ -63,18 +90,15 @@ def hausman(within_result: PanelModelResult, random_result: PanelModelResult, me
     common = _common_terms(within_result, random_result)
     if not common:
         raise ValueError("the two fits have no slope in common")
+    why = _exact(within_result, random_result)
+    if why:
+        return _not_computed(f"Hausman ({method})", len(common), why + ": its covariance is zero to rounding")
     if method == "classical":
         fw, fr = within_result.fit_data, random_result.fit_data
         iw = [fw.names.index(t) for t in common]
         ir = [fr.names.index(t) for t in common]
         d = within_result.params[common].to_numpy() - random_result.params[common].to_numpy()
-        V = fw.cov_classical[np.ix_(iw, iw)] - fr.cov_classical[np.ix_(ir, ir)]
-        w, vec = np.linalg.eigh((V + V.T) / 2)
-        keep = w > max(w.max(), 0) * 1e-10
-        Vinv = (vec[:, keep] / w[keep]) @ vec[:, keep].T
-        stat = float(d @ Vinv @ d)
-        df = int(keep.sum())
-        return WaldTest(stat, df, float(stats.chi2.sf(stat, df)), "Hausman (classical)")
+        return _hausman_classical(d, fw.cov_classical[np.ix_(iw, iw)], fr.cov_classical[np.ix_(ir, ir)], common)
     if method != "robust":
         raise ValueError(f"method must be 'classical' or 'robust'; found {method!r}")
     fr = random_result.fit_data
@@ -92,6 +116,43 @@ def hausman(within_result: PanelModelResult, random_result: PanelModelResult, me
     g = b[j]
     stat = float(g @ np.linalg.solve(V[np.ix_(j, j)], g))
     return WaldTest(stat, len(j), float(stats.chi2.sf(stat, len(j))), f"Hausman (robust, auxiliary regression, {kind})")
+
+
+def _hausman_classical(d: np.ndarray, Vw: np.ndarray, Vr: np.ndarray, terms: list[str]) -> WaldTest:
+    """``H = d' (V_W - V_R)^- d`` with ``df`` = rank (see :func:`hausman`), warnings included."""
+    V = Vw - Vr
+    V = (V + V.T) / 2.0
+    s = np.sqrt(np.maximum(np.diag(Vw), np.diag(Vr)))
+    s[~(s > 0)] = 1.0
+    w, vec = np.linalg.eigh(V / np.outer(s, s))
+    tol = len(w) * 1e-10
+    keep = np.abs(w) > tol
+    df = int(keep.sum())
+    z = vec[:, keep].T @ (d / s)
+    stat = float((z * z / w[keep]).sum()) if df else float("nan")
+    n_neg = int((w < -tol).sum())
+    name = "Hausman (classical)"
+    if n_neg == 0 and df == len(w):
+        return WaldTest(stat, df, float(stats.chi2.sf(stat, df)), name)
+    what = []
+    if n_neg:
+        what.append(f"{n_neg} negative eigenvalue{'s' if n_neg > 1 else ''}")
+    if df < len(w):
+        what.append(f"rank {df} of {len(w)}, a generalized inverse is used")
+    msg = (f"Hausman test: V_W - V_R of {', '.join(terms)} is not positive definite ({'; '.join(what)}); "
+           f"the statistic inverts the whole difference with df = {df}, as plm's phtest and Stata's hausman")
+    if df == 0:
+        msg += "; the two covariances are equal, there is nothing to test: statistic and p-value are NaN"
+        pvalue = float("nan")
+    elif stat < 0:
+        msg += (f"; the statistic is negative ({stat:.6g}): the fits fail the asymptotic assumptions of the "
+                "test in this sample, so there is no p-value (NaN; Stata reports none, plm reports |H|)")
+        pvalue = float("nan")
+    else:
+        pvalue = float(stats.chi2.sf(stat, df))
+    warnings.warn(msg + ". Use method='robust' (Wooldridge 2010, 10.7.3), which needs no such difference.",
+                  SpecificationTestWarning, stacklevel=3)
+    return WaldTest(stat, df, pvalue, name)
 
 
 def _pooled(data, formula):
@@ -119,6 +180,9 @@ def breusch_pagan(data: pd.DataFrame, formula: str, effects: str = "entity") -> 
 def _breusch_pagan(pooled, effects: str) -> WaldTest:
     """:func:`breusch_pagan` from a fitted pooled OLS result."""
     fd = pooled.fit_data
+    if fd.exact_fit:
+        return _not_computed(f"Breusch-Pagan LM ({effects} effects)", 2 if effects == "twoway" else 1,
+                             _exact(pooled) + ": there are no residuals to test")
     e = fd.yt - fd.Xt @ pooled.params.to_numpy()
     n = len(e)
     ee = float(e @ e)
@@ -154,6 +218,9 @@ def _f_test(pooled, fe, effects: str) -> WaldTest:
     """:func:`f_test_effects` from the fitted pooled and within results (same rows)."""
     df1 = pooled.df_resid - fe.df_resid
     df2 = fe.df_resid
+    why = _exact(fe, pooled)
+    if why:
+        return _not_computed(f"F test of {effects} effects", int(df1), why + ": F would be 0/0 or x/0", df2)
     f = ((pooled.ssr - fe.ssr) / df1) / (fe.ssr / df2)
     return WaldTest(float(f), int(df1), float(stats.f.sf(f, df1, df2)), f"F test of {effects} effects", df_denom=df2)
 
@@ -171,8 +238,13 @@ def mundlak_test(data: pd.DataFrame, formula: str, cov_type: str = "clustered", 
     res = fit_panel_model(data, PanelModelSpec(formula, estimator="random", mundlak=True, cov_type=cov_type,
                                                cluster=cluster, cluster_small_sample=cluster_small_sample))
     terms = [t for t in res.params.index if t.startswith("mean(")]
+    name = f"Mundlak ({res.cov_label})"
+    if res.tstats[terms].isna().any():
+        zero = [t for t in terms if np.isnan(res.tstats[t])]
+        return _not_computed(name, len(terms), (_exact(res) or "the standard errors of " + ", ".join(zero)
+                                                + " are zero to rounding"))
     w = res.wald_test(terms)
-    return WaldTest(w.statistic, w.df, w.pvalue, f"Mundlak ({res.cov_label})")
+    return WaldTest(w.statistic, w.df, w.pvalue, name)
 
 
 def specification_tests(data: pd.DataFrame, formula: str, effects: str = "entity", cov_type: str = "clustered",
