@@ -361,7 +361,8 @@ class TownTypology(ClusterMixin, BaseEstimator):
         self.confidence_ = pd.Series(conf, index=Xs.index, name="confidence").reindex(X.index)
         self.labels_ = pd.Series(labels0 + 1, index=Xs.index, name="type").reindex(X.index)
         # calibration of assign()
-        self._knn = tree
+        self._knn_data = Z  # reference towns in model space; the k-d tree is rebuilt from them, never saved
+        self.__dict__["_knn_tree"] = tree
         self._knn_loo = np.sort(loo)
         self._type_dist = [np.sort(dist[labels0 == j]) for j in range(k)]
         self._raw_min = values.min(axis=0)
@@ -479,8 +480,28 @@ class TownTypology(ClusterMixin, BaseEstimator):
                              "verdict": s["verdict"], "confidence": conf.reindex(s.index)}, index=s.index)
 
     # ------------------------------------------------------------------ persistence
+    @property
+    def _knn(self) -> cKDTree:
+        """k-d tree of the reference towns in model space (``_knn_data``), built on first use.
+
+        It is not part of the saved state (:meth:`__getstate__`): its node buffer holds bytes
+        the build leaves uninitialised, so two builds from the same points pickle differently;
+        the points determine the tree, so a loaded typology rebuilds it and queries it exactly
+        as the original.
+        """
+        tree = self.__dict__.get("_knn_tree")
+        if tree is None:
+            tree = self.__dict__["_knn_tree"] = cKDTree(self._knn_data)
+        return tree
+
+    def __getstate__(self) -> dict:
+        state = dict(super().__getstate__())  # a copy: the default state is the instance's own __dict__
+        state.pop("_knn_tree", None)
+        return state
+
     def save(self, path) -> str:
-        """Save the fitted typology (joblib, sha256-checked); returns the file's sha256."""
+        """Save the fitted typology as a model file (JSON and arrays, sha256-checked, see
+        :mod:`typology.persist`); returns the file's sha256. The same fit gives the same bytes."""
         check_is_fitted(self, "labels_")
         meta = {"class": "TownTypology", "n_types": self.n_types_, "features": list(self.feature_names_in_),
                 "type_names": {str(t): v for t, v in self.type_names_.items()}, "seed": int(self.seed_)}
@@ -488,5 +509,12 @@ class TownTypology(ClusterMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path, expected_sha256: str | None = None) -> TownTypology:
-        """Load a typology written by :meth:`save`; refuses modified or truncated files."""
+        """Load a typology written by :meth:`save`.
+
+        The file (and ``expected_sha256``, the file's recorded sha256, when given) is checked
+        before anything is decoded, and the declared type before the object is built; loading
+        never runs code from the file. Refuses modified, truncated and older pickle-based files
+        (:class:`~typology.exceptions.ModelFileError`) and files holding something else
+        (``TypeError``).
+        """
         return persist.load(path, expected_type=cls, expected_sha256=expected_sha256)

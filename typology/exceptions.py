@@ -14,4 +14,6 @@ class ModelVersionWarning(UserWarning):
 
 
 class ModelFileError(ValueError):
-    """A saved model file is not a model file, was modified, or was truncated."""
+    """A model file that is not one, was modified or truncated, is not the recorded file, is of the
+    older pickle-based format, or names a type or value a model file may not hold (see
+    :mod:`typology.persist`)."""

@@ -1,7 +1,7 @@
 """The report of a run folder: ``report.md`` and a self-contained ``report.html`` (figures embedded).
 
-Everything in the report is read back from the run folder (its tables and its hash-checked
-``model.joblib``), so ``typology report DIR`` rewrites exactly what ``typology fit`` wrote. The
+Everything in the report is read back from the run folder (its tables and its model file,
+checked against the manifest before it is decoded), so ``typology report DIR`` rewrites exactly what ``typology fit`` wrote. The
 HTML page has no scripts and no external resources.
 """
 
@@ -106,12 +106,11 @@ def _read(d: Path, name: str, **kw) -> pd.DataFrame | None:
 def write_report(run) -> list[Path]:
     """Write ``report.md``, ``report.html`` and ``figures/*.png`` into the run folder ``run``
     and record their sha256 in the manifest. Returns the paths written."""
-    from .persist import load
-    from .runs import BUNDLE, _report_hashes, _write_manifest, load_manifest
+    from .runs import _report_hashes, _write_manifest, load_bundle, load_manifest
 
     d = Path(run)
     m = load_manifest(d)
-    bundle = load(d / BUNDLE)
+    bundle = load_bundle(d, m)
     typ, models, cfg = bundle["typology"], bundle["models"], bundle["config"]
     names = {int(k): str(v) for k, v in dict(typ.type_names_).items()}
     towns = _read(d, "towns.csv", dtype={"town_id": str})

@@ -2,7 +2,8 @@
 
 A run folder holds ``manifest.json`` (resolved configuration, sha256 of every input file,
 package versions, seed, sha256 of every output), the tables of every stage, the fitted objects
-(``model.joblib``, hash-checked on load) and the report. It is written into a temporary
+(``model.nordtowns``: JSON and arrays, checked against the manifest before it is decoded, see
+:mod:`typology.persist`) and the report. It is written into a temporary
 folder beside its destination and renamed at the end, so an interrupted run leaves nothing
 that looks finished.
 """
@@ -34,7 +35,7 @@ __all__ = ["fit_run", "load_manifest", "reproduce_run", "run_demo", "score_run",
 
 FORMAT = "nordtowns-run/1"
 MANIFEST = "manifest.json"
-BUNDLE = "model.joblib"
+BUNDLE = "model.nordtowns"
 REPORT_FILES = ("report.md", "report.html")
 TOL = 1e-10
 
@@ -238,6 +239,23 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -
 
 
 # ------------------------------------------------------------------------ checking
+def load_bundle(run, manifest: dict) -> dict:
+    """The fitted objects of a run folder: its model file, checked against the sha256 the
+    manifest records for it before anything in it is parsed (see :mod:`typology.persist`)."""
+    from .exceptions import ModelFileError
+    from .persist import load
+
+    d = Path(run)
+    recorded = manifest.get("outputs", {}).get(BUNDLE)
+    if not isinstance(recorded, str):
+        raise RunFolderError(f"{d / MANIFEST} records no sha256 for {BUNDLE}: the run folder was written by an "
+                             f"older version (model files were pickles) or edited; refit the run")
+    try:
+        return load(d / BUNDLE, expected_type=dict, expected_sha256=recorded)
+    except (ModelFileError, TypeError, FileNotFoundError) as exc:
+        raise RunFolderError(str(exc)) from None
+
+
 def load_manifest(run) -> dict:
     d = Path(run)
     f = d / MANIFEST
@@ -297,12 +315,30 @@ def _compare_frames(name: str, a: pd.DataFrame, b: pd.DataFrame, exact_cols=(), 
     return diffs
 
 
+def _model_file_differences(d: Path, m: dict, res: PipelineResult | None) -> list[str]:
+    """The model file checked against the manifest and decoded (never run: see
+    :mod:`typology.persist`); when it was written with the package versions installed now,
+    its fitted state must equal the reproduction's bit for bit."""
+    from .persist import fingerprint, read_header, versions
+
+    try:
+        old = load_bundle(d, m)
+    except RunFolderError as exc:
+        return [f"model file: {exc}"]
+    if res is None or read_header(d / BUNDLE).get("versions") != versions():
+        return []
+    new = {"builder": res.builder, "typology": res.typology, "models": res.models}
+    return [f"model file: the fitted {k} differs from the reproduction" for k, v in new.items()
+            if fingerprint(old.get(k)) != fingerprint(v)]
+
+
 def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
     """Re-run a run folder from its manifest; return the differences (empty = identical).
 
     Compared: the input files' sha256, the feature table (1e-10), the type of every town and
     the type names (exactly), the other assignment columns (1e-10), every coefficient and
-    standard error (1e-10).
+    standard error (1e-10), and the model file (checked against the manifest and decoded;
+    written with the package versions installed now, its fitted state bit for bit).
     """
     d = Path(run)
     m = load_manifest(d)
@@ -324,7 +360,8 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
     try:
         res = run_pipeline(cfg, read_dataset(data_path), Progress(quiet=quiet))
     except Exception as exc:  # a reproduction that cannot run is a difference, reported as such
-        return [*diffs, f"reproduction failed: {type(exc).__name__}: {exc}"]
+        return [*diffs, *_model_file_differences(d, m, None), f"reproduction failed: {type(exc).__name__}: {exc}"]
+    diffs += _model_file_differences(d, m, res)
     old_f = pd.read_parquet(d / "features.parquet")
     diffs += _compare_frames("features", old_f, res.features)
     old_t = pd.read_csv(d / "types.csv", index_col=0, dtype={"town_id": str})
@@ -349,13 +386,11 @@ def score_run(run, data, quiet: bool = False) -> pd.DataFrame:
     computed against the fitted reference (national shares, cores, masses, network), never
     against the new towns alone.
     """
-    from .persist import load
-
     d = Path(run)
     problems = verify_run(d)
     if problems:
         raise CheckFailed(f"{d}: run folder fails its manifest hashes, refusing to score:\n" + "\n".join(f"  - {p}" for p in problems))
-    bundle = load(d / BUNDLE)
+    bundle = load_bundle(d, load_manifest(d))
     builder, typ, resolved = bundle["builder"], bundle["typology"], bundle["config"]
     progress = Progress(quiet=quiet, total=2)
     new = read_dataset(data)

@@ -243,18 +243,18 @@ def test_surrogate_rules_reproduce_the_types(fitted, typed):
 
 
 def test_save_and_load_round_trip_and_refuse_tampering(fitted, typed, tmp_path):
-    path = tmp_path / "typology.joblib"
+    path = tmp_path / "typology.nordtowns"
     digest = fitted.save(path)
     back = TownTypology.load(path, expected_sha256=digest)
     assert_frame_equal(back.assign(typed[0]), fitted.assign(typed[0]))
     assert back.type_names_ == fitted.type_names_
     raw = bytearray(path.read_bytes())
     raw[len(raw) // 2] ^= 0xFF
-    bad = tmp_path / "tampered.joblib"
+    bad = tmp_path / "tampered.nordtowns"
     bad.write_bytes(bytes(raw))
     with pytest.raises(ModelFileError, match="modified"):
         TownTypology.load(bad)
-    cut = tmp_path / "truncated.joblib"
+    cut = tmp_path / "truncated.nordtowns"
     cut.write_bytes(path.read_bytes()[:-100])
     with pytest.raises(ModelFileError, match="truncated"):
         TownTypology.load(cut)

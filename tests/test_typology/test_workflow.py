@@ -67,7 +67,7 @@ def run_dir(workspace):
 
 
 def test_run_folder_contents_and_manifest(run_dir):
-    for f in ("manifest.json", "features.parquet", "types.csv", "coefficients.csv", "model.joblib", "report.html",
+    for f in ("manifest.json", "features.parquet", "types.csv", "coefficients.csv", "model.nordtowns", "report.html",
               "report.md", "selection.csv", "stability.csv", "spec_tests.csv", "regression_table.md"):
         assert (run_dir / f).is_file(), f
     m = json.loads((run_dir / "manifest.json").read_text())
@@ -77,10 +77,10 @@ def test_run_folder_contents_and_manifest(run_dir):
     assert {"numpy", "pandas", "scikit-learn", "linearmodels", "statsmodels"} <= set(m["packages"])
     # the manifest and the model file record the same versions (one collector)
     from typology.persist import read_header
-    assert read_header(run_dir / "model.joblib")["versions"] == m["packages"]
+    assert read_header(run_dir / "model.nordtowns")["versions"] == m["packages"]
     assert m["packages"]["scikit-learn"] == sklearn.__version__
     assert m["config"]["typology"]["n_boot"] == 30 and m["config"]["features"]["core_population"] == 250000
-    assert "features.parquet" in m["outputs"] and "model.joblib" in m["outputs"]
+    assert "features.parquet" in m["outputs"] and "model.nordtowns" in m["outputs"]
     assert "report.html" in m["report"]
     # the synthetic truth is recovered on the training towns
     truth = m["summary"]["truth"]
@@ -147,7 +147,7 @@ def test_tampered_model_file_is_refused(workspace, run_dir, tmp_path, capsys):
     root, _, _ = workspace
     d = tmp_path / "tampered"
     shutil.copytree(run_dir, d)
-    with open(d / "model.joblib", "r+b") as fh:
+    with open(d / "model.nordtowns", "r+b") as fh:
         fh.seek(200)
         b = fh.read(1)
         fh.seek(200)
@@ -155,7 +155,7 @@ def test_tampered_model_file_is_refused(workspace, run_dir, tmp_path, capsys):
     code = main(["score", str(d), "--data", str(root / "heldout"), "--out", str(tmp_path / "s.csv"), "--quiet"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "model.joblib" in err and "refusing to score" in err
+    assert "model.nordtowns" in err and "refusing to score" in err
     assert not (tmp_path / "s.csv").exists()
 
 
