@@ -1,12 +1,14 @@
 """The ``typology`` command-line tool.
 
-Exit codes: 0 success, 1 bad data, bad configuration or a failed check (one clear message
-naming the file, column, rows and what was expected), 2 bad usage (argparse).
+Exit codes: 0 success, 1 bad data, bad configuration, a failed check, a refused or failed
+write (one clear message naming the file, folder, column, rows and what was expected), 2 bad
+usage (argparse).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -14,6 +16,7 @@ from pathlib import Path
 from features.validation import DataValidationError
 
 from .config import ConfigError
+from .folders import OutputFolderError
 from .runs import CheckFailed, RunFolderError
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
@@ -30,8 +33,11 @@ def _err(msg: str) -> None:
 # --------------------------------------------------------------------------- commands
 def cmd_validate(args) -> int:
     from .io import read_dataset
+    from .progress import Progress
 
-    data = read_dataset(args.path)
+    progress = Progress(quiet=args.quiet)
+    progress.say(f"reading {args.path}")
+    data = read_dataset(args.path, progress=progress.step)
     print(f"{args.path}: valid")
     print(data.summary().to_string())
     for n in data.notes:
@@ -40,12 +46,27 @@ def cmd_validate(args) -> int:
 
 
 def cmd_synth(args) -> int:
-    from .io import write_dataset
-    from .synth import generate
+    from .folders import FolderExistsError
+    from .io import check_dataset_folder, write_dataset
+    from .progress import Progress
+    from .synth import check_arguments, generate
 
-    ds = generate(n_towns=args.towns, n_years=args.years, seed=args.seed, start_year=args.start_year)
-    write_dataset(ds.data, args.out, fmt=args.format, truth=ds.truth, extra={"truth_regressors": ds.regressors},
-                  overwrite=args.overwrite)
+    try:
+        check_arguments(n_towns=args.towns, n_years=args.years, seed=args.seed, start_year=args.start_year)
+    except ValueError as exc:
+        raise UsageError(f"synth: {exc}") from None
+    out = Path(args.out)
+    if out.is_dir() and not out.is_symlink() and any(out.iterdir()):  # refused before the work, not after
+        if not args.overwrite:
+            raise FolderExistsError(f"{out} exists and is not empty; choose another --out, or pass --overwrite to "
+                                    "replace it (only a dataset folder written by typology is replaced)")
+        check_dataset_folder(out)
+    progress = Progress(quiet=args.quiet, total=2)
+    with progress.stage(f"generate {args.towns} towns x {args.years} years"):
+        ds = generate(n_towns=args.towns, n_years=args.years, seed=args.seed, start_year=args.start_year)
+    with progress.stage(f"write {out}"):
+        write_dataset(ds.data, out, fmt=args.format, truth=ds.truth, extra={"truth_regressors": ds.regressors},
+                      overwrite=args.overwrite, progress=progress.step)
     print(f"wrote {args.out}: {ds.data}")
     return EXIT_OK
 
@@ -114,22 +135,44 @@ def cmd_reproduce(args) -> int:
     return EXIT_OK
 
 
+def _refuse_score_out(out: Path, run, data) -> None:
+    """``score --out`` never writes into the run folder (its hashes) or over a table of the data."""
+    from .folders import FolderRefusedError
+    from .io import dataset_files
+
+    o, r = out.resolve(), Path(run).resolve()
+    if o == r or r in o.parents:
+        raise FolderRefusedError(f"--out {out} lies in the run folder {run}: writing there would break its "
+                                 "manifest hashes; choose a file outside it")
+    if o in {f.resolve() for f in dataset_files(data).values()}:
+        raise FolderRefusedError(f"--out {out} is a table of the dataset {data}: it is not replaced; choose another file")
+
+
 def cmd_score(args) -> int:
+    from .folders import FolderExistsError, write_file_atomic
     from .runs import score_run
 
-    table = score_run(args.run, args.data, quiet=args.quiet)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out)
+    _refuse_score_out(out, args.run, args.data)
+    if os.path.lexists(out) and not args.overwrite:
+        raise FolderExistsError(f"{out} exists; choose another --out, or pass --overwrite to replace it")
+    table = score_run(args.run, args.data, quiet=args.quiet)
+    write_file_atomic(out, table.to_csv, overwrite=args.overwrite, what="table of scores")
     n_ood = int(table["ood"].sum()) if "ood" in table else 0
     print(f"wrote {out}: {len(table)} towns scored, {n_ood} flagged out of distribution")
     return EXIT_OK
 
 
 def cmd_report(args) -> int:
+    from .folders import folder_lock
+    from .progress import Progress
     from .report import write_report
+    from .runs import load_manifest
 
-    paths = write_report(args.run)
+    load_manifest(args.run)  # a clear message for a folder that is not a run folder, before locking
+    progress = Progress(quiet=args.quiet)
+    with folder_lock(args.run, note=progress.note), progress.stage(f"write the report of {args.run}"):
+        paths = write_report(args.run)
     print("wrote " + ", ".join(str(p) for p in paths))
     return EXIT_OK
 
@@ -195,6 +238,19 @@ def cmd_experiment(args) -> int:
 
 
 # --------------------------------------------------------------------------- parser
+def _whole(lowest: int | None, why: str):
+    """argparse type: a whole number, at least ``lowest`` (``why`` says why)."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+        if lowest is not None and v < lowest:
+            raise argparse.ArgumentTypeError(f"must be at least {lowest} ({why}), got {v}")
+        return v
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="typology", description="Indices, typologies and panel models of towns.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -207,17 +263,21 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("synth", help="write a synthetic dataset with known truth (truth.json)")
-    s.add_argument("--towns", type=int, default=300, help="small towns with a true type (default 300)")
-    s.add_argument("--years", type=int, default=15, help="years (default 15)")
-    s.add_argument("--seed", type=int, default=0)
-    s.add_argument("--start-year", type=int, default=2010)
+    s.add_argument("--towns", type=_whole(8, "two towns of each of the four true types"), default=300,
+                   help="small towns with a true type, at least 8 (default 300)")
+    s.add_argument("--years", type=_whole(5, "ownership changes happen between the third and the last year"),
+                   default=15, help="years, at least 5 (default 15)")
+    s.add_argument("--seed", type=_whole(0, "a seed of numpy's generator"), default=0, help="seed, >= 0 (default 0)")
+    s.add_argument("--start-year", type=_whole(None, ""), default=2010, help="first year (default 2010)")
     s.add_argument("--format", choices=["csv", "parquet"], default="csv")
     s.add_argument("--out", required=True, help="dataset folder to write")
-    s.add_argument("--overwrite", action="store_true")
+    s.add_argument("--overwrite", action="store_true", help="replace a dataset folder written by typology")
+    s.add_argument("--quiet", action="store_true", help="no progress lines")
     s.set_defaults(func=cmd_synth)
 
     s = sub.add_parser("validate", help="check a dataset folder against the data contract")
     s.add_argument("path", help="dataset folder")
+    s.add_argument("--quiet", action="store_true", help="no progress lines")
     s.set_defaults(func=cmd_validate)
 
     s = sub.add_parser("features", help="print the data dictionary, or compute the feature table of a dataset")
@@ -230,7 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("fit", help="run features -> typology -> models from a config, write a run folder")
     s.add_argument("config", help="TOML configuration")
     s.add_argument("--out", required=True, help="run folder to create")
-    s.add_argument("--overwrite", action="store_true", help="replace an existing run folder")
+    s.add_argument("--overwrite", action="store_true", help="replace a run folder written by typology fit")
     s.add_argument("--quiet", action="store_true", help="no progress lines")
     s.set_defaults(func=cmd_fit)
 
@@ -244,11 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("run", help="run folder")
     s.add_argument("--data", required=True, help="dataset folder of the towns to score")
     s.add_argument("--out", required=True, help="CSV file to write")
+    s.add_argument("--overwrite", action="store_true", help="replace an existing --out file")
     s.add_argument("--quiet", action="store_true")
     s.set_defaults(func=cmd_score)
 
     s = sub.add_parser("report", help="(re)write report.html and report.md of a run folder")
     s.add_argument("run", help="run folder")
+    s.add_argument("--quiet", action="store_true", help="no progress lines")
     s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("init-config", help="write a commented starter configuration for a dataset")
@@ -278,13 +340,24 @@ def main(argv=None) -> int:
     except DataValidationError as exc:
         _err(str(exc))
         return EXIT_DATA
-    except (ConfigError, RunFolderError, FileExistsError) as exc:
+    except (ConfigError, RunFolderError, OutputFolderError, FileExistsError) as exc:
         _err(str(exc))
         return EXIT_DATA
     except UsageError as exc:
         parser.print_usage(sys.stderr)
         _err(str(exc))
         return EXIT_USAGE
+    except OSError as exc:  # the file system refused (no such file, no permission, disk full): one line
+        if exc.errno is None:
+            raise
+        _err(_os_message(exc))
+        return EXIT_DATA
+
+
+def _os_message(exc: OSError) -> str:
+    names = " -> ".join(str(f) for f in (exc.filename, exc.filename2) if f)
+    msg = exc.strerror or str(exc)
+    return f"{names}: {msg}" if names else msg
 
 
 if __name__ == "__main__":

@@ -21,8 +21,6 @@ import hashlib
 import io
 import json
 import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import pandas as pd
@@ -30,7 +28,8 @@ import pandas as pd
 from features import TownData
 from features.validation import TABLES, DataValidationError, Problem, TableSource, validate_tables
 
-__all__ = ["dataset_files", "read_dataset", "read_dataset_hashed", "sha256_file", "write_dataset"]
+__all__ = ["check_dataset_folder", "dataset_files", "read_dataset", "read_dataset_hashed", "sha256_file",
+           "write_dataset"]
 
 _SUFFIXES = (".csv", ".parquet")
 
@@ -125,17 +124,18 @@ def _check_mixed_marks(df: pd.DataFrame, src: TableSource, problems: list[Proble
                                     tuple(p + src.first_row for p in pos), int(dot.sum()), src.unit))
 
 
-def read_dataset(path: str | os.PathLike) -> TownData:
+def read_dataset(path: str | os.PathLike, progress=None) -> TownData:
     """Read and validate a dataset folder.
 
     Returns an immutable :class:`features.TownData`. Raises ``DataValidationError`` with every
     problem of every file (file, column, rows, expected, found) when the folder breaks the data
-    contract; nothing is dropped or repaired silently.
+    contract; nothing is dropped or repaired silently. ``progress``, if given, is called with a
+    short message after each file is read, before and after validation.
     """
-    return read_dataset_hashed(path)[0]
+    return read_dataset_hashed(path, progress)[0]
 
 
-def read_dataset_hashed(path: str | os.PathLike) -> tuple[TownData, dict]:
+def read_dataset_hashed(path: str | os.PathLike, progress=None) -> tuple[TownData, dict]:
     """:func:`read_dataset` and the sha256 of the bytes it parsed, ``{table: {"file", "sha256"}}``
     (what a run folder's manifest records: the hash is of exactly the data analysed)."""
     p = Path(path)
@@ -147,6 +147,7 @@ def read_dataset_hashed(path: str | os.PathLike) -> tuple[TownData, dict]:
     raw: dict[str, pd.DataFrame] = {}
     sources: dict[str, TableSource] = {}
     hashes: dict[str, dict] = {}
+    tell = progress or (lambda _m: None)
     for name in TABLES:
         found = [p / f"{name}{s}" for s in _SUFFIXES if (p / f"{name}{s}").is_file()]
         if len(found) > 1:
@@ -167,6 +168,7 @@ def read_dataset_hashed(path: str | os.PathLike) -> tuple[TownData, dict]:
             except Exception as exc:  # any reader failure is a data problem
                 problems.append(Problem(f.name, None, "a readable Parquet file", f"{type(exc).__name__}: {exc}"))
                 df = None
+        tell(f"read {f.name} ({len(data) / 1e6:.1f} MB)")
         if df is not None:
             raw[name] = df
             sources[name] = src
@@ -176,6 +178,7 @@ def read_dataset_hashed(path: str | os.PathLike) -> tuple[TownData, dict]:
     if extra:
         notes.append(f"files that are not tables of the contract were ignored: {extra}")
     readable = {k: v for k, v in raw.items() if v is not None}
+    tell(f"validating {len(readable)} tables ...")
     try:
         tables, more = validate_tables(readable, sources, source=str(p))
     except DataValidationError as exc:
@@ -184,12 +187,25 @@ def read_dataset_hashed(path: str | os.PathLike) -> tuple[TownData, dict]:
         raise DataValidationError(problems + rest, source=str(p)) from None
     if problems:
         raise DataValidationError(problems, source=str(p))
+    tell(f"validated {len(tables)} tables")
     return TownData(tables, notes=tuple(notes) + tuple(more), source=str(p), _validated=True), hashes
 
 
+DATASET_MARKER = ".nordtowns-dataset.json"
+DATASET_FORMAT = "nordtowns-dataset/1"
+_LEGACY_SYNTHETIC = {*(f"{t}{s}" for t in TABLES for s in _SUFFIXES), "truth.json", "truth_regressors.csv"}
+
+
 def write_dataset(data: TownData, path: str | os.PathLike, fmt: str = "csv", truth: dict | None = None,
-                  extra: dict[str, pd.DataFrame] | None = None, overwrite: bool = False) -> Path:
+                  extra: dict[str, pd.DataFrame] | None = None, overwrite: bool = False,
+                  files: dict[str, str] | None = None, progress=None) -> Path:
     """Write a dataset folder atomically (into a temporary folder renamed at the end).
+
+    The folder is marked as written by the toolkit: ``.nordtowns-dataset.json`` lists every
+    file with its sha256. Overwriting replaces only such a folder, holding nothing else and
+    nothing changed (or a synthetic dataset of an earlier version: ``truth.json`` and tables
+    only); any other folder is refused (``typology.folders.FolderRefusedError``), and a folder
+    that another process is writing too (``FolderLockedError``). See :mod:`typology.folders`.
 
     Parameters
     ----------
@@ -199,38 +215,70 @@ def write_dataset(data: TownData, path: str | os.PathLike, fmt: str = "csv", tru
     extra : dict, optional
         Further CSV files (name -> DataFrame), e.g. the generator's true regressors.
     overwrite : bool
-        Replace an existing folder; otherwise an existing non-empty folder is an error.
+        Replace an existing dataset folder written by the toolkit; otherwise an existing
+        non-empty folder is an error.
+    files : dict, optional
+        Further text files (file name -> UTF-8 text), e.g. a description of the sources.
+    progress : callable, optional
+        Called with a short message after each file is written.
     """
+    from .folders import output_folder
+
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
-    dest = Path(path)
-    if dest.exists() and any(dest.iterdir()) and not overwrite:
-        raise FileExistsError(f"{dest} exists and is not empty; choose another folder or allow overwriting")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
-    try:
+    tell = progress or (lambda _m: None)
+    with output_folder(path, overwrite=overwrite, check=check_dataset_folder, what="dataset folder",
+                       marker=DATASET_MARKER) as tmp:
         for name, df in data.tables().items():
             if fmt == "csv":
                 df.to_csv(tmp / f"{name}.csv", index=False)
             else:
                 df.to_parquet(tmp / f"{name}.parquet", index=False)
+            tell(f"wrote {name}.{fmt} ({len(df):,} rows)")
         if truth is not None:
             (tmp / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         for name, df in (extra or {}).items():
             df.to_csv(tmp / f"{name}.csv")
-        _replace_dir(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return dest
+        for name, text in (files or {}).items():
+            if Path(name).name != name or name == DATASET_MARKER:
+                raise ValueError(f"files: {name!r} is not a plain file name")
+            (tmp / name).write_text(text, encoding="utf-8")
+        _write_marker(tmp)
+    return Path(path)
 
 
-def _replace_dir(tmp: Path, dest: Path) -> None:
-    """Move ``tmp`` to ``dest``; an existing ``dest`` is moved aside first and removed after."""
-    old = None
-    if dest.exists():
-        old = dest.with_name(f".{dest.name}.old-{os.getpid()}")
-        os.replace(dest, old)
-    os.replace(tmp, dest)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+def _write_marker(d: Path) -> None:
+    from .folders import OWNER, files_under
+
+    listed = {f: sha256_file(d / f) for f in files_under(d) if f not in (OWNER, DATASET_MARKER)}
+    (d / DATASET_MARKER).write_text(json.dumps({"format": DATASET_FORMAT, "files": listed}, indent=1) + "\n",
+                                    encoding="utf-8")
+
+
+def check_dataset_folder(d: Path) -> None:
+    """Raise ``FolderRefusedError`` unless ``d`` is a dataset folder that the toolkit wrote and
+    that holds nothing else (what ``write_dataset(..., overwrite=True)`` may replace)."""
+    from .folders import FolderRefusedError, contents_problems, files_under
+
+    d = Path(d)
+    how = ("only a dataset folder written by typology (synth, demo, write_dataset) is replaced; "
+           "move the files you want to keep, or choose another folder")
+    marker = d / DATASET_MARKER
+    if marker.is_file():
+        try:
+            rec = json.loads(marker.read_text(encoding="utf-8"))
+            listed = dict(rec["files"]) if rec.get("format") == DATASET_FORMAT else None
+        except (ValueError, KeyError, TypeError, AttributeError):
+            listed = None
+        if listed is None:
+            raise FolderRefusedError(f"{d} is not replaced: its {DATASET_MARKER} is not a dataset marker of "
+                                     f"format {DATASET_FORMAT!r}; {how}")
+        problems = contents_problems(d, {**listed, DATASET_MARKER: None})
+    else:
+        present = files_under(d)
+        if "truth.json" not in present or not set(present) <= _LEGACY_SYNTHETIC:
+            raise FolderRefusedError(f"{d} is not replaced: it is not a dataset folder written by typology "
+                                     f"(no {DATASET_MARKER}); {how}")
+        problems = []
+    if problems:
+        raise FolderRefusedError(f"{d} is not replaced: " + "; ".join(problems) + f"; {how}")

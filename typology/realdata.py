@@ -120,6 +120,6 @@ def build_russia_north(shared, out, overwrite: bool = False) -> tuple[Path, dict
     summary["towns"] = int(len(data.towns))
     summary["northern_municipalities"] = int(data.employment["town_id"].nunique())
     summary["suppressed_cells"] = int(data.employment["employment"].isna().sum())
-    path = write_dataset(data, out, overwrite=overwrite)
-    (Path(out) / "SOURCES.json").write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    path = write_dataset(data, out, overwrite=overwrite,
+                         files={"SOURCES.json": json.dumps(summary, indent=1, ensure_ascii=False) + "\n"})
     return path, summary

@@ -5,7 +5,8 @@ package versions, seed, sha256 of every output), the tables of every stage, the 
 (``model.nordtowns``: JSON and arrays, checked against the manifest before it is decoded, see
 :mod:`typology.persist`) and the report. It is written into a temporary
 folder beside its destination and renamed at the end, so an interrupted run leaves nothing
-that looks finished.
+that looks finished; ``--overwrite`` replaces only a run folder, two runs never write the same
+folder at once, and what killed runs left behind is removed (:mod:`typology.folders`).
 """
 
 from __future__ import annotations
@@ -13,15 +14,14 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .config import RunConfig, embedded_config, parse_config
+from .folders import OWNER, FolderRefusedError, contents_problems, output_folder, refuse_inputs
 from .io import (
-    _replace_dir,
     dataset_files,
     read_dataset,
     read_dataset_hashed,
@@ -174,7 +174,7 @@ def _hash_tree(d: Path, keep) -> dict:
 
 def _hash_outputs(d: Path) -> dict:
     """The outputs the manifest checks: every file but the manifest and the report."""
-    return _hash_tree(d, lambda rel: rel != MANIFEST and not _is_report_file(rel))
+    return _hash_tree(d, lambda rel: rel not in (MANIFEST, OWNER) and not _is_report_file(rel))
 
 
 def _report_hashes(d: Path) -> dict:
@@ -186,21 +186,49 @@ def _write_manifest(d: Path, manifest: dict) -> None:
     (d / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=False, default=str) + "\n", encoding="utf-8")
 
 
+def check_run_folder(d: Path) -> None:
+    """Raise ``FolderRefusedError`` unless ``d`` is a run folder that ``fit --overwrite`` may
+    replace: a manifest of this format, no file that the manifest does not list, no listed file
+    changed since it was written."""
+    how = ("--overwrite replaces only a run folder written by typology fit; move the files you want to keep, "
+           "or choose another --out")
+    if not (Path(d) / MANIFEST).is_file():
+        raise FolderRefusedError(f"{d} is not replaced: it holds no {MANIFEST}, so it is not a run folder; {how}")
+    try:
+        m = load_manifest(d)
+    except RunFolderError as exc:
+        raise FolderRefusedError(f"{d} is not replaced: {exc}; {how}") from None
+    listed: dict = {MANIFEST: None}
+    for key in ("outputs", "report"):
+        v = m.get(key, {})
+        if not isinstance(v, dict) or not all(isinstance(h, str) for h in v.values()):
+            raise FolderRefusedError(f"{d} is not replaced: the {key!r} of its {MANIFEST} is not a list of files and "
+                                     f"their sha256; {how}")
+        listed.update(v)
+    problems = contents_problems(d, listed)
+    if problems:
+        raise FolderRefusedError(f"{d} is not replaced: " + "; ".join(problems) + f"; {how}")
+
+
 def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -> Path:
-    """Run the pipeline for ``cfg`` and write the run folder ``out`` atomically."""
+    """Run the pipeline for ``cfg`` and write the run folder ``out`` atomically.
+
+    ``out`` must not be, or contain, the dataset folder or the configuration file. With
+    ``overwrite``, an existing run folder is replaced (see :func:`check_run_folder`); any other
+    existing folder is refused. The folder is locked for the whole run: a second run writing
+    the same ``out`` is refused (``typology.folders.FolderLockedError``).
+    """
     from .persist import dump, versions
     from .report import write_report
 
     dest = Path(out)
-    if dest.exists() and not overwrite:
-        raise FileExistsError(f"{dest} exists; choose another --out or pass --overwrite")
-    progress = Progress(quiet=quiet)
     data_path = cfg.data_path
-    data, hashes = read_dataset_hashed(data_path)  # the hashes are of the bytes analysed
-    res = run_pipeline(cfg, data, progress)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent))
-    try:
+    refuse_inputs(dest, {"dataset folder": data_path, "configuration file": cfg.path})
+    progress = Progress(quiet=quiet)
+    with output_folder(dest, overwrite=overwrite, check=check_run_folder, what="run folder", marker=MANIFEST,
+                       note=progress.note) as tmp:
+        data, hashes = read_dataset_hashed(data_path, progress.step)  # the hashes are of the bytes analysed
+        res = run_pipeline(cfg, data, progress)
         _write_tables(res, tmp)
         _towns_table(data, res.builder).to_csv(tmp / "towns.csv")
         if cfg.path is not None and Path(cfg.path).is_file():
@@ -231,10 +259,6 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -
         manifest["outputs"] = _hash_outputs(tmp)
         _write_manifest(tmp, manifest)
         write_report(tmp)
-        _replace_dir(tmp, dest)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return dest
 
 
@@ -265,8 +289,10 @@ def load_manifest(run) -> dict:
         raise RunFolderError(f"{d}: not a run folder (no {MANIFEST}); an interrupted run leaves only a hidden temporary folder")
     try:
         m = json.loads(f.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
+    except ValueError as exc:  # not JSON, or not UTF-8
         raise RunFolderError(f"{f}: not valid JSON ({exc})") from None
+    if not isinstance(m, dict):
+        raise RunFolderError(f"{f}: expected a JSON object with \"format\": {FORMAT!r}, found a {type(m).__name__}")
     if m.get("format") != FORMAT:
         raise RunFolderError(f"{f}: expected format {FORMAT!r}, found {m.get('format')!r}")
     return m
@@ -286,6 +312,20 @@ def verify_run(run) -> list[str]:
     return problems
 
 
+def _plain(v) -> str:
+    """A value as a user reads it: numbers plainly (``0.25``, never ``np.float64(0.25)``), text
+    quoted, a row label of several levels as ``(a, b)``."""
+    if isinstance(v, tuple):
+        return "(" + ", ".join(_plain(x) for x in v) + ")"
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, str):
+        return repr(str(v))
+    if v is None or v is pd.NA:
+        return "missing"
+    return repr(v) if isinstance(v, float) else str(v)
+
+
 def _compare_frames(name: str, a: pd.DataFrame, b: pd.DataFrame, exact_cols=(), tol=TOL) -> list[str]:
     diffs = []
     if not a.index.equals(b.index):
@@ -303,7 +343,8 @@ def _compare_frames(name: str, a: pd.DataFrame, b: pd.DataFrame, exact_cols=(), 
             bad = (xs != ys).to_numpy()
             if bad.any():
                 i = np.flatnonzero(bad)[0]
-                diffs.append(f"{name}: column {c!r} differs in {int(bad.sum())} row(s), e.g. {a.index[i]!r}: {xs.iloc[i]!r} vs {ys.iloc[i]!r}")
+                diffs.append(f"{name}: column {c!r} differs in {int(bad.sum())} row(s), e.g. {_plain(a.index[i])}: "
+                             f"{_plain(xs.iloc[i])} vs {_plain(ys.iloc[i])}")
             continue
         xv, yv = x.to_numpy(dtype=float), y.to_numpy(dtype=float)
         both_nan = np.isnan(xv) & np.isnan(yv)
@@ -311,7 +352,8 @@ def _compare_frames(name: str, a: pd.DataFrame, b: pd.DataFrame, exact_cols=(), 
             bad = ~both_nan & ~(np.abs(xv - yv) <= tol)
         if bad.any():
             i = np.flatnonzero(bad)[0]
-            diffs.append(f"{name}: column {c!r} differs beyond {tol:g} in {int(bad.sum())} row(s), e.g. {a.index[i]!r}: {xv[i]!r} vs {yv[i]!r}")
+            diffs.append(f"{name}: column {c!r} differs beyond {tol:g} in {int(bad.sum())} row(s), e.g. {_plain(a.index[i])}: "
+                         f"{_plain(xv[i])} vs {_plain(yv[i])}")
     return diffs
 
 
@@ -415,14 +457,21 @@ def score_run(run, data, quiet: bool = False) -> pd.DataFrame:
 
 # ------------------------------------------------------------------------ demo
 def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = False) -> Path:
-    """Generate the embedded synthetic dataset (unless an identical one is there) and fit it."""
+    """Generate the embedded synthetic dataset (unless an identical one is there) and fit it.
+
+    The dataset folder is written only where there is none, or over a dataset folder that the
+    toolkit wrote; the run folder only over a run folder (see :func:`fit_run`).
+    """
     from .synth import generate
 
     data_dir = Path(data_dir)
     progress = Progress(quiet=quiet)
     ds = generate()
     truth_file = data_dir / "truth.json"
-    same = truth_file.is_file() and json.loads(truth_file.read_text(encoding="utf-8")).get("params") == ds.truth["params"]
+    try:
+        same = truth_file.is_file() and json.loads(truth_file.read_text(encoding="utf-8")).get("params") == ds.truth["params"]
+    except (ValueError, AttributeError):  # not JSON, or not an object: not the embedded dataset
+        same = False
     if not same:
         progress.say(f"writing the embedded synthetic dataset to {data_dir}")
         write_dataset(ds.data, data_dir, truth=ds.truth, extra={"truth_regressors": ds.regressors}, overwrite=True)

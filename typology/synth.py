@@ -67,6 +67,7 @@ import pandas as pd
 from features import TownData
 from features.connectivity import EARTH_RADIUS_KM, _haversine
 from features.sectors import OKVED_DIVISIONS
+from features.validation import _YEAR_RANGE
 
 __all__ = ["TYPES", "SyntheticDataset", "generate"]
 
@@ -138,6 +139,33 @@ def _profile(weights: dict, sectors: list[str]) -> np.ndarray:
     return v
 
 
+def check_arguments(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: int = 2010) -> None:
+    """Raise ``ValueError`` naming the argument that :func:`generate` cannot honour.
+
+    ``n_towns >= 8`` (two towns of each of the four true types), ``n_years >= 5`` (ownership
+    changes happen between the third and the last year), ``seed >= 0`` (numpy's
+    ``default_rng``), and every year within the range the data contract accepts.
+    """
+    lo, hi = _YEAR_RANGE
+
+    def whole(name, v):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer):
+            raise ValueError(f"{name} must be a whole number, got {v!r}")
+
+    for name, v in (("n_towns", n_towns), ("n_years", n_years), ("seed", seed), ("start_year", start_year)):
+        whole(name, v)
+    if n_towns < 8:
+        raise ValueError(f"n_towns must be at least 8 (two towns of each true type), got {n_towns}")
+    if n_years < 5:
+        raise ValueError(f"n_years must be at least 5 (ownership changes happen between the third and the last year), "
+                         f"got {n_years}")
+    if seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed}")
+    if start_year < lo or start_year + n_years - 1 > hi:
+        raise ValueError(f"the years {start_year}..{start_year + n_years - 1} (start_year, n_years) must lie in "
+                         f"{lo}..{hi}, the range the data contract accepts")
+
+
 def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: int = 2010, n_cores: int | None = None,
              rural_per_town: float = 0.5, firms_per_town: float = 5.0, suppress_rate: float = 0.1,
              late_entry_rate: float = 0.12, missing_outcome_rate: float = 0.04) -> SyntheticDataset:
@@ -160,10 +188,7 @@ def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: i
         Scale of the registry: registered (large and medium) firms per municipality besides
         the anchor and chain firms.
     """
-    if n_towns < 8:
-        raise ValueError("n_towns must be at least 8 (two towns of each true type)")
-    if n_years < 5:
-        raise ValueError("n_years must be at least 5 (ownership changes happen between the third and the last year)")
+    check_arguments(n_towns=n_towns, n_years=n_years, seed=seed, start_year=start_year)
     rng = np.random.default_rng(seed)
     T = n_years
     years = np.arange(start_year, start_year + T)
