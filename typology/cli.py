@@ -90,8 +90,10 @@ def cmd_features(args) -> int:
     if args.config:
         from .config import load_config
 
-        params = load_config(args.config).features
+        params = load_config(args.config, check_data=False).features  # the dataset is DATASET
     data = read_dataset(args.dataset)
+    if args.config:
+        _check_groups(params, data, args.config, args.dataset)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         F = build_features(data, **params)
@@ -105,6 +107,21 @@ def cmd_features(args) -> int:
         F.to_csv(out)
     print(f"wrote {out}: {F.shape[0]} town-years x {F.shape[1]} features")
     return EXIT_OK
+
+
+def _check_groups(params: dict, data, config: str, dataset: str) -> None:
+    """The [features] groups of ``config`` that ``data`` cannot support: a ConfigError before any work."""
+    from .pipeline import feature_plan
+
+    groups = params.get("groups")
+    if groups is None:
+        return
+    _, unsupported, _ = feature_plan(params, data)
+    cannot = [g for g in groups if g in unsupported]
+    if cannot:
+        why = "; ".join(f"{g!r} {unsupported[g]}" for g in cannot)
+        raise ConfigError(f"{config}: [features] groups: the dataset {dataset} cannot support {why}; remove "
+                          f"{'them' if len(cannot) > 1 else 'it'} from groups (or add the missing data)")
 
 
 def cmd_fit(args) -> int:
@@ -180,19 +197,29 @@ def cmd_report(args) -> int:
 def cmd_init_config(args) -> int:
     from .config import starter_config
     from .io import read_dataset
+    from .pipeline import feature_plan
 
-    data = read_dataset(args.dataset)
     out = Path(args.out)
     if out.exists() and not args.overwrite:
         raise ConfigError(f"{out} exists; choose another file or pass --overwrite")
-    outcomes = [c for c in (data.outcomes.columns if data.outcomes is not None else []) if c not in ("town_id", "year", "population")]
+    data = read_dataset(args.dataset)
+    groups, unsupported, _ = feature_plan({}, data)  # default [features] parameters, as the starter writes them
+    outcomes = data.outcomes
+    columns = [c for c in (outcomes.columns if outcomes is not None else []) if c not in ("town_id", "year")]
+    has_population = "population" in columns and bool(outcomes["population"].notna().any())
+    choice = [c for c in columns if c != "population" and bool(outcomes[c].notna().any())]
+    positive = {c: bool((outcomes[c].dropna() > 0).all()) for c in choice}
     rel = Path(args.dataset).resolve()
     try:
         rel = rel.relative_to(out.resolve().parent)
     except ValueError:
         pass
-    out.write_text(starter_config(str(rel), outcomes=outcomes or None), encoding="utf-8")
+    text = starter_config(rel.as_posix(), outcomes=choice, groups=groups, unsupported=unsupported,
+                          has_population=has_population, log_outcome=positive)
+    out.write_text(text, encoding="utf-8")
     print(f"wrote {out}")
+    for g, why in unsupported.items():
+        print(f"note: feature group {g!r} left out: {why}")
     return EXIT_OK
 
 

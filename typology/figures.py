@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 
 import matplotlib
 
@@ -22,9 +23,19 @@ _PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#
 
 def png_bytes(fig, dpi: int = 110) -> bytes:
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    with warnings.catch_warnings():  # long labels: matplotlib warns that a margin cannot fit them
+        warnings.simplefilter("ignore", UserWarning)
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+def _tight(fig) -> None:
+    """``tight_layout`` without the warning it gives when long type names cannot fit (the
+    figure is saved with ``bbox_inches="tight"``, which keeps them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
 
 
 def to_data_uri(png: bytes) -> str:
@@ -54,7 +65,7 @@ def selection_plot(selection: pd.DataFrame, chosen: int | None = None):
     for ax in axes.ravel()[len(cols):]:
         ax.axis("off")
     fig.suptitle("Evidence for the number of types" + (f" (chosen k = {chosen})" if chosen else ""), fontsize=10)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -69,7 +80,7 @@ def stability_plot(jaccard: pd.Series, names: dict | None = None):
     ax.invert_yaxis()
     ax.set_xlabel("mean bootstrap Jaccard (Hennig: >= 0.75 valid, >= 0.85 highly stable)", fontsize=8)
     ax.tick_params(labelsize=8)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -91,7 +102,7 @@ def heatmap(values: pd.DataFrame, title: str, center: float | None = 0.0, fmt: s
                 ax.text(j, i, fmt.format(v[i, j]), ha="center", va="center", fontsize=7)
     fig.colorbar(im, ax=ax, shrink=0.8)
     ax.set_title(title, fontsize=10)
-    fig.tight_layout()
+    _tight(fig)
     return fig
 
 
@@ -112,5 +123,5 @@ def map_of_types(towns: pd.DataFrame, types: pd.Series, names: dict | None = Non
     ax.set_ylabel("latitude")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title("Towns by type", fontsize=10)
-    fig.tight_layout()
+    _tight(fig)
     return fig

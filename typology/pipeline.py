@@ -2,6 +2,12 @@
 
 ``run_pipeline`` is what ``typology fit`` and ``typology reproduce`` run; it writes nothing.
 Every row a stage leaves out is counted and named in ``notes`` and ``left_out``.
+
+Before any computation, :func:`check_config_against_data` checks what the configuration asks
+of the dataset: the feature groups it can support, the variables of the models (features of
+the groups built, outcome columns), the number of towns of the sample against ``n_types``,
+``k_range`` and ``ood_neighbors``. ``k_range = "auto"`` (the default) becomes
+``2 .. min(10, towns // 2 - 1)`` on the towns that have every typology feature.
 """
 
 from __future__ import annotations
@@ -13,11 +19,13 @@ import numpy as np
 import pandas as pd
 
 from features import FeatureBuilder, TownData
+from features.validation import DataValidationError
 
-from .config import ConfigError, RunConfig
+from .config import DEFAULT_K_RANGE, DISCRETE_KINDS, ConfigError, RunConfig
 from .progress import Progress
 
-__all__ = ["PipelineResult", "model_frame", "run_pipeline", "typology_input"]
+__all__ = ["DataPlan", "PipelineResult", "check_config_against_data", "discrete_tables", "feature_plan",
+           "model_frame", "run_pipeline", "typology_input"]
 
 SHELL_TYPOLOGY_KEYS = ("features", "period", "sample")
 
@@ -36,6 +44,7 @@ class PipelineResult:
     models: dict
     spec_tests: dict
     notes: tuple = field(default_factory=tuple)
+    discrete: dict = field(default_factory=dict)  # name -> models.DiscreteModelResult ([[models]] kind logit...)
 
 
 def _capture(fn, notes: list[str], *args, **kwargs):
@@ -51,11 +60,175 @@ def _capture(fn, notes: list[str], *args, **kwargs):
     return out
 
 
-def typology_params(typ_cfg: dict) -> dict:
+def typology_params(typ_cfg: dict, n_towns: int | None = None) -> dict:
+    """TownTypology parameters of a resolved ``[typology]`` section; ``k_range = "auto"`` becomes
+    ``(2, min(10, n_towns // 2 - 1))`` (``(2, 10)`` when ``n_towns`` is not given)."""
     params = {k: v for k, v in typ_cfg.items() if k not in SHELL_TYPOLOGY_KEYS}
-    if isinstance(params.get("k_range"), list):
+    if params.get("k_range") == "auto":
+        lo, hi = DEFAULT_K_RANGE
+        params["k_range"] = (lo, hi if n_towns is None else max(lo, min(hi, max_types(n_towns))))
+    elif isinstance(params.get("k_range"), list):
         params["k_range"] = tuple(params["k_range"])
     return params
+
+
+def max_types(n_towns: int) -> int:
+    """Largest number of types ``n`` towns allow: each half of the towns (prediction strength)
+    must hold more towns than types, ``max(2, n // 2 - 1)`` (as ``TownTypology``)."""
+    return max(2, n_towns // 2 - 1)
+
+
+# ------------------------------------------------------------------------ checks against the data
+@dataclass(frozen=True)
+class DataPlan:
+    """What a dataset supports under a configuration: the feature groups that will be built,
+    why the others cannot be, the agglomeration cores and the towns of the typology sample
+    that have employment (an upper bound of the towns typed)."""
+
+    groups: tuple
+    unsupported: dict
+    cores: pd.Index
+    n_sample: int
+    columns: tuple  # columns of the model frame: features of the groups built, outcomes, town attributes
+
+
+def feature_plan(params: dict, data: TownData) -> tuple[list[str], dict[str, str], pd.Index]:
+    """Groups ``data`` can support with the ``[features]`` parameters ``params``, the reason
+    for each group it cannot support, and the agglomeration cores; nothing is computed.
+
+    The decision is the feature builder's own (its group plan, with ``groups=None``), so the
+    check and the computation cannot disagree.
+    """
+    b = FeatureBuilder(**{**params, "groups": None})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        b.cores_ = b._find_cores(data.towns.set_index("town_id"), data.outcomes)
+        b.skipped_ = {}
+        plan = b._plan_groups(data)
+    return list(plan), dict(b.skipped_), b.cores_
+
+
+def _sample_size(data: TownData, sample: str, cores: pd.Index) -> tuple[int, int]:
+    """Towns of the sample with employment rows, and the agglomeration cores left out of it."""
+    towns = data.towns
+    ids = towns["town_id"]
+    keep = ids.isin(pd.Index(data.employment["town_id"].unique()))
+    n_cores = 0
+    if sample == "towns":
+        kind = towns["kind"] if "kind" in towns.columns else pd.Series("town", index=towns.index)
+        keep &= kind == "town"
+        core = ids.isin(cores)
+        n_cores = int((keep & core).sum())
+        keep &= ~core
+    return int(keep.sum()), n_cores
+
+
+def check_typology_size(typ_cfg: dict, n: int, where: str, counted: str, keys: str = "sample") -> None:
+    """``ConfigError`` when ``n`` towns cannot hold the typology ``typ_cfg`` asks for;
+    ``counted`` says which towns were counted, ``keys`` which keys decided them."""
+    kmax = max_types(n)
+    halves = "each half of the towns must hold more towns than types"
+    if n < 8:
+        raise ConfigError(f"{where}: [typology] {keys}: a typology needs at least 8 towns; found {counted} "
+                          "(change the sample, the typology features or the period, or use more data)")
+    nt = typ_cfg["n_types"]
+    if not isinstance(nt, str) and nt > kmax:
+        raise ConfigError(f"{where}: [typology] n_types: expected at most {kmax} types ({halves}); found {nt}, "
+                          f"with {counted}")
+    kr = typ_cfg["k_range"]
+    if nt == "auto" and isinstance(kr, list) and kr[1] > kmax:
+        raise ConfigError(f"{where}: [typology] k_range: expected at most {kmax} types ({halves}); found {kr}, "
+                          f"with {counted}; use k_range = [{min(kr[0], kmax)}, {kmax}] or leave k_range out (the "
+                          "default considers 2 .. min(10, towns // 2 - 1))")
+    nb = typ_cfg["ood_neighbors"]
+    if nb >= n:
+        raise ConfigError(f"{where}: [typology] ood_neighbors: expected fewer neighbours than towns; found {nb}, "
+                          f"with {counted}")
+
+
+def _check_period(period, data: TownData, where: str) -> None:
+    """A base year must be a year of the employment table; [first, last] must hold one."""
+    years = np.unique(data.employment["year"].to_numpy(dtype=np.int64))
+    if period == "last" or not len(years):
+        return
+    first, last = (period, period) if isinstance(period, int) else period
+    if not ((years >= first) & (years <= last)).any():
+        span = f"{years[0]}..{years[-1]}"
+        raise ConfigError(f"{where}: [typology] period: expected a year of the data ({span}) or a range "
+                          f"[first, last] holding one; found {period!r}")
+
+
+def _model_variables(m: dict) -> list[tuple[str, str]]:
+    """(column, key) pairs a model reads: its formula's variables and its cluster columns."""
+    from models import parse_formula
+
+    names = [(v, "formula") for v in parse_formula(m["formula"]).variables]
+    if "cluster" in m:
+        dims = [p.strip() for p in str(m["cluster"]).split("+")]
+        names += [(d, "cluster") for d in dims if d not in ("entity", "time")]
+    return names
+
+
+def check_config_against_data(cfg: RunConfig, data: TownData) -> DataPlan:
+    """Check what ``cfg`` asks of ``data`` before anything is computed (``ConfigError`` naming
+    the file, section and key): feature groups the data cannot support, typology features of
+    groups that are not built, model variables that are neither features nor columns of the
+    data, and a sample too small for ``n_types`` / ``k_range`` / ``ood_neighbors``."""
+    from features import data_dictionary
+
+    where = cfg.where
+    fcfg, tcfg = cfg.features, cfg.typology
+    supported, unsupported, cores = feature_plan(fcfg, data)
+    asked = fcfg.get("groups")
+    if asked is not None:
+        cannot = [g for g in asked if g in unsupported]
+        if cannot:
+            why = "; ".join(f"{g!r} {unsupported[g]}" for g in cannot)
+            raise ConfigError(f"{where}: [features] groups: the dataset {cfg.data_path} cannot support {why}; "
+                              f"remove {'them' if len(cannot) > 1 else 'it'} from groups (or add the missing data)")
+        built = [g for g in asked if g in supported]
+    else:
+        built = supported
+    dd = data_dictionary()
+    group_of = dd["group"]
+
+    def why_not(col: str) -> str:
+        g = group_of[col]
+        if g in unsupported:
+            return f"{col} needs the feature group {g!r}, which the dataset cannot support ({unsupported[g]})"
+        return f"{col} needs the feature group {g!r}, which [features] groups leaves out"
+
+    absent = [c for c in tcfg["features"] if group_of[c] not in (*built, "quality")]
+    if absent:
+        raise ConfigError(f"{where}: [typology] features: " + "; ".join(why_not(c) for c in absent)
+                          + "; choose features the data supports (`typology features --list`)")
+    feats = [c for c in dd.index if group_of[c] in (*built, "quality")]
+    outcomes = [c for c in (data.outcomes.columns if data.outcomes is not None else ())
+                if c not in ("town_id", "year") and c not in feats]
+    extra = ["region", *(["kind"] if "kind" in data.towns.columns else []), "type", "type_name"]
+    columns = (*feats, *outcomes, *extra)
+    known = {*columns, "town_id", "year"}
+    for m in cfg.models:
+        missing = [(v, key) for v, key in _model_variables(m) if v not in known]
+        if missing:
+            v, key = missing[0]
+            text = why_not(v) if v in group_of.index else (
+                f"{v!r} is neither a feature nor a column of the dataset; outcome columns: {outcomes}; "
+                f"town columns: {extra}")
+            raise ConfigError(f"{where}: [[models]] {m['name']!r} {key} {m[key]!r}: {text}")
+    _check_period(tcfg["period"], data, where)
+    if fcfg.get("missing") == "raise" and data.employment["employment"].isna().any():
+        raise ConfigError(f"{where}: [features] missing: \"raise\" refuses suppressed cells, and employment has "
+                          f"{int(data.employment['employment'].isna().sum())} (empty = not published); use "
+                          "missing = \"omit\" (shares over the published sectors)")
+    n, n_cores = _sample_size(data, tcfg["sample"], cores)
+    counted = f"at most {n} towns in the sample (sample = {tcfg['sample']!r}, towns with employment rows"
+    if n_cores:
+        rule = ("towns.is_core" if "is_core" in data.towns.columns else
+                f"towns with population >= [features] core_population = {fcfg['core_population']:g}")
+        counted += f"; {n_cores} agglomeration cores left out, the cores being {rule}"
+    check_typology_size(tcfg, n, where, counted + ")")
+    return DataPlan(tuple(built), unsupported, cores, n, columns)
 
 
 def sample_towns(builder: FeatureBuilder, data: TownData, sample: str, F: pd.DataFrame) -> pd.Index:
@@ -119,27 +292,51 @@ def model_frame(F: pd.DataFrame, data: TownData, labels: pd.Series | None, type_
 
 
 def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = None) -> PipelineResult:
-    """Run features, typology and models for ``cfg`` on ``data``."""
-    from models import PanelModelSpec, fit_panel_model, specification_tests
+    """Run features, typology and models for ``cfg`` on ``data``.
+
+    The configuration is checked against the data first (:func:`check_config_against_data`);
+    every problem a configuration value causes later is a :class:`ConfigError` naming the file
+    and the section or model.
+    """
+    from models import fit_panel_model, specification_tests
 
     from .estimator import TownTypology
     from .transitions import transitions
 
     progress = progress or Progress(quiet=True)
     progress.total = 2 + len(cfg.models)
+    where = cfg.where
+    check_config_against_data(cfg, data)
     notes: list[str] = list(data.notes)
     with progress.stage("features"):
         builder = FeatureBuilder(**cfg.features)
-        F = _capture(builder.fit_transform, notes, data)  # one pass: fit's panel and registry are reused
+        try:
+            F = _capture(builder.fit_transform, notes, data)  # one pass: fit's panel and registry are reused
+        except DataValidationError:
+            raise
+        except ValueError as exc:
+            raise ConfigError(f"{where}: [features]: the features cannot be computed: {exc}") from None
     with progress.stage("typology"):
         typ_cfg = cfg.typology
         towns = sample_towns(builder, data, typ_cfg["sample"], F)
         X, left = _capture(typology_input, notes, F, typ_cfg, towns)
         if len(left):
             notes.append(f"{len(left)} town(s) of the sample left out of the typology (see left_out.csv)")
-        if len(X) < 4:
-            raise ConfigError(f"only {len(X)} town(s) have every typology feature; a typology needs more")
-        typ = _capture(TownTypology(**typology_params(typ_cfg)).fit, notes, X)
+        counted = f"{len(X)} towns of the sample with every typology feature in period = {typ_cfg['period']!r}"
+        if len(left):
+            top = left["reason"].value_counts()
+            counted += f" ({len(left)} left out, most for: {top.index[0]} ({int(top.iloc[0])}))"
+        check_typology_size(typ_cfg, len(X), where, counted, keys="features, period and sample")
+        params = typology_params(typ_cfg, len(X))
+        if typ_cfg["k_range"] == "auto" and typ_cfg["n_types"] == "auto" and params["k_range"] != DEFAULT_K_RANGE:
+            notes.append(f"k_range: {len(X)} towns allow at most {params['k_range'][1]} types (each half of the "
+                         f"towns must hold more towns than types), so k = {params['k_range'][0]}.."
+                         f"{params['k_range'][1]} were considered instead of the default "
+                         f"{DEFAULT_K_RANGE[0]}..{DEFAULT_K_RANGE[1]}")
+        try:
+            typ = _capture(TownTypology(**params).fit, notes, X)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: [typology]: the typology cannot be fitted: {exc}") from None
         assignments = typ.assign(X)
         if getattr(typ, "confidence_", None) is not None:
             assignments["confidence"] = typ.confidence_.reindex(assignments.index)
@@ -148,16 +345,19 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
         trans = _capture(transitions, notes, typ, panel, random_state=typ_cfg.get("random_state"))
     frame = model_frame(F, data, typ.labels_, typ.type_names_)
     results: dict = {}
+    discrete: dict = {}
     spec_tests: dict = {}
     for m in cfg.models:
         name = m["name"]
         with progress.stage(f"model {name}"):
-            fields = {k: (tuple(v) if isinstance(v, list) else v) for k, v in m.items() if k != "name"}
-            spec = PanelModelSpec(**fields)
+            if m.get("kind", "linear") in DISCRETE_KINDS:
+                discrete[name] = _fit_discrete(frame, m, notes, where)
+                continue
+            spec = _linear_spec(m)
             try:
                 res = _capture(fit_panel_model, notes, frame, spec)
-            except (KeyError, ValueError) as exc:
-                raise ConfigError(f"[[models]] {name!r}: {exc}") from None
+            except (KeyError, ValueError, np.linalg.LinAlgError) as exc:
+                raise ConfigError(f"{where}: [[models]] {name!r}: {exc}") from None
             results[name] = res
             effects = spec.effects if spec.effects in ("entity", "twoway") else "entity"
             cluster = spec.cluster if spec.cov_type in ("clustered", "wild_bootstrap") else "entity"
@@ -168,4 +368,67 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
                 notes.append(f"specification tests of model {name!r} not computed: {exc}")
     return PipelineResult(config=cfg.resolved, builder=builder, features=F, typology_input=X, typology=typ,
                           assignments=assignments, left_out=left, transitions=trans, model_data=frame,
-                          models=results, spec_tests=spec_tests, notes=tuple(notes))
+                          models=results, spec_tests=spec_tests, notes=tuple(notes), discrete=discrete)
+
+
+def _linear_spec(m: dict):
+    from models import PanelModelSpec
+
+    fields = {k: (tuple(v) if isinstance(v, list) else v) for k, v in m.items() if k not in ("name", "kind")}
+    return PanelModelSpec(**fields)
+
+
+def _fit_discrete(frame: pd.DataFrame, m: dict, notes: list[str], where: str):
+    """Fit a ``[[models]]`` table of kind logit / probit / mnlogit with ``models.fit_discrete_model``."""
+    from models import fit_discrete_model
+
+    opts = {k: v for k, v in m.items() if k not in ("name", "kind", "formula")}
+    try:
+        return _capture(fit_discrete_model, notes, frame, m["formula"], model=m["kind"], **opts)
+    except (KeyError, ValueError, TypeError, np.linalg.LinAlgError) as exc:
+        raise ConfigError(f"{where}: [[models]] {m['name']!r} (kind = {m['kind']!r}): {exc}") from None
+
+
+def discrete_tables(results: dict) -> dict[str, pd.DataFrame]:
+    """The tables of the discrete-choice models of a run, by file stem.
+
+    ``discrete_models``: one row per model (kind, formula, outcome levels, observations,
+    log-likelihood, pseudo R-squared, errors); ``discrete_coefficients``: one row per (model,
+    outcome level, term) with ``estimate``, ``std_error``, ``pvalue`` (binary models: the level
+    coded 1; multinomial logit: each level against the reference); ``marginal_effects``: the
+    average marginal effects as ``models.fit_discrete_model`` reports them, one row per (model,
+    outcome level, term). Empty dict when there are no discrete models.
+    """
+    if not results:
+        return {}
+    summary, coefs, ames = [], [], []
+    for name, r in results.items():
+        levels = [str(v) for v in r.levels]
+        summary.append({"model": name, "kind": r.model, "formula": r.formula,
+                        "levels": "; ".join(levels), "nobs": int(r.nobs), "llf": float(r.llf),
+                        "pseudo_rsquared": float(r.pseudo_rsquared), "cov_type": r.cov_type,
+                        "notes": " | ".join(map(str, r.notes))})
+        parts = {"estimate": r.params, "std_error": r.std_errors, "pvalue": r.pvalues}
+        if isinstance(r.params, pd.DataFrame):  # terms x outcome levels (multinomial)
+            long = pd.concat({k: v.rename_axis(index="term", columns="outcome").stack() for k, v in parts.items()},
+                             axis=1).reorder_levels(["outcome", "term"])
+            long = long.reindex(pd.MultiIndex.from_product([list(r.params.columns), list(r.params.index)],
+                                                           names=["outcome", "term"]))
+        else:
+            long = pd.concat(parts, axis=1).rename_axis("term")
+            long = pd.concat({levels[-1]: long}, names=["outcome"])
+        long = long.reset_index()
+        long.insert(0, "kind", r.model)
+        long.insert(0, "model", name)
+        coefs.append(long)
+        me = r.marginal_effects
+        if isinstance(me.index, pd.MultiIndex):
+            me = me.rename_axis(["outcome", "term"]).reset_index()
+        else:
+            me = me.rename_axis("term").reset_index()
+            me.insert(0, "outcome", levels[-1])
+        me.insert(0, "kind", r.model)
+        me.insert(0, "model", name)
+        ames.append(me)
+    return {"discrete_models": pd.DataFrame(summary), "discrete_coefficients": pd.concat(coefs, ignore_index=True),
+            "marginal_effects": pd.concat(ames, ignore_index=True)}

@@ -103,6 +103,40 @@ def _read(d: Path, name: str, **kw) -> pd.DataFrame | None:
     return pd.read_csv(f, **kw)
 
 
+def _sig(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """Float columns as text with ``digits`` significant digits (small effects stay visible)."""
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
+    return out
+
+
+def _discrete_section(doc: _Doc, d: Path) -> None:
+    """The ``[[models]]`` of kind logit / probit / mnlogit, read back from their tables."""
+    dm = _read(d, "discrete_models.csv")
+    if dm is None or not len(dm):
+        return
+    doc.h("Discrete-choice models")
+    doc.p("Logit and probit models give the probability of the outcome level coded 1; a multinomial logit "
+          "gives the probability of each level against the reference level (the first of the levels listed). "
+          "Maximum likelihood on the town-years (statsmodels); average marginal effects with delta-method "
+          "standard errors (discrete_models.csv, discrete_coefficients.csv, marginal_effects.csv).")
+    cols = [c for c in ("kind", "formula", "levels", "nobs", "llf", "pseudo_rsquared", "cov_type") if c in dm.columns]
+    doc.table(_sig(dm.set_index("model")[cols]))
+    coef = _read(d, "discrete_coefficients.csv", dtype={"outcome": str, "term": str})
+    if coef is not None and len(coef):
+        doc.p("Coefficients (log-odds for logit and multinomial logit, index coefficients for probit):")
+        doc.table(_sig(coef.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"])))
+    me = _read(d, "marginal_effects.csv", dtype={"outcome": str, "term": str})
+    if me is not None and len(me):
+        doc.p("Average marginal effects on the probability of each outcome level:")
+        doc.table(_sig(me.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"])))
+    notes = [f"{r.model}: {x}" for r in dm.itertuples() if isinstance(getattr(r, "notes", None), str)
+             for x in r.notes.split(" | ") if x]
+    doc.items(notes)
+
+
 def write_report(run) -> list[Path]:
     """Write ``report.md``, ``report.html`` and ``figures/*.png`` into the run folder ``run``
     and record their sha256 in the manifest. Returns the paths written."""
@@ -217,6 +251,8 @@ def write_report(run) -> list[Path]:
             doc.table(st.set_index(["model", "test_name"]))
         notes = [f"{n}: {x}" for n, r in models.items() for x in getattr(r, "notes", ())]
         doc.items(notes)
+
+    _discrete_section(doc, d)
 
     # ---------------------------------------------------------------- truth
     truth = s.get("truth")

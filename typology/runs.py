@@ -89,6 +89,10 @@ def _write_tables(res: PipelineResult, d: Path) -> None:
         (d / "regression_table.tex").write_text(table.to_latex(), encoding="utf-8")
         (d / "regression_table.txt").write_text(table.to_text(), encoding="utf-8")
         (d / "regression_table.csv").write_text(table.to_csv(), encoding="utf-8")
+    from .pipeline import discrete_tables
+
+    for stem, frame in discrete_tables(res.discrete).items():  # [[models]] of kind logit, probit, mnlogit
+        frame.to_csv(d / f"{stem}.csv", index=False)
     st = []
     for name, t in res.spec_tests.items():
         f = t.copy()

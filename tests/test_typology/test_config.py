@@ -20,6 +20,7 @@ def _write(tmp_path, text: str) -> Path:
 
 
 def test_minimal_config_gets_every_default(tmp_path):
+    (tmp_path / "ds").mkdir()
     cfg = load_config(_write(tmp_path, '[data]\npath = "ds"\n'))
     assert cfg.data_path == (tmp_path / "ds").resolve()
     assert cfg.features["core_population"] == 250_000 and cfg.features["groups"] is None
@@ -43,13 +44,14 @@ def test_unknown_keys_list_the_valid_ones(tmp_path, text, expected):
 
 
 @pytest.mark.parametrize("text,expected", [
-    ("[features]\ngroups = []\n", "[data] must give path"),
+    ("[features]\ngroups = []\n", "[data] path: missing"),
     ('[data]\npath = "x"\n[typology]\nperiod = "first"\n', "period"),
     ('[data]\npath = "x"\n[typology]\nsample = "some"\n', "sample"),
     ('[data]\npath = "x"\n[[models]]\nname = "a"\n', "needs formula"),
     ('[data]\npath = "x"\n[[models]]\nformula = "y ~ x"\nestimator = "ols"\n', "estimator"),
     ('[data]\npath = "x"\n[[models]]\nname = "a"\nformula = "y ~ x"\n[[models]]\nname = "a"\nformula = "y ~ z"\n', "unique"),
     ('[data\npath = "x"\n', "not valid TOML"),
+    ('[data]\npath = "not_there"\n', "[data] path: expected a dataset folder; found no such folder"),
 ])
 def test_bad_values_are_config_errors(tmp_path, text, expected):
     with pytest.raises(ConfigError) as info:
@@ -58,6 +60,7 @@ def test_bad_values_are_config_errors(tmp_path, text, expected):
 
 
 def test_effects_none_and_model_defaults(tmp_path):
+    (tmp_path / "x").mkdir()
     cfg = load_config(_write(tmp_path, '[data]\npath = "x"\n[[models]]\nformula = "y ~ x"\nestimator = "pooled"\neffects = "none"\n'))
     (m,) = cfg.models
     assert m["name"] == "model1" and m["effects"] is None and m["cov_type"] == "clustered"
