@@ -111,7 +111,7 @@ def _discrete_params() -> dict:
 
     sig = inspect.signature(fit_discrete_model)
     return {k: (None if p.default is inspect.Parameter.empty else p.default)
-            for k, p in sig.parameters.items() if k not in ("data", "model")
+            for k, p in sig.parameters.items() if k not in ("data", "model", "name")  # name: the table's own
             and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
 
 

@@ -384,7 +384,7 @@ def _fit_discrete(frame: pd.DataFrame, m: dict, notes: list[str], where: str):
 
     opts = {k: v for k, v in m.items() if k not in ("name", "kind", "formula")}
     try:
-        return _capture(fit_discrete_model, notes, frame, m["formula"], model=m["kind"], **opts)
+        return _capture(fit_discrete_model, notes, frame, m["formula"], model=m["kind"], name=m["name"], **opts)
     except (KeyError, ValueError, TypeError, np.linalg.LinAlgError) as exc:
         raise ConfigError(f"{where}: [[models]] {m['name']!r} (kind = {m['kind']!r}): {exc}") from None
 
@@ -421,7 +421,7 @@ def discrete_tables(results: dict) -> dict[str, pd.DataFrame]:
         long.insert(0, "kind", r.model)
         long.insert(0, "model", name)
         coefs.append(long)
-        me = r.marginal_effects
+        me = r.marginal_effects.rename(columns={"kind": "effect"})  # derivative or discrete change
         if isinstance(me.index, pd.MultiIndex):
             me = me.rename_axis(["outcome", "term"]).reset_index()
         else:

@@ -353,7 +353,7 @@ def _compare_frames(name: str, a: pd.DataFrame, b: pd.DataFrame, exact_cols=(), 
         xv, yv = x.to_numpy(dtype=float), y.to_numpy(dtype=float)
         both_nan = np.isnan(xv) & np.isnan(yv)
         with np.errstate(invalid="ignore"):
-            bad = ~both_nan & ~(np.abs(xv - yv) <= tol)
+            bad = ~both_nan & (xv != yv) & ~(np.abs(xv - yv) <= tol)  # inf == inf is no difference
         if bad.any():
             i = np.flatnonzero(bad)[0]
             diffs.append(f"{name}: column {c!r} differs beyond {tol:g} in {int(bad.sum())} row(s), e.g. {_plain(a.index[i])}: "
@@ -422,6 +422,28 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
         old_c = pd.read_csv(d / "coefficients.csv").set_index(["model", "term"])
         new_c = coefficients_table(res.models).set_index(["model", "term"]) if res.models else old_c.iloc[0:0]
         diffs += _compare_frames("coefficients", old_c, new_c)
+    diffs += _discrete_differences(d, res)
+    return diffs
+
+
+def _discrete_differences(d: Path, res: PipelineResult) -> list[str]:
+    """Differences of the discrete-choice models' coefficients and marginal effects (1e-10)."""
+    from .pipeline import discrete_tables
+
+    new_tabs = discrete_tables(res.discrete)
+    diffs = []
+    for stem in ("discrete_coefficients", "marginal_effects"):
+        f = d / f"{stem}.csv"
+        if not f.is_file() and stem not in new_tabs:
+            continue
+        if not f.is_file():
+            diffs.append(f"{stem}: the reproduction has discrete models the run folder does not")
+            continue
+        keys = ["model", "outcome", "term"]
+        old = pd.read_csv(f, dtype={"outcome": str, "term": str}).set_index(keys)
+        new = (new_tabs[stem].astype({"outcome": str, "term": str}).set_index(keys) if stem in new_tabs
+               else old.iloc[0:0])
+        diffs += _compare_frames(stem, old, new)
     return diffs
 
 
