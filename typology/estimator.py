@@ -109,7 +109,10 @@ class TownTypology(ClusterMixin, BaseEstimator):
         out of distribution (3).
     name_min_z, name_terms : float, int
         A feature enters a type's name when its model-space mean is >= ``name_min_z``
-        reference sds from the mean (0.5); at most ``name_terms`` features (3).
+        reference sds from the mean (0.5), its difference is significant in ``profiles_``
+        (adjusted p < ``alpha``) with the same sign, and, for growth rates, changes and
+        shift-share components, the words agree with the sign of the type's mean (see
+        :mod:`typology.naming`); at most ``name_terms`` features (3).
     surrogate_depth : int
         Depth of the decision-tree surrogate (3).
     alpha : float
@@ -339,7 +342,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
         boot_lab = raw_to_type[ev.boot_mapped[k].astype(np.int64)] if self.n_boot else np.zeros((0, n), int)
         conf = confidence(boot_lab, labels0)
         profiles = profile_types(Xs, Z, labels0 + 1, types, dist, alpha=self.alpha)
-        names = suggest_names(profiles.z, self.name_min_z, self.name_terms)
+        names = suggest_names(profiles, self.name_min_z, self.name_terms)
         stab.insert(0, "name", [names[t] for t in types])
 
         # learned state
