@@ -436,7 +436,7 @@ class FeatureBuilder:
         """
         ids = E.index.get_level_values("town_id")
         years = E.index.get_level_values("year").to_numpy()
-        ref = self.fitted_rows_
+        ref = getattr(self, "fitted_rows_", None)
         if ref is None:  # fitted before the row fingerprint existed: the base year only
             ref = self.base_.set_index("base_year", append=True).rename_axis(["town_id", "year"])
         at = _row_positions(ref.index, ids, years)

@@ -117,3 +117,19 @@ def test_a_revised_value_is_named_and_the_town_uses_its_own_rows():
     before = _quiet(fb.transform, data)  # the unrevised towns are untouched
     other = scored.index.get_level_values("town_id") != town
     assert _equal(scored.loc[other, "pop_growth"], before.loc[other, "pop_growth"])
+
+
+def test_a_builder_fitted_before_the_row_fingerprint_compares_the_base_year():
+    small = generate(n_towns=40, n_years=6, seed=3)
+    data = small.data
+    fb = _quiet(FeatureBuilder(groups=["diversification", "dynamics"]).fit, data)
+    del fb.fitted_rows_  # as unpickled from a model file written before fitted_rows_ existed
+    out = data.outcomes.copy()
+    town = sorted(set(data.employment["town_id"]))[3]
+    first = (out["town_id"] == town) & (out["year"] == out["year"].min())
+    out.loc[first, "population"] *= 0.5
+    with pytest.warns(FeatureWarning, match=re.escape("1 town_id(s) of the scored data")):
+        fb.transform(data.replace(outcomes=out))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FeatureWarning)
+        fb.transform(data)  # the same data: no clash
