@@ -21,7 +21,14 @@ What the fitted reference fixes, group by group:
   reference is an origin only;
 * network: the fitted ownership network, in which the scored towns' own ties replace theirs;
 * dynamics: each fitted town's base year (its first year) and base values, national sector
-  employment and the national average wage.
+  employment and the national average wage. A scored town keeps its fitted base only when it
+  is the fitted town: its rows agree with the fitted rows in every year both hold (published
+  employment, sector entropy, population, average wage, and the sector vector of the base
+  year). A town new to the reference, or a fitted town_id whose rows differ (another dataset
+  reusing the ids, revised data), starts from its own first year; the differing ids are
+  reported by a ``FeatureWarning`` (how many, the first ones, what differed). Rows that share
+  no year with the fitted ones (later years of the same towns, ``score --data next_year``)
+  cannot contradict the id and continue from the fitted base year.
 
 Hence scoring any subset of the fitted towns gives the same features as the full panel
 (market potential up to floating-point rounding of the blocked matrix products).
@@ -123,6 +130,9 @@ class FeatureBuilder:
     groups_table_ : classification of the corporate groups (or None)
     skipped_ : dict, group -> why it was skipped
     towns_without_employment_ : list of municipalities that have no feature rows
+    base_, base_E_ : DataFrame, each fitted town's base year and base values, its base sector vector
+    fitted_rows_ : DataFrame, per fitted (town_id, year): published employment, sector entropy,
+        population and average wage (to recognise a fitted town among scored towns)
     feature_names_out_ : list of the output columns
     """
 
@@ -279,10 +289,11 @@ class FeatureBuilder:
             if set(plan) & set(_EDGE_GROUPS):
                 self.edges_ = ownership_edges(fy)
         self.links_ = self._links(data.links) if data.links is not None else None
-        self.base_ = self.base_E_ = self.national_wage_ = None
+        self.base_ = self.base_E_ = self.national_wage_ = self.fitted_rows_ = None
         if "dynamics" in plan:
             self.base_, self.base_E_ = self._base_values(data, panel.E)
             self.national_wage_ = self._national_wage(data, panel.index, panel.total)
+            self.fitted_rows_ = self._row_fingerprint(data, panel.E, panel.total)
         have_rows = pd.Index(panel.index.get_level_values("town_id").unique())
         self.towns_without_employment_ = sorted(towns.index[~_member(towns.index, have_rows)])
         if self.towns_without_employment_:
@@ -404,6 +415,58 @@ class FeatureBuilder:
         }, index=tid)
         base_E = pd.DataFrame(Xb, index=tid, columns=E.columns)
         return base, base_E
+
+    def _row_fingerprint(self, data: TownData, E: pd.DataFrame, total: np.ndarray) -> pd.DataFrame:
+        """What the dynamics group reads of every fitted town-year: published employment, its
+        sector entropy, population and average wage (to recognise the same town when scoring)."""
+        s, _, valid = row_shares(E.to_numpy())
+        return pd.DataFrame({"employment": total, "entropy": _entropy_rows(s, valid, _log_factor(self.base)),
+                             "population": self._row_values(data, "population", E.index),
+                             "wage": self._wages(data, E.index).to_numpy(dtype=float)}, index=E.index)
+
+    def _clashing_towns(self, E: pd.DataFrame, X: np.ndarray, current: dict[str, np.ndarray]) -> pd.Index:
+        """Fitted town_ids whose scored rows differ from the fitted rows in a year both hold.
+
+        Compared in every (town, year) present in both: published employment, sector entropy,
+        population and average wage (``current``, aligned with ``E``), and in the town's fitted
+        base year its whole sector vector; equal means within 1e-12 (relative and absolute), missing
+        equal to missing. Ids with a difference are reported by a ``FeatureWarning`` saying what
+        differed. A town whose scored rows share no year with the fitted ones (later years of the
+        same towns) is not a clash: nothing contradicts its id.
+        """
+        ids = E.index.get_level_values("town_id")
+        years = E.index.get_level_values("year").to_numpy()
+        ref = getattr(self, "fitted_rows_", None)
+        if ref is None:  # fitted before the row fingerprint existed: the base year only
+            ref = self.base_.set_index("base_year", append=True).rename_axis(["town_id", "year"])
+        at = _row_positions(ref.index, ids, years)
+        both = at >= 0
+        if not both.any():
+            return pd.Index([], name="town_id")
+
+        def differs(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+            with np.errstate(invalid="ignore"):
+                same = np.isclose(a, b, rtol=1e-12, atol=1e-12) | (np.isnan(a) & np.isnan(b))
+            return ~same
+
+        what = {c: differs(np.asarray(v, dtype=float)[both], ref[c].to_numpy(dtype=float)[at[both]])
+                for c, v in current.items()}
+        bpos = _positions(self.base_.index, ids)
+        at_base = (bpos >= 0) & (years == self.base_["base_year"].to_numpy()[np.maximum(bpos, 0)])
+        sec = np.zeros(len(ids), dtype=bool)
+        sec[at_base] = differs(X[at_base], self.base_E_.to_numpy()[bpos[at_base]]).any(axis=1)
+        what["sector employment in the base year"] = sec[both]
+        rows = np.logical_or.reduce(list(what.values()))
+        clash = pd.Index(pd.unique(np.asarray(ids[both][rows])), name="town_id")
+        if len(clash):
+            tids = np.asarray(ids[both])
+            detail = ", ".join(f"{c} ({pd.unique(tids[d]).size})" for c, d in what.items() if d.any())
+            warnings.warn(f"{len(clash)} town_id(s) of the scored data are in the fitted data, but their rows "
+                          f"differ from the fitted rows in a year both hold (by town: {detail}), e.g. "
+                          f"{sorted(map(str, clash))[:5]}: they are scored as new towns, their growth rates "
+                          "and shift-share components starting from their own first year", FeatureWarning,
+                          stacklevel=6)
+        return clash
 
     @staticmethod
     def _row_values(data: TownData, column: str, index: pd.MultiIndex) -> np.ndarray:
@@ -742,19 +805,22 @@ class FeatureBuilder:
         """Growth since each town's base year, entropy change, shift-share components and the
         stagnation / modernization status (see :func:`stagnation_status`)."""
         ids = E.index.get_level_values("town_id")
+        pop = self._row_values(data, "population", E.index)
+        wage = self._wages(data, E.index).to_numpy(dtype=float)
         if fitted_data:  # fit_transform: the scored towns are the fitted ones
             base, base_E = self.base_, self.base_E_
-        else:  # towns new to the reference start from their own first year
+        else:  # towns new to the reference, or whose rows contradict it, start from their own first year
             own_base, own_base_E = self._base_values(data, E)
-            known = _member(own_base.index, self.base_.index)
-            base = pd.concat([self.base_, own_base[~known]])
-            base_E = pd.concat([self.base_E_, own_base_E[~known]])
+            clash = self._clashing_towns(E, X, {"employment": total, "entropy": ent, "population": pop,
+                                                "wage": wage})
+            fitted = ~_member(self.base_.index, clash)
+            own = ~_member(own_base.index, self.base_.index[fitted])
+            base = pd.concat([self.base_[fitted], own_base[own]])
+            base_E = pd.concat([self.base_E_[fitted], own_base_E[own]])
         bpos = _positions(base.index, ids)
         by = base["base_year"].to_numpy(dtype=float)[bpos]
         dt = years - by
         b_emp = base["employment"].to_numpy()[bpos]
-        pop = self._row_values(data, "population", E.index)
-        wage = self._wages(data, E.index).to_numpy(dtype=float)
         out = {
             "pop_growth": annualized_growth(base["population"].to_numpy()[bpos], pop, dt),
             "emp_growth": annualized_growth(b_emp, total, dt),

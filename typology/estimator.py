@@ -87,8 +87,11 @@ class TownTypology(ClusterMixin, BaseEstimator):
     covariance_type : {"full", "tied", "diag", "spherical"}
         Covariance of the Gaussian mixture (``method="gmm"`` only).
     n_init : "auto" or int
-        Restarts of every partition (full data, bootstrap samples, reference sets, halves);
-        ``"auto"``: 10 for k-means, 3 for Gaussian mixtures, 1 for Ward + k-means (deterministic).
+        Restarts of every partition (full data, bootstrap samples, reference sets, halves).
+        ``"auto"`` (:data:`typology.selection.AUTO_RESTARTS`): k-means 100 restarts for the
+        full-data fit, 20 for each reference set of the gap statistic and 10 for each bootstrap
+        sample and half (measured: docs/typology.md, "Restarts"); Gaussian mixtures 3; Ward +
+        k-means 1 (deterministic). An int sets every count.
     n_boot : int
         Bootstrap samples for stability (default 100; 0 skips stability: every k is then
         admissible, ``stability_`` and ``confidence_`` hold NaN).
@@ -109,7 +112,10 @@ class TownTypology(ClusterMixin, BaseEstimator):
         out of distribution (3).
     name_min_z, name_terms : float, int
         A feature enters a type's name when its model-space mean is >= ``name_min_z``
-        reference sds from the mean (0.5); at most ``name_terms`` features (3).
+        reference sds from the mean (0.5), its difference is significant in ``profiles_``
+        (adjusted p < ``alpha``) with the same sign, and, for growth rates, changes and
+        shift-share components, the words agree with the sign of the type's mean (see
+        :mod:`typology.naming`); at most ``name_terms`` features (3).
     surrogate_depth : int
         Depth of the decision-tree surrogate (3).
     alpha : float
@@ -294,14 +300,16 @@ class TownTypology(ClusterMixin, BaseEstimator):
         ks = self._check_params(n)
         plan = fit_plan(list(Xs.columns), values, self.transform, self.scale, self.share_eps)
         Z, _ = plan.transform(values, clip=False)
-        n_init = self.n_init if self.n_init != "auto" else {"kmeans": 10, "gmm": 3, "ward_kmeans": 1}[self.method]
         seed = entropy_of(self.random_state)
-        ev = evaluate(Z, ks, self.method, self.covariance_type, n_init, self.n_boot, self.n_ref, self.n_ps, seed,
+        ev = evaluate(Z, ks, self.method, self.covariance_type, self.n_init, self.n_boot, self.n_ref, self.n_ps, seed,
                       self.n_jobs)
         k, reason, table, flags = decide(ev.table, self.min_jaccard, self.min_prediction_strength,
                                          use_bic=self.method == "gmm")
         if isinstance(self.n_types, str):
-            if flags["weak"]:
+            if flags["degenerate"]:
+                warnings.warn("every number of types in k_range gives a degenerate Gaussian mixture: " + reason,
+                              TypologyWarning, stacklevel=2)
+            elif flags["weak"]:
                 warnings.warn("no number of types in k_range gives only stable types: " + reason, TypologyWarning,
                               stacklevel=2)
             elif flags["no_structure"]:
@@ -313,6 +321,10 @@ class TownTypology(ClusterMixin, BaseEstimator):
             reason = (f"k = {k} fixed by the analyst (n_types={k}). Weakest type's mean bootstrap Jaccard "
                       f"{row['jaccard_min']:.2f} (Hennig's threshold {self.min_jaccard:g}), prediction strength "
                       f"{row['prediction_strength']:.2f}, silhouette {row['silhouette']:.2f}.")
+            if row["degenerate"]:
+                warnings.warn(f"with n_types={k} the Gaussian mixture is degenerate (a singular covariance, finite "
+                              f"BIC only through reg_covar): {table.attrs['degenerate'][k]}; see selection_",
+                              TypologyWarning, stacklevel=2)
             if row["jaccard_min"] < self.min_jaccard:
                 warnings.warn(f"with n_types={k} some type is unstable (mean bootstrap Jaccard "
                               f"{row['jaccard_min']:.2f} < {self.min_jaccard:g}); see stability_",
@@ -339,7 +351,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
         boot_lab = raw_to_type[ev.boot_mapped[k].astype(np.int64)] if self.n_boot else np.zeros((0, n), int)
         conf = confidence(boot_lab, labels0)
         profiles = profile_types(Xs, Z, labels0 + 1, types, dist, alpha=self.alpha)
-        names = suggest_names(profiles.z, self.name_min_z, self.name_terms)
+        names = suggest_names(profiles, self.name_min_z, self.name_terms)
         stab.insert(0, "name", [names[t] for t in types])
 
         # learned state

@@ -1,4 +1,4 @@
-"""Profiles (effect sizes, tests, adjustment), suggested names and the surrogate rules, by hand."""
+"""Profiles (effect sizes, tests, adjustment) and the surrogate rules, by hand (names: test_typology_naming)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from scipy.stats import mannwhitneyu
 
-from typology.naming import suggest_names
 from typology.profiles import profile_types
 from typology.surrogate import fit_surrogate
 
@@ -70,28 +69,6 @@ def test_typical_and_atypical_towns(small):
     assert pr.atypical.loc[1, "town_id"].tolist() == ["t3", "t0"]  # 0.4, 0.3
     assert pr.typical.loc[2, "town_id"].tolist() == ["t5", "t4"]
     assert "Type 2 'B': 3 towns (38%)" in pr.text({1: "A", 2: "B"})
-
-
-def test_suggested_names():
-    z = pd.DataFrame({"corp_share": [1.4, -0.9, 0.1], "dist_core_km": [0.9, -1.0, 0.2],
-                      "entropy": [-0.6, 1.2, 0.3], "pop_growth": [-0.2, 0.7, 0.1]}, index=[1, 2, 3])
-    names = suggest_names(z)
-    assert names == {1: "corporate simplified town far from agglomerations",
-                     2: "diversified non-corporate town near an agglomeration",  # |z| 1.2, 1.0, 0.9; 0.7 is 4th
-                     3: "average town"}
-    assert suggest_names(z, max_terms=1)[1] == "corporate town"
-    assert suggest_names(pd.DataFrame({"water": [0.8, -0.8]}, index=[1, 2])) == {
-        1: "town with high water", 2: "town with low water"}
-
-
-def test_name_clashes_are_resolved():
-    z = pd.DataFrame({"corp_share": [1.5, 1.4, 1.3], "entropy": [0.0, 0.0, 0.0], "pop_growth": [0.9, -0.9, 0.0]},
-                     index=[1, 2, 3])
-    names = suggest_names(z, max_terms=1)
-    # with one term all three would be "corporate town": more features are added until they differ
-    assert names == {1: "corporate growing town", 2: "corporate shrinking town", 3: "corporate town"}
-    same = pd.DataFrame({"corp_share": [1.0, 1.0]}, index=[1, 2])
-    assert suggest_names(same) == {1: "corporate town (type 1)", 2: "corporate town (type 2)"}
 
 
 def test_surrogate_recovers_threshold_rules():
