@@ -72,6 +72,9 @@ def dataset_files(path: str | os.PathLike) -> dict[str, Path]:
 def _decode(raw: bytes, name: str, notes: list[str]) -> str:
     if raw.startswith(b"\xef\xbb\xbf"):
         return raw[3:].decode("utf-8")
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        notes.append(f"{name}: read as UTF-32 (byte-order mark found)")
+        return raw.decode("utf-32")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         notes.append(f"{name}: read as UTF-16 (byte-order mark found)")
         return raw.decode("utf-16")
@@ -108,15 +111,15 @@ def _binary_kind(raw: bytes, f: Path) -> str | None:
     for magic, what, todo in _MAGIC:
         if raw.startswith(magic):
             return f"{what}: {todo.format(stem=stem, convert=_CONVERT.format(name=f.name, stem=stem))}"
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return None  # UTF-16 text with a byte-order mark
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff", b"\x00\x00\xfe\xff")):
+        return None  # UTF-16 or UTF-32 text with a byte-order mark
     head = raw[:4096]
-    nul = head.find(b"\x00")
-    if nul < 0:
-        return None
     if len(head) >= 8 and (head[1::2].count(0) > len(head) // 4 or head[0::2].count(0) > len(head) // 4):
         return "UTF-16 text without a byte-order mark: save the file as UTF-8"
-    return f"binary data, not text (a NUL byte at byte {nul + 1})"
+    control = sum(head.count(bytes([c])) for c in range(32) if c not in (9, 10, 13)) + head.count(b"\x7f")
+    if control > len(head) // 10:  # text has few control characters; a NUL or two is a damaged value
+        return f"binary data, not text ({control} control bytes among the first {len(head)})"
+    return None
 
 
 def _sniff_separator(text: str) -> str:
@@ -145,6 +148,12 @@ def _read_csv(raw: bytes, f: Path, notes: list[str], problems: list[Problem]) ->
     if src.decimal_comma:
         notes.append(f"{f.name}: '{'tab' if sep == chr(9) else sep}'-separated, read with ',' as the decimal mark "
                      "(Russian-locale export)")
+    if not text.endswith("\n"):
+        notes.append(f"{f.name}: the last line has no line break; if the file was cut short (an interrupted "
+                     "copy or download), its last row may be incomplete")
+    if "\x00" in text:
+        problems.append(_nul_problem(text, sep, f.name))
+        return None, src
     parsed = _records_plain(text, sep) if '"' not in text else None
     if parsed is None:
         parsed = _records_quoted(text, sep, f.name, problems)
@@ -156,6 +165,23 @@ def _read_csv(raw: bytes, f: Path, notes: list[str], problems: list[Problem]) ->
     df = df.iloc[:, : len(header)] if df.shape[1] > len(header) else df
     df.columns = header
     return df, dataclasses.replace(src, lines=lines[1:])
+
+
+def _nul_problem(text: str, sep: str, name: str) -> Problem:
+    """A NUL character in a text file: its line, and its column when the line has no quotes."""
+    pos = text.index("\x00")
+    start = text.rfind("\n", 0, pos) + 1
+    end = text.find("\n", pos)
+    line = text[start:end if end >= 0 else len(text)]
+    column = None
+    header = next((x for x in text.split("\n", 50) if x.strip()), "")
+    if '"' not in line and '"' not in header:
+        j = line[: pos - start].count(sep)
+        names = header.split(sep)
+        column = names[j].strip() if j < len(names) else None
+    return Problem(name, column, "text without NUL characters (a damaged file or a binary value)",
+                   f"{text.count(chr(0))} NUL character(s), the first on this line", (text.count("\n", 0, pos) + 1,),
+                   1, "line")
 
 
 def _records_plain(text: str, sep: str):
@@ -292,6 +318,14 @@ def _read_parquet(data: bytes, f: Path, problems: list[Problem]) -> pd.DataFrame
         problems.append(Problem(f.name, None, "a Parquet file", what))
         return None
     try:
+        import pyarrow.parquet as pq
+
+        names = pq.ParquetFile(io.BytesIO(data)).schema_arrow.names
+        if len(set(names)) < len(names):  # pandas refuses repeated names: the validator reports them
+            t = pq.ParquetFile(io.BytesIO(data)).read()
+            df = t.rename_columns([str(i) for i in range(len(names))]).to_pandas(ignore_metadata=True)
+            df.columns = names
+            return df
         return pd.read_parquet(io.BytesIO(data))
     except Exception as exc:  # any reader failure is a data problem
         problems.append(Problem(f.name, None, "a readable Parquet file", f"{type(exc).__name__}: {exc}"))
