@@ -482,7 +482,7 @@ def _coerce_year(s, src, col, spec, out: _Collector):
     if rng.any():
         pos = np.flatnonzero(rng)
         out.add(src, col, f"a year between {_YEAR_RANGE[0]} and {_YEAR_RANGE[1]}", _examples(s, pos), pos)
-    ok = ~np.isnan(vals) & ~frac
+    ok = ~np.isnan(vals) & ~frac & ~rng
     return pd.Series(np.where(ok, vals, -1).astype("int64"), index=s.index)
 
 
@@ -599,15 +599,16 @@ def _check_table(name: str, raw: pd.DataFrame, src: TableSource, out: _Collector
     cols = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
     raw = raw.reset_index(drop=True)  # positions are row numbers; a filtered table keeps gaps in its index
     raw.columns = cols
-    if not _check_names(raw, cols, src, out):
-        return None
-    raw = raw[[c for c in cols if c]]
-    cols = [c for c in cols if c]
+    names_ok = _check_names(raw, cols, src, out)
     missing = [c for c, spec in schema["columns"].items() if spec.required and c not in cols]
     for c in missing:
         near = [x for x in cols if x.lower().replace(" ", "_") == c]
         hint = f" (found '{near[0]}': column names are case-sensitive)" if near else ""
         out.add(src, c, f"a column '{c}'", f"columns {cols}{hint}")
+    if not names_ok:
+        return None
+    raw = raw[[c for c in cols if c]]
+    cols = [c for c in cols if c]
     if len(raw) == 0:
         out.add(src, None, "at least one data row", "an empty table (delete the file if it has no data)")
         return None
@@ -639,8 +640,13 @@ def _check_table(name: str, raw: pd.DataFrame, src: TableSource, out: _Collector
     if dup.any():
         pos = np.flatnonzero(dup)
         first = df.iloc[pos[0]][key].tolist()
+        hint = ""
+        optional = {"firms": ["year"], "links": ["year", "kind"]}.get(name, [])
+        absent = [c for c in optional if c not in df.columns]
+        if absent:
+            hint = f" (rows that differ by {' or '.join(repr(c) for c in absent)} need that column)"
         out.add(src, ", ".join(key), f"one row per ({', '.join(key)})",
-                f"{len(pos)} rows sharing a key, e.g. {tuple(first)}", pos)
+                f"{len(pos)} rows sharing a key, e.g. {tuple(first)}{hint}", pos)
     return df
 
 
@@ -658,7 +664,8 @@ def _unknown_refs(child: pd.Series, known: pd.Index, src: TableSource, col: str,
         out.add(src, col, f"identifiers listed in {parent}", f"{len(set(vals.iloc[pos]))} unknown value(s) such as {sample}{hint}", pos)
 
 
-def _check_sectors(df: pd.DataFrame, src: TableSource, known_user: set[str], out: _Collector):
+def _check_sectors(df: pd.DataFrame, src: TableSource, known_user: set[str], out: _Collector,
+                   user_file: str | None = None):
     codes = df["sector"].astype(str)
     uniq = pd.unique(codes)
     bad = [c for c in uniq if not (is_okved_code(c) or c in known_user)]
@@ -675,11 +682,13 @@ def _check_sectors(df: pd.DataFrame, src: TableSource, known_user: set[str], out
         elif len(c) == 1 and c.isalpha() and c.upper() in OKVED_SECTIONS:
             hints.append(f"section letters are upper-case ('{c.upper()}')")
     hint = ("; " + "; ".join(hints)) if hints else ""
+    listed = f"listed in {user_file}" if user_file else "listed in a sectors table (sectors.csv or sectors.parquet)"
     out.add(src, "sector", "an OKVED-2 / NACE Rev.2 code (section 'A'..'U' or a two-digit division '01'..'99') "
-            "or a code listed in the sectors table", f"{len(bad)} unknown code(s) such as {bad[:5]}{hint}", pos)
+            f"or a code {listed}", f"{len(bad)} unknown code(s) such as {bad[:5]}{hint}", pos)
 
 
-def _check_mixed_levels(df: pd.DataFrame, src: TableSource, user_map: dict[str, str], out: _Collector):
+def _check_mixed_levels(df: pd.DataFrame, src: TableSource, user_map: dict[str, str], out: _Collector,
+                        user_file: str | None = None):
     """A section and one of its own divisions in the same town-year would count jobs twice."""
     sec = df["sector"].astype(str)
     is_section = (sec.isin(OKVED_SECTIONS) & ~sec.isin(list(user_map))).to_numpy()
@@ -693,9 +702,12 @@ def _check_mixed_levels(df: pd.DataFrame, src: TableSource, user_map: dict[str, 
     if len(clash):
         pos = np.sort(clash["pos"].to_numpy())
         r = df.iloc[pos[0]]
+        via = ""
+        if r["sector"] in user_map:
+            via = f" (placed in section {user_map[r['sector']]!r} by column 'section' of {user_file or 'the sectors table'})"
         out.add(src, "sector", "one level of the classification per town and year (sections or divisions, not both)",
                 f"{len(pos)} division row(s) whose section is also given for the same town and year, e.g. "
-                f"town {r['town_id']!r}, year {r['year']}, division {r['sector']!r}", pos)
+                f"town {r['town_id']!r}, year {r['year']}, division {r['sector']!r}{via}", pos)
 
 
 def validate_tables(raw: dict[str, pd.DataFrame], sources: dict[str, TableSource] | None = None,
@@ -743,16 +755,20 @@ def validate_tables(raw: dict[str, pd.DataFrame], sources: dict[str, TableSource
                            ("outcomes", ["town_id"]), ("links", ["source_town_id", "target_town_id"])):
             for c in cols:
                 if has(name, c):
-                    _unknown_refs(tables[name][c], town_ids, sources[name], c, "towns", out)
+                    _unknown_refs(tables[name][c], town_ids, sources[name], c,
+                                  f"the town_id column of {sources['towns'].name}", out)
     for name in ("employment", "firms"):
         if has(name, "sector"):
-            _check_sectors(tables[name], sources[name], set(user_map), out)
+            _check_sectors(tables[name], sources[name], set(user_map), out,
+                           sources["sectors"].name if "sectors" in raw else None)
     if has("employment", "town_id", "year", "sector"):
-        _check_mixed_levels(tables["employment"], sources["employment"], user_map, out)
+        _check_mixed_levels(tables["employment"], sources["employment"], user_map, out,
+                            sources["sectors"].name if "sectors" in raw else None)
     if has("firms", "group_id") and tables["firms"]["group_id"].notna().any():
         firms = tables["firms"]
         if has("groups", "group_id"):
-            _unknown_refs(firms["group_id"], pd.Index(tables["groups"]["group_id"]), sources["firms"], "group_id", "groups", out)
+            _unknown_refs(firms["group_id"], pd.Index(tables["groups"]["group_id"]), sources["firms"], "group_id",
+                          f"the group_id column of {sources['groups'].name}", out)
         elif "groups" not in raw:
             pos = np.flatnonzero(firms["group_id"].notna().to_numpy())
             out.add(sources["firms"], "group_id", "a groups table describing the groups that firms belong to",

@@ -325,8 +325,10 @@ def test_repeated_header_names_both_positions(valid_dir, tmp_path, capsys):
     (d / "towns.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(DataValidationError) as info:
         read_dataset(d)
-    (p,) = [q for q in info.value.problems if q.file == "towns.csv"]
-    assert p.column == "name" and "columns 2 and 3" in p.found
+    (p,) = [q for q in info.value.problems if q.column == "name"]
+    assert p.file == "towns.csv" and "columns 2 and 3" in p.found
+    # the renamed column is reported missing in the same pass
+    assert [q.column for q in info.value.problems if q.file == "towns.csv"] == ["name", "region"]
     assert main(["validate", str(d)]) == 1
     assert "columns 2 and 3" in capsys.readouterr().err
 
@@ -537,3 +539,62 @@ def test_unclosed_quote_names_the_line_it_opens(valid_dir, tmp_path):
         read_dataset(d)
     (p,) = info.value.problems
     assert p.file == "groups.csv" and p.rows == (4,) and "never closed" in p.found
+
+
+# ---------------------------------------------------------------------------------------------
+# Found by tests/test_typology/test_fuzz_datasets.py
+def test_nul_character_names_line_and_column(valid_dir, tmp_path):
+    d = _copy(valid_dir, tmp_path)
+    _edit(d, "towns", _set("region", "Komi\x00", rows=(2,)))
+    with pytest.raises(DataValidationError) as info:
+        read_dataset(d)
+    (p,) = info.value.problems
+    assert (p.file, p.column, p.rows) == ("towns.csv", "region", (4,))
+
+
+def test_parquet_with_a_repeated_column_names_both_positions(valid_dir, tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    d = _copy(valid_dir, tmp_path)
+    g = pd.read_csv(d / "groups.csv", dtype=str, keep_default_na=False)
+    (d / "groups.csv").unlink()
+    t = pa.Table.from_pandas(g, preserve_index=False)
+    pq.write_table(t.append_column("hq_town_id", t.column("hq_town_id")), d / "groups.parquet")
+    with pytest.raises(DataValidationError) as info:
+        read_dataset(d)
+    (p,) = info.value.problems
+    assert (p.file, p.column) == ("groups.parquet", "hq_town_id") and "columns 2 and 5" in p.found
+
+
+def test_unknown_identifiers_name_the_file_that_lists_them(valid_dir, tmp_path):
+    d = _copy(valid_dir, tmp_path)
+    _edit(d, "employment", _set("town_id", "99999999"))
+    with pytest.raises(DataValidationError) as info:
+        read_dataset(d)
+    (p,) = info.value.problems
+    assert p.expected == "identifiers listed in the town_id column of towns.csv"
+
+
+def test_repeated_firm_ids_without_year_name_the_missing_year_column(valid_dir, tmp_path):
+    d = _copy(valid_dir, tmp_path)
+    _edit(d, "firms", lambda df: df.drop(columns="year"))
+    with pytest.raises(DataValidationError) as info:
+        read_dataset(d)
+    (p,) = info.value.problems
+    assert p.column == "firm_id" and "'year'" in p.found
+
+
+def test_utf32_with_byte_order_mark_reads_exactly(valid_dir, tmp_path):
+    d = _copy(valid_dir, tmp_path)
+    ref = read_dataset(d)
+    (d / "towns.csv").write_bytes((d / "towns.csv").read_text(encoding="utf-8").encode("utf-32"))
+    got = read_dataset(d)
+    pd.testing.assert_frame_equal(got.towns, ref.towns)
+    assert any("towns.csv: read as UTF-32" in n for n in got.notes)
+
+
+def test_file_without_final_line_break_is_noted(valid_dir, tmp_path):
+    d = _copy(valid_dir, tmp_path)
+    (d / "groups.csv").write_text((d / "groups.csv").read_text(encoding="utf-8").rstrip("\n"), encoding="utf-8")
+    assert any("groups.csv: the last line has no line break" in n for n in read_dataset(d).notes)
