@@ -877,9 +877,9 @@ def _fp_message(where: str, builder: FeatureBuilder, exc: FloatingPointError) ->
     group = _STEP_GROUP[steps[-1]] if steps else "the features"
     return (f"{where}: floating-point error while computing {group} ({exc}, in {kernel}): an input value or a "
             "parameter is beyond what float64 can hold (validated datasets hold counts below 1e10 and amounts "
-            "below 1e15; check the parameters mp_beta="
-            f"{builder.mp_beta!r}, min_distance_km={builder.min_distance_km!r}, self_potential={builder.self_potential!r} "
-            "with very small area_km2). No features were returned.")
+            f"below 1e15; check mp_beta={builder.mp_beta!r}, min_distance_km={builder.min_distance_km!r} and, "
+            f"with self_potential={builder.self_potential!r}, very small area_km2 values). No features were "
+            "returned.")
 
 
 #: Closed ranges the definitions allow (None: unbounded on that side); every float column must
@@ -921,7 +921,7 @@ def _check_ranges(F: pd.DataFrame, k: int, where: str) -> pd.DataFrame:
             where_ = ", ".join(f"({F.index[i][0]!r}, {F.index[i][1]})" for i in pos[:5])
             rng = f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
             bad_msgs.append(f"'{c}' outside {rng} or infinite in {len(pos)} town-year(s), e.g. {where_} "
-                            f"(value {v[pos[0]]!r})")
+                            f"(value {float(v[pos[0]]):.6g})")
     if bad_msgs:
         raise FeatureValueError(f"{where}: impossible feature values: " + "; ".join(bad_msgs)
                                 + ". This is a defect of the numeric core or an input beyond float64; "
