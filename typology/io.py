@@ -139,22 +139,22 @@ def _read_csv(raw: bytes, f: Path, notes: list[str], problems: list[Problem]) ->
     except UnicodeDecodeError as exc:
         problems.append(Problem(f.name, None, "a text file in UTF-8 or cp1251", f"undecodable bytes ({exc.reason})"))
         return None, TableSource(f.name)
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    sep = _sniff_separator(text)
+    flat = text.replace("\r\n", "\n").replace("\r", "\n")  # line ends; inside quotes they stay as written
+    sep = _sniff_separator(flat)
     src = TableSource(f.name, first_row=2, unit="line", decimal_comma=sep in (";", "\t"), text=True)
-    if not text.strip():
+    if not flat.strip():
         problems.append(Problem(f.name, None, "a header line and data rows", "an empty file"))
         return None, src
     if src.decimal_comma:
         notes.append(f"{f.name}: '{'tab' if sep == chr(9) else sep}'-separated, read with ',' as the decimal mark "
                      "(Russian-locale export)")
-    if not text.endswith("\n"):
+    if not flat.endswith("\n"):
         notes.append(f"{f.name}: the last line has no line break; if the file was cut short (an interrupted "
                      "copy or download), its last row may be incomplete")
-    if "\x00" in text:
-        problems.append(_nul_problem(text, sep, f.name))
+    if "\x00" in flat:
+        problems.append(_nul_problem(flat, sep, f.name))
         return None, src
-    parsed = _records_plain(text, sep) if '"' not in text else None
+    parsed = _records_plain(flat, sep) if '"' not in text else None
     if parsed is None:
         parsed = _records_quoted(text, sep, f.name, problems)
         if parsed is None:
@@ -213,10 +213,11 @@ def _records_plain(text: str, sep: str):
 
 
 def _records_quoted(text: str, sep: str, name: str, problems: list[Problem]):
-    """Records of a file with quoted fields (a quoted field may hold separators, newlines and
-    doubled quotes), read by the standard library's strict CSV reader, which knows the
-    physical line where each record starts."""
-    reader = csv.reader(io.StringIO(text), delimiter=sep, quotechar='"', doublequote=True, strict=True)
+    """Records of a file with quoted fields (a quoted field may hold separators, line breaks,
+    kept as written, and doubled quotes), read by the standard library's strict CSV reader,
+    which knows the physical line where each record starts (``\n``, ``\r\n`` and ``\r`` end a
+    line)."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, quotechar='"', doublequote=True, strict=True)
     rows: list[list[str]] = []
     lines: list[int] = []
     prev = 0

@@ -598,3 +598,12 @@ def test_file_without_final_line_break_is_noted(valid_dir, tmp_path):
     d = _copy(valid_dir, tmp_path)
     (d / "groups.csv").write_text((d / "groups.csv").read_text(encoding="utf-8").rstrip("\n"), encoding="utf-8")
     assert any("groups.csv: the last line has no line break" in n for n in read_dataset(d).notes)
+
+
+def test_line_break_inside_a_quoted_value_is_kept_as_written(valid_dir, tmp_path):
+    d = _copy(valid_dir, tmp_path)
+    g = pd.read_csv(d / "groups.csv", dtype=str, keep_default_na=False)
+    g.loc[1, "name"] = "Group one\r\nsecond line"  # an Excel cell with a line break, in a CRLF file
+    g.to_csv(d / "groups.csv", index=False, lineterminator="\r\n")
+    assert b'"Group one\r\nsecond line"' in (d / "groups.csv").read_bytes()
+    assert read_dataset(d).groups["name"].iloc[1] == "Group one\r\nsecond line"
