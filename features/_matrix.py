@@ -76,7 +76,10 @@ def thread_map(fn, items, n_jobs: int | None) -> list:
     """``[fn(x) for x in items]`` on ``n_jobs`` threads (None or -1: every core).
 
     For numpy work that releases the GIL. Each call must only write its own outputs, so the
-    results do not depend on ``n_jobs`` or on the order the threads finish in.
+    results do not depend on ``n_jobs`` or on the order the threads finish in. Every call runs
+    under the caller's floating-point error settings (``numpy.errstate`` is per thread: a new
+    thread would otherwise start from numpy's defaults and turn an overflow the caller asked
+    to raise into a warning).
     """
     import os
     from concurrent.futures import ThreadPoolExecutor
@@ -93,9 +96,15 @@ def thread_map(fn, items, n_jobs: int | None) -> list:
         limits = threadpool_limits(limits=1, user_api="blas")
     except ImportError:  # pragma: no cover - scikit-learn always brings it
         limits = None
+    err = np.geterr()
+
+    def call(x):
+        with np.errstate(**err):
+            return fn(x)
+
     try:
         with ThreadPoolExecutor(max_workers=n) as pool:
-            return list(pool.map(fn, items))
+            return list(pool.map(call, items))
     finally:
         if limits is not None:
             limits.restore_original_limits()

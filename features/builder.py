@@ -39,6 +39,7 @@ year (the earlier one on ties), and a ``FeatureWarning`` says so.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -57,12 +58,19 @@ from .panel import _member, _panel_cells, _positions, _row_positions
 from .sectors import hierarchy_from
 from .specialization import _hachman, _hhi, _hhi_norm, _krugman, _leading, _lq, _ogive, _theil
 
-__all__ = ["STATUSES", "FeatureBuilder", "FeatureWarning", "build_features", "stagnation_status"]
+__all__ = ["STATUSES", "FeatureBuilder", "FeatureValueError", "FeatureWarning", "build_features",
+           "stagnation_status"]
 
 
 class FeatureWarning(UserWarning):
     """Something about the data that changes what a feature means (skipped group, year mapped,
     rows left out)."""
+
+
+class FeatureValueError(ValueError):
+    """A feature could not be computed in floating point (an overflow or an invalid operation
+    that no kernel expects), or came out outside the range its definition allows. No feature
+    table is returned: a wrong number is never passed on with a warning."""
 
 
 _SPEC_COLS = ["lq_max", "leading_sector", "leading_share", "n_specialized", "krugman", "hhi", "hhi_norm",
@@ -197,7 +205,8 @@ class FeatureBuilder:
         self._check_params()
         if not isinstance(data, TownData):
             raise TypeError(f"fit expects a features.TownData, got {type(data).__name__}")
-        self._fit(data)
+        with _floating_point_guard("FeatureBuilder.fit", self):
+            self._fit(data)
         return self
 
     def fit_transform(self, data: TownData, y=None) -> pd.DataFrame:
@@ -205,15 +214,19 @@ class FeatureBuilder:
         self._check_params()
         if not isinstance(data, TownData):
             raise TypeError(f"fit expects a features.TownData, got {type(data).__name__}")
-        panel, fy = self._fit(data)
-        return self._transform(data, panel, fy)
+        with _floating_point_guard("FeatureBuilder.fit_transform", self):
+            panel, fy = self._fit(data)
+            out = self._transform(data, panel, fy)
+        return _check_ranges(out, len(self.sectors_), "FeatureBuilder.fit_transform")
 
     def transform(self, data: TownData) -> pd.DataFrame:
         """Features of every (town, year) of ``data`` against the fitted reference."""
         self._check_fitted()
         if not isinstance(data, TownData):
             raise TypeError(f"transform expects a features.TownData, got {type(data).__name__}")
-        return self._transform(data, self._panel(data, self.sectors_), None)
+        with _floating_point_guard("FeatureBuilder.transform", self):
+            out = self._transform(data, self._panel(data, self.sectors_), None)
+        return _check_ranges(out, len(self.sectors_), "FeatureBuilder.transform")
 
     def get_feature_names_out(self, input_features=None) -> np.ndarray:
         self._check_fitted()
@@ -888,6 +901,98 @@ def _lookup(table: pd.DataFrame, ids, years) -> np.ndarray:
     res = np.full(len(r), np.nan)
     res[ok] = vals[r[ok], c[ok]]
     return res
+
+
+# ------------------------------------------------------------------ floating-point guard
+#: Builder steps, by the feature group they compute (to name the group in messages).
+_STEP_GROUP = {"_row_blocks": "specialization / diversification / dynamics", "_dynamics": "dynamics",
+               "_base_values": "dynamics", "_national_wage": "dynamics", "_agglomeration": "agglomeration",
+               "_market_potential": "agglomeration", "_self_term": "agglomeration", "_masses": "agglomeration",
+               "_town_village": "town_village", "_network": "network", "_scored_ownership": "corporate / network",
+               "_panel": "the employment panel", "_fit": "the reference"}
+
+
+@contextlib.contextmanager
+def _floating_point_guard(where: str, builder: FeatureBuilder):
+    """Overflow, invalid operations and division by zero raise inside the feature build.
+
+    The kernels that legitimately meet ``0/0`` or ``x/0`` (a town without published employment,
+    a sector absent from the reference, ``0 ln 0``) say so with their own local
+    ``np.errstate(invalid="ignore", divide="ignore")`` and mask the result; anything else is a
+    defect or an input beyond float64, and a ``FloatingPointError`` becomes a
+    :class:`FeatureValueError` naming the step. ``thread_map`` carries these settings into its
+    threads. Underflow (a distance decay reaching 0) is not an error.
+    """
+    with np.errstate(over="raise", invalid="raise", divide="raise", under="ignore"):
+        try:
+            yield
+        except FloatingPointError as exc:
+            raise FeatureValueError(_fp_message(where, builder, exc)) from exc
+
+
+def _fp_message(where: str, builder: FeatureBuilder, exc: FloatingPointError) -> str:
+    steps, kernel = [], None
+    tb = exc.__traceback__
+    while tb is not None:
+        code = tb.tb_frame.f_code
+        if code.co_name in _STEP_GROUP:
+            steps.append(code.co_name)
+        if "/features/" in code.co_filename.replace("\\", "/"):
+            kernel = f"{code.co_name} ({code.co_filename.replace(chr(92), '/').rsplit('/features/', 1)[-1]})"
+        tb = tb.tb_next
+    group = _STEP_GROUP[steps[-1]] if steps else "the features"
+    return (f"{where}: floating-point error while computing {group} ({exc}, in {kernel}): an input value or a "
+            "parameter is beyond what float64 can hold (validated datasets hold counts below 1e10 and amounts "
+            f"below 1e15; check mp_beta={builder.mp_beta!r}, min_distance_km={builder.min_distance_km!r} and, "
+            f"with self_potential={builder.self_potential!r}, very small area_km2 values). No features were "
+            "returned.")
+
+
+#: Closed ranges the definitions allow (None: unbounded on that side); every float column must
+#: also be finite or NaN. ``k`` in a bound stands for the number of fitted sectors.
+_RANGES = {
+    **dict.fromkeys(["leading_share", "corp_share", "external_control_share", "core_control_share",
+                     "largest_employer_share", "coverage", "pagerank", "hub", "authority", "betweenness",
+                     "hhi_norm", "hachman"], (0.0, 1.0)),
+    **dict.fromkeys(["lq_max", "n_specialized", "theil", "ogive", "entropy", "related_variety",
+                     "unrelated_variety", "n_groups", "dist_core_km", "market_potential", "core_access",
+                     "core_links", "rural_reach", "rural_links"], (0.0, None)),
+    "krugman": (0.0, 2.0),
+    "hhi": ("1/k", 1.0),
+    "effective_sectors": (1.0, "k"),
+}
+_TOL = 1e-9
+
+
+def _check_ranges(F: pd.DataFrame, k: int, where: str) -> pd.DataFrame:
+    """Raise :class:`FeatureValueError` when a feature is infinite or outside its range,
+    naming the feature and the first town-years (a guard on the numeric core: it never fires
+    on validated data unless a kernel is wrong)."""
+    bad_msgs = []
+    for c in F.columns:
+        if not pd.api.types.is_float_dtype(F[c].dtype):
+            continue
+        v = F[c].to_numpy(dtype=float)
+        lo, hi = _RANGES.get(c, (None, None))
+        lo = 1.0 / k if lo == "1/k" else lo
+        hi = float(k) if hi == "k" else hi
+        with np.errstate(invalid="ignore"):
+            bad = np.isinf(v)
+            if lo is not None:
+                bad |= v < lo - _TOL
+            if hi is not None:
+                bad |= v > hi + _TOL
+        if bad.any():
+            pos = np.flatnonzero(bad)
+            where_ = ", ".join(f"({F.index[i][0]!r}, {F.index[i][1]})" for i in pos[:5])
+            rng = f"[{'-inf' if lo is None else f'{lo:g}'}, {'inf' if hi is None else f'{hi:g}'}]"
+            bad_msgs.append(f"'{c}' outside {rng} or infinite in {len(pos)} town-year(s), e.g. {where_} "
+                            f"(value {float(v[pos[0]]):.6g})")
+    if bad_msgs:
+        raise FeatureValueError(f"{where}: impossible feature values: " + "; ".join(bad_msgs)
+                                + ". This is a defect of the numeric core or an input beyond float64; "
+                                "no features were returned.")
+    return F
 
 
 def stagnation_status(pop_growth, emp_growth, wage_growth, national_wage_growth, competitive) -> np.ndarray:

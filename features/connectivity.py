@@ -225,6 +225,10 @@ def _block_decay(Vo: np.ndarray, Vd: np.ndarray, own: np.ndarray, beta: float, d
     np.arcsin(Q, out=Q)  # d / (2 R)
     two_r = 2.0 * EARTH_RADIUS_KM
     if decay == "power":
+        scale = two_r ** -beta
+        if scale < 1e-150:  # large beta: q^-beta could overflow while (2R)^-beta underflows; work in km
+            Q *= two_r
+            scale = 1.0
         with np.errstate(divide="ignore"):
             if beta == 1.0:
                 np.reciprocal(Q, out=Q)
@@ -233,7 +237,6 @@ def _block_decay(Vo: np.ndarray, Vd: np.ndarray, own: np.ndarray, beta: float, d
                 np.reciprocal(Q, out=Q)
             else:
                 np.power(Q, -beta, out=Q)
-        scale = two_r ** -beta
     else:
         Q *= -beta * two_r
         np.exp(Q, out=Q)

@@ -5,12 +5,50 @@ typed), coerces every column to its contract type and collects *every* problem i
 file, column, the first offending rows, what was expected and what was found. It never drops
 a row and never guesses: an unparseable value is a problem, not a missing value.
 
-Row numbers follow the source: for a CSV file they are line numbers of the file (the header is
-line 1), for Parquet or in-memory tables 1-based row numbers.
+Row numbers follow the source: for a CSV file they are the physical line numbers of the file
+(the header is line 1; a quoted field spanning several lines and blank lines are counted), for
+Parquet or in-memory tables 1-based row numbers.
+
+Bounds on magnitudes
+--------------------
+Every number must be finite, and a required number must be present in every row whatever the
+token (an empty cell, ``NA``, ``NaN``, ``null``). Besides the ranges that follow from a column's
+meaning (``lat`` in [-90, 90], ``lon`` in [-180, 180], years 1800-2100), magnitudes are bounded
+so that an implausible value (a typing error, a missing-value code such as ``1e308`` or
+``9.99e307``) is an error at the file boundary and never reaches the numeric core:
+
+* counts of people (``employment``, ``employees``, ``population``): ``0 <= x < 1e10``. No
+  municipality, sector or firm can count more people than the world (8.1e9 in 2024, UN World
+  Population Prospects);
+* amounts of money and link weights (``wage``, ``revenue``, ``weight``, ``avg_wage`` and every
+  other ``outcomes`` column): ``|x| <= 1e15``. Russia's GDP in 2023 was 1.7e14 rubles (Rosstat),
+  so no genuine amount of a municipality, firm or tie in rubles reaches it; values in smaller
+  units should be rescaled;
+* ``area_km2``: ``0 < x <= 5.1e8``, the surface of the Earth.
+
+With these bounds float64 (largest value 1.8e308) cannot overflow downstream: a sum over 10^7
+rows is at most 1e22, a square at most 1e30 and a sum of squares over 10^7 rows (a variance, a
+Herfindahl of firm sizes, a cross-product of a regression) at most 1e37, more than 270 orders
+of magnitude of headroom; shares computed from counts lie in [0, 1] and their squares and
+logarithms are finite.
+
+Decimal marks in ``;``- and tab-separated files
+-----------------------------------------------
+Such a file is a Russian-locale spreadsheet export: ``,`` is the decimal mark and spaces group
+digits. A ``.`` in a number there is ambiguous: Excel in a Russian (or German) locale writes
+``11.437`` only as a date or, from a German-style format, as a thousands group (11437), while a
+program that wrote ``;`` with ``.`` decimals (``pandas.to_csv(sep=";")``) means 11.437. The
+rule: when any number column of the file holds a decimal comma, a ``.`` in a number is an error
+(a thousands separator or a date); when none does, a column's ``.`` values are decimals only if
+the column holds at least one value that cannot be a thousands group (``64.5321``, ``0.437``,
+``1234.5``), and the file is noted as read with ``.`` decimals; a column whose ``.`` values all
+look like thousands groups (``11.437``, ``1.234.567``) is an error. ``11.437`` never silently
+becomes 11.437.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass, field
 
@@ -20,7 +58,8 @@ import pandas as pd
 from .rosstat import ROSSTAT_MARKS
 from .sectors import OKVED_DIVISIONS, OKVED_SECTIONS, is_okved_code
 
-__all__ = ["SCHEMA", "ColumnSpec", "DataValidationError", "Problem", "TableSource", "validate_tables"]
+__all__ = ["AMOUNT_MAX", "AREA_MAX", "COUNT_MAX", "SCHEMA", "ColumnSpec", "DataValidationError", "Problem",
+           "TableSource", "validate_tables"]
 
 TABLES = ("towns", "employment", "firms", "groups", "links", "outcomes", "sectors")
 REQUIRED_TABLES = ("towns", "employment")
@@ -71,6 +110,13 @@ class TableSource:
     unit: str = "line"
     decimal_comma: bool = False  # Russian-locale CSV: ',' is the decimal mark, spaces group digits
     text: bool = True  # all columns arrived as text (CSV)
+    # physical line number of each data row (CSV files with quoted newlines or blank lines);
+    # None: row i is labelled first_row + i
+    lines: object = field(default=None, compare=False, repr=False)
+    # set by the validator for a decimal-comma file: whether a number column holds a decimal
+    # comma, and the columns whose '.' values are decimals (see the module docstring)
+    file_comma: bool = field(default=False, compare=False, repr=False)
+    dot_columns: frozenset = field(default=frozenset(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -81,13 +127,40 @@ class ColumnSpec:
     min: float | None = None
     max: float | None = None
     strict_min: bool = False
+    strict_max: bool = False
     choices: tuple[str, ...] = ()
     default: object = None
     meaning: str = ""
+    why_max: str = ""  # why larger values are rejected (shown in the message)
 
 
 def _id(required=True, nullable=False, meaning=""):
     return ColumnSpec("id", required, nullable, meaning=meaning)
+
+
+#: Largest count of people (employment, employees, population), exclusive: more than the
+#: world's population (8.1e9 in 2024) is a typing error or a missing-value code.
+COUNT_MAX = 1e10
+#: Largest magnitude of an amount of money, a link weight or an outcome: Russia's GDP in 2023
+#: was 1.7e14 rubles; sums of squares over 10^7 rows stay below 1e37 (float64 holds 1.8e308).
+AMOUNT_MAX = 1e15
+#: Largest area in km^2: the surface of the Earth.
+AREA_MAX = 5.1e8
+_WHY_COUNT = ("a count of people; more than the world's population (8.1e9) is a typing error or a "
+              "missing-value code")
+_WHY_AMOUNT = ("larger amounts are typing errors or missing-value codes (Russia's GDP in 2023 was 1.7e14 "
+               "rubles); rescale the column, e.g. to thousands, if it really holds such values")
+_WHY_AREA = "the surface of the Earth is 5.1e8 km2"
+
+
+def _count(required=True, nullable=False, meaning=""):
+    return ColumnSpec("number", required, nullable, min=0, max=COUNT_MAX, strict_max=True, meaning=meaning,
+                      why_max=_WHY_COUNT)
+
+
+def _amount(required=False, nullable=True, signed=False):
+    return ColumnSpec("number", required, nullable, min=-AMOUNT_MAX if signed else 0, max=AMOUNT_MAX,
+                      why_max=_WHY_AMOUNT)
 
 
 SCHEMA: dict[str, dict] = {
@@ -98,10 +171,11 @@ SCHEMA: dict[str, dict] = {
             "region": ColumnSpec("text"),
             "lat": ColumnSpec("number", min=-90, max=90),
             "lon": ColumnSpec("number", min=-180, max=180),
-            "population": ColumnSpec("number", required=False, nullable=True, min=0),
+            "population": _count(required=False, nullable=True),
             "kind": ColumnSpec("category", required=False, nullable=True, choices=("town", "rural"), default="town"),
             "is_core": ColumnSpec("bool", required=False),
-            "area_km2": ColumnSpec("number", required=False, nullable=True, min=0, strict_min=True),
+            "area_km2": ColumnSpec("number", required=False, nullable=True, min=0, strict_min=True, max=AREA_MAX,
+                                   why_max=_WHY_AREA),
             "north": ColumnSpec("bool", required=False),
         },
         "key": ["town_id"],
@@ -112,8 +186,8 @@ SCHEMA: dict[str, dict] = {
             "town_id": _id(),
             "year": ColumnSpec("year"),
             "sector": ColumnSpec("sector"),
-            "employment": ColumnSpec("number", nullable=True, min=0, meaning="empty = suppressed"),
-            "wage": ColumnSpec("number", required=False, nullable=True, min=0),
+            "employment": _count(nullable=True, meaning="empty = suppressed"),
+            "wage": _amount(),
         },
         "key": ["town_id", "year", "sector"],
         "extra": "keep",
@@ -123,10 +197,10 @@ SCHEMA: dict[str, dict] = {
             "firm_id": _id(),
             "town_id": _id(),
             "sector": ColumnSpec("sector"),
-            "employees": ColumnSpec("number", min=0),
+            "employees": _count(),
             "year": ColumnSpec("year", required=False),
             "group_id": _id(required=False, nullable=True, meaning="empty = independent firm"),
-            "revenue": ColumnSpec("number", required=False, nullable=True, min=0),
+            "revenue": _amount(),
         },
         "key": ["firm_id"],  # plus year when given
         "extra": "keep",
@@ -145,7 +219,7 @@ SCHEMA: dict[str, dict] = {
         "columns": {
             "source_town_id": _id(),
             "target_town_id": _id(),
-            "weight": ColumnSpec("number", min=0),
+            "weight": _amount(required=True, nullable=False),
             "year": ColumnSpec("year", required=False),
             "kind": ColumnSpec("text", required=False, nullable=True),
         },
@@ -153,9 +227,10 @@ SCHEMA: dict[str, dict] = {
         "extra": "keep",
     },
     "outcomes": {
-        "columns": {"town_id": _id(), "year": ColumnSpec("year")},
+        "columns": {"town_id": _id(), "year": ColumnSpec("year"), "population": _count(required=False, nullable=True),
+                    "avg_wage": _amount()},
         "key": ["town_id", "year"],
-        "extra": "number",
+        "extra": "number",  # any other column: an amount, |x| <= AMOUNT_MAX
     },
     "sectors": {
         "columns": {"sector": _id(), "section": _id()},
@@ -183,7 +258,10 @@ class _Collector:
         if positions is not None:
             positions = np.asarray(positions)
             n = len(positions)
-            rows = tuple(int(p) + src.first_row for p in positions[:MAX_SHOWN])
+            if src.lines is not None:  # physical lines of a CSV file
+                rows = tuple(int(src.lines[p]) for p in positions[:MAX_SHOWN])
+            else:
+                rows = tuple(int(p) + src.first_row for p in positions[:MAX_SHOWN])
         self.problems.append(Problem(src.name, column, expected, found, rows, n, src.unit))
 
 
@@ -226,37 +304,63 @@ def _coerce_id(s, src, col, spec, out: _Collector):
     return t.fillna("").astype("str")
 
 
-def _parse_numbers(s: pd.Series, src: TableSource, col: str, out: _Collector) -> tuple[pd.Series, np.ndarray]:
-    """Numbers from a text or numeric column; returns (values, missing mask)."""
+def _parse_numbers(s: pd.Series, src: TableSource, col: str, out: _Collector,
+                   nullable: bool = True) -> tuple[pd.Series, np.ndarray]:
+    """Numbers from a text or numeric column.
+
+    Returns ``(values, absent)``: ``values`` is NaN wherever there is no valid number;
+    ``absent`` marks the cells that hold no value at all (empty, ``NA``/``NaN``/``null``
+    tokens, typed NaN or null). Every other cell without a valid number (text, an infinite
+    value, an ambiguous decimal mark) is reported here; absent cells are the caller's to
+    report in a column that needs a value in every row (``nullable=False``); in a nullable
+    column ``NA`` tokens are read as missing and counted in a note.
+    """
     if not src.text and (pd.api.types.is_numeric_dtype(s.dtype) and not pd.api.types.is_bool_dtype(s.dtype)):
         v = s.astype(float)
-        return v, v.isna().to_numpy()
+        absent = v.isna().to_numpy()
+        inf = np.isinf(v.to_numpy())
+        if inf.any():
+            pos = np.flatnonzero(inf)
+            out.add(src, col, "a finite number", _examples(v, pos), pos)
+            v = v.where(~inf)
+        return v, absent
     t = _as_text(s)
-    miss = (t.isna() | (t == "")).to_numpy()
+    absent = (t.isna() | (t == "")).to_numpy()
     lower = t.str.lower()
     na_tok = lower.isin(_NA_TOKENS).fillna(False).to_numpy()
     if na_tok.any():
-        out.notes.append(f"{src.name}, column '{col}': {int(na_tok.sum())} cell(s) written as NA/NaN read as missing")
-        miss = miss | na_tok
+        if nullable:
+            out.notes.append(f"{src.name}, column '{col}': {int(na_tok.sum())} cell(s) written as NA/NaN read as missing")
+        absent = absent | na_tok
+    flagged = absent.copy()  # cells that must not be parsed: absent or already reported
     work = t.fillna("")
     if src.decimal_comma:
         work = work.str.replace(_SPACES, "", regex=True)
-        both = (work.str.contains(",", regex=False) & work.str.contains(".", regex=False)).to_numpy() & ~miss
+        comma = work.str.contains(",", regex=False).to_numpy() & ~flagged
+        dot = work.str.contains(".", regex=False).to_numpy() & ~flagged
+        both = comma & dot
         if both.any():
             pos = np.flatnonzero(both)
             out.add(src, col, "a number with a single decimal mark (',' in a ';'-separated file)",
                     f"{_examples(t, pos)} (both '.' and ',')", pos)
+            flagged |= both
+        dot &= ~both
+        if dot.any() and col not in src.dot_columns:
+            flagged |= _ambiguous_dots(work, t, dot, src, col, out)
+        elif dot.any():
+            out.notes.append(f"{src.name}, column '{col}': no decimal comma anywhere in the file's numbers, "
+                             "'.' read as the decimal mark")
         work = work.str.replace(",", ".", regex=False)
     else:
-        comma = work.str.contains(",", regex=False).to_numpy() & ~miss
+        comma = work.str.contains(",", regex=False).to_numpy() & ~flagged
         if comma.any():
             pos = np.flatnonzero(comma)
             out.add(src, col, "a number with '.' as the decimal mark",
                     f"{_examples(t, pos)}; if the file uses decimal commas, save it with ';' as the "
                     "separator (Russian-locale CSV) or convert the decimals to '.'", pos)
-            miss = miss | comma
-    v = pd.to_numeric(work.where(~pd.Series(miss, index=work.index), None), errors="coerce").astype(float)
-    bad = v.isna().to_numpy() & ~miss
+            flagged |= comma
+    v = pd.to_numeric(work.where(~pd.Series(flagged, index=work.index), None), errors="coerce").astype(float)
+    bad = v.isna().to_numpy() & ~flagged
     if bad.any():
         pos = np.flatnonzero(bad)
         marks = set(lower.iloc[pos].dropna()) & _ROSSTAT_MARKS
@@ -270,41 +374,104 @@ def _parse_numbers(s: pd.Series, src: TableSource, col: str, out: _Collector) ->
         pos = np.flatnonzero(inf)
         out.add(src, col, "a finite number", f"{_examples(t, pos)}", pos)
         v = v.where(~inf)
-    return v, (miss | bad | inf)
+    return v, absent
+
+
+_NUMBER_LIKE = r"[+-]?\d*[.,]?\d+(?:[eE][+-]?\d+)?"
+_COMMA_DECIMAL = r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?"
+_DOT_DECIMAL = r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?"
+_DOT_GROUPED = r"[+-]?[1-9]\d{0,2}(?:\.\d{3})+"  # 11.437, 1.234.567: reads as thousands grouping
+_DOTTED = r"[+-]?[\d.]*\d[\d.]*"  # digits and dots: a grouped number or a date
+
+
+def _ambiguous_dots(work: pd.Series, t: pd.Series, dot: np.ndarray, src: TableSource, col: str,
+                    out: _Collector) -> np.ndarray:
+    """Report the '.' values of a decimal-comma file's column that has no right to them (see the
+    module docstring); returns the reported cells."""
+    if src.file_comma:
+        hit = dot & work.str.fullmatch(_DOTTED).fillna(False).to_numpy()
+        if hit.any():
+            pos = np.flatnonzero(hit)
+            out.add(src, col, "a number with ',' as the decimal mark, like the other numbers of this "
+                    "';'-separated file (a '.' there groups thousands, as '11.437' for 11437, or belongs to a date)",
+                    f"{_examples(t, pos)}; write the number without grouping (11437)", pos)
+        return hit
+    hit = dot & work.str.fullmatch(_DOT_GROUPED).fillna(False).to_numpy()
+    if hit.any():
+        pos = np.flatnonzero(hit)
+        out.add(src, col, "an unambiguous number: in a ';'-separated file '11.437' may be 11437 (a '.' grouping "
+                "thousands, as German-locale spreadsheets write it) or 11.437 (a decimal point), and no value of "
+                "the column tells which",
+                f"{_examples(t, pos)}; write numbers without grouping (11437) or with a decimal comma (11,437)", pos)
+    return hit
+
+
+def _decimal_marks(raw: pd.DataFrame, number_cols: list[str], src: TableSource) -> TableSource:
+    """For a decimal-comma file: whether any number column holds a decimal comma, and which
+    columns may use '.' as their decimal mark (none when there is a comma anywhere)."""
+    if not (src.text and src.decimal_comma):
+        return src
+    texts = {c: _as_text(raw[c]).str.replace(_SPACES, "", regex=True) for c in number_cols}
+    file_comma = any(bool(t.str.fullmatch(_COMMA_DECIMAL).fillna(False).any()) for t in texts.values())
+    dot_cols = set()
+    if not file_comma:
+        for c, t in texts.items():
+            dec = t.str.fullmatch(_DOT_DECIMAL).fillna(False) & ~t.str.fullmatch(_DOT_GROUPED).fillna(False)
+            if dec.any():
+                dot_cols.add(c)
+    return dataclasses.replace(src, file_comma=file_comma, dot_columns=frozenset(dot_cols))
+
+
+def _absent_found(s: pd.Series, src: TableSource, pos: np.ndarray) -> str:
+    """How absent cells were written: 'empty cells', or the tokens."""
+    if not src.text:
+        return "missing values (NaN or null)"
+    t = _as_text(s).iloc[pos[:50]]
+    tokens = sorted(set(t.dropna()) - {""})
+    if not tokens:
+        return "empty cells"
+    return f"missing values ({', '.join(repr(x) for x in tokens[:3])}{' or empty cells' if (t.isna() | (t == '')).any() else ''})"
+
+
+def _limits_text(spec: ColumnSpec) -> str:
+    lo = None if spec.min is None else f"{'>' if spec.strict_min else '>='} {spec.min:g}"
+    hi = None if spec.max is None else f"{'<' if spec.strict_max else '<='} {spec.max:g}"
+    if lo and hi and not spec.strict_min and not spec.strict_max:
+        return f"a number between {spec.min:g} and {spec.max:g}"
+    return "a number " + " and ".join(x for x in (lo, hi) if x)
 
 
 def _coerce_number(s, src, col, spec: ColumnSpec, out: _Collector):
-    v, miss = _parse_numbers(s, src, col, out)
-    if not spec.nullable:
-        only_missing = miss & v.isna().to_numpy()
-        empty = only_missing & _is_missing_text(s) if src.text else v.isna().to_numpy()
-        if empty.any():
-            pos = np.flatnonzero(empty)
-            out.add(src, col, "a value in every row", "empty cells", pos)
+    v, absent = _parse_numbers(s, src, col, out, nullable=spec.nullable)
+    if not spec.nullable and absent.any():
+        pos = np.flatnonzero(absent)
+        out.add(src, col, "a value in every row", _absent_found(s, src, pos), pos)
     vals = v.to_numpy()
     with np.errstate(invalid="ignore"):
         low = np.zeros(len(v), bool) if spec.min is None else (vals <= spec.min if spec.strict_min else vals < spec.min)
-        high = np.zeros(len(v), bool) if spec.max is None else vals > spec.max
-    outside = (low | high) & ~np.isnan(vals)
-    if outside.any():
-        pos = np.flatnonzero(outside)
-        if spec.min is not None and spec.max is not None:
-            exp = f"a number between {spec.min:g} and {spec.max:g}"
-        elif spec.min == 0 and not spec.strict_min:
-            exp = "a number >= 0 (a count cannot be negative)"
+        high = np.zeros(len(v), bool) if spec.max is None else (vals >= spec.max if spec.strict_max else vals > spec.max)
+    low &= ~np.isnan(vals)
+    high &= ~np.isnan(vals)
+    if low.any():
+        pos = np.flatnonzero(low)
+        if spec.min == 0 and not spec.strict_min:
+            exp = "a number >= 0 (a count cannot be negative)" if spec.why_max == _WHY_COUNT else "a number >= 0"
         else:
-            exp = f"a number {'>' if spec.strict_min else '>='} {spec.min:g}"
+            exp = _limits_text(spec)
         out.add(src, col, exp, _examples(s, pos), pos)
-    return v
+    if high.any():
+        pos = np.flatnonzero(high)
+        exp = _limits_text(spec) + (f" ({spec.why_max})" if spec.why_max else "")
+        out.add(src, col, exp, _examples(s, pos), pos)
+    return v.where(~(low | high))
 
 
 def _coerce_year(s, src, col, spec, out: _Collector):
-    v, miss = _parse_numbers(s, src, col, out)
+    v, absent = _parse_numbers(s, src, col, out, nullable=False)
     vals = v.to_numpy()
-    empty = np.isnan(vals) & (_is_missing_text(s) if src.text else np.ones(len(v), bool))
-    if empty.any():
-        pos = np.flatnonzero(empty)
-        out.add(src, col, "an integer year in every row", "empty cells", pos)
+    if absent.any():
+        pos = np.flatnonzero(absent)
+        out.add(src, col, "an integer year in every row", _absent_found(s, src, pos), pos)
     with np.errstate(invalid="ignore"):
         frac = ~np.isnan(vals) & (vals != np.round(vals))
     if frac.any():
@@ -315,13 +482,17 @@ def _coerce_year(s, src, col, spec, out: _Collector):
     if rng.any():
         pos = np.flatnonzero(rng)
         out.add(src, col, f"a year between {_YEAR_RANGE[0]} and {_YEAR_RANGE[1]}", _examples(s, pos), pos)
-    ok = ~np.isnan(vals) & ~frac
+    ok = ~np.isnan(vals) & ~frac & ~rng
     return pd.Series(np.where(ok, vals, -1).astype("int64"), index=s.index)
 
 
 def _coerce_bool(s, src, col, spec, out: _Collector):
     if pd.api.types.is_bool_dtype(s.dtype) and not src.text:
-        return s.astype("boolean")
+        b = s.astype("boolean")
+        if not spec.nullable and b.isna().any():
+            pos = np.flatnonzero(b.isna().to_numpy())
+            out.add(src, col, "true/false in every row", "missing values (null)", pos)
+        return b
     t = _as_text(s).str.lower()
     miss = (t.isna() | (t == "")).to_numpy()
     is_t = t.isin(_TRUE).fillna(False).to_numpy()
@@ -385,6 +556,35 @@ class _Table:
     ok_rows: np.ndarray = field(default=None)  # rows without coercion problems in key columns
 
 
+_EXTRA_NUMBER = _amount(signed=True)  # an outcomes column outside the contract's own
+
+
+def _check_names(raw: pd.DataFrame, cols: list[str], src: TableSource, out: _Collector) -> bool:
+    """Every column named once; a column without a name and without values (a trailing
+    separator) is left out with a note. Returns False when the table cannot be checked."""
+    ok = True
+    seen: dict[str, list[int]] = {}
+    for i, c in enumerate(cols, start=1):
+        seen.setdefault(c, []).append(i)
+    for c, where in seen.items():
+        if c and len(where) > 1:
+            at = ", ".join(str(i) for i in where[:-1]) + f" and {where[-1]}"
+            out.add(src, c, "each column name once",
+                    f"the name '{c}' for columns {at} of the header (counted from 1): rename or delete the repeated "
+                    "column")
+            ok = False
+    for i in seen.get("", []):
+        col = raw.iloc[:, i - 1]
+        if _is_missing_text(col).all():
+            out.notes.append(f"{src.name}: column {i} has neither a name nor values (a trailing separator?) and was left out")
+        else:
+            pos = np.flatnonzero(~_is_missing_text(col))
+            out.add(src, None, f"a name for every column of the header; column {i} has none",
+                    f"values such as {_examples(col, pos)}", pos)
+            ok = False
+    return ok
+
+
 def _key_columns(name: str, df: pd.DataFrame) -> list[str]:
     key = list(SCHEMA[name]["key"])
     if name == "firms" and "year" in df.columns:
@@ -399,25 +599,29 @@ def _check_table(name: str, raw: pd.DataFrame, src: TableSource, out: _Collector
     cols = [str(c).strip().lstrip("\ufeff") for c in raw.columns]
     raw = raw.reset_index(drop=True)  # positions are row numbers; a filtered table keeps gaps in its index
     raw.columns = cols
-    dup_cols = sorted({c for c in cols if cols.count(c) > 1})
-    if dup_cols:
-        out.add(src, dup_cols[0], "each column name once", f"{len(dup_cols)} repeated column name(s): {dup_cols}")
-        return None
+    names_ok = _check_names(raw, cols, src, out)
     missing = [c for c, spec in schema["columns"].items() if spec.required and c not in cols]
     for c in missing:
         near = [x for x in cols if x.lower().replace(" ", "_") == c]
         hint = f" (found '{near[0]}': column names are case-sensitive)" if near else ""
         out.add(src, c, f"a column '{c}'", f"columns {cols}{hint}")
+    if not names_ok:
+        return None
+    raw = raw[[c for c in cols if c]]
+    cols = [c for c in cols if c]
     if len(raw) == 0:
         out.add(src, None, "at least one data row", "an empty table (delete the file if it has no data)")
         return None
     # the columns that are present are still checked, so that one pass reports everything
+    numbers = [c for c in cols if (schema["columns"][c].kind in ("number", "year") if c in schema["columns"]
+                                   else schema["extra"] == "number")]
+    src = _decimal_marks(raw, numbers, src)
     res = {}
     for c in cols:
         spec = schema["columns"].get(c)
         if spec is None:
             if schema["extra"] == "number":
-                res[c] = _coerce_number(raw[c], src, c, ColumnSpec("number", nullable=True), out)
+                res[c] = _coerce_number(raw[c], src, c, _EXTRA_NUMBER, out)
             else:
                 res[c] = raw[c]
             continue
@@ -436,8 +640,13 @@ def _check_table(name: str, raw: pd.DataFrame, src: TableSource, out: _Collector
     if dup.any():
         pos = np.flatnonzero(dup)
         first = df.iloc[pos[0]][key].tolist()
+        hint = ""
+        optional = {"firms": ["year"], "links": ["year", "kind"]}.get(name, [])
+        absent = [c for c in optional if c not in df.columns]
+        if absent:
+            hint = f" (rows that differ by {' or '.join(repr(c) for c in absent)} need that column)"
         out.add(src, ", ".join(key), f"one row per ({', '.join(key)})",
-                f"{len(pos)} rows sharing a key, e.g. {tuple(first)}", pos)
+                f"{len(pos)} rows sharing a key, e.g. {tuple(first)}{hint}", pos)
     return df
 
 
@@ -455,7 +664,8 @@ def _unknown_refs(child: pd.Series, known: pd.Index, src: TableSource, col: str,
         out.add(src, col, f"identifiers listed in {parent}", f"{len(set(vals.iloc[pos]))} unknown value(s) such as {sample}{hint}", pos)
 
 
-def _check_sectors(df: pd.DataFrame, src: TableSource, known_user: set[str], out: _Collector):
+def _check_sectors(df: pd.DataFrame, src: TableSource, known_user: set[str], out: _Collector,
+                   user_file: str | None = None):
     codes = df["sector"].astype(str)
     uniq = pd.unique(codes)
     bad = [c for c in uniq if not (is_okved_code(c) or c in known_user)]
@@ -472,11 +682,13 @@ def _check_sectors(df: pd.DataFrame, src: TableSource, known_user: set[str], out
         elif len(c) == 1 and c.isalpha() and c.upper() in OKVED_SECTIONS:
             hints.append(f"section letters are upper-case ('{c.upper()}')")
     hint = ("; " + "; ".join(hints)) if hints else ""
+    listed = f"listed in {user_file}" if user_file else "listed in a sectors table (sectors.csv or sectors.parquet)"
     out.add(src, "sector", "an OKVED-2 / NACE Rev.2 code (section 'A'..'U' or a two-digit division '01'..'99') "
-            "or a code listed in the sectors table", f"{len(bad)} unknown code(s) such as {bad[:5]}{hint}", pos)
+            f"or a code {listed}", f"{len(bad)} unknown code(s) such as {bad[:5]}{hint}", pos)
 
 
-def _check_mixed_levels(df: pd.DataFrame, src: TableSource, user_map: dict[str, str], out: _Collector):
+def _check_mixed_levels(df: pd.DataFrame, src: TableSource, user_map: dict[str, str], out: _Collector,
+                        user_file: str | None = None):
     """A section and one of its own divisions in the same town-year would count jobs twice."""
     sec = df["sector"].astype(str)
     is_section = (sec.isin(OKVED_SECTIONS) & ~sec.isin(list(user_map))).to_numpy()
@@ -490,9 +702,12 @@ def _check_mixed_levels(df: pd.DataFrame, src: TableSource, user_map: dict[str, 
     if len(clash):
         pos = np.sort(clash["pos"].to_numpy())
         r = df.iloc[pos[0]]
+        via = ""
+        if r["sector"] in user_map:
+            via = f" (placed in section {user_map[r['sector']]!r} by column 'section' of {user_file or 'the sectors table'})"
         out.add(src, "sector", "one level of the classification per town and year (sections or divisions, not both)",
                 f"{len(pos)} division row(s) whose section is also given for the same town and year, e.g. "
-                f"town {r['town_id']!r}, year {r['year']}, division {r['sector']!r}", pos)
+                f"town {r['town_id']!r}, year {r['year']}, division {r['sector']!r}{via}", pos)
 
 
 def validate_tables(raw: dict[str, pd.DataFrame], sources: dict[str, TableSource] | None = None,
@@ -540,16 +755,20 @@ def validate_tables(raw: dict[str, pd.DataFrame], sources: dict[str, TableSource
                            ("outcomes", ["town_id"]), ("links", ["source_town_id", "target_town_id"])):
             for c in cols:
                 if has(name, c):
-                    _unknown_refs(tables[name][c], town_ids, sources[name], c, "towns", out)
+                    _unknown_refs(tables[name][c], town_ids, sources[name], c,
+                                  f"the town_id column of {sources['towns'].name}", out)
     for name in ("employment", "firms"):
         if has(name, "sector"):
-            _check_sectors(tables[name], sources[name], set(user_map), out)
+            _check_sectors(tables[name], sources[name], set(user_map), out,
+                           sources["sectors"].name if "sectors" in raw else None)
     if has("employment", "town_id", "year", "sector"):
-        _check_mixed_levels(tables["employment"], sources["employment"], user_map, out)
+        _check_mixed_levels(tables["employment"], sources["employment"], user_map, out,
+                            sources["sectors"].name if "sectors" in raw else None)
     if has("firms", "group_id") and tables["firms"]["group_id"].notna().any():
         firms = tables["firms"]
         if has("groups", "group_id"):
-            _unknown_refs(firms["group_id"], pd.Index(tables["groups"]["group_id"]), sources["firms"], "group_id", "groups", out)
+            _unknown_refs(firms["group_id"], pd.Index(tables["groups"]["group_id"]), sources["firms"], "group_id",
+                          f"the group_id column of {sources['groups'].name}", out)
         elif "groups" not in raw:
             pos = np.flatnonzero(firms["group_id"].notna().to_numpy())
             out.add(sources["firms"], "group_id", "a groups table describing the groups that firms belong to",
