@@ -18,7 +18,13 @@ from . import (
     sectors,
     specialization,
 )
-from .builder import FeatureBuilder, FeatureWarning, build_features, stagnation_status
+from .builder import (
+    FeatureBuilder,
+    FeatureValueError,
+    FeatureWarning,
+    build_features,
+    stagnation_status,
+)
 from .data import TownData
 from .dictionary import data_dictionary
 from .panel import employment_matrix
@@ -27,6 +33,7 @@ from .validation import DataValidationError, Problem
 __all__ = [
     "DataValidationError",
     "FeatureBuilder",
+    "FeatureValueError",
     "FeatureWarning",
     "Problem",
     "TownData",

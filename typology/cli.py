@@ -13,6 +13,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from features import FeatureValueError
 from features.validation import DataValidationError
 
 from .config import ConfigError
@@ -364,7 +365,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except DataValidationError as exc:
+    except (DataValidationError, FeatureValueError) as exc:
         _err(str(exc))
         return EXIT_DATA
     except (ConfigError, RunFolderError, OutputFolderError, FileExistsError) as exc:

@@ -108,3 +108,20 @@ def test_impossible_feature_value_is_refused_naming_feature_and_town_years(data,
     fb = _quiet(FeatureBuilder(groups=["specialization"]).fit, data)
     with pytest.raises(FeatureValueError, match="hhi_norm"):
         _quiet(fb.transform, data)
+
+
+def test_the_cli_reports_an_overflow_as_a_data_error(data, tmp_path, capsys):
+    # `typology features DATASET --config C`: exit 1 with one message, never a traceback
+    from typology.cli import main
+    from typology.io import write_dataset
+
+    towns = data.towns
+    towns.loc[0, "area_km2"] = 1e-200
+    write_dataset(data.replace(towns=towns), tmp_path / "d")
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('[data]\npath = "d"\n[features]\ngroups = ["agglomeration"]\nself_potential = true\n'
+                   'mp_beta = 4.0\n[typology]\nfeatures = ["market_potential"]\n', encoding="utf-8")
+    code = main(["features", str(tmp_path / "d"), "--out", str(tmp_path / "f.csv"), "--config", str(cfg)])
+    err = capsys.readouterr().err
+    assert code == 1 and "overflow" in err and "Traceback" not in err
+    assert not (tmp_path / "f.csv").exists()
