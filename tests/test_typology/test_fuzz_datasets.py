@@ -318,8 +318,8 @@ def _run_validate(path: Path):
     seen = {}
     real = tio.read_dataset
 
-    def recording(p):
-        seen["data"] = real(p)
+    def recording(p, *args, **kwargs):
+        seen["data"] = real(p, *args, **kwargs)
         return seen["data"]
 
     err = io.StringIO()
