@@ -140,10 +140,14 @@ def _discrete_section(doc: _Doc, d: Path) -> None:
 def write_report(run) -> list[Path]:
     """Write ``report.md``, ``report.html`` and ``figures/*.png`` into the run folder ``run``
     and record their sha256 in the manifest. Returns the paths written."""
-    from .runs import _report_hashes, _write_manifest, load_bundle, load_manifest
+    from .runs import CheckFailed, _report_hashes, _write_manifest, load_bundle, load_manifest, verify_run
 
     d = Path(run)
     m = load_manifest(d)
+    problems = verify_run(d)  # the report shows the tables: they must be the ones the run wrote
+    if problems:
+        raise CheckFailed(f"{d}: run folder fails its manifest hashes, refusing to write a report from it:\n"
+                          + "\n".join(f"  - {p}" for p in problems))
     bundle = load_bundle(d, m)
     typ, models, cfg = bundle["typology"], bundle["models"], bundle["config"]
     names = {int(k): str(v) for k, v in dict(typ.type_names_).items()}

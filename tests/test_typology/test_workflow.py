@@ -168,6 +168,12 @@ def test_tampered_table_makes_reproduce_fail(run_dir, tmp_path, capsys):
     assert main(["reproduce", str(d), "--quiet"]) == 1
     err = capsys.readouterr().err
     assert "types.csv: modified" in err
+    # nor is a report written from it
+    before = (d / "report.md").read_bytes()
+    assert main(["report", str(d), "--quiet"]) == 1
+    err = capsys.readouterr().err
+    assert "types.csv: modified" in err and "refusing to write a report" in err
+    assert (d / "report.md").read_bytes() == before
 
 
 def test_fit_refuses_existing_folder_and_bad_config(workspace, run_dir, tmp_path, capsys):
