@@ -18,6 +18,7 @@ from .estimation import (
 from .formula import FormulaError, parse_formula
 from .results import (
     BootstrapWarning,
+    FitData,
     ModelWarning,
     PanelModelResult,
     SpecificationTestWarning,
@@ -33,6 +34,7 @@ __all__ = [
     "CollinearityError",
     "DegenerateModelError",
     "DiscreteModelResult",
+    "FitData",
     "FormulaError",
     "ModelWarning",
     "PanelModelResult",

@@ -85,24 +85,26 @@ _MAX_RATIO = 1100  # zlib cannot expand data more than ~1032 times: a larger raw
 PACKAGES = ("nordtowns", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "linearmodels", "joblib",
             "pyarrow", "matplotlib")
 
-#: The classes a model file may hold: name in the file -> (module, attribute). Nothing else is
-#: ever constructed by :func:`load`. A plain class or dataclass of this package whose
-#: attributes are data (numbers, strings, arrays, pandas objects, these classes) can be added.
+#: The classes a model file may hold: name in the file -> (public module, attribute). The names
+#: in files stay as they were first written (they are not module paths), so files written before
+#: a module moved still load. Nothing else is ever constructed by :func:`load`. A plain class or
+#: dataclass of this package whose attributes are data (numbers, strings, arrays, pandas objects,
+#: these classes) can be added.
 CLASSES: dict[str, tuple[str, str]] = {
     "typology.estimator.TownTypology": ("typology.estimator", "TownTypology"),
-    "typology.transforms.TransformPlan": ("typology.transforms", "TransformPlan"),
-    "typology.clustering.Partition": ("typology.clustering", "Partition"),
-    "typology.profiles.TypeProfiles": ("typology.profiles", "TypeProfiles"),
-    "typology.surrogate.Surrogate": ("typology.surrogate", "Surrogate"),
-    "typology.rules.RuleTypology": ("typology.rules", "RuleTypology"),
-    "typology.rules.Reconciliation": ("typology.rules", "Reconciliation"),
-    "typology.transitions.Transitions": ("typology.transitions", "Transitions"),
-    "features.builder.FeatureBuilder": ("features.builder", "FeatureBuilder"),
-    "models.spec.PanelModelSpec": ("models.spec", "PanelModelSpec"),
-    "models.results.PanelModelResult": ("models.results", "PanelModelResult"),
-    "models.results.FitData": ("models.results", "FitData"),
-    "models.results.WaldTest": ("models.results", "WaldTest"),
-    "models.discrete.DiscreteModelResult": ("models.discrete", "DiscreteModelResult"),
+    "typology.transforms.TransformPlan": ("typology.estimator", "TransformPlan"),
+    "typology.clustering.Partition": ("typology.estimator", "Partition"),
+    "typology.profiles.TypeProfiles": ("typology.estimator", "TypeProfiles"),
+    "typology.surrogate.Surrogate": ("typology.estimator", "Surrogate"),
+    "typology.rules.RuleTypology": ("typology.estimator", "RuleTypology"),
+    "typology.rules.Reconciliation": ("typology.estimator", "Reconciliation"),
+    "typology.transitions.Transitions": ("typology.estimator", "Transitions"),
+    "features.builder.FeatureBuilder": ("features", "FeatureBuilder"),
+    "models.spec.PanelModelSpec": ("models", "PanelModelSpec"),
+    "models.results.PanelModelResult": ("models", "PanelModelResult"),
+    "models.results.FitData": ("models", "FitData"),
+    "models.results.WaldTest": ("models", "WaldTest"),
+    "models.discrete.DiscreteModelResult": ("models", "DiscreteModelResult"),
     "sklearn.mixture.GaussianMixture": ("sklearn.mixture", "GaussianMixture"),
     "sklearn.tree.DecisionTreeClassifier": ("sklearn.tree", "DecisionTreeClassifier"),
 }

@@ -113,7 +113,7 @@ def test_impossible_feature_value_is_refused_naming_feature_and_town_years(data,
 def test_the_cli_reports_an_overflow_as_a_data_error(data, tmp_path, capsys):
     # `typology features DATASET --config C`: exit 1 with one message, never a traceback
     from typology.cli import main
-    from typology.io import write_dataset
+    from typology.data.io import write_dataset
 
     towns = data.towns
     towns.loc[0, "area_km2"] = 1e-200

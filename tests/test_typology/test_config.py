@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from typology.cli import main
-from typology.config import ConfigError, embedded_config, load_config, parse_config
+from typology.workflow.config import ConfigError, embedded_config, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -78,7 +78,7 @@ def test_shipped_configs_match_the_embedded_ones():
 
 
 def test_starter_config_parses_and_names_the_outcome(tmp_path, small_synthetic):
-    from typology.io import write_dataset
+    from typology.data.io import write_dataset
 
     write_dataset(small_synthetic.data, tmp_path / "ds")
     assert main(["init-config", str(tmp_path / "ds"), "--out", str(tmp_path / "my.toml")]) == 0

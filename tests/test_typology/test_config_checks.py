@@ -18,8 +18,8 @@ import pytest
 
 from features import FeatureBuilder
 from typology.cli import main
-from typology.config import ConfigError, load_config, model_seed, parse_config
-from typology.io import write_dataset
+from typology.data.io import write_dataset
+from typology.workflow.config import ConfigError, load_config, model_seed, parse_config
 
 GROUPS = ["specialization", "diversification", "corporate", "agglomeration", "town_village", "network", "dynamics"]
 FEATURES = ["corp_share", "dist_core_km", "entropy", "largest_employer_share", "pop_growth"]
@@ -77,7 +77,7 @@ def root(tmp_path_factory, small_synthetic):
     write_dataset(small_synthetic.data, d / "nofirms")
     for f in ("firms.csv", "groups.csv"):
         (d / "nofirms" / f).unlink()
-    from typology.synth import generate
+    from typology.data.synth import generate
 
     write_dataset(generate(n_towns=17, n_years=6, seed=3).data, d / "t17")
     parse_config(base_config())  # imports done once (statsmodels, scikit-learn): the timings below are of the checks
@@ -100,8 +100,8 @@ def no_data(monkeypatch, no_work):
     def boom(*a, **k):
         raise AssertionError("the dataset was read although the configuration is wrong")
 
-    monkeypatch.setattr("typology.io.read_dataset_hashed", boom)
-    monkeypatch.setattr("typology.runs.read_dataset_hashed", boom)
+    monkeypatch.setattr("typology.data.io.read_dataset_hashed", boom)
+    monkeypatch.setattr("typology.workflow.runs.read_dataset_hashed", boom)
 
 
 def _fit(root, cfg: dict, capsys, name="c.toml"):

@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from typology.cli import main
-from typology.config import valid_keys
-from typology.io import read_dataset, write_dataset
+from typology.data.io import read_dataset, write_dataset
+from typology.workflow.config import valid_keys
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -148,7 +148,7 @@ def _read(path: str):
 def _stub_fit_run(cfg, out, overwrite=False, quiet=False):
     """Everything ``typology fit`` checks before computing: the dataset read, then the
     configuration checked against it (``run_pipeline``'s first step)."""
-    from typology.pipeline import check_config_against_data
+    from typology.workflow.pipeline import check_config_against_data
 
     check_config_against_data(cfg, _read(str(cfg.data_path)))
     return Path(out)
@@ -159,7 +159,7 @@ def _run(root: Path, text: str) -> tuple[int, str, Path]:
     f.write_text(text, encoding="utf-8")
     err = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        mp.setattr("typology.runs.fit_run", _stub_fit_run)
+        mp.setattr("typology.workflow.runs.fit_run", _stub_fit_run)
         rc = main(["fit", str(f), "--out", str(root / "run"), "--quiet"])
     return rc, err.getvalue(), f
 

@@ -9,7 +9,7 @@ from scipy.stats.contingency import association
 from sklearn.metrics import adjusted_mutual_info_score
 
 from typology import RuleTypology, TypologyWarning, reconcile
-from typology.rules import cramers_v
+from typology.estimator.rules import cramers_v
 
 
 @pytest.fixture()

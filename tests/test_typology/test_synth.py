@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from typology.cli import main
-from typology.io import read_dataset
-from typology.synth import TYPES, generate
+from typology.data.io import read_dataset
+from typology.data.synth import TYPES, generate
 
 
 def _hashes(ds):

@@ -16,8 +16,8 @@ import pandas as pd
 import pytest
 
 from typology import TownTypology, TypologyWarning, town_rows
-from typology.clustering import cluster, hartigan, lloyd, within_ss
-from typology.selection import decide, evaluate
+from typology.estimator.clustering import cluster, hartigan, lloyd, within_ss
+from typology.estimator.selection import decide, evaluate
 
 DEFAULT_FEATURES = ["corp_share", "dist_core_km", "entropy", "largest_employer_share", "pop_growth"]
 

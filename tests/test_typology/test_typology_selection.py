@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from typology.indices import (
+from typology.estimator.indices import (
     best_match,
     contingency,
     gap_reference,
@@ -17,7 +17,7 @@ from typology.indices import (
     log_within,
     prediction_strength,
 )
-from typology.selection import decide, evaluate
+from typology.estimator.selection import decide, evaluate
 
 
 def test_jaccard_matrix_by_hand():

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from typology import TownTypology, TypologyWarning
-from typology.stability import confidence, hennig_verdict, type_stability
+from typology.estimator.stability import confidence, hennig_verdict, type_stability
 
 
 def test_hennig_thresholds():

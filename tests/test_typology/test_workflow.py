@@ -13,8 +13,8 @@ import sklearn
 from sklearn.metrics import adjusted_rand_score
 
 from typology.cli import main
-from typology.io import write_dataset
-from typology.synth import TYPES
+from typology.data.io import write_dataset
+from typology.data.synth import TYPES
 
 CONFIG = """
 [data]
@@ -189,7 +189,7 @@ def test_fit_refuses_existing_folder_and_bad_config(workspace, run_dir, tmp_path
 
 
 def test_interrupted_fit_leaves_no_run_folder(workspace, tmp_path, monkeypatch):
-    import typology.runs as runs
+    import typology.workflow.runs as runs
 
     root, _, _ = workspace
 
@@ -197,7 +197,7 @@ def test_interrupted_fit_leaves_no_run_folder(workspace, tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(runs, "write_report", boom, raising=False)
-    monkeypatch.setattr("typology.report.write_report", boom)
+    monkeypatch.setattr("typology.workflow.report.write_report", boom)
     cfg = tmp_path / "c.toml"
     cfg.write_text(CONFIG.format(data=str(root / "train")))
     with pytest.raises(KeyboardInterrupt):

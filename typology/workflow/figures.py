@@ -13,7 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from .stability import HIGHLY_STABLE, VALID
+from ..estimator.stability import HIGHLY_STABLE, VALID
 
 __all__ = ["heatmap", "map_of_types", "png_bytes", "selection_plot", "stability_plot", "to_data_uri"]
 

@@ -18,7 +18,7 @@ Restarts (k-means, ``n_init="auto"``, :data:`AUTO_RESTARTS`): the full-data fit,
 ``W_k`` enters the gap statistic and whose partition becomes the typology, gets ``20 k``
 restarts, every one refined by Hartigan's transfers; each reference set of the gap statistic
 gets 20 and each bootstrap sample and half 10, the best after Lloyd's algorithm refined
-(:mod:`typology.clustering`). On synthetic typology inputs the full-data rule reaches R's best
+(:mod:`typology.estimator.clustering`). On synthetic typology inputs the full-data rule reaches R's best
 ``W_k`` (``kmeans``, 4,000 Hartigan-Wong starts) in at least 99 % of seeds at every k <= 10;
 the numbers are in ``docs/typology.md`` ("Restarts").
 

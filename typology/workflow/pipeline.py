@@ -47,7 +47,9 @@ class PipelineResult:
     discrete: dict = field(default_factory=dict)  # name -> models.DiscreteModelResult ([[models]] kind logit...)
 
 
-def _capture(fn, notes: list[str], *args, **kwargs):
+def capture_warnings(fn, notes: list[str], *args, **kwargs):
+    """``fn(*args, **kwargs)``, its warnings appended to ``notes`` (once each; deprecation and
+    future warnings of libraries left out) instead of printed."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         out = fn(*args, **kwargs)
@@ -246,7 +248,7 @@ def sample_towns(builder: FeatureBuilder, data: TownData, sample: str, F: pd.Dat
 
 def typology_input(F: pd.DataFrame, typ_cfg: dict, towns: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
     """One row per town of the sample with the typology features, and the towns left out (with why)."""
-    from .period import town_rows
+    from ..estimator.period import town_rows
 
     cols = list(typ_cfg["features"])
     missing = [c for c in cols if c not in F.columns]
@@ -300,8 +302,8 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     """
     from models import fit_panel_model, specification_tests
 
-    from .estimator import TownTypology
-    from .transitions import transitions
+    from ..estimator.transitions import transitions
+    from ..estimator.typology import TownTypology
 
     progress = progress or Progress(quiet=True)
     progress.total = 2 + len(cfg.models)
@@ -311,7 +313,7 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     with progress.stage("features"):
         builder = FeatureBuilder(**cfg.features)
         try:
-            F = _capture(builder.fit_transform, notes, data)  # one pass: fit's panel and registry are reused
+            F = capture_warnings(builder.fit_transform, notes, data)  # one pass: fit's panel and registry are reused
         except DataValidationError:
             raise
         except ValueError as exc:
@@ -319,7 +321,7 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     with progress.stage("typology"):
         typ_cfg = cfg.typology
         towns = sample_towns(builder, data, typ_cfg["sample"], F)
-        X, left = _capture(typology_input, notes, F, typ_cfg, towns)
+        X, left = capture_warnings(typology_input, notes, F, typ_cfg, towns)
         if len(left):
             notes.append(f"{len(left)} town(s) of the sample left out of the typology (see left_out.csv)")
         counted = f"{len(X)} towns of the sample with every typology feature in period = {typ_cfg['period']!r}"
@@ -334,7 +336,7 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
                          f"{params['k_range'][1]} were considered instead of the default "
                          f"{DEFAULT_K_RANGE[0]}..{DEFAULT_K_RANGE[1]}")
         try:
-            typ = _capture(TownTypology(**params).fit, notes, X)
+            typ = capture_warnings(TownTypology(**params).fit, notes, X)
         except ValueError as exc:
             raise ConfigError(f"{where}: [typology]: the typology cannot be fitted: {exc}") from None
         assignments = typ.assign(X)
@@ -342,7 +344,7 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
             assignments["confidence"] = typ.confidence_.reindex(assignments.index)
         # town-years lacking a feature are left out (and listed) by transitions itself
         panel = F.loc[F.index.get_level_values("town_id").isin(X.index), list(typ_cfg["features"])]
-        trans = _capture(transitions, notes, typ, panel, random_state=typ_cfg.get("random_state"))
+        trans = capture_warnings(transitions, notes, typ, panel, random_state=typ_cfg.get("random_state"))
     frame = model_frame(F, data, typ.labels_, typ.type_names_)
     results: dict = {}
     discrete: dict = {}
@@ -355,14 +357,14 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
                 continue
             spec = _linear_spec(m)
             try:
-                res = _capture(fit_panel_model, notes, frame, spec)
+                res = capture_warnings(fit_panel_model, notes, frame, spec)
             except (KeyError, ValueError, np.linalg.LinAlgError) as exc:
                 raise ConfigError(f"{where}: [[models]] {name!r}: {exc}") from None
             results[name] = res
             effects = spec.effects if spec.effects in ("entity", "twoway") else "entity"
             cluster = spec.cluster if spec.cov_type in ("clustered", "wild_bootstrap") else "entity"
             try:
-                spec_tests[name] = _capture(specification_tests, notes, frame, spec.formula, effects=effects,
+                spec_tests[name] = capture_warnings(specification_tests, notes, frame, spec.formula, effects=effects,
                                             cluster=cluster, cluster_small_sample=spec.cluster_small_sample)
             except (ValueError, np.linalg.LinAlgError) as exc:
                 notes.append(f"specification tests of model {name!r} not computed: {exc}")
@@ -384,7 +386,7 @@ def _fit_discrete(frame: pd.DataFrame, m: dict, notes: list[str], where: str):
 
     opts = {k: v for k, v in m.items() if k not in ("name", "kind", "formula")}
     try:
-        return _capture(fit_discrete_model, notes, frame, m["formula"], model=m["kind"], name=m["name"], **opts)
+        return capture_warnings(fit_discrete_model, notes, frame, m["formula"], model=m["kind"], name=m["name"], **opts)
     except (KeyError, ValueError, TypeError, np.linalg.LinAlgError) as exc:
         raise ConfigError(f"{where}: [[models]] {m['name']!r} (kind = {m['kind']!r}): {exc}") from None
 

@@ -14,6 +14,14 @@ import numpy as np
 import pandas as pd
 
 from . import figures as fg
+from .manifest import (
+    CheckFailed,
+    load_bundle,
+    load_manifest,
+    report_hashes,
+    verify_run,
+    write_manifest,
+)
 
 __all__ = ["write_report"]
 
@@ -140,7 +148,6 @@ def _discrete_section(doc: _Doc, d: Path) -> None:
 def write_report(run) -> list[Path]:
     """Write ``report.md``, ``report.html`` and ``figures/*.png`` into the run folder ``run``
     and record their sha256 in the manifest. Returns the paths written."""
-    from .runs import CheckFailed, _report_hashes, _write_manifest, load_bundle, load_manifest, verify_run
 
     d = Path(run)
     m = load_manifest(d)
@@ -291,6 +298,6 @@ def write_report(run) -> list[Path]:
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
         + "\n".join(doc.html) + "</body></html>\n", encoding="utf-8")
-    m["report"] = _report_hashes(d)
-    _write_manifest(d, m)
+    m["report"] = report_hashes(d)
+    write_manifest(d, m)
     return [md_path, html_path]

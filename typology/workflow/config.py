@@ -40,7 +40,7 @@ key of every section on its own (type, range, choices; feature names against the
 dictionary; formulas parsed): a bad value is a :class:`ConfigError` naming the file, the
 section and key, what was expected and what was found. What depends on the data (the feature
 groups it can support, the outcome columns, the number of towns) is checked by
-:func:`typology.pipeline.check_config_against_data` right after the dataset is read. Unknown
+:func:`typology.workflow.pipeline.check_config_against_data` right after the dataset is read. Unknown
 sections and keys are errors that list the valid ones; the resolved configuration (every
 default filled in) is what the run folder's manifest records.
 
@@ -135,7 +135,7 @@ def model_seed(seed: int, name: str) -> int:
     (a 31-bit integer; ``crc32`` of the UTF-8 name, :func:`zlib.crc32`): a fixed child of the
     run's seed, the same whatever the order of the models.
     """
-    from .parallel import int_seed
+    from ..estimator.parallel import int_seed
 
     return int_seed(int(seed), SEED_KEY_MODELS, zlib.crc32(str(name).encode("utf-8")))
 
@@ -278,7 +278,7 @@ def _n_init(v):
 
 
 def _transform(v):
-    from .transforms import TRANSFORMS
+    from ..estimator.transforms import TRANSFORMS
 
     if v is None or v in ("auto", "none"):
         return None
@@ -305,7 +305,7 @@ def _random_state(v):
 
 
 def _typology_rules() -> dict:
-    from .clustering import METHODS
+    from ..estimator.clustering import METHODS
 
     reps = _int(0, MAX_REPLICATES)
     return {
@@ -448,7 +448,7 @@ def _typology_section(value, fres: dict, w: _Where) -> dict:
                         tres["transform"])
     # the estimator's own parameter checks, without data (n large: the data-dependent bounds are
     # checked once the number of towns is known)
-    from .estimator import TownTypology
+    from ..estimator.typology import TownTypology
 
     params = {k: v for k, v in tres.items() if k not in _TYPOLOGY_SHELL_KEYS}
     params["k_range"] = DEFAULT_K_RANGE if params["k_range"] == "auto" else tuple(params["k_range"])

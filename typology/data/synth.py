@@ -526,7 +526,7 @@ def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: i
                               ).set_index(["town_id", "year"])
     type_names = np.array(list(TYPES) + ["core", "rural"], dtype=object)
     truth = {
-        "generator": "typology.synth.generate",
+        "generator": "typology.data.synth.generate",
         "params": {"n_towns": n_towns, "n_years": n_years, "seed": seed, "start_year": start_year,
                    "n_cores": n_cores, "rural_per_town": rural_per_town, "firms_per_town": firms_per_town,
                    "suppress_rate": suppress_rate, "late_entry_rate": late_entry_rate,

@@ -48,7 +48,7 @@ from scipy.stats import chi2_contingency
 from sklearn.base import BaseEstimator
 from sklearn.metrics import adjusted_mutual_info_score, adjusted_rand_score
 
-from .exceptions import TypologyWarning
+from ..exceptions import TypologyWarning
 
 __all__ = ["PRESETS", "Reconciliation", "RuleTypology", "reconcile"]
 

@@ -19,33 +19,35 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .config import RunConfig, embedded_config, parse_config
-from .folders import OWNER, FolderRefusedError, contents_problems, output_folder, refuse_inputs
-from .io import (
+from ..data.io import (
     dataset_files,
     read_dataset,
     read_dataset_hashed,
     sha256_file,
     write_dataset,
 )
+from ..folders import output_folder, refuse_inputs
+from .config import RunConfig, embedded_config, parse_config
+from .manifest import (
+    BUNDLE,
+    FORMAT,
+    MANIFEST,
+    CheckFailed,
+    RunFolderError,
+    check_run_folder,
+    load_bundle,
+    load_manifest,
+    output_hashes,
+    verify_run,
+    write_manifest,
+)
 from .pipeline import PipelineResult, run_pipeline, sample_towns, typology_input
 from .progress import Progress
+from .report import write_report
 
 __all__ = ["fit_run", "load_manifest", "reproduce_run", "run_demo", "score_run", "verify_run"]
 
-FORMAT = "nordtowns-run/1"
-MANIFEST = "manifest.json"
-BUNDLE = "model.nordtowns"
-REPORT_FILES = ("report.md", "report.html")
 TOL = 1e-10
-
-
-class RunFolderError(ValueError):
-    """A run folder that is incomplete, modified or not a run folder."""
-
-
-class CheckFailed(RunFolderError):
-    """A check of a run folder failed (modified files, a reproduction that differs)."""
 
 
 def input_hashes(path: Path) -> dict:
@@ -162,58 +164,6 @@ def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
     return out
 
 
-def _is_report_file(rel: str) -> bool:
-    return rel in REPORT_FILES or rel.startswith("figures/")
-
-
-def _hash_tree(d: Path, keep) -> dict:
-    """sha256 of the files under ``d`` whose relative path passes ``keep``, in path order."""
-    out = {}
-    for f in sorted(d.rglob("*")):
-        rel = f.relative_to(d).as_posix()
-        if f.is_file() and keep(rel):
-            out[rel] = sha256_file(f)
-    return out
-
-
-def _hash_outputs(d: Path) -> dict:
-    """The outputs the manifest checks: every file but the manifest and the report."""
-    return _hash_tree(d, lambda rel: rel not in (MANIFEST, OWNER) and not _is_report_file(rel))
-
-
-def _report_hashes(d: Path) -> dict:
-    """The report's files (rewritten by ``typology report``, so hashed apart)."""
-    return _hash_tree(d, _is_report_file)
-
-
-def _write_manifest(d: Path, manifest: dict) -> None:
-    (d / MANIFEST).write_text(json.dumps(manifest, indent=1, sort_keys=False, default=str) + "\n", encoding="utf-8")
-
-
-def check_run_folder(d: Path) -> None:
-    """Raise ``FolderRefusedError`` unless ``d`` is a run folder that ``fit --overwrite`` may
-    replace: a manifest of this format, no file that the manifest does not list, no listed file
-    changed since it was written."""
-    how = ("--overwrite replaces only a run folder written by typology fit; move the files you want to keep, "
-           "or choose another --out")
-    if not (Path(d) / MANIFEST).is_file():
-        raise FolderRefusedError(f"{d} is not replaced: it holds no {MANIFEST}, so it is not a run folder; {how}")
-    try:
-        m = load_manifest(d)
-    except RunFolderError as exc:
-        raise FolderRefusedError(f"{d} is not replaced: {exc}; {how}") from None
-    listed: dict = {MANIFEST: None}
-    for key in ("outputs", "report"):
-        v = m.get(key, {})
-        if not isinstance(v, dict) or not all(isinstance(h, str) for h in v.values()):
-            raise FolderRefusedError(f"{d} is not replaced: the {key!r} of its {MANIFEST} is not a list of files and "
-                                     f"their sha256; {how}")
-        listed.update(v)
-    problems = contents_problems(d, listed)
-    if problems:
-        raise FolderRefusedError(f"{d} is not replaced: " + "; ".join(problems) + f"; {how}")
-
-
 def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -> Path:
     """Run the pipeline for ``cfg`` and write the run folder ``out`` atomically.
 
@@ -222,8 +172,7 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -
     existing folder is refused. The folder is locked for the whole run: a second run writing
     the same ``out`` is refused (``typology.folders.FolderLockedError``).
     """
-    from .persist import dump, versions
-    from .report import write_report
+    from ..persist import dump, versions
 
     dest = Path(out)
     data_path = cfg.data_path
@@ -260,62 +209,13 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -
             "notes": list(res.notes),
             "outputs": {},
         }
-        manifest["outputs"] = _hash_outputs(tmp)
-        _write_manifest(tmp, manifest)
+        manifest["outputs"] = output_hashes(tmp)
+        write_manifest(tmp, manifest)
         write_report(tmp)
     return dest
 
 
 # ------------------------------------------------------------------------ checking
-def load_bundle(run, manifest: dict) -> dict:
-    """The fitted objects of a run folder: its model file, checked against the sha256 the
-    manifest records for it before anything in it is parsed (see :mod:`typology.persist`)."""
-    from .exceptions import ModelFileError
-    from .persist import load
-
-    d = Path(run)
-    recorded = manifest.get("outputs", {}).get(BUNDLE)
-    if not isinstance(recorded, str):
-        raise RunFolderError(f"{d / MANIFEST} records no sha256 for {BUNDLE}: the run folder was written by an "
-                             f"older version (model files were pickles) or edited; refit the run")
-    try:
-        return load(d / BUNDLE, expected_type=dict, expected_sha256=recorded)
-    except (ModelFileError, TypeError, FileNotFoundError) as exc:
-        raise RunFolderError(str(exc)) from None
-
-
-def load_manifest(run) -> dict:
-    d = Path(run)
-    f = d / MANIFEST
-    if not d.is_dir():
-        raise RunFolderError(f"{d}: no such run folder")
-    if not f.is_file():
-        raise RunFolderError(f"{d}: not a run folder (no {MANIFEST}); an interrupted run leaves only a hidden temporary folder")
-    try:
-        m = json.loads(f.read_text(encoding="utf-8"))
-    except ValueError as exc:  # not JSON, or not UTF-8
-        raise RunFolderError(f"{f}: not valid JSON ({exc})") from None
-    if not isinstance(m, dict):
-        raise RunFolderError(f"{f}: expected a JSON object with \"format\": {FORMAT!r}, found a {type(m).__name__}")
-    if m.get("format") != FORMAT:
-        raise RunFolderError(f"{f}: expected format {FORMAT!r}, found {m.get('format')!r}")
-    return m
-
-
-def verify_run(run) -> list[str]:
-    """Differences between the run folder's files and the hashes in its manifest (empty = intact)."""
-    d = Path(run)
-    m = load_manifest(d)
-    problems = []
-    for rel, h in m["outputs"].items():
-        f = d / rel
-        if not f.is_file():
-            problems.append(f"{rel}: missing")
-        elif sha256_file(f) != h:
-            problems.append(f"{rel}: modified (sha256 differs from the manifest)")
-    return problems
-
-
 def _plain(v) -> str:
     """A value as a user reads it: numbers plainly (``0.25``, never ``np.float64(0.25)``), text
     quoted, a row label of several levels as ``(a, b)``."""
@@ -365,7 +265,7 @@ def _model_file_differences(d: Path, m: dict, res: PipelineResult | None) -> lis
     """The model file checked against the manifest and decoded (never run: see
     :mod:`typology.persist`); when it was written with the package versions installed now,
     its fitted state must equal the reproduction's bit for bit."""
-    from .persist import fingerprint, read_header, versions
+    from ..persist import fingerprint, read_header, versions
 
     try:
         old = load_bundle(d, m)
@@ -464,9 +364,9 @@ def score_run(run, data, quiet: bool = False) -> pd.DataFrame:
     new = read_dataset(data)
     notes: list[str] = []
     with progress.stage("features against the fitted reference"):
-        from .pipeline import _capture
+        from .pipeline import capture_warnings
 
-        F = _capture(builder.transform, notes, new)
+        F = capture_warnings(builder.transform, notes, new)
     with progress.stage("assign types"):
         ids = sample_towns(builder, new, resolved["typology"]["sample"], F)
         X, left = typology_input(F, resolved["typology"], ids)
@@ -488,7 +388,7 @@ def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = Fals
     The dataset folder is written only where there is none, or over a dataset folder that the
     toolkit wrote; the run folder only over a run folder (see :func:`fit_run`).
     """
-    from .synth import generate
+    from ..data.synth import generate
 
     data_dir = Path(data_dir)
     progress = Progress(quiet=quiet)

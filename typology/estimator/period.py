@@ -14,12 +14,13 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from .exceptions import TypologyWarning
+from ..exceptions import TypologyWarning
 
 __all__ = ["town_rows"]
 
 
-def _first_ids(ids, n: int = 5) -> str:
+def first_ids(ids, n: int = 5) -> str:
+    """The first ``n`` identifiers, comma-separated, and how many more there are (for messages)."""
     ids = list(ids)
     more = f" and {len(ids) - n} more" if len(ids) > n else ""
     return ", ".join(map(str, ids[:n])) + more
@@ -34,7 +35,7 @@ def _check_panel(features: pd.DataFrame) -> pd.DataFrame:
                          f"found index levels {list(idx.names)}")
     if idx.has_duplicates:
         dup = idx[idx.duplicated()].unique()
-        raise ValueError(f"features has {len(dup)} duplicated (town_id, year) rows, e.g. {_first_ids(dup)}")
+        raise ValueError(f"features has {len(dup)} duplicated (town_id, year) rows, e.g. {first_ids(dup)}")
     years = idx.get_level_values("year")
     if not pd.api.types.is_integer_dtype(years):
         raise ValueError(f"the year level of features must hold integers, found dtype {years.dtype}")
@@ -54,7 +55,7 @@ def _sample_ids(sample) -> pd.Index | None:
     ids = pd.Index(ids.astype(str), name="town_id")
     if ids.has_duplicates:
         raise ValueError(f"sample lists {int(ids.duplicated().sum())} town_id more than once, "
-                         f"e.g. {_first_ids(ids[ids.duplicated()].unique())}")
+                         f"e.g. {first_ids(ids[ids.duplicated()].unique())}")
     return ids
 
 
@@ -141,7 +142,7 @@ def town_rows(features: pd.DataFrame, period="last", sample=None) -> pd.DataFram
         if len(short):
             notes.append(f"{len(short)} towns have fewer than {lastyr - first + 1} years in {first}..{lastyr}; "
                          f"their rows are means over the years present (attrs['years'] counts them), "
-                         f"e.g. {_first_ids(short.index)}")
+                         f"e.g. {first_ids(short.index)}")
     else:
         raise ValueError(f"period must be 'last', a year (int) or a pair (first, last) of years; found {period!r}")
 
@@ -154,10 +155,10 @@ def town_rows(features: pd.DataFrame, period="last", sample=None) -> pd.DataFram
     used.index = out.index
     left_out = tuple(str(t) for t in missing)
     if left_out:
-        of_which = (f" ({len(absent)} of them are not in features at all, e.g. {_first_ids(absent)})"
+        of_which = (f" ({len(absent)} of them are not in features at all, e.g. {first_ids(absent)})"
                     if len(absent) else "")
         notes.append(f"{len(left_out)} towns have no row for period {period!r} and are left out "
-                     f"(listed in attrs['left_out']), e.g. {_first_ids(left_out)}{of_which}")
+                     f"(listed in attrs['left_out']), e.g. {first_ids(left_out)}{of_which}")
     for note in notes:
         warnings.warn(note, TypologyWarning, stacklevel=2)
     out.attrs = {"period": period if not isinstance(period, list) else tuple(period),

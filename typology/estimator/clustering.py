@@ -15,7 +15,7 @@ Gaussian mixtures), so that scoring new towns uses the same geometry as the fit.
   distance to its nearest centre (the incremental start of global k-means, Likas, Vlassis &
   Verbeek 2003, with k-means++ sampling; ``k = 2`` grows the overall mean). The restart with
   the smallest ``W_k`` is kept (ties: the earliest). With ``refine="best"`` (the resamples of
-  :mod:`typology.selection`) only the best restart after Lloyd's algorithm is refined by the
+  :mod:`typology.estimator.selection`) only the best restart after Lloyd's algorithm is refined by the
   transfers. The restarts run together, vectorized, without scikit-learn's per-call overhead,
   which dominates at a few hundred towns. How many restarts find the best partition is
   measured in ``docs/typology.md`` ("Restarts").

@@ -432,7 +432,7 @@ def write_dataset(data: TownData, path: str | os.PathLike, fmt: str = "csv", tru
     progress : callable, optional
         Called with a short message after each file is written.
     """
-    from .folders import output_folder
+    from ..folders import output_folder
 
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
@@ -458,7 +458,7 @@ def write_dataset(data: TownData, path: str | os.PathLike, fmt: str = "csv", tru
 
 
 def _write_marker(d: Path) -> None:
-    from .folders import OWNER, files_under
+    from ..folders import OWNER, files_under
 
     listed = {f: sha256_file(d / f) for f in files_under(d) if f not in (OWNER, DATASET_MARKER)}
     (d / DATASET_MARKER).write_text(json.dumps({"format": DATASET_FORMAT, "files": listed}, indent=1) + "\n",
@@ -468,7 +468,7 @@ def _write_marker(d: Path) -> None:
 def check_dataset_folder(d: Path) -> None:
     """Raise ``FolderRefusedError`` unless ``d`` is a dataset folder that the toolkit wrote and
     that holds nothing else (what ``write_dataset(..., overwrite=True)`` may replace)."""
-    from .folders import FolderRefusedError, contents_problems, files_under
+    from ..folders import FolderRefusedError, contents_problems, files_under
 
     d = Path(d)
     how = ("only a dataset folder written by typology (synth, demo, write_dataset) is replaced; "

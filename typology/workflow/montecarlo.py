@@ -7,7 +7,7 @@ few (10 to 15 regions)?
 
 Design (fixed regressors, fresh errors): the regressors ``corp_share``,
 ``core_control_share`` and their product are those of one synthetic dataset
-(:func:`typology.synth.generate`, features from :func:`features.build_features`), as are
+(:func:`typology.data.synth.generate`, features from :func:`features.build_features`), as are
 the towns and years; every replication draws new town and year effects and new errors and
 rebuilds ``y = X b + a_i + g_t + e`` with the generator's true wage coefficients.
 
@@ -42,7 +42,7 @@ from features import build_features
 from models import PanelModelSpec, fit_panel_model
 from models.bootstrap import wild_cluster_bootstrap
 
-from .synth import WAGE_COEF, generate
+from ..data.synth import WAGE_COEF, generate
 
 __all__ = ["monte_carlo_design", "run_monte_carlo"]
 

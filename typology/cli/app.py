@@ -16,9 +16,9 @@ from pathlib import Path
 from features import FeatureValueError
 from features.validation import DataValidationError
 
-from .config import ConfigError
-from .folders import OutputFolderError
-from .runs import CheckFailed, RunFolderError
+from ..folders import OutputFolderError
+from ..workflow.config import ConfigError
+from ..workflow.runs import CheckFailed, RunFolderError
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -33,8 +33,8 @@ def _err(msg: str) -> None:
 
 # --------------------------------------------------------------------------- commands
 def cmd_validate(args) -> int:
-    from .io import read_dataset
-    from .progress import Progress
+    from ..data.io import read_dataset
+    from ..workflow.progress import Progress
 
     progress = Progress(quiet=args.quiet)
     progress.say(f"reading {args.path}")
@@ -47,10 +47,10 @@ def cmd_validate(args) -> int:
 
 
 def cmd_synth(args) -> int:
-    from .folders import FolderExistsError
-    from .io import check_dataset_folder, write_dataset
-    from .progress import Progress
-    from .synth import check_arguments, generate
+    from ..data.io import check_dataset_folder, write_dataset
+    from ..data.synth import check_arguments, generate
+    from ..folders import FolderExistsError
+    from ..workflow.progress import Progress
 
     try:
         check_arguments(n_towns=args.towns, n_years=args.years, seed=args.seed, start_year=args.start_year)
@@ -85,11 +85,11 @@ def cmd_features(args) -> int:
         return EXIT_OK
     if not args.dataset or not args.out:
         raise UsageError("features: give --list, or DATASET and --out FILE")
-    from .io import read_dataset
+    from ..data.io import read_dataset
 
     params = {}
     if args.config:
-        from .config import load_config
+        from ..workflow.config import load_config
 
         params = load_config(args.config, check_data=False).features  # the dataset is DATASET
     data = read_dataset(args.dataset)
@@ -112,7 +112,7 @@ def cmd_features(args) -> int:
 
 def _check_groups(params: dict, data, config: str, dataset: str) -> None:
     """The [features] groups of ``config`` that ``data`` cannot support: a ConfigError before any work."""
-    from .pipeline import feature_plan
+    from ..workflow.pipeline import feature_plan
 
     groups = params.get("groups")
     if groups is None:
@@ -126,8 +126,8 @@ def _check_groups(params: dict, data, config: str, dataset: str) -> None:
 
 
 def cmd_fit(args) -> int:
-    from .config import load_config
-    from .runs import fit_run
+    from ..workflow.config import load_config
+    from ..workflow.runs import fit_run
 
     cfg = load_config(args.config)
     fit_run(cfg, args.out, overwrite=args.overwrite, quiet=args.quiet)
@@ -136,7 +136,7 @@ def cmd_fit(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from .runs import run_demo
+    from ..workflow.runs import run_demo
 
     out = run_demo(out=args.out, data_dir=args.data, quiet=args.quiet)
     print(f"demo run folder: {out} (report: {Path(out) / 'report.html'})")
@@ -144,7 +144,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from .runs import reproduce_run
+    from ..workflow.runs import reproduce_run
 
     diffs = reproduce_run(args.run, data=args.data, quiet=args.quiet)
     if diffs:
@@ -155,8 +155,8 @@ def cmd_reproduce(args) -> int:
 
 def _refuse_score_out(out: Path, run, data) -> None:
     """``score --out`` never writes into the run folder (its hashes) or over a table of the data."""
-    from .folders import FolderRefusedError
-    from .io import dataset_files
+    from ..data.io import dataset_files
+    from ..folders import FolderRefusedError
 
     o, r = out.resolve(), Path(run).resolve()
     if o == r or r in o.parents:
@@ -167,8 +167,8 @@ def _refuse_score_out(out: Path, run, data) -> None:
 
 
 def cmd_score(args) -> int:
-    from .folders import FolderExistsError, write_file_atomic
-    from .runs import score_run
+    from ..folders import FolderExistsError, write_file_atomic
+    from ..workflow.runs import score_run
 
     out = Path(args.out)
     _refuse_score_out(out, args.run, args.data)
@@ -182,10 +182,10 @@ def cmd_score(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from .folders import folder_lock
-    from .progress import Progress
-    from .report import write_report
-    from .runs import load_manifest
+    from ..folders import folder_lock
+    from ..workflow.progress import Progress
+    from ..workflow.report import write_report
+    from ..workflow.runs import load_manifest
 
     load_manifest(args.run)  # a clear message for a folder that is not a run folder, before locking
     progress = Progress(quiet=args.quiet)
@@ -196,9 +196,9 @@ def cmd_report(args) -> int:
 
 
 def cmd_init_config(args) -> int:
-    from .config import starter_config
-    from .io import read_dataset
-    from .pipeline import feature_plan
+    from ..data.io import read_dataset
+    from ..workflow.config import starter_config
+    from ..workflow.pipeline import feature_plan
 
     out = Path(args.out)
     if out.exists() and not args.overwrite:
@@ -225,10 +225,10 @@ def cmd_init_config(args) -> int:
 
 
 def cmd_experiment(args) -> int:
-    from . import experiments
+    from ..workflow import experiments
 
     if args.name == "monte_carlo":
-        from .montecarlo import run_monte_carlo
+        from ..workflow.montecarlo import run_monte_carlo
 
         res = run_monte_carlo(n_reps=args.reps, seed=args.seed, n_jobs=args.jobs)
         print(res.to_string())

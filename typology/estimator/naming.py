@@ -1,6 +1,6 @@
 """Readable suggested names of types, built from the features that define them.
 
-A name's words follow from the type's profile (:mod:`typology.profiles`). A feature enters
+A name's words follow from the type's profile (:mod:`typology.estimator.profiles`). A feature enters
 the name of a type only when all of these hold:
 
 1. its type mean in model space (transformed, in reference standard deviations, ``z``) is at
@@ -144,7 +144,7 @@ def naming_terms(profiles, min_z: float = 0.5) -> dict:
 
 
 def suggest_names(profiles, min_z: float = 0.5, max_terms: int = 3) -> dict:
-    """Suggested names of types from their profiles (a :class:`typology.profiles.TypeProfiles`).
+    """Suggested names of types from their profiles (a :class:`typology.estimator.profiles.TypeProfiles`).
 
     Uses ``profiles.z`` (model-space mean z-scores), ``profiles.tests`` (``p_adjusted``,
     ``cliffs_delta``), ``profiles.mean`` (type means in the features' units) and

@@ -2,7 +2,7 @@
 
 Fit: choose transforms and scaling on the reference towns, partition them for every candidate
 number of types, gather the evidence (internal indices, gap statistic, BIC, bootstrap Jaccard
-stability, prediction strength), pick k by the rule of :mod:`typology.selection`, then order
+stability, prediction strength), pick k by the rule of :mod:`typology.estimator.selection`, then order
 and name the types, profile them, state them as threshold rules and calibrate the scoring of
 new towns (posterior, atypical, out of distribution).
 
@@ -11,13 +11,13 @@ task draws from a seed addressed by a fixed key under ``random_state`` and runs 
 thread, so the same data and ``random_state`` give the same partition whatever the row order
 and ``n_jobs``. Types are numbered ``1..k`` by decreasing size; equal sizes are ordered by the
 smallest ``town_id`` among their towns. Names are built from the types' defining features
-(:mod:`typology.naming`) and can be replaced with :meth:`TownTypology.set_type_names`.
+(:mod:`typology.estimator.naming`) and can be replaced with :meth:`TownTypology.set_type_names`.
 
 Scoring new towns (:meth:`TownTypology.assign`).
 
 * ``type``: nearest centre (k-means methods) or largest posterior (Gaussian mixture);
   ``posterior``: posterior probability of that type (k-means methods: equal-proportion
-  spherical mixture with the pooled within-type variance, see :mod:`typology.clustering`);
+  spherical mixture with the pooled within-type variance, see :mod:`typology.estimator.clustering`);
   ``runner_up``: the type with the next largest posterior; ``margin``: the difference of the
   two posteriors.
 * ``atypical``: conformal p-value of the town's distance to its type centre among the
@@ -43,12 +43,12 @@ from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_is_fitted
 
-from . import persist
+from .. import persist
+from ..exceptions import TypologyWarning
 from .clustering import METHODS
-from .exceptions import TypologyWarning
 from .naming import suggest_names
 from .parallel import entropy_of
-from .period import _first_ids
+from .period import first_ids
 from .profiles import profile_types
 from .selection import decide, evaluate
 from .stability import confidence, type_stability
@@ -71,14 +71,14 @@ class TownTypology(ClusterMixin, BaseEstimator):
     Parameters
     ----------
     n_types : "auto" or int
-        ``"auto"``: chosen in ``k_range`` by the decision rule of :mod:`typology.selection`;
+        ``"auto"``: chosen in ``k_range`` by the decision rule of :mod:`typology.estimator.selection`;
         an integer fixes it (the evidence is still computed for that k).
     k_range : (int, int)
         Smallest and largest number of types considered (inclusive), default (2, 10).
     method : {"kmeans", "ward_kmeans", "gmm"}
-        Partitioning method (see :mod:`typology.clustering`).
+        Partitioning method (see :mod:`typology.estimator.clustering`).
     transform : "auto", dict or None
-        Per-feature transforms (see :mod:`typology.transforms`); a dict maps column ->
+        Per-feature transforms (see :mod:`typology.estimator.transforms`); a dict maps column ->
         transform and leaves the others to the automatic choice; None: no transform.
     scale : {"standard", "robust"} or None
         Scaling of the transformed features, fitted on the reference towns.
@@ -88,7 +88,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
         Covariance of the Gaussian mixture (``method="gmm"`` only).
     n_init : "auto" or int
         Restarts of every partition (full data, bootstrap samples, reference sets, halves).
-        ``"auto"`` (:data:`typology.selection.AUTO_RESTARTS`): k-means 100 restarts for the
+        ``"auto"`` (:data:`typology.estimator.selection.AUTO_RESTARTS`): k-means 100 restarts for the
         full-data fit, 20 for each reference set of the gap statistic and 10 for each bootstrap
         sample and half (measured: docs/typology.md, "Restarts"); Gaussian mixtures 3; Ward +
         k-means 1 (deterministic). An int sets every count.
@@ -115,7 +115,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
         reference sds from the mean (0.5), its difference is significant in ``profiles_``
         (adjusted p < ``alpha``) with the same sign, and, for growth rates, changes and
         shift-share components, the words agree with the sign of the type's mean (see
-        :mod:`typology.naming`); at most ``name_terms`` features (3).
+        :mod:`typology.estimator.naming`); at most ``name_terms`` features (3).
     surrogate_depth : int
         Depth of the decision-tree surrogate (3).
     alpha : float
@@ -139,19 +139,19 @@ class TownTypology(ClusterMixin, BaseEstimator):
     suggested_names_ : dict
         The names suggested at fit.
     selection_ : DataFrame
-        Evidence per candidate k (see :mod:`typology.selection`) with ``admissible``,
+        Evidence per candidate k (see :mod:`typology.estimator.selection`) with ``admissible``,
         ``votes``, ``voted_by`` and ``chosen``.
     selection_reason_ : str
         The decision in words.
     stability_ : DataFrame
         Per type: size, mean / median / sd of the bootstrap Jaccard, share dissolved and
-        recovered, Hennig's verdict (see :mod:`typology.stability`).
+        recovered, Hennig's verdict (see :mod:`typology.estimator.stability`).
     confidence_ : Series
         Per town: share of bootstrap samples in which it keeps its type.
     profiles_ : TypeProfiles
-        See :mod:`typology.profiles`.
+        See :mod:`typology.estimator.profiles`.
     surrogate_ : Surrogate
-        Threshold rules and their fidelity (see :mod:`typology.surrogate`).
+        Threshold rules and their fidelity (see :mod:`typology.estimator.surrogate`).
     transform_plan_ : TransformPlan
         Transforms and scaling learned on the reference towns.
     seed_ : int
@@ -252,7 +252,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
         if X.index.has_duplicates:
             dup = X.index[X.index.duplicated()].unique()
             raise ValueError(f"{what} has {len(dup)} duplicated index values (one row per town expected), "
-                             f"e.g. {_first_ids(dup)}")
+                             f"e.g. {first_ids(dup)}")
         if columns is not None:
             missing = [c for c in columns if c not in X.columns]
             if missing:
@@ -275,7 +275,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
             return rows, ""
         cols = [c for c, b in zip(columns, bad.any(axis=0), strict=True) if b]
         return rows, (f"{int(rows.sum())} towns have missing or infinite features (in {cols}), "
-                      f"e.g. {_first_ids(index[rows])}")
+                      f"e.g. {first_ids(index[rows])}")
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):

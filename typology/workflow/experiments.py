@@ -2,8 +2,8 @@
 
 * ``northern_towns``: the study's analysis on the embedded synthetic dataset, recovered types
   and effects compared with the truth;
-* ``monte_carlo``: bias and coverage of the panel estimators (:mod:`typology.montecarlo`);
-* ``russia_north_real``: real municipal data from ``shared/data`` (see :mod:`typology.realdata`).
+* ``monte_carlo``: bias and coverage of the panel estimators (:mod:`typology.workflow.montecarlo`);
+* ``russia_north_real``: real municipal data from ``shared/data`` (see :mod:`typology.data.realdata`).
 
 Each writes a run folder and prints its headline numbers; ``checks.json`` and ``checks.md``
 beside the run folder hold the comparisons that are not part of a run.
@@ -68,9 +68,9 @@ def russia_north_real(shared, out="runs/russia_north_real", data_dir="data/russi
     market potential with SberIndex's market access and the types with the official flags."""
     from features.specialization import location_quotient
 
-    from .io import read_dataset
-    from .realdata import build_russia_north
-    from .rules import reconcile
+    from ..data.io import read_dataset
+    from ..data.realdata import build_russia_north
+    from ..estimator.rules import reconcile
     from .runs import fit_run, load_manifest
 
     progress = Progress(quiet=quiet)
