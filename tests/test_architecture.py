@@ -8,7 +8,8 @@
 * ``features`` and ``models`` read and write no files;
 * no import circles between modules, counting imports inside functions (they hide circles, not
   remove them);
-* no module imports a private name (``_x``) of another module.
+* no module imports a private name (``_x``) of another module;
+* no function is longer than ``MAX_LINES`` (120) lines, docstring included.
 
 Every check is a function of a source tree, so that a deliberately bad tree can show that the
 check fails (the last tests).
@@ -27,6 +28,7 @@ PACKAGES = ("features", "models", "typology")
 LAYER = {"features": 0, "models": 1, "typology": 2}
 SHELL = ("typology.data", "typology.workflow", "typology.cli")
 BASE = ("typology.persist", "typology.exceptions", "typology.folders")
+MAX_LINES = 120
 # calls that read or write files (pandas/numpy readers and writers, pathlib, the builtin open);
 # a pandas ``to_csv()`` / ``to_json()`` without a destination returns text and is allowed
 FILE_CALLS = {"open", "read_csv", "read_parquet", "read_excel", "read_json", "read_table", "read_feather",
@@ -190,6 +192,18 @@ def private_imports(root: Path) -> list[str]:
     return bad
 
 
+def long_functions(root: Path, limit: int = MAX_LINES) -> list[str]:
+    """Functions and methods longer than ``limit`` lines (from ``def`` to their last line)."""
+    bad = []
+    for name, path in modules(root).items():
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                n = node.end_lineno - node.lineno + 1
+                if n > limit:
+                    bad.append(f"{path.relative_to(root)}:{node.lineno}: {name}.{node.name} has {n} lines")
+    return bad
+
+
 # --------------------------------------------------------------------------- the real tree
 def test_imports_only_point_down():
     assert layering_violations(ROOT) == []
@@ -205,6 +219,10 @@ def test_no_import_circles():
 
 def test_no_module_imports_another_modules_private_names():
     assert private_imports(ROOT) == []
+
+
+def test_no_function_is_longer_than_120_lines():
+    assert long_functions(ROOT) == []
 
 
 # --------------------------------------------------------------------------- the checks can fail
@@ -241,3 +259,8 @@ def test_a_circle_is_caught(tree):
 def test_a_private_import_is_caught(tree):
     _append(tree / "models" / "tables.py", "from .spec import _listing  # noqa\n")
     assert any("models.spec._listing" in b for b in private_imports(tree))
+
+
+def test_a_long_function_is_caught(tree):
+    _append(tree / "models" / "spec.py", "def _long():\n" + "    x = 1\n" * 130 + "    return x\n")
+    assert any("models.spec._long has 132 lines" in b for b in long_functions(tree))
