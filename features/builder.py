@@ -67,6 +67,9 @@ class FeatureWarning(UserWarning):
     rows left out)."""
 
 
+_ROW_BLOCK = 65_536  # rows of the employment matrix handled at once where only row sums are needed
+
+
 class FeatureValueError(ValueError):
     """A feature could not be computed in floating point (an overflow or an invalid operation
     that no kernel expects), or came out outside the range its definition allows. No feature
@@ -432,8 +435,12 @@ class FeatureBuilder:
     def _row_fingerprint(self, data: TownData, E: pd.DataFrame, total: np.ndarray) -> pd.DataFrame:
         """What the dynamics group reads of every fitted town-year: published employment, its
         sector entropy, population and average wage (to recognise the same town when scoring)."""
-        s, _, valid = row_shares(E.to_numpy())
-        return pd.DataFrame({"employment": total, "entropy": _entropy_rows(s, valid, _log_factor(self.base)),
+        X, lf = E.to_numpy(), _log_factor(self.base)
+        ent = np.empty(len(X))
+        for a in range(0, len(X), _ROW_BLOCK):  # blocks of rows bound the memory of the shares
+            s, _, valid = row_shares(X[a:a + _ROW_BLOCK])
+            ent[a:a + _ROW_BLOCK] = _entropy_rows(s, valid, lf)
+        return pd.DataFrame({"employment": total, "entropy": ent,
                              "population": self._row_values(data, "population", E.index),
                              "wage": self._wages(data, E.index).to_numpy(dtype=float)}, index=E.index)
 
