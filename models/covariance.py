@@ -296,7 +296,7 @@ def wild_bootstrap(fit: LeastSquares, spec) -> Covariance:
     V = bootstrap_weights(g, spec.bootstrap_reps, spec.bootstrap_weights, np.random.default_rng(spec.random_state))
     names = list(fit.names)
     table = wcr_table(WildClusterBootstrap(fit.X, fit.y, codes, V), names, [nm for nm in names if nm != "Intercept"],
-                      0.0, 0.95, stacklevel=5)
+                      0.0, 0.95, stacklevel=4)
     bootstrap = table[["pvalue", "ci_lower", "ci_upper"]].reindex(pd.Index(names, name="term"))
     bootstrap.attrs = {"level": 0.95, **table.attrs}
     note = (f"wild cluster bootstrap (WCR, {spec.bootstrap_weights} weights, {g} clusters): "

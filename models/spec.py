@@ -12,7 +12,12 @@ __all__ = ["COV_TYPES", "EFFECTS", "ESTIMATORS", "SMALL_SAMPLE", "PanelModelSpec
 # the names a specification accepts come from the registries of estimators and covariances
 # (validation reads the registries themselves, so an entry added later is accepted too)
 ESTIMATORS = tuple(ESTIMATOR_TYPES)
-EFFECTS = ("entity", "time", "twoway", None)
+def _effects() -> tuple:
+    """Every effect some registered estimator accepts, in registration order."""
+    return tuple(dict.fromkeys(e for entry in ESTIMATOR_TYPES.values() for e in entry.effects))
+
+
+EFFECTS = _effects()
 COV_TYPES = tuple(COVARIANCES)
 SMALL_SAMPLE = ("stata", "plm", "none")
 BOOTSTRAP_WEIGHTS = ("rademacher", "webb")
@@ -112,8 +117,8 @@ class PanelModelSpec:
         allowed = estimator.effects
         if self.effects == _NOT_SET:
             object.__setattr__(self, "effects", allowed[0])
-        if self.effects not in EFFECTS:
-            raise ValueError(f"effects must be one of {_listing(EFFECTS)}; found {self.effects!r}")
+        if self.effects not in _effects():
+            raise ValueError(f"effects must be one of {_listing(_effects())}; found {self.effects!r}")
         if self.effects not in allowed:
             hint = estimator.effects_hint.get(self.effects)
             raise ValueError(f"estimator {self.estimator!r} takes effects in {_listing(allowed)}; "
