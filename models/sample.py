@@ -71,10 +71,11 @@ class PanelSample:
 
 def drop_missing_clusters(rows: Rows, data: pd.DataFrame, dims: tuple[str, ...]) -> Rows:
     """Drop the rows whose cluster column (any of ``dims`` but ``entity`` and ``time``) is missing."""
+    columns = [dim for dim in dims if dim not in ("entity", "time")]
+    if not columns:
+        return rows
     keep, reasons = rows.keep.copy(), rows.reasons.copy()
-    for dim in dims:
-        if dim in ("entity", "time"):
-            continue
+    for dim in columns:
         miss = cluster_values(data, dim).isna().to_numpy()
         reasons[miss & keep] = f"missing cluster {dim}"
         keep &= ~miss
@@ -102,7 +103,7 @@ def drop_singletons(rows: Rows, pidx: PanelIndex, spec) -> Rows:
     until none is left (``spec.singletons == "drop"``, as ``reghdfe`` and ``fixest``)."""
     if spec.singletons != "drop":
         return rows
-    keep, reasons = rows.keep.copy(), rows.reasons.copy()
+    keep, reasons = rows.keep, rows.reasons
     dims = [(codes, label) for codes, label, effs in ((pidx.entity, "singleton town", ("entity", "twoway")),
                                                       (pidx.time, "singleton year", ("time", "twoway")))
             if spec.effects in effs]
@@ -113,6 +114,8 @@ def drop_singletons(rows: Rows, pidx: PanelIndex, spec) -> Rows:
             cnt = np.bincount(codes[keep], minlength=codes.max() + 1 if len(codes) else 0)
             single = keep & (cnt[codes] == 1)
             if single.any():
+                if keep is rows.keep:  # copied once, when something is dropped
+                    keep, reasons = keep.copy(), reasons.copy()
                 reasons[single] = label
                 keep &= ~single
                 changed = True
