@@ -330,7 +330,7 @@ def test_predict_needs_the_fitted_features(fitted, typed):
 
 
 def test_conformal_pvalue_by_hand():
-    from typology.estimator import _conformal_p
+    from typology.estimator.typology import _conformal_p
 
     # (1 + #{reference >= s}) / (n + 1) with reference 1, 2, 2, 3: ties count as "at least as far"
     p = _conformal_p(np.array([1.0, 2.0, 2.0, 3.0]), np.array([0.0, 2.0, 2.5, 3.0, 4.0]))
