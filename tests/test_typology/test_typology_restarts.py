@@ -131,12 +131,12 @@ def test_fixed_k_with_a_degenerate_mixture_warns():
     Z = pd.DataFrame(_line_and_blobs(), columns=["a", "b", "c"],
                      index=pd.Index([f"t{i:03d}" for i in range(192)], name="town_id"))
     with pytest.warns(TypologyWarning, match="degenerate"):
-        typ = TownTypology(method="gmm", n_types=4, transform=None, random_state=0, n_boot=0, n_ref=0,
+        typ = TownTypology(method="gmm", n_types=4, feature_transform=None, random_state=0, n_boot=0, n_ref=0,
                            n_ps=0).fit(Z)
     assert bool(typ.selection_.loc[4, "degenerate"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TypologyWarning)
-        auto = TownTypology(method="gmm", k_range=(2, 6), transform=None, random_state=0, n_boot=0, n_ref=0,
+        auto = TownTypology(method="gmm", k_range=(2, 6), feature_transform=None, random_state=0, n_boot=0, n_ref=0,
                             n_ps=0).fit(Z)
     assert auto.n_types_ not in (4, 5, 6) and auto.selection_.loc[4:6, "degenerate"].all()
     assert not auto.selection_.loc[4:6, "votes"].any()

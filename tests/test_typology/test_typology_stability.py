@@ -39,14 +39,14 @@ def test_a_split_group_is_reported_unstable():
     Y = np.vstack([rng.normal(c, 1.0, (50, 2)) for c in ([0, 0], [8, 0], [0, 8])])
     X = pd.DataFrame(Y, columns=["x", "y"], index=[f"t{i:03d}" for i in range(150)])
     with pytest.warns(TypologyWarning, match="some type is unstable"):
-        m = TownTypology(n_types=4, transform=None, random_state=0, n_boot=40, n_ref=0, n_ps=0).fit(X)
+        m = TownTypology(n_types=4, feature_transform=None, random_state=0, n_boot=40, n_ref=0, n_ps=0).fit(X)
     st = m.stability_.sort_values("jaccard_mean")
     assert (st["jaccard_mean"].iloc[:2] < 0.75).all() and (st["jaccard_mean"].iloc[2:] >= 0.85).all()
     halves = st.index[:2]
     # towns of the split blob keep their type less often than the others
     conf = m.confidence_.groupby(m.labels_).mean()
     assert conf.loc[halves].max() < conf.drop(halves).min()
-    auto = TownTypology(transform=None, k_range=(2, 6), random_state=0, n_boot=40, n_ref=10, n_ps=4).fit(X)
+    auto = TownTypology(feature_transform=None, k_range=(2, 6), random_state=0, n_boot=40, n_ref=10, n_ps=4).fit(X)
     assert auto.n_types_ == 3 and (auto.stability_["verdict"] == "highly stable").all()
 
 
