@@ -73,6 +73,22 @@ def _conformal_p(reference_sorted: np.ndarray, scores: np.ndarray) -> np.ndarray
     return (1.0 + ge) / (n + 1.0)
 
 
+def _canonical_types(raw: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sizes of the raw types, their canonical order and the map raw label -> canonical (0-based).
+
+    Canonical order: decreasing size, then the smallest town_id (the rows are in town_id order,
+    so the first row of a type holds its smallest town_id).
+    """
+    sizes = np.bincount(raw, minlength=k)
+    if (sizes == 0).any():
+        raise ValueError(f"the partition into {k} types has an empty type; use fewer types")
+    first_town = np.array([np.flatnonzero(raw == j)[0] for j in range(k)])
+    canon = np.lexsort((first_town, -sizes))  # canonical position -> raw label
+    raw_to_type = np.empty(k, dtype=np.int64)
+    raw_to_type[canon] = np.arange(k)
+    return sizes, canon, raw_to_type
+
+
 class TownTypology(ClusterMixin, BaseEstimator):
     """Typology of towns: number of types with evidence, stability, names, profiles, scoring.
 
@@ -354,39 +370,10 @@ class TownTypology(ClusterMixin, BaseEstimator):
                       self.n_jobs)
         k, reason, table, flags = decide(ev.table, self.min_jaccard, self.min_prediction_strength,
                                          use_bic=self.method == "gmm")
-        if isinstance(self.n_types, str):
-            if flags["degenerate"]:
-                warnings.warn("every number of types in k_range gives a degenerate Gaussian mixture: " + reason,
-                              TypologyWarning, stacklevel=2)
-            elif flags["weak"]:
-                warnings.warn("no number of types in k_range gives only stable types: " + reason, TypologyWarning,
-                              stacklevel=2)
-            elif flags["no_structure"]:
-                warnings.warn("the gap statistic finds no clustering structure (k = 1): the types segment a "
-                              "continuum rather than separate natural groups; see selection_", TypologyWarning,
-                              stacklevel=2)
-        else:
-            row = table.loc[k]
-            reason = (f"k = {k} fixed by the analyst (n_types={k}). Weakest type's mean bootstrap Jaccard "
-                      f"{row['jaccard_min']:.2f} (Hennig's threshold {self.min_jaccard:g}), prediction strength "
-                      f"{row['prediction_strength']:.2f}, silhouette {row['silhouette']:.2f}.")
-            if row["degenerate"]:
-                warnings.warn(f"with n_types={k} the Gaussian mixture is degenerate (a singular covariance, finite "
-                              f"BIC only through reg_covar): {table.attrs['degenerate'][k]}; see selection_",
-                              TypologyWarning, stacklevel=2)
-            if row["jaccard_min"] < self.min_jaccard:
-                warnings.warn(f"with n_types={k} some type is unstable (mean bootstrap Jaccard "
-                              f"{row['jaccard_min']:.2f} < {self.min_jaccard:g}); see stability_",
-                              TypologyWarning, stacklevel=2)
+        reason = self._explain_choice(k, reason, table, flags)
         part = ev.partitions[k]
         raw = part.labels
-        sizes = np.bincount(raw, minlength=k)
-        if (sizes == 0).any():
-            raise ValueError(f"the partition into {k} types has an empty type; use fewer types")
-        first_town = np.array([np.flatnonzero(raw == j)[0] for j in range(k)])  # rows are in town_id order
-        canon = np.lexsort((first_town, -sizes))  # canonical position -> raw label
-        raw_to_type = np.empty(k, dtype=np.int64)
-        raw_to_type[canon] = np.arange(k)
+        sizes, canon, raw_to_type = _canonical_types(raw, k)
         labels0 = raw_to_type[raw]  # 0-based canonical
         types = np.arange(1, k + 1)
 
@@ -431,6 +418,33 @@ class TownTypology(ClusterMixin, BaseEstimator):
         self._raw_sd = values.std(axis=0, ddof=1)
         self.ood_level_ = max(float(self.ood_alpha), 1.0 / (n + 1.0))
         return self
+
+    def _explain_choice(self, k: int, reason: str, table: pd.DataFrame, flags: dict) -> str:
+        """Warn about a weak choice of k; the reason in words (a fixed ``n_types`` gets its own)."""
+        if isinstance(self.n_types, str):
+            if flags["degenerate"]:
+                warnings.warn("every number of types in k_range gives a degenerate Gaussian mixture: " + reason,
+                              TypologyWarning, stacklevel=3)
+            elif flags["weak"]:
+                warnings.warn("no number of types in k_range gives only stable types: " + reason, TypologyWarning,
+                              stacklevel=3)
+            elif flags["no_structure"]:
+                warnings.warn("the gap statistic finds no clustering structure (k = 1): the types segment a "
+                              "continuum rather than separate natural groups; see selection_", TypologyWarning,
+                              stacklevel=3)
+            return reason
+        row = table.loc[k]
+        if row["degenerate"]:
+            warnings.warn(f"with n_types={k} the Gaussian mixture is degenerate (a singular covariance, finite "
+                          f"BIC only through reg_covar): {table.attrs['degenerate'][k]}; see selection_",
+                          TypologyWarning, stacklevel=3)
+        if row["jaccard_min"] < self.min_jaccard:
+            warnings.warn(f"with n_types={k} some type is unstable (mean bootstrap Jaccard "
+                          f"{row['jaccard_min']:.2f} < {self.min_jaccard:g}); see stability_",
+                          TypologyWarning, stacklevel=3)
+        return (f"k = {k} fixed by the analyst (n_types={k}). Weakest type's mean bootstrap Jaccard "
+                f"{row['jaccard_min']:.2f} (Hennig's threshold {self.min_jaccard:g}), prediction strength "
+                f"{row['prediction_strength']:.2f}, silhouette {row['silhouette']:.2f}.")
 
     # ------------------------------------------------------------------ names
     def set_type_names(self, mapping: dict) -> TownTypology:
