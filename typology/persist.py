@@ -36,6 +36,8 @@ Trust model.
   traversal does not check bounds. Every other name or tag is refused. So a crafted file can
   at worst hold wrong numbers; ``typology reproduce`` refits the run and (with the same
   package versions) compares the fitted state bit for bit.
+* An attribute renamed since a file was written (:data:`_RENAMED`: ``TownTypology.transform``
+  became ``feature_transform``) is read under its new name.
 * A file in the pickle-based format of earlier versions (``NORDTOWNS-PERSIST/1``, joblib
   inside) is refused without being unpickled: refit the run or save the typology again.
 
@@ -107,6 +109,11 @@ CLASSES: dict[str, tuple[str, str]] = {
     "models.discrete.DiscreteModelResult": ("models", "DiscreteModelResult"),
     "sklearn.mixture.GaussianMixture": ("sklearn.mixture", "GaussianMixture"),
     "sklearn.tree.DecisionTreeClassifier": ("sklearn.tree", "DecisionTreeClassifier"),
+}
+#: Attributes renamed since model files were first written: name in the file -> {old: new}. A file
+#: written before the rename loads with the attribute under its new name, in the same place.
+_RENAMED: dict[str, dict[str, str]] = {
+    "typology.estimator.TownTypology": {"transform": "feature_transform"},  # parameter renamed
 }
 # the other types a file may declare at its root
 _ROOTS = {f"{t.__module__}.{t.__qualname__}": t for t in (
@@ -580,7 +587,8 @@ class _Decoder:
         _need(all(type(a) is str and _ATTR.match(a) and not a.startswith("__") for a in attrs),
               f"{name}: attribute names must be plain names")
         cls = _class(name)
-        state = {a: self.dec(v) for a, v in zip(attrs, values, strict=True)}
+        new = _RENAMED.get(name, {})
+        state = {new.get(a, a): self.dec(v) for a, v in zip(attrs, values, strict=True)}
         if dataclasses.is_dataclass(cls):  # a field added since the file was written takes its default
             for f in dataclasses.fields(cls):
                 if f.name in state:

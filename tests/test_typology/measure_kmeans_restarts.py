@@ -19,7 +19,8 @@ i.e. 4,000 Hartigan-Wong starts), and prints, per data set and k,
   the former rule and with the current one (20 restarts, the best refined).
 
 The numbers are copied into ``docs/typology.md`` ("Restarts"); the R values of the first data
-set are pinned in ``test_typology_restarts.py``.
+set are stored in ``data/r/references.json`` (``make_r_references.py``) and pinned in
+``test_typology_restarts.py``.
 """
 
 from __future__ import annotations

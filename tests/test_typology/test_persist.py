@@ -260,7 +260,7 @@ def _dict(**kw):
     ({"arrays": [], "root": _dict(a={"$": "object", "type": "os.system", "attrs": ["command"],
                                      "values": ["echo"]})}, b"", "names the type 'os.system'"),
     ({"arrays": [], "root": _dict(a={"$": "eval", "v": "1"})}, b"", "unknown tag 'eval'"),
-    ({"arrays": [], "root": _dict(a={"$": "object", "type": "typology.estimator.clustering.Partition",
+    ({"arrays": [], "root": _dict(a={"$": "object", "type": "typology.clustering.Partition",
                                      "attrs": ["__class__"], "values": ["x"]})}, b"", "plain names"),
     ({"arrays": [{"dtype": "|O8", "shape": [1], "offset": 0, "nbytes": 8}],
       "root": _dict(a={"$": "array", "ref": 0})}, b"\0" * 8, "dtype '|O8' is not allowed"),

@@ -16,7 +16,7 @@ Transforms (``x`` a feature value):
                   (Cox's empirical logit with a fixed half-count)
 ``arcsine_sqrt``  ``arcsin(sqrt p)`` (domain ``0 <= p <= 1``): variance-stabilized shares
 
-``transform="auto"`` takes the transform of a canonical feature from :data:`AUTO_TRANSFORMS`
+``feature_transform="auto"`` takes the transform of a canonical feature from :data:`AUTO_TRANSFORMS`
 (shares -> logit; distances, potentials, counts, ratios >= 0 -> log1p; entropies, growth
 rates, changes and shift-share components -> identity). A feature outside that table gets
 ``logit`` when its name contains "share" and all its values lie in [0, 1], ``log1p`` when it
@@ -97,7 +97,7 @@ def _auto_one(name: str, x: np.ndarray) -> str:
 
 
 def resolve_transforms(spec, columns: list[str], values: np.ndarray) -> tuple[str, ...]:
-    """The transform of each column from a ``transform`` parameter (``"auto"``, dict or None).
+    """The transform of each column from a ``feature_transform`` parameter (``"auto"``, dict or None).
 
     A dict maps column -> transform name; columns it does not list get the automatic choice.
     """
@@ -105,18 +105,18 @@ def resolve_transforms(spec, columns: list[str], values: np.ndarray) -> tuple[st
         return tuple("identity" for _ in columns)
     if isinstance(spec, str):
         if spec != "auto":
-            raise ValueError(f"transform must be 'auto', a dict {{column: transform}} or None; found {spec!r}")
+            raise ValueError(f"feature_transform must be 'auto', a dict {{column: transform}} or None; found {spec!r}")
         return tuple(_auto_one(c, values[:, j]) for j, c in enumerate(columns))
     if isinstance(spec, dict):
         unknown = sorted(set(spec) - set(columns))
         if unknown:
-            raise ValueError(f"transform names columns that are not features of X: {unknown}; "
+            raise ValueError(f"feature_transform names columns that are not features of X: {unknown}; "
                              f"features are {columns}")
         bad = {c: t for c, t in spec.items() if t not in TRANSFORMS}
         if bad:
             raise ValueError(f"unknown transforms {bad}; expected one of {', '.join(TRANSFORMS)}")
         return tuple(spec.get(c) or _auto_one(c, values[:, j]) for j, c in enumerate(columns))
-    raise TypeError(f"transform must be 'auto', a dict or None; found {type(spec).__name__}")
+    raise TypeError(f"feature_transform must be 'auto', a dict or None; found {type(spec).__name__}")
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,7 @@ def fit_plan(columns: list[str], values: np.ndarray, spec="auto", scaling: str |
                             f"e.g. {values[bad, j][:3].tolist()}")
     if problems:
         raise ValueError("features outside the domain of their transform; choose another transform "
-                         "(transform={column: name}) or fix the data:\n  " + "\n  ".join(problems))
+                         "(feature_transform={column: name}) or fix the data:\n  " + "\n  ".join(problems))
     t = np.column_stack([apply_transform(n, values[:, j], eps) for j, n in enumerate(names)])
     if scaling == "standard":
         center, scale = t.mean(axis=0), t.std(axis=0, ddof=1) if len(t) > 1 else np.ones(t.shape[1])

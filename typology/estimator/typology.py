@@ -13,6 +13,14 @@ and ``n_jobs``. Types are numbered ``1..k`` by decreasing size; equal sizes are 
 smallest ``town_id`` among their towns. Names are built from the types' defining features
 (:mod:`typology.estimator.naming`) and can be replaced with :meth:`TownTypology.set_type_names`.
 
+Input. ``X`` is a DataFrame indexed by ``town_id`` (features found by name: any column order,
+other columns ignored) or any numeric array-like (rows get a RangeIndex ``0..n-1``, columns
+the names ``x0, x1, ...``; after a fit, an array's columns are the fitted features in order).
+float32, integer, boolean, non-contiguous and read-only arrays are accepted; complex and sparse
+input is refused. ``labels_``, ``predict``, ``predict_proba`` and ``assign`` return pandas
+objects indexed like ``X``. scikit-learn's ``check_estimator`` passes except the assertion
+that cluster labels start at 0 (tests/test_typology/test_sklearn_conformance.py).
+
 Scoring new towns (:meth:`TownTypology.assign`).
 
 * ``type``: nearest centre (k-means methods) or largest posterior (Gaussian mixture);
@@ -41,7 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, ClusterMixin
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from .. import persist
 from ..exceptions import TypologyWarning
@@ -65,6 +73,22 @@ def _conformal_p(reference_sorted: np.ndarray, scores: np.ndarray) -> np.ndarray
     return (1.0 + ge) / (n + 1.0)
 
 
+def _canonical_types(raw: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sizes of the raw types, their canonical order and the map raw label -> canonical (0-based).
+
+    Canonical order: decreasing size, then the smallest town_id (the rows are in town_id order,
+    so the first row of a type holds its smallest town_id).
+    """
+    sizes = np.bincount(raw, minlength=k)
+    if (sizes == 0).any():
+        raise ValueError(f"the partition into {k} types has an empty type; use fewer types")
+    first_town = np.array([np.flatnonzero(raw == j)[0] for j in range(k)])
+    canon = np.lexsort((first_town, -sizes))  # canonical position -> raw label
+    raw_to_type = np.empty(k, dtype=np.int64)
+    raw_to_type[canon] = np.arange(k)
+    return sizes, canon, raw_to_type
+
+
 class TownTypology(ClusterMixin, BaseEstimator):
     """Typology of towns: number of types with evidence, stability, names, profiles, scoring.
 
@@ -77,9 +101,11 @@ class TownTypology(ClusterMixin, BaseEstimator):
         Smallest and largest number of types considered (inclusive), default (2, 10).
     method : {"kmeans", "ward_kmeans", "gmm"}
         Partitioning method (see :mod:`typology.estimator.clustering`).
-    transform : "auto", dict or None
+    feature_transform : "auto", dict or None
         Per-feature transforms (see :mod:`typology.estimator.transforms`); a dict maps column ->
-        transform and leaves the others to the automatic choice; None: no transform.
+        transform and leaves the others to the automatic choice; None: no transform. Called
+        ``transform`` in earlier versions (a parameter of that name made scikit-learn take the
+        estimator for a transformer); model files written then load under the new name.
     scale : {"standard", "robust"} or None
         Scaling of the transformed features, fitted on the reference towns.
     share_eps : float
@@ -158,7 +184,9 @@ class TownTypology(ClusterMixin, BaseEstimator):
         Root entropy actually used (pass it as ``random_state`` to repeat a fit).
     left_out_ : tuple
         town_id left out of the fit (``missing="drop"``).
-    feature_names_in_ : ndarray of str
+    feature_names_in_ : ndarray of object
+        The features, in the order of the fit: the columns of a DataFrame ``X``, ``x0, x1, ...``
+        for an array.
     n_features_in_ : int
 
     Examples
@@ -172,7 +200,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
     >>> typ.n_types_, typ.type_names_[1]                              # doctest: +SKIP
     """
 
-    def __init__(self, n_types="auto", k_range=(2, 10), method="kmeans", transform="auto", scale="standard",
+    def __init__(self, n_types="auto", k_range=(2, 10), method="kmeans", feature_transform="auto", scale="standard",
                  share_eps=0.01, covariance_type="full", n_init="auto", n_boot=100, n_ref=20, n_ps=10,
                  min_jaccard=0.75, min_prediction_strength=0.8, atypical_alpha=0.05, ood_alpha=0.01,
                  ood_neighbors=5, ood_margin=3.0, name_min_z=0.5, name_terms=3, surrogate_depth=3, alpha=0.05,
@@ -180,7 +208,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
         self.n_types = n_types
         self.k_range = k_range
         self.method = method
-        self.transform = transform
+        self.feature_transform = feature_transform
         self.scale = scale
         self.share_eps = share_eps
         self.covariance_type = covariance_type
@@ -244,11 +272,18 @@ class TownTypology(ClusterMixin, BaseEstimator):
             raise ValueError(f"n_types={self.n_types} is too many for {n} towns (at most {kmax_ok})")
         return [int(self.n_types)]
 
-    @staticmethod
-    def _frame(X, columns=None, what: str = "X") -> pd.DataFrame:
+    def _frame(self, X, columns=None, what: str = "X") -> pd.DataFrame:
+        """``X`` as a DataFrame of numeric features, one row per town, indexed by town_id.
+
+        A DataFrame keeps its index as ``town_id``; its features are found by name (``columns``,
+        in any order, other columns ignored). Any other array-like (numpy array, list of rows)
+        goes through scikit-learn's ``check_array`` (2-D, numeric, dense; NaN and inf are left
+        to ``missing``), its rows get a RangeIndex (town_id ``0..n-1``) and its columns are, in
+        order, ``columns`` (the fitted ``feature_names_in_``) or ``x0, x1, ...`` at fit.
+        Complex values are refused: a typology clusters real-valued features.
+        """
         if not isinstance(X, pd.DataFrame):
-            raise TypeError(f"{what} must be a pandas DataFrame indexed by town_id with one numeric column per "
-                            f"feature, found {type(X).__name__}")
+            return self._array_frame(X, columns, what)
         if X.index.has_duplicates:
             dup = X.index[X.index.duplicated()].unique()
             raise ValueError(f"{what} has {len(dup)} duplicated index values (one row per town expected), "
@@ -260,12 +295,27 @@ class TownTypology(ClusterMixin, BaseEstimator):
             X = X[list(columns)]
         if X.shape[1] == 0:
             raise ValueError(f"{what} has no feature columns")
+        cplx = [c for c in X.columns if pd.api.types.is_complex_dtype(X[c].dtype)]
+        if cplx:
+            raise ValueError(f"Complex data not supported: {what} has complex columns {cplx}; a typology "
+                             f"clusters real-valued features (pass the real part, the modulus or both as columns)")
         bad = [c for c in X.columns if not (pd.api.types.is_numeric_dtype(X[c].dtype)
                                             or pd.api.types.is_bool_dtype(X[c].dtype))]
         if bad:
             raise ValueError(f"{what} has non-numeric columns {bad} (dtypes "
                              f"{[str(X[c].dtype) for c in bad]}); pass numeric features only")
         return X
+
+    def _array_frame(self, X, columns, what: str) -> pd.DataFrame:
+        """An array-like ``X`` as a DataFrame with a RangeIndex (see :meth:`_frame`)."""
+        values = check_array(X, dtype="numeric", ensure_all_finite=False, input_name=what, estimator=self)
+        if columns is None:
+            columns = [f"x{j}" for j in range(values.shape[1])]
+        elif values.shape[1] != len(columns):
+            raise ValueError(f"{what} has {values.shape[1]} features, but {type(self).__name__} is expecting "
+                             f"{len(columns)} features as input (an array's columns are the fitted features "
+                             f"{list(columns)} in this order)")
+        return pd.DataFrame(values, columns=list(columns))
 
     @staticmethod
     def _nonfinite(values: np.ndarray, index: pd.Index, columns) -> tuple[np.ndarray, str]:
@@ -279,7 +329,22 @@ class TownTypology(ClusterMixin, BaseEstimator):
 
     # ------------------------------------------------------------------ fit
     def fit(self, X, y=None):
-        """Fit the typology on the reference towns ``X`` (one row per town, numeric features)."""
+        """Fit the typology on the reference towns ``X``.
+
+        Parameters
+        ----------
+        X : DataFrame or array-like of shape (n_towns, n_features)
+            One row per town, numeric (float, int or bool) features. A DataFrame's index is
+            the ``town_id`` (unique); an array's rows get a RangeIndex (``0..n-1``) and its
+            columns the names ``x0, x1, ...``. Complex values are refused; missing and
+            infinite values follow ``missing``.
+        y : None
+            Ignored (scikit-learn's signature).
+
+        Returns
+        -------
+        self
+        """
         X = self._frame(X)
         values = X.to_numpy(dtype=float)
         bad, msg = self._nonfinite(values, X.index, X.columns)
@@ -296,48 +361,19 @@ class TownTypology(ClusterMixin, BaseEstimator):
         values = Xs.to_numpy(dtype=float)
         n = len(Xs)
         if n < 8:
-            raise ValueError(f"a typology needs at least 8 towns, found {n}")
+            raise ValueError(f"a typology needs at least 8 towns (rows of X with all their features), found n_samples = {n}")
         ks = self._check_params(n)
-        plan = fit_plan(list(Xs.columns), values, self.transform, self.scale, self.share_eps)
+        plan = fit_plan(list(Xs.columns), values, self.feature_transform, self.scale, self.share_eps)
         Z, _ = plan.transform(values, clip=False)
         seed = entropy_of(self.random_state)
         ev = evaluate(Z, ks, self.method, self.covariance_type, self.n_init, self.n_boot, self.n_ref, self.n_ps, seed,
                       self.n_jobs)
         k, reason, table, flags = decide(ev.table, self.min_jaccard, self.min_prediction_strength,
                                          use_bic=self.method == "gmm")
-        if isinstance(self.n_types, str):
-            if flags["degenerate"]:
-                warnings.warn("every number of types in k_range gives a degenerate Gaussian mixture: " + reason,
-                              TypologyWarning, stacklevel=2)
-            elif flags["weak"]:
-                warnings.warn("no number of types in k_range gives only stable types: " + reason, TypologyWarning,
-                              stacklevel=2)
-            elif flags["no_structure"]:
-                warnings.warn("the gap statistic finds no clustering structure (k = 1): the types segment a "
-                              "continuum rather than separate natural groups; see selection_", TypologyWarning,
-                              stacklevel=2)
-        else:
-            row = table.loc[k]
-            reason = (f"k = {k} fixed by the analyst (n_types={k}). Weakest type's mean bootstrap Jaccard "
-                      f"{row['jaccard_min']:.2f} (Hennig's threshold {self.min_jaccard:g}), prediction strength "
-                      f"{row['prediction_strength']:.2f}, silhouette {row['silhouette']:.2f}.")
-            if row["degenerate"]:
-                warnings.warn(f"with n_types={k} the Gaussian mixture is degenerate (a singular covariance, finite "
-                              f"BIC only through reg_covar): {table.attrs['degenerate'][k]}; see selection_",
-                              TypologyWarning, stacklevel=2)
-            if row["jaccard_min"] < self.min_jaccard:
-                warnings.warn(f"with n_types={k} some type is unstable (mean bootstrap Jaccard "
-                              f"{row['jaccard_min']:.2f} < {self.min_jaccard:g}); see stability_",
-                              TypologyWarning, stacklevel=2)
+        reason = self._explain_choice(k, reason, table, flags)
         part = ev.partitions[k]
         raw = part.labels
-        sizes = np.bincount(raw, minlength=k)
-        if (sizes == 0).any():
-            raise ValueError(f"the partition into {k} types has an empty type; use fewer types")
-        first_town = np.array([np.flatnonzero(raw == j)[0] for j in range(k)])  # rows are in town_id order
-        canon = np.lexsort((first_town, -sizes))  # canonical position -> raw label
-        raw_to_type = np.empty(k, dtype=np.int64)
-        raw_to_type[canon] = np.arange(k)
+        sizes, canon, raw_to_type = _canonical_types(raw, k)
         labels0 = raw_to_type[raw]  # 0-based canonical
         types = np.arange(1, k + 1)
 
@@ -382,6 +418,33 @@ class TownTypology(ClusterMixin, BaseEstimator):
         self._raw_sd = values.std(axis=0, ddof=1)
         self.ood_level_ = max(float(self.ood_alpha), 1.0 / (n + 1.0))
         return self
+
+    def _explain_choice(self, k: int, reason: str, table: pd.DataFrame, flags: dict) -> str:
+        """Warn about a weak choice of k; the reason in words (a fixed ``n_types`` gets its own)."""
+        if isinstance(self.n_types, str):
+            if flags["degenerate"]:
+                warnings.warn("every number of types in k_range gives a degenerate Gaussian mixture: " + reason,
+                              TypologyWarning, stacklevel=3)
+            elif flags["weak"]:
+                warnings.warn("no number of types in k_range gives only stable types: " + reason, TypologyWarning,
+                              stacklevel=3)
+            elif flags["no_structure"]:
+                warnings.warn("the gap statistic finds no clustering structure (k = 1): the types segment a "
+                              "continuum rather than separate natural groups; see selection_", TypologyWarning,
+                              stacklevel=3)
+            return reason
+        row = table.loc[k]
+        if row["degenerate"]:
+            warnings.warn(f"with n_types={k} the Gaussian mixture is degenerate (a singular covariance, finite "
+                          f"BIC only through reg_covar): {table.attrs['degenerate'][k]}; see selection_",
+                          TypologyWarning, stacklevel=3)
+        if row["jaccard_min"] < self.min_jaccard:
+            warnings.warn(f"with n_types={k} some type is unstable (mean bootstrap Jaccard "
+                          f"{row['jaccard_min']:.2f} < {self.min_jaccard:g}); see stability_",
+                          TypologyWarning, stacklevel=3)
+        return (f"k = {k} fixed by the analyst (n_types={k}). Weakest type's mean bootstrap Jaccard "
+                f"{row['jaccard_min']:.2f} (Hennig's threshold {self.min_jaccard:g}), prediction strength "
+                f"{row['prediction_strength']:.2f}, silhouette {row['silhouette']:.2f}.")
 
     # ------------------------------------------------------------------ names
     def set_type_names(self, mapping: dict) -> TownTypology:
@@ -510,6 +573,11 @@ class TownTypology(ClusterMixin, BaseEstimator):
         state = dict(super().__getstate__())  # a copy: the default state is the instance's own __dict__
         state.pop("_knn_tree", None)
         return state
+
+    def __setstate__(self, state: dict) -> None:
+        if "transform" in state and "feature_transform" not in state:  # pickled before the rename
+            state = {("feature_transform" if k == "transform" else k): v for k, v in state.items()}
+        super().__setstate__(state)
 
     def save(self, path) -> str:
         """Save the fitted typology as a model file (JSON and arrays, sha256-checked, see
