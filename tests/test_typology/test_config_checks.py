@@ -423,7 +423,9 @@ def test_wild_bootstrap_fitted_twice_is_identical_and_reproduces(two_runs):
 
 def test_discrete_model_in_the_run_matches_statsmodels(two_runs, small_synthetic):
     """The logit of the run equals statsmodels' Logit on the same town-years (reference:
-    statsmodels 0.14 ``Logit(y, X).fit(cov_type="cluster", cov_kwds={"groups": town})``)."""
+    statsmodels, computed in the test with the installed version (0.15.0 when this was written):
+    ``Logit(y, X).fit(cov_type="cluster", cov_kwds={"groups": town})`` and
+    ``get_margeff(at="overall")``)."""
     import statsmodels.api as sm
 
     run = two_runs[0]

@@ -106,7 +106,7 @@ def _discrete_params() -> dict:
             and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
 
 
-def valid_keys() -> dict[str, list[str]]:
+def valid_keys() -> dict:
     """The keys each section accepts: ``data``, ``features``, ``typology``, ``report``,
     ``compute``, ``models.linear`` (``kind = "linear"``) and ``models.discrete`` (logit,
     probit, mnlogit). ``old_names``: keys accepted under an earlier name, as
