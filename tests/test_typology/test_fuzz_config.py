@@ -43,6 +43,7 @@ def base() -> dict:
              "outcome_level": "stagnating"},
         ],
         "report": {"title": "fuzz"},
+        "compute": {"n_jobs": 1},
     }
 
 
@@ -97,6 +98,7 @@ unknown_key = st.from_regex(r"[a-z][a-z_]{0,12}", fullmatch=True)
 
 
 KEYS = valid_keys()
+OLD_NAMES = {s: [k.split(".")[1] for k in KEYS["old_names"] if k.startswith(f"{s}.")] for s in ("typology",)}
 
 
 @st.composite
@@ -105,8 +107,8 @@ def mutated(draw):
     cfg = base()
     kind = draw(st.sampled_from(["set", "set", "set", "model", "model", "delete", "section", "models_value"]))
     if kind == "set":
-        section = draw(st.sampled_from(["features", "typology", "report"]))
-        key = draw(st.one_of(st.sampled_from(KEYS[section]), unknown_key))
+        section = draw(st.sampled_from(["features", "typology", "report", "compute"]))
+        key = draw(st.one_of(st.sampled_from(KEYS[section] + OLD_NAMES.get(section, [])), unknown_key))
         cfg[section][key] = draw(values)
         return cfg, key
     if kind == "model":
@@ -116,12 +118,12 @@ def mutated(draw):
         cfg["models"][i][key] = draw(values)
         return cfg, key
     if kind == "delete":
-        section = draw(st.sampled_from(["data", "features", "typology", "report"]))
+        section = draw(st.sampled_from(["data", "features", "typology", "report", "compute"]))
         key = draw(st.sampled_from(sorted(cfg[section])))
         del cfg[section][key]
         return cfg, key
     if kind == "section":
-        name = draw(st.one_of(st.sampled_from(["data", "features", "typology", "report"]), unknown_key))
+        name = draw(st.one_of(st.sampled_from(["data", "features", "typology", "report", "compute"]), unknown_key))
         if name in cfg and draw(st.booleans()):
             del cfg[name]
         else:

@@ -49,5 +49,5 @@ def test_discrete_models_keep_their_names(tmp_path):
     from typology.workflow.config import embedded_config
 
     cfg = embedded_config("demo", tmp_path)
-    discrete = [m for m in cfg.models if m["kind"] != "linear"]
-    assert [m["name"] for m in discrete] == ["stagnation"]
+    discrete = [m for m in cfg.models if m.kind != "linear"]
+    assert [m.name for m in discrete] == ["stagnation"]

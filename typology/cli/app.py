@@ -91,7 +91,7 @@ def cmd_features(args) -> int:
     if args.config:
         from ..workflow.config import load_config
 
-        params = load_config(args.config, check_data=False).features  # the dataset is DATASET
+        params = load_config(args.config, check_data=False).features.kwargs()  # the dataset is DATASET
     data = read_dataset(args.dataset)
     if args.config:
         _check_groups(params, data, args.config, args.dataset)

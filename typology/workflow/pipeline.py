@@ -21,13 +21,11 @@ import pandas as pd
 from features import FeatureBuilder, TownData
 from features.validation import DataValidationError
 
-from .config import DEFAULT_K_RANGE, DISCRETE_KINDS, ConfigError, RunConfig
+from .config import DEFAULT_K_RANGE, ConfigError, LinearModelConfig, RunConfig, TypologyConfig
 from .progress import Progress
 
 __all__ = ["DataPlan", "PipelineResult", "check_config_against_data", "discrete_tables", "feature_plan",
            "model_frame", "run_pipeline", "typology_input"]
-
-SHELL_TYPOLOGY_KEYS = ("features", "period", "sample")
 
 
 @dataclass(frozen=True)
@@ -62,16 +60,15 @@ def capture_warnings(fn, notes: list[str], *args, **kwargs):
     return out
 
 
-def typology_params(typ_cfg: dict, n_towns: int | None = None) -> dict:
-    """TownTypology parameters of a resolved ``[typology]`` section; ``k_range = "auto"`` becomes
-    ``(2, min(10, n_towns // 2 - 1))`` (``(2, 10)`` when ``n_towns`` is not given)."""
-    params = {k: v for k, v in typ_cfg.items() if k not in SHELL_TYPOLOGY_KEYS}
-    if params.get("k_range") == "auto":
+def typology_params(typ: TypologyConfig, n_towns: int | None = None, n_jobs: int | None = None) -> dict:
+    """TownTypology parameters of a ``[typology]`` section (``n_jobs`` from ``[compute]``);
+    ``k_range = "auto"`` becomes ``(2, min(10, n_towns // 2 - 1))`` (``(2, 10)`` when
+    ``n_towns`` is not given)."""
+    k_range = None
+    if typ.params["k_range"] == "auto":
         lo, hi = DEFAULT_K_RANGE
-        params["k_range"] = (lo, hi if n_towns is None else max(lo, min(hi, max_types(n_towns))))
-    elif isinstance(params.get("k_range"), list):
-        params["k_range"] = tuple(params["k_range"])
-    return params
+        k_range = (lo, hi if n_towns is None else max(lo, min(hi, max_types(n_towns))))
+    return typ.kwargs(k_range=k_range, n_jobs=n_jobs)
 
 
 def max_types(n_towns: int) -> int:
@@ -125,24 +122,25 @@ def _sample_size(data: TownData, sample: str, cores: pd.Index) -> tuple[int, int
     return int(keep.sum()), n_cores
 
 
-def check_typology_size(typ_cfg: dict, n: int, where: str, counted: str, keys: str = "sample") -> None:
-    """``ConfigError`` when ``n`` towns cannot hold the typology ``typ_cfg`` asks for;
+def check_typology_size(typ: TypologyConfig, n: int, where: str, counted: str, keys: str = "sample") -> None:
+    """``ConfigError`` when ``n`` towns cannot hold the typology ``typ`` asks for;
     ``counted`` says which towns were counted, ``keys`` which keys decided them."""
     kmax = max_types(n)
     halves = "each half of the towns must hold more towns than types"
     if n < 8:
         raise ConfigError(f"{where}: [typology] {keys}: a typology needs at least 8 towns; found {counted} "
                           "(change the sample, the typology features or the period, or use more data)")
-    nt = typ_cfg["n_types"]
+    nt = typ.params["n_types"]
     if not isinstance(nt, str) and nt > kmax:
         raise ConfigError(f"{where}: [typology] n_types: expected at most {kmax} types ({halves}); found {nt}, "
                           f"with {counted}")
-    kr = typ_cfg["k_range"]
-    if nt == "auto" and isinstance(kr, list) and kr[1] > kmax:
+    kr = typ.params["k_range"]
+    if nt == "auto" and kr != "auto" and kr[1] > kmax:
+        kr = list(kr)
         raise ConfigError(f"{where}: [typology] k_range: expected at most {kmax} types ({halves}); found {kr}, "
                           f"with {counted}; use k_range = [{min(kr[0], kmax)}, {kmax}] or leave k_range out (the "
                           "default considers 2 .. min(10, towns // 2 - 1))")
-    nb = typ_cfg["ood_neighbors"]
+    nb = typ.params["ood_neighbors"]
     if nb >= n:
         raise ConfigError(f"{where}: [typology] ood_neighbors: expected fewer neighbours than towns; found {nb}, "
                           f"with {counted}")
@@ -156,18 +154,19 @@ def _check_period(period, data: TownData, where: str) -> None:
     first, last = (period, period) if isinstance(period, int) else period
     if not ((years >= first) & (years <= last)).any():
         span = f"{years[0]}..{years[-1]}"
+        shown = list(period) if isinstance(period, tuple) else period  # as the file writes it
         raise ConfigError(f"{where}: [typology] period: expected a year of the data ({span}) or a range "
-                          f"[first, last] holding one; found {period!r}")
+                          f"[first, last] holding one; found {shown!r}")
 
 
-def _model_variables(m: dict) -> list[tuple[str, str]]:
-    """(column, key) pairs a model reads: its formula's variables and its cluster columns."""
+def _model_variables(m) -> list[tuple[str, str, str]]:
+    """(column, key, value) triples a model reads: its formula's variables and its cluster columns."""
     from models import parse_formula
 
-    names = [(v, "formula") for v in parse_formula(m["formula"]).variables]
-    if "cluster" in m:
-        dims = [p.strip() for p in str(m["cluster"]).split("+")]
-        names += [(d, "cluster") for d in dims if d not in ("entity", "time")]
+    names = [(v, "formula", m.formula) for v in parse_formula(m.formula).variables]
+    if m.cluster is not None:
+        dims = [p.strip() for p in str(m.cluster).split("+")]
+        names += [(d, "cluster", m.cluster) for d in dims if d not in ("entity", "time")]
     return names
 
 
@@ -179,9 +178,9 @@ def check_config_against_data(cfg: RunConfig, data: TownData) -> DataPlan:
     from features import data_dictionary
 
     where = cfg.where
-    fcfg, tcfg = cfg.features, cfg.typology
-    supported, unsupported, cores = feature_plan(fcfg, data)
-    asked = fcfg.get("groups")
+    fcfg, tcfg = cfg.features.params, cfg.typology
+    supported, unsupported, cores = feature_plan(cfg.features.kwargs(), data)
+    asked = cfg.features.groups
     if asked is not None:
         cannot = [g for g in asked if g in unsupported]
         if cannot:
@@ -200,7 +199,7 @@ def check_config_against_data(cfg: RunConfig, data: TownData) -> DataPlan:
             return f"{col} needs the feature group {g!r}, which the dataset cannot support ({unsupported[g]})"
         return f"{col} needs the feature group {g!r}, which [features] groups leaves out"
 
-    absent = [c for c in tcfg["features"] if group_of[c] not in (*built, "quality")]
+    absent = [c for c in tcfg.features if group_of[c] not in (*built, "quality")]
     if absent:
         raise ConfigError(f"{where}: [typology] features: " + "; ".join(why_not(c) for c in absent)
                           + "; choose features the data supports (`typology features --list`)")
@@ -211,20 +210,20 @@ def check_config_against_data(cfg: RunConfig, data: TownData) -> DataPlan:
     columns = (*feats, *outcomes, *extra)
     known = {*columns, "town_id", "year"}
     for m in cfg.models:
-        missing = [(v, key) for v, key in _model_variables(m) if v not in known]
+        missing = [(v, key, value) for v, key, value in _model_variables(m) if v not in known]
         if missing:
-            v, key = missing[0]
+            v, key, value = missing[0]
             text = why_not(v) if v in group_of.index else (
                 f"{v!r} is neither a feature nor a column of the dataset; outcome columns: {outcomes}; "
                 f"town columns: {extra}")
-            raise ConfigError(f"{where}: [[models]] {m['name']!r} {key} {m[key]!r}: {text}")
-    _check_period(tcfg["period"], data, where)
+            raise ConfigError(f"{where}: [[models]] {m.name!r} {key} {value!r}: {text}")
+    _check_period(tcfg.period, data, where)
     if fcfg.get("missing") == "raise" and data.employment["employment"].isna().any():
         raise ConfigError(f"{where}: [features] missing: \"raise\" refuses suppressed cells, and employment has "
                           f"{int(data.employment['employment'].isna().sum())} (empty = not published); use "
                           "missing = \"omit\" (shares over the published sectors)")
-    n, n_cores = _sample_size(data, tcfg["sample"], cores)
-    counted = f"at most {n} towns in the sample (sample = {tcfg['sample']!r}, towns with employment rows"
+    n, n_cores = _sample_size(data, tcfg.sample, cores)
+    counted = f"at most {n} towns in the sample (sample = {tcfg.sample!r}, towns with employment rows"
     if n_cores:
         rule = ("towns.is_core" if "is_core" in data.towns.columns else
                 f"towns with population >= [features] core_population = {fcfg['core_population']:g}")
@@ -246,18 +245,18 @@ def sample_towns(builder: FeatureBuilder, data: TownData, sample: str, F: pd.Dat
     return pd.Index(towns.index[keep], name="town_id")
 
 
-def typology_input(F: pd.DataFrame, typ_cfg: dict, towns: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One row per town of the sample with the typology features, and the towns left out (with why)."""
+def typology_input(F: pd.DataFrame, features, period, towns: pd.Index) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row per town of the sample with the typology ``features`` in ``period`` (``"last"``,
+    a year, or first and last years), and the towns left out (with why)."""
     from ..estimator.period import town_rows
 
-    cols = list(typ_cfg["features"])
+    cols = list(features)
     missing = [c for c in cols if c not in F.columns]
     if missing:
         numeric = [c for c in F.columns if pd.api.types.is_numeric_dtype(F[c])]
         raise ConfigError(f"[typology] features {missing} are not in the feature table; available: {numeric}")
-    per = typ_cfg["period"]
-    period = tuple(per) if isinstance(per, list) else per
-    rows = town_rows(F[cols], period=period, sample=towns)
+    per = list(period) if isinstance(period, list | tuple) else period  # as the message shows it
+    rows = town_rows(F[cols], period=tuple(period) if isinstance(period, list | tuple) else period, sample=towns)
     X = rows.reindex(pd.Index(towns, name="town_id"))
     no_row = ~X.index.isin(rows.index)
     gaps = X[(X.isna().any(axis=1) & ~no_row).to_numpy()].isna()
@@ -300,95 +299,106 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     every problem a configuration value causes later is a :class:`ConfigError` naming the file
     and the section or model.
     """
-    from models import fit_panel_model, specification_tests
-
-    from ..estimator.transitions import transitions
-    from ..estimator.typology import TownTypology
-
     progress = progress or Progress(quiet=True)
     progress.total = 2 + len(cfg.models)
-    where = cfg.where
     check_config_against_data(cfg, data)
     notes: list[str] = list(data.notes)
     with progress.stage("features"):
-        builder = FeatureBuilder(**cfg.features)
-        try:
-            F = capture_warnings(builder.fit_transform, notes, data)  # one pass: fit's panel and registry are reused
-        except DataValidationError:
-            raise
-        except ValueError as exc:
-            raise ConfigError(f"{where}: [features]: the features cannot be computed: {exc}") from None
+        builder, F = _features_stage(cfg, data, notes)
     with progress.stage("typology"):
-        typ_cfg = cfg.typology
-        towns = sample_towns(builder, data, typ_cfg["sample"], F)
-        X, left = capture_warnings(typology_input, notes, F, typ_cfg, towns)
-        if len(left):
-            notes.append(f"{len(left)} town(s) of the sample left out of the typology (see left_out.csv)")
-        counted = f"{len(X)} towns of the sample with every typology feature in period = {typ_cfg['period']!r}"
-        if len(left):
-            top = left["reason"].value_counts()
-            counted += f" ({len(left)} left out, most for: {top.index[0]} ({int(top.iloc[0])}))"
-        check_typology_size(typ_cfg, len(X), where, counted, keys="features, period and sample")
-        params = typology_params(typ_cfg, len(X))
-        if typ_cfg["k_range"] == "auto" and typ_cfg["n_types"] == "auto" and params["k_range"] != DEFAULT_K_RANGE:
-            notes.append(f"k_range: {len(X)} towns allow at most {params['k_range'][1]} types (each half of the "
-                         f"towns must hold more towns than types), so k = {params['k_range'][0]}.."
-                         f"{params['k_range'][1]} were considered instead of the default "
-                         f"{DEFAULT_K_RANGE[0]}..{DEFAULT_K_RANGE[1]}")
-        try:
-            typ = capture_warnings(TownTypology(**params).fit, notes, X)
-        except ValueError as exc:
-            raise ConfigError(f"{where}: [typology]: the typology cannot be fitted: {exc}") from None
-        assignments = typ.assign(X)
-        if getattr(typ, "confidence_", None) is not None:
-            assignments["confidence"] = typ.confidence_.reindex(assignments.index)
-        # town-years lacking a feature are left out (and listed) by transitions itself
-        panel = F.loc[F.index.get_level_values("town_id").isin(X.index), list(typ_cfg["features"])]
-        trans = capture_warnings(transitions, notes, typ, panel, random_state=typ_cfg.get("random_state"))
+        X, left, typ, assignments, trans = _typology_stage(cfg, builder, data, F, notes)
     frame = model_frame(F, data, typ.labels_, typ.type_names_)
-    results: dict = {}
-    discrete: dict = {}
-    spec_tests: dict = {}
-    for m in cfg.models:
-        name = m["name"]
-        with progress.stage(f"model {name}"):
-            if m.get("kind", "linear") in DISCRETE_KINDS:
-                discrete[name] = _fit_discrete(frame, m, notes, where)
-                continue
-            spec = _linear_spec(m)
-            try:
-                res = capture_warnings(fit_panel_model, notes, frame, spec)
-            except (KeyError, ValueError, np.linalg.LinAlgError) as exc:
-                raise ConfigError(f"{where}: [[models]] {name!r}: {exc}") from None
-            results[name] = res
-            effects = spec.effects if spec.effects in ("entity", "twoway") else "entity"
-            cluster = spec.cluster if spec.cov_type in ("clustered", "wild_bootstrap") else "entity"
-            try:
-                spec_tests[name] = capture_warnings(specification_tests, notes, frame, spec.formula, effects=effects,
-                                            cluster=cluster, cluster_small_sample=spec.cluster_small_sample)
-            except (ValueError, np.linalg.LinAlgError) as exc:
-                notes.append(f"specification tests of model {name!r} not computed: {exc}")
+    results, discrete, spec_tests = _models_stage(cfg, frame, notes, progress)
     return PipelineResult(config=cfg.resolved, builder=builder, features=F, typology_input=X, typology=typ,
                           assignments=assignments, left_out=left, transitions=trans, model_data=frame,
                           models=results, spec_tests=spec_tests, notes=tuple(notes), discrete=discrete)
 
 
-def _linear_spec(m: dict):
-    from models import PanelModelSpec
+def _features_stage(cfg: RunConfig, data: TownData, notes: list[str]) -> tuple[FeatureBuilder, pd.DataFrame]:
+    builder = FeatureBuilder(**cfg.features.kwargs())
+    try:
+        F = capture_warnings(builder.fit_transform, notes, data)  # one pass: fit's panel and registry are reused
+    except DataValidationError:
+        raise
+    except ValueError as exc:
+        raise ConfigError(f"{cfg.where}: [features]: the features cannot be computed: {exc}") from None
+    return builder, F
 
-    fields = {k: (tuple(v) if isinstance(v, list) else v) for k, v in m.items() if k not in ("name", "kind")}
-    return PanelModelSpec(**fields)
+
+def _typology_stage(cfg: RunConfig, builder: FeatureBuilder, data: TownData, F: pd.DataFrame, notes: list[str]):
+    """The typology input, the towns left out, the fitted typology, its assignments and the transitions."""
+    from ..estimator.transitions import transitions
+    from ..estimator.typology import TownTypology
+
+    where, tcfg = cfg.where, cfg.typology
+    period = tcfg.to_dict()["period"]  # as the file writes it
+    towns = sample_towns(builder, data, tcfg.sample, F)
+    X, left = capture_warnings(typology_input, notes, F, tcfg.features, tcfg.period, towns)
+    if len(left):
+        notes.append(f"{len(left)} town(s) of the sample left out of the typology (see left_out.csv)")
+    counted = f"{len(X)} towns of the sample with every typology feature in period = {period!r}"
+    if len(left):
+        top = left["reason"].value_counts()
+        counted += f" ({len(left)} left out, most for: {top.index[0]} ({int(top.iloc[0])}))"
+    check_typology_size(tcfg, len(X), where, counted, keys="features, period and sample")
+    params = typology_params(tcfg, len(X), cfg.compute.n_jobs)
+    auto = tcfg.params["k_range"] == "auto" and tcfg.params["n_types"] == "auto"
+    if auto and params["k_range"] != DEFAULT_K_RANGE:
+        notes.append(f"k_range: {len(X)} towns allow at most {params['k_range'][1]} types (each half of the "
+                     f"towns must hold more towns than types), so k = {params['k_range'][0]}.."
+                     f"{params['k_range'][1]} were considered instead of the default "
+                     f"{DEFAULT_K_RANGE[0]}..{DEFAULT_K_RANGE[1]}")
+    try:
+        typ = capture_warnings(TownTypology(**params).fit, notes, X)
+    except ValueError as exc:
+        raise ConfigError(f"{where}: [typology]: the typology cannot be fitted: {exc}") from None
+    assignments = typ.assign(X)
+    if getattr(typ, "confidence_", None) is not None:
+        assignments["confidence"] = typ.confidence_.reindex(assignments.index)
+    # town-years lacking a feature are left out (and listed) by transitions itself
+    panel = F.loc[F.index.get_level_values("town_id").isin(X.index), list(tcfg.features)]
+    trans = capture_warnings(transitions, notes, typ, panel, random_state=tcfg.random_state)
+    return X, left, typ, assignments, trans
 
 
-def _fit_discrete(frame: pd.DataFrame, m: dict, notes: list[str], where: str):
+def _models_stage(cfg: RunConfig, frame: pd.DataFrame, notes: list[str], progress: Progress):
+    """Every ``[[models]]`` table fitted on ``frame``: linear results, discrete results, and the
+    specification tests of the linear models."""
+    from models import fit_panel_model, specification_tests
+
+    results: dict = {}
+    discrete: dict = {}
+    spec_tests: dict = {}
+    for m in cfg.models:
+        name = m.name
+        with progress.stage(f"model {name}"):
+            if not isinstance(m, LinearModelConfig):
+                discrete[name] = _fit_discrete(frame, m, notes, cfg.where)
+                continue
+            spec = m.spec  # built once, when the configuration was checked
+            try:
+                res = capture_warnings(fit_panel_model, notes, frame, spec)
+            except (KeyError, ValueError, np.linalg.LinAlgError) as exc:
+                raise ConfigError(f"{cfg.where}: [[models]] {name!r}: {exc}") from None
+            results[name] = res
+            effects = spec.effects if spec.effects in ("entity", "twoway") else "entity"
+            cluster = spec.cluster if spec.cov_type in ("clustered", "wild_bootstrap") else "entity"
+            try:
+                spec_tests[name] = capture_warnings(specification_tests, notes, frame, spec.formula, effects=effects,
+                                                    cluster=cluster, cluster_small_sample=spec.cluster_small_sample)
+            except (ValueError, np.linalg.LinAlgError) as exc:
+                notes.append(f"specification tests of model {name!r} not computed: {exc}")
+    return results, discrete, spec_tests
+
+
+def _fit_discrete(frame: pd.DataFrame, m, notes: list[str], where: str):
     """Fit a ``[[models]]`` table of kind logit / probit / mnlogit with ``models.fit_discrete_model``."""
     from models import fit_discrete_model
 
-    opts = {k: v for k, v in m.items() if k not in ("name", "kind", "formula")}
     try:
-        return capture_warnings(fit_discrete_model, notes, frame, m["formula"], model=m["kind"], name=m["name"], **opts)
+        return capture_warnings(fit_discrete_model, notes, frame, m.formula, model=m.kind, name=m.name, **m.kwargs())
     except (KeyError, ValueError, TypeError, np.linalg.LinAlgError) as exc:
-        raise ConfigError(f"{where}: [[models]] {m['name']!r} (kind = {m['kind']!r}): {exc}") from None
+        raise ConfigError(f"{where}: [[models]] {m.name!r} (kind = {m.kind!r}): {exc}") from None
 
 
 def discrete_tables(results: dict) -> dict[str, pd.DataFrame]:

@@ -8,6 +8,7 @@ HTML page has no scripts and no external resources.
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +24,7 @@ from .manifest import (
     write_manifest,
 )
 
-__all__ = ["write_report"]
+__all__ = ["SECTIONS", "ReportInput", "write_report"]
 
 _CSS = """
 body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
@@ -120,52 +121,37 @@ def _sig(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
     return out
 
 
-def _discrete_section(doc: _Doc, d: Path) -> None:
-    """The ``[[models]]`` of kind logit / probit / mnlogit, read back from their tables."""
-    dm = _read(d, "discrete_models.csv")
-    if dm is None or not len(dm):
-        return
-    doc.h("Discrete-choice models")
-    doc.p("Logit and probit models give the probability of the outcome level coded 1; a multinomial logit "
-          "gives the probability of each level against the reference level (the first of the levels listed). "
-          "Maximum likelihood on the town-years (statsmodels); average marginal effects with delta-method "
-          "standard errors (discrete_models.csv, discrete_coefficients.csv, marginal_effects.csv).")
-    cols = [c for c in ("kind", "formula", "levels", "nobs", "llf", "pseudo_rsquared", "cov_type") if c in dm.columns]
-    doc.table(_sig(dm.set_index("model")[cols]))
-    coef = _read(d, "discrete_coefficients.csv", dtype={"outcome": str, "term": str})
-    if coef is not None and len(coef):
-        doc.p("Coefficients (log-odds for logit and multinomial logit, index coefficients for probit):")
-        doc.table(_sig(coef.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"])))
-    me = _read(d, "marginal_effects.csv", dtype={"outcome": str, "term": str})
-    if me is not None and len(me):
-        doc.p("Average marginal effects on the probability of each outcome level:")
-        doc.table(_sig(me.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"])))
-    notes = [f"{r.model}: {x}" for r in dm.itertuples() if isinstance(getattr(r, "notes", None), str)
-             for x in r.notes.split(" | ") if x]
-    doc.items(notes)
+@dataclass(frozen=True)
+class ReportInput:
+    """What every section of the report reads: the run folder (checked against its manifest),
+    the manifest, and the fitted objects of its model file."""
+
+    folder: Path
+    manifest: dict
+    typology: object
+    models: dict
+    config: dict
+    names: dict  # type number -> type name
+    towns: pd.DataFrame | None
+
+    @property
+    def title(self) -> str:
+        return self.config.get("report", {}).get("title", "Town typology report")
+
+    def table(self, name: str, **kw) -> pd.DataFrame | None:
+        """A CSV table of the run folder, None when the run did not write it."""
+        return _read(self.folder, name, **kw)
 
 
-def write_report(run) -> list[Path]:
-    """Write ``report.md``, ``report.html`` and ``figures/*.png`` into the run folder ``run``
-    and record their sha256 in the manifest. Returns the paths written."""
-
-    d = Path(run)
-    m = load_manifest(d)
-    problems = verify_run(d)  # the report shows the tables: they must be the ones the run wrote
-    if problems:
-        raise CheckFailed(f"{d}: run folder fails its manifest hashes, refusing to write a report from it:\n"
-                          + "\n".join(f"  - {p}" for p in problems))
-    bundle = load_bundle(d, m)
-    typ, models, cfg = bundle["typology"], bundle["models"], bundle["config"]
-    names = {int(k): str(v) for k, v in dict(typ.type_names_).items()}
-    towns = _read(d, "towns.csv", dtype={"town_id": str})
-    doc = _Doc()
-    title = cfg.get("report", {}).get("title", "Town typology report")
-    doc.h(title, 1)
+def _title_section(doc: _Doc, run: ReportInput) -> None:
+    m = run.manifest
+    doc.h(run.title, 1)
     doc.p(f"Run created {m.get('created_utc')} with nordtowns {m['packages'].get('nordtowns')}; "
           f"dataset {m['data']['path']}; random_state {m.get('seed')}.", cls="note")
 
-    # ---------------------------------------------------------------- data
+
+def _data_section(doc: _Doc, run: ReportInput) -> None:
+    m = run.manifest
     doc.h("Data")
     tables = pd.Series(m["data"]["tables"], name="rows").to_frame()
     tables["sha256"] = [m["data"]["files"].get(t, {}).get("sha256", "")[:12] for t in tables.index]
@@ -175,30 +161,35 @@ def write_report(run) -> list[Path]:
           f"{s['towns_left_out']} towns of the sample are left out (listed below).")
     doc.p("What validation and the stages flagged or left out:")
     doc.items(m.get("notes", []))
-    left = _read(d, "left_out.csv", dtype={"town_id": str})
+    left = run.table("left_out.csv", dtype={"town_id": str})
     if left is not None and len(left):
         doc.table(left.set_index("town_id").head(30))
         if len(left) > 30:
             doc.p(f"... and {len(left) - 30} more (left_out.csv).", cls="note")
 
-    # ---------------------------------------------------------------- k
+
+def _selection_section(doc: _Doc, run: ReportInput) -> None:
+    typ = run.typology
     doc.h("Number of types")
     doc.p(str(typ.selection_reason_))
     sel = typ.selection_
     doc.table(sel[[c for c in sel.columns if c != "voted_by"]])
     doc.figure("selection", fg.selection_plot(sel, int(typ.n_types_)), "k-selection indices by number of types k")
 
-    # ---------------------------------------------------------------- stability
+
+def _stability_section(doc: _Doc, run: ReportInput) -> None:
     doc.h("Stability of the types")
-    stab = typ.stability_
+    stab = run.typology.stability_
     doc.table(stab)
     jac_col = next((c for c in stab.columns if "jaccard" in str(c).lower()), None)
     if jac_col is not None:
-        doc.figure("stability", fg.stability_plot(stab[jac_col], names), "bootstrap stability per type")
+        doc.figure("stability", fg.stability_plot(stab[jac_col], run.names), "bootstrap stability per type")
 
-    # ---------------------------------------------------------------- profiles
+
+def _profiles_section(doc: _Doc, run: ReportInput) -> None:
+    names = run.names
     doc.h("Type profiles")
-    prof = typ.profiles_
+    prof = run.typology.profiles_
     summ = prof.summary.copy()
     summ.insert(0, "name", [names.get(int(t), "") for t in summ.index])
     doc.table(summ)
@@ -211,82 +202,158 @@ def write_report(run) -> list[Path]:
                "z-score heatmap of the type profiles")
     if len(prof.typical):
         doc.p("Most typical and most atypical towns of each type (closest to and farthest from the type centre):")
-        doc.table(_typical_table(prof, names, towns))
+        doc.table(_typical_table(prof, names, run.towns))
 
-    # ---------------------------------------------------------------- map
-    types = _read(d, "types.csv", dtype={"town_id": str})
-    if towns is not None and types is not None:
+
+def _map_section(doc: _Doc, run: ReportInput) -> None:
+    types = run.table("types.csv", dtype={"town_id": str})
+    if run.towns is not None and types is not None:
         t = types.set_index("town_id")["type"]
         doc.h("Map")
-        doc.figure("map", fg.map_of_types(towns.set_index("town_id"), t.astype(int), names), "towns coloured by type; stars: agglomeration cores")
+        doc.figure("map", fg.map_of_types(run.towns.set_index("town_id"), t.astype(int), run.names),
+                   "towns coloured by type; stars: agglomeration cores")
 
-    # ---------------------------------------------------------------- surrogate
+
+def _surrogate_section(doc: _Doc, run: ReportInput) -> None:
+    names = run.names
     doc.h("The typology as threshold rules")
-    sur = typ.surrogate_
+    sur = run.typology.surrogate_
     doc.p(f"A decision tree of depth {sur.max_depth} reproduces the type of {sur.fidelity:.1%} of the towns "
           f"({sur.cv_fidelity:.1%} under 5-fold cross-validation).")
     rules = sur.rules.drop(columns=[c for c in ("conditions",) if c in sur.rules.columns]).copy()
     rules["type"] = [f"{int(k)}: {names.get(int(k), '')}" for k in rules["type"]]
     doc.table(rules, index=False)
 
-    # ---------------------------------------------------------------- transitions
-    tm = _read(d, "transitions_matrix.csv", index_col=0)
-    if tm is not None:
-        doc.h("Transitions between types over time")
-        stay = _read(d, "transitions_stay.csv", index_col=0)
-        sw = _read(d, "transitions_switchers.csv", dtype={"town_id": str})
-        doc.p("The fitted typology applied to every year; rows: type in a year, columns: type in the next "
-              "year observed (shares, with bootstrap intervals in transitions_lower/upper.csv).")
-        tm.index = [f"{i}: {names.get(int(i), '')}" for i in tm.index]
-        doc.figure("transitions", fg.heatmap(tm, "Transition shares between consecutive years", center=None),
-                   "transition matrix")
-        if stay is not None:
-            doc.table(stay)
-        if sw is not None:
-            doc.p(f"{sw['town_id'].nunique() if len(sw) else 0} towns switched type at least once "
-                  f"({len(sw)} switches; transitions_switchers.csv).")
 
-    # ---------------------------------------------------------------- models
-    if models:
-        from models import coefplot, compare
+def _transitions_section(doc: _Doc, run: ReportInput) -> None:
+    tm = run.table("transitions_matrix.csv", index_col=0)
+    if tm is None:
+        return
+    doc.h("Transitions between types over time")
+    stay = run.table("transitions_stay.csv", index_col=0)
+    sw = run.table("transitions_switchers.csv", dtype={"town_id": str})
+    doc.p("The fitted typology applied to every year; rows: type in a year, columns: type in the next "
+          "year observed (shares, with bootstrap intervals in transitions_lower/upper.csv).")
+    tm.index = [f"{i}: {run.names.get(int(i), '')}" for i in tm.index]
+    doc.figure("transitions", fg.heatmap(tm, "Transition shares between consecutive years", center=None),
+               "transition matrix")
+    if stay is not None:
+        doc.table(stay)
+    if sw is not None:
+        doc.p(f"{sw['town_id'].nunique() if len(sw) else 0} towns switched type at least once "
+              f"({len(sw)} switches; transitions_switchers.csv).")
 
-        doc.h("Panel models")
-        table = compare(list(models.values()), names=list(models))
-        doc.raw(table.to_markdown(), table.to_html())
-        doc.figure("coefficients", coefplot(list(models.values()), names=list(models)),
-                   "coefficients with 95% confidence intervals")
-        st = _read(d, "spec_tests.csv")
-        if st is not None:
-            doc.p("Specification tests (H0 of each: f_effects - no town effects; breusch_pagan - no random "
-                  "effects; hausman and mundlak - random effects are consistent):")
-            doc.table(st.set_index(["model", "test_name"]))
-        notes = [f"{n}: {x}" for n, r in models.items() for x in getattr(r, "notes", ())]
-        doc.items(notes)
 
-    _discrete_section(doc, d)
+def _panel_models_section(doc: _Doc, run: ReportInput) -> None:
+    models = run.models
+    if not models:
+        return
+    from models import coefplot, compare
 
-    # ---------------------------------------------------------------- truth
-    truth = s.get("truth")
-    if truth:
-        doc.h("Recovery of the synthetic truth")
-        doc.p(f"True number of types {truth.get('n_true_types')}, found {truth.get('n_types_found')}; "
-              f"adjusted Rand index against the true types {truth.get('adjusted_rand', float('nan')):.3f}.")
-        if truth.get("crosstab"):
-            doc.table(pd.DataFrame(truth["crosstab"]).T.fillna(0).astype(int))
-        rows = [{"model": mname, "term": term, **vals} for mname, terms in truth.get("coefficients", {}).items()
-                for term, vals in terms.items()]
-        if rows:
-            doc.table(pd.DataFrame(rows).set_index(["model", "term"]))
+    doc.h("Panel models")
+    table = compare(list(models.values()), names=list(models))
+    doc.raw(table.to_markdown(), table.to_html())
+    doc.figure("coefficients", coefplot(list(models.values()), names=list(models)),
+               "coefficients with 95% confidence intervals")
+    st = run.table("spec_tests.csv")
+    if st is not None:
+        doc.p("Specification tests (H0 of each: f_effects - no town effects; breusch_pagan - no random "
+              "effects; hausman and mundlak - random effects are consistent):")
+        doc.table(st.set_index(["model", "test_name"]))
+    notes = [f"{n}: {x}" for n, r in models.items() for x in getattr(r, "notes", ())]
+    doc.items(notes)
 
-    # ---------------------------------------------------------------- dictionary
+
+def _discrete_section(doc: _Doc, run: ReportInput) -> None:
+    """The ``[[models]]`` of kind logit / probit / mnlogit, read back from their tables."""
+    dm = run.table("discrete_models.csv")
+    if dm is None or not len(dm):
+        return
+    doc.h("Discrete-choice models")
+    doc.p("Logit and probit models give the probability of the outcome level coded 1; a multinomial logit "
+          "gives the probability of each level against the reference level (the first of the levels listed). "
+          "Maximum likelihood on the town-years (statsmodels); average marginal effects with delta-method "
+          "standard errors (discrete_models.csv, discrete_coefficients.csv, marginal_effects.csv).")
+    cols = [c for c in ("kind", "formula", "levels", "nobs", "llf", "pseudo_rsquared", "cov_type") if c in dm.columns]
+    doc.table(_sig(dm.set_index("model")[cols]))
+    coef = run.table("discrete_coefficients.csv", dtype={"outcome": str, "term": str})
+    if coef is not None and len(coef):
+        doc.p("Coefficients (log-odds for logit and multinomial logit, index coefficients for probit):")
+        doc.table(_sig(coef.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"])))
+    me = run.table("marginal_effects.csv", dtype={"outcome": str, "term": str})
+    if me is not None and len(me):
+        doc.p("Average marginal effects on the probability of each outcome level:")
+        doc.table(_sig(me.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"])))
+    notes = [f"{r.model}: {x}" for r in dm.itertuples() if isinstance(getattr(r, "notes", None), str)
+             for x in r.notes.split(" | ") if x]
+    doc.items(notes)
+
+
+def _truth_section(doc: _Doc, run: ReportInput) -> None:
+    truth = run.manifest["summary"].get("truth")
+    if not truth:
+        return
+    doc.h("Recovery of the synthetic truth")
+    doc.p(f"True number of types {truth.get('n_true_types')}, found {truth.get('n_types_found')}; "
+          f"adjusted Rand index against the true types {truth.get('adjusted_rand', float('nan')):.3f}.")
+    if truth.get("crosstab"):
+        doc.table(pd.DataFrame(truth["crosstab"]).T.fillna(0).astype(int))
+    rows = [{"model": mname, "term": term, **vals} for mname, terms in truth.get("coefficients", {}).items()
+            for term, vals in terms.items()]
+    if rows:
+        doc.table(pd.DataFrame(rows).set_index(["model", "term"]))
+
+
+def _dictionary_section(doc: _Doc, run: ReportInput) -> None:
     from features import data_dictionary
 
     doc.h("Data dictionary")
     dd = data_dictionary()
-    feats = pd.read_parquet(d / "features.parquet").columns
+    feats = pd.read_parquet(run.folder / "features.parquet").columns
     doc.table(dd.loc[dd.index.intersection(feats)])
 
-    # ---------------------------------------------------------------- write
+
+# The report, in order: one function per section, ``section(doc, run)``. A section that has
+# nothing to show (no models, no transitions, no synthetic truth) writes nothing.
+SECTIONS = (
+    _title_section,
+    _data_section,
+    _selection_section,
+    _stability_section,
+    _profiles_section,
+    _map_section,
+    _surrogate_section,
+    _transitions_section,
+    _panel_models_section,
+    _discrete_section,
+    _truth_section,
+    _dictionary_section,
+)
+
+
+def write_report(run) -> list[Path]:
+    """Write ``report.md``, ``report.html`` and ``figures/*.png`` into the run folder ``run``
+    and record their sha256 in the manifest. Returns the paths written."""
+    d = Path(run)
+    m = load_manifest(d)
+    problems = verify_run(d)  # the report shows the tables: they must be the ones the run wrote
+    if problems:
+        raise CheckFailed(f"{d}: run folder fails its manifest hashes, refusing to write a report from it:\n"
+                          + "\n".join(f"  - {p}" for p in problems))
+    bundle = load_bundle(d, m)
+    typ = bundle["typology"]
+    inputs = ReportInput(folder=d, manifest=m, typology=typ, models=bundle["models"], config=bundle["config"],
+                         names={int(k): str(v) for k, v in dict(typ.type_names_).items()},
+                         towns=_read(d, "towns.csv", dtype={"town_id": str}))
+    doc = _Doc()
+    for section in SECTIONS:
+        section(doc, inputs)
+    return _write_files(doc, inputs)
+
+
+def _write_files(doc: _Doc, run: ReportInput) -> list[Path]:
+    """The report's files, and their sha256 in the manifest."""
+    d, m = run.folder, run.manifest
     fig_dir = d / "figures"
     fig_dir.mkdir(exist_ok=True)
     for name, png in doc.figures.items():
@@ -296,7 +363,7 @@ def write_report(run) -> list[Path]:
     html_path = d / "report.html"
     html_path.write_text(
         "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-        f"<title>{html.escape(title)}</title><style>{_CSS}</style></head><body>"
+        f"<title>{html.escape(run.title)}</title><style>{_CSS}</style></head><body>"
         + "\n".join(doc.html) + "</body></html>\n", encoding="utf-8")
     m["report"] = report_hashes(d)
     write_manifest(d, m)

@@ -27,7 +27,7 @@ from ..data.io import (
     write_dataset,
 )
 from ..folders import output_folder, refuse_inputs
-from .config import RunConfig, embedded_config, parse_config
+from .config import ConfigError, RunConfig, embedded_config, parse_config
 from .manifest import (
     BUNDLE,
     FORMAT,
@@ -45,7 +45,7 @@ from .pipeline import PipelineResult, run_pipeline, sample_towns, typology_input
 from .progress import Progress
 from .report import write_report
 
-__all__ = ["fit_run", "load_manifest", "reproduce_run", "run_demo", "score_run", "verify_run"]
+__all__ = ["fit_run", "load_manifest", "manifest_config", "reproduce_run", "run_demo", "score_run", "verify_run"]
 
 TOL = 1e-10
 
@@ -278,6 +278,30 @@ def _model_file_differences(d: Path, m: dict, res: PipelineResult | None) -> lis
             if fingerprint(old.get(k)) != fingerprint(v)]
 
 
+def manifest_config(manifest: dict, data_path: Path, where: str) -> RunConfig:
+    """The configuration of a run folder, rebuilt from the resolved form its manifest records
+    and pointed at ``data_path``.
+
+    Compatibility rule: the resolved form is itself a configuration, read by
+    :func:`~typology.workflow.config.parse_config` with every old key name it accepts, so a
+    manifest of an earlier version reproduces; one that this version cannot read is a
+    :class:`RunFolderError` saying which key and which versions.
+    """
+    resolved = json.loads(json.dumps(manifest.get("config")))
+    if isinstance(resolved, dict):
+        data = resolved.get("data") if isinstance(resolved.get("data"), dict) else {}
+        resolved["data"] = {**data, "path": str(Path(data_path).resolve())}
+    try:
+        return parse_config(resolved, where=where)
+    except ConfigError as exc:
+        from ..persist import versions
+
+        written = (manifest.get("packages") or {}).get("nordtowns", "an unknown version")
+        raise RunFolderError(f"the configuration recorded in the manifest cannot be used by nordtowns "
+                             f"{versions()['nordtowns']} (the run folder was written by nordtowns {written}), so the "
+                             f"run cannot be reproduced with it: {exc}") from None
+
+
 def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
     """Re-run a run folder from its manifest; return the differences (empty = identical).
 
@@ -300,9 +324,7 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
             diffs.append(f"input: {now[name]['file']} changed since the run (sha256 differs)")
     for name in set(now) - set(m["data"]["files"]):
         diffs.append(f"input: {now[name]['file']} is new since the run")
-    resolved = json.loads(json.dumps(m["config"]))
-    resolved["data"]["path"] = str(data_path.resolve())
-    cfg = RunConfig(parse_config(resolved, where=f"{d}/manifest.json").resolved, None)
+    cfg = manifest_config(m, data_path, where=str(d / MANIFEST))
     try:
         res = run_pipeline(cfg, read_dataset(data_path), Progress(quiet=quiet))
     except Exception as exc:  # a reproduction that cannot run is a difference, reported as such
@@ -369,7 +391,7 @@ def score_run(run, data, quiet: bool = False) -> pd.DataFrame:
         F = capture_warnings(builder.transform, notes, new)
     with progress.stage("assign types"):
         ids = sample_towns(builder, new, resolved["typology"]["sample"], F)
-        X, left = typology_input(F, resolved["typology"], ids)
+        X, left = typology_input(F, resolved["typology"]["features"], resolved["typology"]["period"], ids)
         table = typ.assign(X) if len(X) else pd.DataFrame(columns=["type", "type_name"])
     table.index.name = "town_id"
     if len(left):
