@@ -25,6 +25,12 @@ BOOTSTRAP_WEIGHTS = ("rademacher", "webb")
 _NOT_SET = "__default__"
 
 
+def _known(value, names) -> bool:
+    """``value`` is one of ``names`` (False for a value that cannot be one, e.g. a list from a
+    configuration file, instead of a TypeError)."""
+    return isinstance(value, str | None) and value in names
+
+
 def _listing(values) -> str:
     return ", ".join(repr(v) for v in values)
 
@@ -111,19 +117,19 @@ class PanelModelSpec:
     def __post_init__(self):
         if not isinstance(self.formula, str) or "~" not in self.formula:
             raise ValueError(f"formula must be a string 'y ~ x1 + x2'; found {self.formula!r}")
-        if self.estimator not in ESTIMATOR_TYPES:
+        if not _known(self.estimator, ESTIMATOR_TYPES):
             raise ValueError(f"estimator must be one of {_listing(ESTIMATOR_TYPES)}; found {self.estimator!r}")
         estimator = ESTIMATOR_TYPES[self.estimator]
         allowed = estimator.effects
         if self.effects == _NOT_SET:
             object.__setattr__(self, "effects", allowed[0])
-        if self.effects not in _effects():
+        if not _known(self.effects, _effects()):
             raise ValueError(f"effects must be one of {_listing(_effects())}; found {self.effects!r}")
         if self.effects not in allowed:
             hint = estimator.effects_hint.get(self.effects)
             raise ValueError(f"estimator {self.estimator!r} takes effects in {_listing(allowed)}; "
                              f"found {self.effects!r}" + (f" ({hint})" if hint else ""))
-        if self.cov_type not in COVARIANCES:
+        if not _known(self.cov_type, COVARIANCES):
             raise ValueError(f"cov_type must be one of {_listing(COVARIANCES)}; found {self.cov_type!r}")
         covariance = COVARIANCES[self.cov_type]
         if covariance.linear_only and not estimator.linear:
@@ -137,20 +143,20 @@ class PanelModelSpec:
             raise ValueError(f"cluster names one or two dimensions joined by '+'; found {self.cluster!r}")
         if covariance.one_cluster_dimension and len(parts) != 1:
             raise ValueError(f"cov_type={self.cov_type!r} takes one cluster dimension; found cluster={self.cluster!r}")
-        if self.cluster_small_sample not in SMALL_SAMPLE:
+        if not _known(self.cluster_small_sample, SMALL_SAMPLE):
             raise ValueError(f"cluster_small_sample must be one of {_listing(SMALL_SAMPLE)}; "
                              f"found {self.cluster_small_sample!r}")
         if self.dk_lags is not None and (not isinstance(self.dk_lags, int) or self.dk_lags < 0):
             raise ValueError(f"dk_lags must be a non-negative integer or None; found {self.dk_lags!r}")
         if not isinstance(self.bootstrap_reps, int) or self.bootstrap_reps < 19:
             raise ValueError(f"bootstrap_reps must be an integer >= 19; found {self.bootstrap_reps!r}")
-        if self.bootstrap_weights not in BOOTSTRAP_WEIGHTS:
+        if not _known(self.bootstrap_weights, BOOTSTRAP_WEIGHTS):
             raise ValueError(f"bootstrap_weights must be one of {_listing(BOOTSTRAP_WEIGHTS)}; "
                              f"found {self.bootstrap_weights!r}")
         if self.mundlak and not estimator.mundlak:
             takes = [name for name, e in ESTIMATOR_TYPES.items() if e.mundlak]
             raise ValueError(f"mundlak=True adds town means to a {_or(takes)} model; found estimator={self.estimator!r}")
-        if self.singletons not in ("drop", "keep"):
+        if not _known(self.singletons, ("drop", "keep")):
             raise ValueError(f"singletons must be 'drop' or 'keep'; found {self.singletons!r}")
 
     @property

@@ -135,3 +135,11 @@ def test_regression_table_csv_is_text_and_never_a_file(grunfeld, tmp_path):
         with pytest.raises(TypeError, match="not a path|writes no files"):
             tab.to_csv(path)
     assert not target.exists()
+
+
+@pytest.mark.parametrize("field", ["estimator", "effects", "cov_type", "cluster_small_sample", "bootstrap_weights",
+                                   "singletons"])
+def test_a_value_of_the_wrong_type_is_a_clear_error(field):
+    # a list from a configuration file is refused by name, never a TypeError ("unhashable type")
+    with pytest.raises(ValueError, match=field):
+        PanelModelSpec("y ~ x", **{field: ["within"]})
