@@ -311,13 +311,11 @@ class FeatureBuilder:
             pop = pop.fillna(pd.Series(last, index=towns.index))
         return pd.Index(towns.index[(pop >= self.core_population).to_numpy()], name="town_id")
 
-
     @staticmethod
     def _links(links: pd.DataFrame) -> pd.DataFrame:
         lk = links.rename(columns={"source_town_id": "source", "target_town_id": "target"})
         cols = ["source", "target"] + (["year"] if "year" in lk.columns else [])
         return lk.groupby(cols, as_index=False)["weight"].sum()
-
 
     def _plan_groups(self, data: TownData) -> dict[str, None]:
         """Which groups run (each group's requirements, :mod:`features.groups`); the others go
@@ -361,7 +359,7 @@ class FeatureBuilder:
         if _needs(planned, "firms"):
             scoring.fy, scoring.edges = self._scored_ownership(data, scoring.rows, fy)
         scoring.towns = self._merged_towns(data)
-        if {"town_village", "network"} & set(self.groups_plan_):  # grouped once for both groups
+        if _needs(planned, "links"):  # grouped once for every group that reads them
             scoring.links = self._links(data.links) if data.links is not None else self.links_
         cols: dict[str, np.ndarray] = {}
         for g in planned:
@@ -441,7 +439,7 @@ class FeatureBuilder:
 
 
 def _needs(groups, what: str) -> bool:
-    """Whether one of ``groups`` needs the shared input ``what`` ("shares", "firms", "edges")."""
+    """Whether one of ``groups`` needs the shared input ``what`` ("shares", "firms", "edges", "links")."""
     return any(what in g.needs for g in groups)
 
 

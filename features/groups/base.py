@@ -116,7 +116,8 @@ class FeatureGroup:
     name : the group name; its columns are the data dictionary's entries of this group
     compute : ``compute(builder, scoring) -> {column: array aligned with the panel}``
     needs : shared inputs: ``"shares"`` (the town-year x sector matrix), ``"firms"`` (the
-        classified firm registry), ``"edges"`` (the ownership network)
+        classified firm registry), ``"edges"`` (the ownership network), ``"links"`` (the links
+        table grouped by pair)
     unsupported : ``unsupported(builder, data) -> str | None``: why the data cannot support
         the group (None: it can); called with the builder's ``cores_`` known
     fitted : ``((attribute, value when the group is not planned), ...)``: the fitted

@@ -53,4 +53,4 @@ def _compute(builder, scoring: Scoring) -> dict[str, np.ndarray]:
     return res
 
 
-GROUP = FeatureGroup(NAME, _compute, needs=frozenset({"firms", "edges"}), unsupported=_unsupported)
+GROUP = FeatureGroup(NAME, _compute, needs=frozenset({"firms", "edges", "links"}), unsupported=_unsupported)

@@ -67,4 +67,4 @@ def _rural_links(E: pd.DataFrame, links: pd.DataFrame, rural: pd.Index) -> np.nd
     return by_town[E.index.codes[0]]
 
 
-GROUP = FeatureGroup(NAME, _compute, needs=frozenset({"firms", "edges"}), unsupported=_unsupported)
+GROUP = FeatureGroup(NAME, _compute, needs=frozenset({"firms", "edges", "links"}), unsupported=_unsupported)
