@@ -437,7 +437,6 @@ class FeatureBuilder:
         return fy, merged.sort_values(["year", "source", "target"]).reset_index(drop=True)
 
 
-
 def _needs(groups, what: str) -> bool:
     """Whether one of ``groups`` needs the shared input ``what`` ("shares", "firms", "edges", "links")."""
     return any(what in g.needs for g in groups)
