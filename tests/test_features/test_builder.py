@@ -18,7 +18,8 @@ from features import (
     data_dictionary,
     employment_matrix,
 )
-from features.builder import GROUP_COLUMNS, STATUSES, stagnation_status
+from features.builder import STATUSES, stagnation_status
+from features.dictionary import GROUPS, group_columns
 from features.diversification import variety_decomposition
 from features.specialization import (
     hachman,
@@ -34,6 +35,7 @@ CANONICAL = ["lq_max", "leading_sector", "leading_share", "n_specialized", "krug
              "external_control_share", "core_control_share", "largest_employer_share", "n_groups", "dist_core_km",
              "market_potential", "core_access", "core_links", "rural_reach", "pagerank", "hub", "authority",
              "pop_growth", "emp_growth", "wage_growth", "entropy_change", "status", "coverage"]  # DESIGN.md section 5
+GROUP_COLUMNS = {g: group_columns(g, ("links",)) for g in GROUPS}  # every column each group can produce
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import features.builder as builder_module
+import features.groups.specialization as specialization_group
 from features import build_features
 from features._matrix import thread_map
 from features.builder import FeatureBuilder, FeatureValueError
@@ -98,7 +99,7 @@ def test_large_mp_beta_builds_finite_features(data):
 
 def test_impossible_feature_value_is_refused_naming_feature_and_town_years(data, monkeypatch):
     # a kernel that went wrong without any floating-point flag: normalized HHI below 0
-    monkeypatch.setattr(builder_module, "_hhi_norm", lambda h, k: h - 2.0)
+    monkeypatch.setattr(specialization_group, "normalize_hhi", lambda h, k: h - 2.0)
     with pytest.raises(FeatureValueError) as info:
         _quiet(build_features, data, groups=["specialization"])
     msg = str(info.value)

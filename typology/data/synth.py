@@ -81,9 +81,10 @@ import numpy as np
 import pandas as pd
 
 from features import TownData
-from features.connectivity import EARTH_RADIUS_KM, _haversine
+from features.connectivity import EARTH_RADIUS_KM
+from features.connectivity import haversine_matrix as _haversine
 from features.sectors import OKVED_DIVISIONS
-from features.validation import _YEAR_RANGE
+from features.validation import YEAR_RANGE as _YEAR_RANGE
 
 __all__ = ["TYPES", "SyntheticDataset", "generate"]
 

@@ -44,54 +44,29 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from features.dictionary import FEATURES
+
 __all__ = ["PHRASES", "SIGNED_PHRASES", "has_natural_zero", "naming_terms", "suggest_names"]
 
 A, Q = "adj", "post"
 #: feature -> ((kind, phrase) when high, (kind, phrase) when low); kind "adj" or "post"
+#: (from the data dictionary's ``high`` and ``low``, ``features.dictionary.FEATURES``)
 PHRASES: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "corp_share": ((A, "corporate"), (A, "non-corporate")),
-    "external_control_share": ((A, "externally controlled"), (A, "locally controlled")),
-    "core_control_share": ((Q, "controlled from agglomerations"), (Q, "not controlled from agglomerations")),
-    "largest_employer_share": ((A, "single-employer"), (Q, "without a dominant employer")),
-    "n_groups": ((Q, "with many corporate groups"), (Q, "with few corporate groups")),
-    "dist_core_km": ((Q, "far from agglomerations"), (Q, "near an agglomeration")),
-    "market_potential": ((A, "accessible"), (A, "isolated")),
-    "core_access": ((Q, "with good access to agglomerations"), (Q, "with poor access to agglomerations")),
-    "core_links": ((Q, "tied to agglomerations by ownership"), (Q, "without ownership ties to agglomerations")),
-    "entropy": ((A, "diversified"), (A, "simplified")),
-    "related_variety": ((Q, "with related variety"), (Q, "with little related variety")),
-    "unrelated_variety": ((Q, "with unrelated variety"), (Q, "with little unrelated variety")),
-    "effective_sectors": ((A, "diversified"), (A, "narrow")),
-    "hhi": ((A, "concentrated"), (A, "unconcentrated")),
-    "hhi_norm": ((A, "concentrated"), (A, "unconcentrated")),
-    "krugman": ((A, "specialized"), (A, "unspecialized")),
-    "theil": ((A, "specialized"), (A, "unspecialized")),
-    "lq_max": ((A, "specialized"), (A, "unspecialized")),
-    "leading_share": ((A, "one-sector"), (A, "many-sector")),
-    "rural_reach": ((Q, "controlling its villages"), (Q, "detached from its villages")),
-    "rural_links": ((Q, "tied to its villages"), (Q, "with weak village ties")),
-    "pagerank": ((A, "central"), (A, "peripheral")),
-    "hub": ((Q, "controlling other towns"), (Q, "controlling no other towns")),
-    "authority": ((Q, "controlled from hubs"), (Q, "not controlled from hubs")),
-    "betweenness": ((A, "brokering"), (A, "non-brokering")),
-}
+    f.name: (f.high, f.low) for f in FEATURES if f.high is not None}
 
 #: feature with a natural zero -> (kind, (high & mean > 0, high & mean < 0, low & mean > 0, low & mean < 0))
+#: (from the data dictionary's ``signed``)
 SIGNED_PHRASES: dict[str, tuple[str, tuple[str, str, str, str]]] = {
-    "pop_growth": (A, ("growing", "slowly shrinking", "slowly growing", "shrinking")),
-    "emp_growth": (Q, ("with growing employment", "with slowly shrinking employment",
-                       "with slowly growing employment", "with shrinking employment")),
-    "wage_growth": (Q, ("with fast wage growth", "with slowly falling wages", "with slow wage growth",
-                        "with falling wages")),
-    "entropy_change": (A, ("diversifying", "slowly simplifying", "slowly diversifying", "simplifying")),
-    "ss_competitive": (A, ("competitive", "mildly uncompetitive", "mildly competitive", "uncompetitive")),
-    "ss_industry_mix": (Q, ("with a growing industry mix", "with a mildly declining industry mix",
-                            "with a mildly growing industry mix", "with a declining industry mix")),
-}
+    f.name: f.signed for f in FEATURES if f.signed is not None}
+
+_NATURAL_ZERO = {f.name: f.natural_zero for f in FEATURES}
 
 
 def has_natural_zero(feature: str) -> bool:
-    """Whether the sign of a feature's level means something (growth rates, changes, shift-share)."""
+    """Whether the sign of a feature's level means something (growth rates, changes, shift-share):
+    the data dictionary's ``natural_zero`` for its columns, the name's growth words otherwise."""
+    if feature in _NATURAL_ZERO:
+        return _NATURAL_ZERO[feature]
     return feature in SIGNED_PHRASES or feature.startswith("ss_") or feature.endswith(("_growth", "_change"))
 
 

@@ -34,21 +34,23 @@ import numpy as np
 import pandas as pd
 from scipy.stats import skew
 
+from features.dictionary import FEATURES
+
 __all__ = ["AUTO_TRANSFORMS", "TRANSFORMS", "TransformPlan", "apply_transform", "fit_plan", "resolve_transforms"]
 
 TRANSFORMS = ("identity", "log", "log1p", "asinh", "logit", "arcsine_sqrt")
 
-_SHARES = ("leading_share", "corp_share", "external_control_share", "core_control_share", "largest_employer_share",
-           "coverage", "hhi", "hhi_norm")
-_LOG1P = ("dist_core_km", "market_potential", "core_access", "core_links", "n_groups", "n_specialized",
-          "effective_sectors", "lq_max", "hachman", "rural_reach", "rural_links", "ogive")
-_IDENTITY = ("entropy", "related_variety", "unrelated_variety", "krugman", "theil", "pop_growth", "emp_growth",
-             "wage_growth", "entropy_change", "ss_national_share", "ss_industry_mix", "ss_competitive",
-             "pagerank", "hub", "authority", "betweenness")
+#: Transform of each scale of the data dictionary (``features.dictionary.SCALES``): shares ->
+#: empirical logit; ratios, counts, distances, potentials, amounts -> log1p; entropies,
+#: dissimilarities, centralities, rates and changes -> identity; text labels -> none.
+SCALE_TRANSFORMS: dict[str, str | None] = {
+    "share": "logit", "ratio": "log1p", "count": "log1p", "distance": "log1p", "potential": "log1p",
+    "amount": "log1p", "entropy": "identity", "dissimilarity": "identity", "centrality": "identity",
+    "rate": "identity", "change": "identity", "category": None}
 
-#: Transform chosen by ``transform="auto"`` for the canonical feature columns.
-AUTO_TRANSFORMS: dict[str, str] = {**dict.fromkeys(_SHARES, "logit"), **dict.fromkeys(_LOG1P, "log1p"),
-                                   **dict.fromkeys(_IDENTITY, "identity")}
+#: Transform chosen by ``transform="auto"`` for the canonical feature columns (from their scale).
+AUTO_TRANSFORMS: dict[str, str] = {f.name: SCALE_TRANSFORMS[f.scale] for f in FEATURES
+                                   if SCALE_TRANSFORMS[f.scale] is not None}
 
 _DOMAIN = {"identity": (-np.inf, np.inf, False), "asinh": (-np.inf, np.inf, False), "log": (0.0, np.inf, True),
            "log1p": (0.0, np.inf, False), "logit": (0.0, 1.0, False), "arcsine_sqrt": (0.0, 1.0, False)}
