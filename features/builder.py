@@ -51,6 +51,7 @@ from __future__ import annotations
 import contextlib
 import math
 import warnings
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -72,6 +73,15 @@ __all__ = ["STATUSES", "FeatureBuilder", "FeatureValueError", "FeatureWarning", 
 
 _PARAMS = ("groups", "core_population", "base", "missing", "mp_beta", "mp_decay", "self_potential",
            "min_distance_km", "vi_min_towns", "vi_min_sections", "network_links", "n_jobs")
+
+
+class GroupPlan(NamedTuple):
+    """What :meth:`FeatureBuilder.plan` decides: the groups to build, why the others cannot be
+    built (group -> reason), and the agglomeration cores."""
+
+    groups: list
+    skipped: dict
+    cores: pd.Index
 
 
 class FeatureBuilder:
@@ -156,6 +166,25 @@ class FeatureBuilder:
         default = FeatureBuilder().get_params()
         changed = {k: v for k, v in self.get_params().items() if v != default[k]}
         return "FeatureBuilder(" + ", ".join(f"{k}={v!r}" for k, v in changed.items()) + ")"
+
+    def check_params(self) -> None:
+        """Raise ``ValueError`` naming the first parameter outside its domain (what ``fit`` checks
+        first; a run configuration calls it before any data is read)."""
+        self._check_params()
+
+    def plan(self, data: TownData) -> GroupPlan:
+        """Which feature groups ``data`` can support with these parameters, why the others
+        cannot, and the agglomeration cores, without computing anything (the decision ``fit``
+        takes; ``groups`` named explicitly are planned as if left to the data). The builder is
+        not changed."""
+        probe = type(self)(**{**self.get_params(), "groups": None})
+        probe.check_params()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            probe.cores_ = probe._find_cores(data.towns.set_index("town_id"), data.outcomes)
+            probe.skipped_ = {}
+            groups = probe._plan_groups(data)
+        return GroupPlan(list(groups), dict(probe.skipped_), probe.cores_)
 
     def _check_params(self) -> None:
         if self.groups is not None:

@@ -279,7 +279,7 @@ def test_good_values_pass_both(small_synthetic):
     good = {"groups": ["diversification", "dynamics"], "mp_beta": 2.0, "mp_decay": "exponential", "core_population": 1,
             "missing": "raise", "n_jobs": -1, "min_distance_km": 0.5, "base": 2, "vi_min_towns": 3,
             "self_potential": False, "network_links": False}
-    FeatureBuilder(**good)._check_params()
+    FeatureBuilder(**good).check_params()
     cfg = parse_config({"data": {"path": "x"}, "features": good,
                         "typology": {"features": ["entropy", "pop_growth"], "n_types": 3, "k_range": [2, 4],
                                      "method": "gmm", "n_init": 2, "alpha": 0.1, "scale": "none",

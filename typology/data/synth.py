@@ -81,10 +81,9 @@ import numpy as np
 import pandas as pd
 
 from features import TownData
-from features.connectivity import EARTH_RADIUS_KM
-from features.connectivity import haversine_matrix as _haversine
+from features.connectivity import EARTH_RADIUS_KM, haversine_matrix
 from features.sectors import OKVED_DIVISIONS
-from features.validation import YEAR_RANGE as _YEAR_RANGE
+from features.validation import YEAR_RANGE
 
 __all__ = ["TYPES", "SyntheticDataset", "generate"]
 
@@ -163,7 +162,7 @@ def check_arguments(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_
     changes happen between the third and the last year), ``seed >= 0`` (numpy's
     ``default_rng``), and every year within the range the data contract accepts.
     """
-    lo, hi = _YEAR_RANGE
+    lo, hi = YEAR_RANGE
 
     def whole(name, v):
         if isinstance(v, bool) or not isinstance(v, int | np.integer):
@@ -319,7 +318,7 @@ def _towns(rng, p: Plan, core_lat, core_lon):
     n_far = int((~near).sum())
     cand_lat = rng.uniform(60.0, 72.0, (n_far, 24))
     cand_lon = rng.uniform(30.0, 170.0, (n_far, 24))
-    dmin = _haversine(cand_lat.ravel(), cand_lon.ravel(), core_lat, core_lon).min(axis=1).reshape(n_far, 24)
+    dmin = haversine_matrix(cand_lat.ravel(), cand_lon.ravel(), core_lat, core_lon).min(axis=1).reshape(n_far, 24)
     ok = dmin >= 450.0
     score = np.where(ok, rng.random((n_far, 24)), -1.0 + dmin / 1e5)
     pick = score.argmax(axis=1)
@@ -346,7 +345,7 @@ def _geography(rng, p: Plan, world: dict) -> Geography:
     # role: 0..3 town types, 4 core, 5 rural
     role = np.r_[np.full(n_cores, 4), ttype, np.full(n_rural, 5)]
     town_of = np.r_[np.arange(n_cores) * 0 - 1, np.arange(n_towns), parent]  # parent town index, -1 for cores
-    dist_cores = _haversine(m_lat, m_lon, core_lat, core_lon)
+    dist_cores = haversine_matrix(m_lat, m_lon, core_lat, core_lon)
     region_idx = dist_cores.argmin(axis=1)
     codes = np.array(_REGIONS)[region_idx % len(_REGIONS)]
     serial = np.arange(N) + 1

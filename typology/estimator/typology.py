@@ -231,6 +231,13 @@ class TownTypology(ClusterMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ validation
+    def check_params(self, n_samples: int) -> list[int]:
+        """Raise ``ValueError`` naming the first parameter outside its domain for ``n_samples``
+        towns; return the candidate numbers of types. ``fit`` runs it first; a run configuration
+        calls it before any data is read (with a huge ``n_samples``) and again once the towns are
+        known."""
+        return self._check_params(n_samples)
+
     def _check_params(self, n: int) -> list[int]:
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}; found {self.method!r}")

@@ -98,13 +98,8 @@ def feature_plan(params: dict, data: TownData) -> tuple[list[str], dict[str, str
     The decision is the feature builder's own (its group plan, with ``groups=None``), so the
     check and the computation cannot disagree.
     """
-    b = FeatureBuilder(**{**params, "groups": None})
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        b.cores_ = b._find_cores(data.towns.set_index("town_id"), data.outcomes)
-        b.skipped_ = {}
-        plan = b._plan_groups(data)
-    return list(plan), dict(b.skipped_), b.cores_
+    plan = FeatureBuilder(**params).plan(data)
+    return plan.groups, plan.skipped, plan.cores
 
 
 def _sample_size(data: TownData, sample: str, cores: pd.Index) -> tuple[int, int]:

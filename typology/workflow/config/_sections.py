@@ -183,7 +183,7 @@ def _features_section(value, w: Where) -> FeaturesConfig:
     from features import FeatureBuilder
 
     try:
-        FeatureBuilder(**fres)._check_params()
+        FeatureBuilder(**fres).check_params()
     except (TypeError, ValueError) as exc:
         raise w.error("features", None, str(exc)) from None
     return FeaturesConfig(freeze(fres))
@@ -248,7 +248,7 @@ def _typology_section(typ: dict, features: FeaturesConfig, compute: ComputeConfi
 
     kr = tres["k_range"]
     try:
-        TownTypology(**out.kwargs(DEFAULT_K_RANGE if kr == "auto" else tuple(kr), compute.n_jobs))._check_params(10**9)
+        TownTypology(**out.kwargs(DEFAULT_K_RANGE if kr == "auto" else tuple(kr), compute.n_jobs)).check_params(10**9)
     except (TypeError, ValueError) as exc:
         raise w.error("typology", None, str(exc)) from None
     return out
