@@ -1,6 +1,6 @@
 """Feature builder at Russia scale, against a plain per-town pandas baseline.
 
-Data: ``typology.synth.generate`` with about 20,000 municipalities (small towns, rural
+Data: ``typology.data.synth.generate`` with about 20,000 municipalities (small towns, rural
 municipalities, agglomeration cores) x 20 years x 88 OKVED-2 divisions, about 10 million
 employment rows and 2 million firm-year rows (``--quick``: a small panel, to check that the
 benchmark runs).
@@ -47,7 +47,7 @@ TARGET = {"median_s": 30, "peak_mib": 4096, "speedup": 20}
 
 @functools.lru_cache(maxsize=2)
 def dataset(quick: bool):
-    from typology.synth import generate
+    from typology.data.synth import generate
 
     return generate(**(QUICK if quick else FULL)).data
 
@@ -301,7 +301,7 @@ def cases(quick: bool) -> list[Case]:
     d = dataset(quick)
     s = d.summary()["rows"]
     note = (f"{label}: {int(s['towns']):,} municipalities, {len(d.years)} years, {int(s['employment']):,} "
-            f"employment rows, {int(s['firms']):,} firm rows (typology.synth.generate({params}))")
+            f"employment rows, {int(s['firms']):,} firm rows (typology.data.synth.generate({params}))")
     print(note, flush=True)
     feats = [Case(name="features: build_features, all groups", setup=setup_data,
                   run=_quiet(lambda data: build_features(data)), repeat=repeat,

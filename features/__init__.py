@@ -4,15 +4,18 @@ corporate ties, dynamics.
 Pure functions take an employment matrix (rows = towns or town-years, columns = sectors,
 ``NaN`` = suppressed) and return a Series or DataFrame with the same row labels;
 :class:`FeatureBuilder` turns a :class:`TownData` into the feature table of DESIGN.md
-section 5. This package reads and writes no files.
+section 5, orchestrating the feature groups (:mod:`features.groups`, one module each) whose
+columns the registry :mod:`features.dictionary` describes. This package reads and writes no files.
 """
 
 from . import (
     concentration,
     connectivity,
     corporate,
+    dictionary,
     diversification,
     dynamics,
+    groups,
     relatedness,
     rosstat,
     sectors,
@@ -42,9 +45,11 @@ __all__ = [
     "connectivity",
     "corporate",
     "data_dictionary",
+    "dictionary",
     "diversification",
     "dynamics",
     "employment_matrix",
+    "groups",
     "relatedness",
     "rosstat",
     "sectors",

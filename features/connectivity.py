@@ -22,7 +22,10 @@ from ._matrix import thread_map
 
 __all__ = [
     "EARTH_RADIUS_KM",
+    "distance_decay",
     "haversine_km",
+    "haversine_matrix",
+    "internal_distance_km",
     "market_potential",
     "market_potential_from_coords",
     "ownership_centrality",
@@ -32,7 +35,9 @@ __all__ = [
 EARTH_RADIUS_KM = 6371.0088
 
 
-def _haversine(lat1, lon1, lat2, lon2) -> np.ndarray:
+def haversine_matrix(lat1, lon1, lat2, lon2) -> np.ndarray:
+    """Great-circle distances (km) between arrays of origins and destinations, decimal degrees:
+    the formula of :func:`haversine_km` on plain arrays, without checks or labels."""
     p1, l1 = np.radians(lat1)[:, None], np.radians(lon1)[:, None]
     p2, l2 = np.radians(lat2)[None, :], np.radians(lon2)[None, :]
     a = np.sin((p2 - p1) / 2.0) ** 2 + np.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2.0) ** 2
@@ -78,10 +83,11 @@ def haversine_km(lat, lon, to_lat=None, to_lon=None) -> pd.DataFrame:
         la2, lo2, idx2 = la, lo, idx
     else:
         la2, lo2, idx2 = _coords(to_lat, to_lon, "haversine_km (destinations)")
-    return pd.DataFrame(_haversine(la, lo, la2, lo2), index=idx, columns=idx2)
+    return pd.DataFrame(haversine_matrix(la, lo, la2, lo2), index=idx, columns=idx2)
 
 
-def _decay(d: np.ndarray, beta: float, decay: str) -> np.ndarray:
+def distance_decay(d: np.ndarray, beta: float, decay: str) -> np.ndarray:
+    """Weight of a distance: ``d^-beta`` (``decay="power"``) or ``exp(-beta d)`` (``"exponential"``)."""
     if decay == "power":
         with np.errstate(divide="ignore"):
             return d ** (-beta)
@@ -95,7 +101,8 @@ def _check_decay(beta: float, decay: str) -> None:
         raise ValueError(f"beta must be a positive number, got {beta!r}")
 
 
-def _self_distance(area_km2, index) -> np.ndarray:
+def internal_distance_km(area_km2, index) -> np.ndarray:
+    """Internal distance ``(2/3) sqrt(area / pi)`` of each town of ``index`` (Keeble et al. 1982)."""
     if area_km2 is None:
         raise ValueError("self_potential=True needs area_km2 (the towns' areas, km^2) for the internal distance")
     area = pd.Series(area_km2, dtype=float).reindex(index).to_numpy()
@@ -154,13 +161,13 @@ def market_potential(mass, distance, beta: float = 1.0, decay: str = "power",
         raise ValueError("distance must be non-negative with no missing values")
     same = distance.index.to_numpy()[:, None] == distance.columns.to_numpy()[None, :]
     _check_zero_distance(D, same, decay, distance.index, distance.columns)
-    F = np.where(same, 0.0, _decay(np.where(same, 1.0, D), beta, decay))
+    F = np.where(same, 0.0, distance_decay(np.where(same, 1.0, D), beta, decay))
     mp = F @ mv
     if self_potential:
         own = m.reindex(distance.index).to_numpy()
         if np.isnan(own).any():
             raise ValueError(f"self potential needs the mass of every origin; missing for {list(distance.index[np.isnan(own)][:5])}")
-        mp = mp + own * _decay(_self_distance(area_km2, distance.index), beta, decay)
+        mp = mp + own * distance_decay(internal_distance_km(area_km2, distance.index), beta, decay)
     return pd.Series(mp, index=distance.index, name="market_potential")
 
 
@@ -326,7 +333,7 @@ def _with_self_potential(out, M, oidx, oarea, self_potential, beta, decay) -> pd
         own_mass = M.reindex(oidx).to_numpy()
         if np.isnan(own_mass).any():
             raise ValueError("self potential needs the mass of every origin")
-        f_self = _decay(_self_distance(oarea, oidx), beta, decay)
+        f_self = distance_decay(internal_distance_km(oarea, oidx), beta, decay)
         out = out + own_mass * f_self[:, None]
     return pd.DataFrame(out, index=oidx, columns=M.columns)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .panel import _member, _row_positions, _sorted_factorize
+from .panel import member, row_positions, sorted_factorize
 from .sectors import hierarchy_from
 
 __all__ = ["classify_groups", "corporate_ties", "firm_years", "ownership_edges"]
@@ -116,9 +116,9 @@ def ownership_edges(fy: pd.DataFrame, town_kind: pd.Series | None = None) -> pd.
     network measures leave them out."""
     has = fy["hq_town_id"].notna().to_numpy()
     # one code per (year, source, target), numbered in sorted order
-    ycode, years = _sorted_factorize(fy["year"].to_numpy(dtype="int64")[has])
-    scode, sources = _sorted_factorize(fy["hq_town_id"][has].astype("str"))
-    tcode, targets = _sorted_factorize(fy["town_id"][has].astype("str"))
+    ycode, years = sorted_factorize(fy["year"].to_numpy(dtype="int64")[has])
+    scode, sources = sorted_factorize(fy["hq_town_id"][has].astype("str"))
+    tcode, targets = sorted_factorize(fy["town_id"][has].astype("str"))
     ns, nt = max(len(sources), 1), max(len(targets), 1)
     edge, inverse = np.unique((ycode * ns + scode) * nt + tcode, return_inverse=True)
     return pd.DataFrame({
@@ -161,14 +161,14 @@ def corporate_ties(fy: pd.DataFrame, town_employment: pd.Series, cores) -> pd.Da
         inv = np.where(den > 0, 1.0 / np.where(den > 0, den, 1.0), np.nan)
     # position of each firm-year's (town, year) in the output, -1 if the town-year has no row
     town = f["town_id"].astype("str")
-    row = _row_positions(idx, town, f["year"].to_numpy())
+    row = row_positions(idx, town, f["year"].to_numpy())
     inside = row >= 0
     n = len(idx)
     hq = f["hq_town_id"]
     has_hq = hq.notna().to_numpy()
     hq_s = hq.astype("str")
     ext = has_hq & (hq_s != town).to_numpy()
-    core = ext & _member(hq_s, core_set)
+    core = ext & member(hq_s, core_set)
     emp = f["employees"].to_numpy(dtype=float)
     r = row[inside]
 

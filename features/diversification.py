@@ -34,10 +34,12 @@ import pandas as pd
 from ._matrix import as_series, check_matrix, row_shares
 from .sectors import hierarchy_from
 
-__all__ = ["entropy", "related_variety", "unrelated_variety", "variety_decomposition"]
+__all__ = ["entropy", "entropy_rows", "group_matrix", "log_factor", "related_variety", "unrelated_variety",
+           "variety_decomposition", "variety_rows"]
 
 
-def _log_factor(base: float) -> float:
+def log_factor(base: float) -> float:
+    """``ln(base)``, the divisor that turns nats into the unit of ``base``; checks the base."""
     if not (base > 0 and base != 1 and math.isfinite(base)):
         raise ValueError(f"base must be a positive number other than 1, got {base!r}")
     return math.log(base)
@@ -56,14 +58,14 @@ def entropy(E: pd.DataFrame, base: float = math.e, missing: str = "omit") -> pd.
     ``H_r = -sum_s s_rs log_base(s_rs)`` with ``0 log 0 = 0``: 0 for a one-sector town,
     ``log(k)`` for equal shares in ``k`` sectors. See the module docstring for the base.
     """
-    lf = _log_factor(base)
+    lf = log_factor(base)
     X = check_matrix(E, missing)
     s, _, valid = row_shares(X)
     h = _entropy_of(np.nan_to_num(s)) / lf
     return as_series(np.where(valid, h, np.nan), E, "entropy")
 
 
-def _group_matrix(columns, hierarchy) -> np.ndarray:
+def group_matrix(columns, hierarchy) -> np.ndarray:
     """One-hot sector -> group matrix (k x g) in the order groups first appear."""
     groups = hierarchy_from(columns, hierarchy)
     codes, uniques = pd.factorize(groups.to_numpy())
@@ -77,12 +79,12 @@ def _entropy_nonneg(s0: np.ndarray, lf: float) -> np.ndarray:
     return np.maximum(_entropy_of(s0) / lf, 0.0)
 
 
-def _entropy_rows(s: np.ndarray, valid: np.ndarray, lf: float) -> np.ndarray:
-    """Entropy of share rows ``s`` (NaN where not ``valid``): the first output of :func:`_variety`."""
+def entropy_rows(s: np.ndarray, valid: np.ndarray, lf: float) -> np.ndarray:
+    """Entropy of share rows ``s`` (NaN where not ``valid``): the first output of :func:`variety_rows`."""
     return _entropy_nonneg(np.nan_to_num(s), lf) + np.where(valid, 0.0, np.nan)
 
 
-def _variety(s: np.ndarray, valid: np.ndarray, G: np.ndarray, lf: float):
+def variety_rows(s: np.ndarray, valid: np.ndarray, G: np.ndarray, lf: float):
     """Entropy, related and unrelated variety of share rows ``s`` (NaN = left out).
 
     ``RV = H - UV`` and then ``UV = H - RV``: both subtractions are exact in floating point
@@ -103,10 +105,10 @@ def variety_decomposition(E: pd.DataFrame, hierarchy=None, base: float = math.e,
     """Entropy, related and unrelated variety in one pass (columns ``entropy``,
     ``related_variety``, ``unrelated_variety``); see the module docstring.
     ``related_variety + unrelated_variety == entropy`` exactly, row by row."""
-    lf = _log_factor(base)
+    lf = log_factor(base)
     X = check_matrix(E, missing)
     s, _, valid = row_shares(X)
-    h, rv, uv = _variety(s, valid, _group_matrix(E.columns, hierarchy), lf)
+    h, rv, uv = variety_rows(s, valid, group_matrix(E.columns, hierarchy), lf)
     return pd.DataFrame({"entropy": h, "related_variety": rv, "unrelated_variety": uv}, index=E.index)
 
 

@@ -9,7 +9,8 @@ import pandas as pd
 
 from .sectors import OKVED_DIVISIONS, OKVED_SECTIONS
 
-__all__ = ["employment_matrix", "sector_order"]
+__all__ = ["employment_matrix", "member", "panel_cells", "positions", "row_positions", "sector_order",
+           "sorted_factorize"]
 
 
 def sector_order(codes) -> list[str]:
@@ -28,7 +29,7 @@ def sector_order(codes) -> list[str]:
     return sorted({str(c) for c in codes}, key=key)
 
 
-def _sorted_factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+def sorted_factorize(values: pd.Series) -> tuple[np.ndarray, np.ndarray]:
     """``pd.factorize(values, sort=True)``, sorting the distinct values rather than the codes."""
     codes, uniq = pd.factorize(values)
     uniq = np.asarray(uniq, dtype=object if values.dtype == "str" else None)
@@ -98,7 +99,7 @@ def _run_starts(town: pd.Series, year: np.ndarray) -> np.ndarray | None:
     return starts if len(starts) <= n // 4 else None
 
 
-def _positions(index: pd.Index, values) -> np.ndarray:
+def positions(index: pd.Index, values) -> np.ndarray:
     """``index.get_indexer(values)`` (-1 where absent) for an index of unique labels, looking up
     each distinct value once: pandas turns Arrow strings into Python objects to look them up,
     which costs more than hashing them when the values repeat."""
@@ -106,7 +107,7 @@ def _positions(index: pd.Index, values) -> np.ndarray:
     return np.r_[index.get_indexer(uniq), -1][codes]  # code -1 (missing) takes the last slot
 
 
-def _row_positions(index: pd.MultiIndex, town_ids, years) -> np.ndarray:
+def row_positions(index: pd.MultiIndex, town_ids, years) -> np.ndarray:
     """Row of each (town_id, year) pair in a (town_id, year) index of unique rows, -1 where the
     pair is not a row; hashes each distinct id once against the index's town level."""
     if not index.is_unique:
@@ -114,7 +115,7 @@ def _row_positions(index: pd.MultiIndex, town_ids, years) -> np.ndarray:
     towns, yrs = index.levels
     table = np.full((len(towns), len(yrs)), -1, dtype=np.int64)
     table[index.codes[0], index.codes[1]] = np.arange(len(index))
-    t = _positions(towns, town_ids)
+    t = positions(towns, town_ids)
     y = yrs.get_indexer(np.asarray(years))
     ok = (t >= 0) & (y >= 0)
     out = np.full(len(t), -1, dtype=np.int64)
@@ -122,16 +123,16 @@ def _row_positions(index: pd.MultiIndex, town_ids, years) -> np.ndarray:
     return out
 
 
-def _member(values, lookup) -> np.ndarray:
+def member(values, lookup) -> np.ndarray:
     """``values.isin(lookup)`` as a boolean array (pandas' ``isin`` on Arrow strings builds one
     Python object per lookup value; this hashes both sides once)."""
     ref = pd.Index(list(lookup) if isinstance(lookup, set | frozenset | dict) else lookup)
     if not ref.is_unique:
         ref = ref.unique()
-    return _positions(ref, values) >= 0
+    return positions(ref, values) >= 0
 
 
-def _panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employment", check_unique: bool = True,
+def panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employment", check_unique: bool = True,
                  unknown_hint: str = "") -> _Cells:
     """The cells of the long table in the (town_id, year) x sector matrix (see :class:`_Cells`);
     ``unknown_hint`` ends the message about sectors outside ``sectors``.
@@ -161,8 +162,8 @@ def _panel_cells(employment: pd.DataFrame, sectors=None, value: str = "employmen
     starts = _run_starts(town, year)
     if starts is not None:  # one key per run
         town, year = town.iloc[starts], year[starts]
-    tcodes, towns = _sorted_factorize(town)
-    ycodes, years = _sorted_factorize(pd.Series(year))
+    tcodes, towns = sorted_factorize(town)
+    ycodes, years = sorted_factorize(pd.Series(year))
     ny = len(years)
     key = tcodes.astype(np.int64) * ny + ycodes
     present = np.zeros(len(towns) * ny, dtype=bool)
@@ -219,7 +220,7 @@ def employment_matrix(employment: pd.DataFrame, sectors=None, value: str = "empl
         Missing columns, sectors outside ``sectors``, or a (town, year, sector) given twice
         (the matrix would have to drop one of them).
     """
-    cells = _panel_cells(employment, sectors, value, check_unique)
+    cells = panel_cells(employment, sectors, value, check_unique)
     X = np.zeros((len(cells.index), len(cells.columns)))
     X.reshape(-1)[cells.flat()] = cells.values
     return pd.DataFrame(X, index=cells.index, columns=cells.columns, copy=False)  # X is ours: no copy

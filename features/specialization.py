@@ -46,43 +46,58 @@ from ._matrix import (
 
 __all__ = [
     "hachman",
+    "hachman_rows",
     "hhi",
+    "hhi_rows",
     "krugman",
+    "krugman_rows",
+    "leading_rows",
     "leading_sector",
     "location_quotient",
+    "lq_rows",
+    "normalize_hhi",
     "ogive",
+    "ogive_rows",
+    "theil_rows",
     "theil_specialization",
 ]
 
 
 # ------------------------------------------------------------------------------- kernels
-# Array kernels on shares ``s`` (NaN = suppressed or invalid row) and complete-case reference
-# shares ``S`` (1-D or 2-D, see ``complete_case_reference``); the feature builder calls them
-# on blocks of rows so that the public functions and the feature table share one formula.
+# Array kernels on shares ``s`` (rows of town shares over the published sectors, NaN =
+# suppressed or invalid row, from ``features._matrix.row_shares``), row validity ``valid`` and
+# complete-case reference shares ``S`` (1-D or 2-D, see ``complete_case_reference``). The
+# public functions below and the feature groups (``features.groups``) call the same kernels,
+# so that a column of the feature table and the public function share one formula.
 
-def _lq(s: np.ndarray, S: np.ndarray) -> np.ndarray:
+def lq_rows(s: np.ndarray, S: np.ndarray) -> np.ndarray:
+    """Location quotients ``s_rs / S_s``; NaN where ``S_s = 0``."""
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(S > 0, s / np.where(S > 0, S, 1.0), np.nan)
 
 
-def _krugman(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def krugman_rows(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Krugman dissimilarity ``sum_s |s_rs - S_s|`` of each row (suppressed cells left out)."""
     terms = np.abs(s - S)  # NaN for suppressed cells: left out
     values = np.nansum(terms, axis=1)
     defined = valid & ~np.all(np.isnan(terms), axis=1)
     return np.where(defined, values, np.nan)
 
 
-def _hhi(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def hhi_rows(s: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Herfindahl-Hirschman index ``sum_s s_rs^2`` of each row."""
     return np.where(valid, np.nansum(s * s, axis=1), np.nan)
 
 
-def _hhi_norm(h: np.ndarray, k: int) -> np.ndarray:
+def normalize_hhi(h: np.ndarray, k: int) -> np.ndarray:
+    """Normalized HHI ``(H - 1/k) / (1 - 1/k)``; NaN for ``k <= 1``."""
     if k <= 1:
         return np.full_like(h, np.nan)
     return (h - 1.0 / k) / (1.0 - 1.0 / k)
 
 
-def _theil(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def theil_rows(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Theil specialization ``sum_s s_rs ln(s_rs / S_s)`` of each row; NaN where ``s > 0 = S``."""
     terms = xlogy_ratio(s, S)
     inf = np.isinf(terms)
     undefined = inf.any(axis=1) | (valid & np.all(np.isnan(np.broadcast_to(S, s.shape)), axis=1))
@@ -90,7 +105,8 @@ def _theil(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.where(valid & ~undefined, values, np.nan)
 
 
-def _hachman(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
+def hachman_rows(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
+    """Hachman index ``1 / sum_s s_rs^2 / S_s`` of each row; NaN where ``s > 0 = S``."""
     with np.errstate(invalid="ignore", divide="ignore"):
         terms = np.where(s == 0, 0.0, s * s / S)
     inf = np.isinf(terms)
@@ -100,11 +116,12 @@ def _hachman(s: np.ndarray, S: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.where(valid & ~inf.any(axis=1) & (denom > 0), values, np.nan)
 
 
-def _ogive(s: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
+def ogive_rows(s: np.ndarray, valid: np.ndarray, k: int) -> np.ndarray:
+    """Ogive index ``sum_s (s_rs - 1/k)^2 / (1/k)`` of each row."""
     return np.where(valid, np.nansum((s - 1.0 / k) ** 2 * k, axis=1), np.nan)
 
 
-def _leading(s: np.ndarray, L: np.ndarray, valid: np.ndarray):
+def leading_rows(s: np.ndarray, L: np.ndarray, valid: np.ndarray):
     """Leading sector by LQ (ties: larger share, then first column) and the number of
     published sectors with ``LQ >= 1``."""
     finite = np.isfinite(L)
@@ -155,7 +172,7 @@ def location_quotient(E: pd.DataFrame, reference=None, missing: str = "omit") ->
         for every town ``sum_s S_s LQ_rs = 1``.
     """
     _, s, valid, S = _prepare(E, reference, missing)
-    lq = np.where(valid[:, None], _lq(s, S), np.nan)
+    lq = np.where(valid[:, None], lq_rows(s, S), np.nan)
     return pd.DataFrame(lq, index=E.index, columns=E.columns)
 
 
@@ -187,7 +204,7 @@ def krugman(E: pd.DataFrame, reference=None, against: str = "total", missing: st
         S = complete_case_reference(S, s)
     else:
         _, s, valid, S = _prepare(E, reference, missing)
-    return as_series(_krugman(s, S, valid), E, "krugman")
+    return as_series(krugman_rows(s, S, valid), E, "krugman")
 
 
 def hhi(E: pd.DataFrame, normalized: bool = False, missing: str = "omit") -> pd.Series:
@@ -201,9 +218,9 @@ def hhi(E: pd.DataFrame, normalized: bool = False, missing: str = "omit") -> pd.
     """
     X = check_matrix(E, missing)
     s, _, valid = row_shares(X)
-    h = _hhi(s, valid)
+    h = hhi_rows(s, valid)
     if normalized:
-        h = _hhi_norm(h, X.shape[1])
+        h = normalize_hhi(h, X.shape[1])
     return as_series(h, E, "hhi_norm" if normalized else "hhi")
 
 
@@ -215,7 +232,7 @@ def theil_specialization(E: pd.DataFrame, reference=None, missing: str = "omit")
     ``NaN``.
     """
     _, s, valid, S = _prepare(E, reference, missing)
-    return as_series(_theil(s, S, valid), E, "theil")
+    return as_series(theil_rows(s, S, valid), E, "theil")
 
 
 def hachman(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.Series:
@@ -227,7 +244,7 @@ def hachman(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.Series
     ``s_rs > 0`` with ``S_s = 0`` gives ``NaN``.
     """
     _, s, valid, S = _prepare(E, reference, missing)
-    return as_series(_hachman(s, S, valid), E, "hachman")
+    return as_series(hachman_rows(s, S, valid), E, "hachman")
 
 
 def ogive(E: pd.DataFrame, missing: str = "omit") -> pd.Series:
@@ -239,7 +256,7 @@ def ogive(E: pd.DataFrame, missing: str = "omit") -> pd.Series:
     """
     X = check_matrix(E, missing)
     s, _, valid = row_shares(X)
-    return as_series(_ogive(s, valid, X.shape[1]), E, "ogive")
+    return as_series(ogive_rows(s, valid, X.shape[1]), E, "ogive")
 
 
 def leading_sector(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd.DataFrame:
@@ -252,8 +269,8 @@ def leading_sector(E: pd.DataFrame, reference=None, missing: str = "omit") -> pd
     employment get missing values (``n_specialized`` too).
     """
     _, s, valid, S = _prepare(E, reference, missing)
-    L = np.where(valid[:, None], _lq(s, S), np.nan)
-    best, has, lq_max, share, n_spec = _leading(s, L, valid)
+    L = np.where(valid[:, None], lq_rows(s, S), np.nan)
+    best, has, lq_max, share, n_spec = leading_rows(s, L, valid)
     cols = np.asarray(E.columns, dtype=object)
     return pd.DataFrame(
         {

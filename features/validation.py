@@ -59,7 +59,7 @@ from .rosstat import ROSSTAT_MARKS
 from .sectors import OKVED_DIVISIONS, OKVED_SECTIONS, is_okved_code
 
 __all__ = ["AMOUNT_MAX", "AREA_MAX", "COUNT_MAX", "SCHEMA", "ColumnSpec", "DataValidationError", "Problem",
-           "TableSource", "validate_tables"]
+           "TableSource", "YEAR_RANGE", "validate_tables"]
 
 TABLES = ("towns", "employment", "firms", "groups", "links", "outcomes", "sectors")
 REQUIRED_TABLES = ("towns", "employment")
@@ -243,7 +243,8 @@ _TRUE = {"true", "t", "1", "yes", "y", "да", "истина"}
 _FALSE = {"false", "f", "0", "no", "n", "нет", "ложь"}
 _NA_TOKENS = {"na", "nan", "n/a", "null", "none", "<na>"}
 _ROSSTAT_MARKS = {m.lower() for m in ROSSTAT_MARKS}  # compared with lower-cased text
-_YEAR_RANGE = (1800, 2100)
+#: Years a table may hold (a value outside is a typing error or a missing-value code).
+YEAR_RANGE = (1800, 2100)
 _SPACES = re.compile(r"[\s\u00a0\u202f]")
 
 
@@ -478,10 +479,10 @@ def _coerce_year(s, src, col, spec, out: _Collector):
         pos = np.flatnonzero(frac)
         out.add(src, col, "an integer year", f"fractional values {_examples(s, pos)}", pos)
     with np.errstate(invalid="ignore"):
-        rng = ~np.isnan(vals) & ~frac & ((vals < _YEAR_RANGE[0]) | (vals > _YEAR_RANGE[1]))
+        rng = ~np.isnan(vals) & ~frac & ((vals < YEAR_RANGE[0]) | (vals > YEAR_RANGE[1]))
     if rng.any():
         pos = np.flatnonzero(rng)
-        out.add(src, col, f"a year between {_YEAR_RANGE[0]} and {_YEAR_RANGE[1]}", _examples(s, pos), pos)
+        out.add(src, col, f"a year between {YEAR_RANGE[0]} and {YEAR_RANGE[1]}", _examples(s, pos), pos)
     ok = ~np.isnan(vals) & ~frac & ~rng
     return pd.Series(np.where(ok, vals, -1).astype("int64"), index=s.index)
 

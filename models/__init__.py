@@ -2,27 +2,34 @@
 
 ``PanelModelSpec`` (frozen) -> ``fit_panel_model(data, spec)`` -> read-only
 ``PanelModelResult``. Estimators: within (one-way, two-way), random effects (Swamy-Arora),
-pooled, between, first differences; covariances with documented conventions (Stata's CRV1,
-plm, two-way clustering, Driscoll-Kraay, wild cluster bootstrap). This package reads and
-writes no files.
+pooled, between, first differences, each one pure transformation looked up by name in
+``models.estimators.ESTIMATORS``; covariances with documented conventions (Stata's CRV1,
+plm, two-way clustering, Driscoll-Kraay, wild cluster bootstrap), each one function looked up
+by name in ``models.covariance.COVARIANCES``. This package reads and writes no files.
+
+Modules: ``spec`` (the specification), ``formula`` (formulas and the design), ``panel``
+(town and year codes), ``sample`` (the rows kept), ``transforms`` (group means, demeaning),
+``estimators`` (the estimator registry), ``covariance`` (the covariance registry and
+formulas), ``clusters`` (cluster codes), ``bootstrap`` (wild cluster bootstrap), ``checks``
+(degenerate outcomes, absorbed and collinear regressors), ``estimation``
+(``fit_panel_model``), ``results``, ``specification`` (Hausman, Breusch-Pagan, F, Mundlak),
+``discrete`` (logit, probit, multinomial logit), ``tables`` (regression tables, coefficient
+plots), ``exceptions``.
 """
 
 from .bootstrap import wild_cluster_bootstrap
 from .discrete import DiscreteModelResult, SeparationError, fit_discrete_model
-from .estimation import (
+from .estimation import fit_panel_model
+from .exceptions import (
     AbsorbedRegressorError,
+    BootstrapWarning,
     CollinearityError,
     DegenerateModelError,
-    fit_panel_model,
+    ModelWarning,
+    SpecificationTestWarning,
 )
 from .formula import FormulaError, parse_formula
-from .results import (
-    BootstrapWarning,
-    ModelWarning,
-    PanelModelResult,
-    SpecificationTestWarning,
-    WaldTest,
-)
+from .results import FitData, PanelModelResult, WaldTest
 from .spec import PanelModelSpec
 from .specification import breusch_pagan, f_test_effects, hausman, mundlak_test, specification_tests
 from .tables import RegressionTable, coefplot, compare
@@ -33,6 +40,7 @@ __all__ = [
     "CollinearityError",
     "DegenerateModelError",
     "DiscreteModelResult",
+    "FitData",
     "FormulaError",
     "ModelWarning",
     "PanelModelResult",

@@ -56,7 +56,8 @@ import warnings
 
 import numpy as np
 
-from .results import BootstrapWarning
+from .estimators import ESTIMATORS
+from .exceptions import BootstrapWarning
 from .transforms import group_sums
 
 __all__ = ["WildClusterBootstrap", "bootstrap_weights", "enumerates", "unbounded_notes", "wcr_table",
@@ -298,8 +299,9 @@ def wild_cluster_bootstrap(result, terms=None, null=0.0, reps: int = 999, weight
     """
 
     fd = result.fit_data
-    if result.spec.estimator not in ("within", "pooled", "first_difference"):
-        raise ValueError("the wild bootstrap needs a model linear in the outcome (within, pooled, first_difference); "
+    linear = [name for name, e in ESTIMATORS.items() if e.linear]
+    if result.spec.estimator not in linear:
+        raise ValueError(f"the wild bootstrap needs a model linear in the outcome ({', '.join(linear)}); "
                          f"found {result.spec.estimator!r}")
     if not fd.clusters:
         raise ValueError("the result has no clusters: fit it with cov_type='clustered' (or 'wild_bootstrap')")
@@ -313,8 +315,12 @@ def wild_cluster_bootstrap(result, terms=None, null=0.0, reps: int = 999, weight
     return out
 
 
-def wcr_table(wb: WildClusterBootstrap, names: list, terms: list, null=0.0, level: float | None = 0.95):
-    """``null``, ``pvalue`` (and ``ci_lower``, ``ci_upper`` at ``level``) of ``terms`` by term."""
+def wcr_table(wb: WildClusterBootstrap, names: list, terms: list, null=0.0, level: float | None = 0.95,
+              stacklevel: int = 3):
+    """``null``, ``pvalue`` (and ``ci_lower``, ``ci_upper`` at ``level``) of ``terms`` by term.
+
+    A :class:`~models.BootstrapWarning` names the unbounded intervals; ``stacklevel`` points it
+    at the user's call (3: the caller of the function that calls this one)."""
     import pandas as pd
 
     rows, unbounded = [], {}
@@ -331,7 +337,7 @@ def wcr_table(wb: WildClusterBootstrap, names: list, terms: list, null=0.0, leve
     out.attrs.update(reps=wb.V.shape[1], min_pvalue=wb.min_pvalue, unbounded=unbounded,
                      enumerated=bool(wb.enumerated))
     if unbounded:
-        warnings.warn("; ".join(unbounded_notes(unbounded)), BootstrapWarning, stacklevel=3)
+        warnings.warn("; ".join(unbounded_notes(unbounded)), BootstrapWarning, stacklevel=stacklevel)
     return out
 
 

@@ -31,22 +31,51 @@ Conventions (``N`` observations, ``K`` coefficients counted as described, ``G`` 
     Driscoll and Kraay (1998): Newey-West on the cross-sectional sums of the scores of each
     period, Bartlett weights ``1 - j/(L+1)``; ``"stata"``: times ``(N-1)/(N-K)`` (Hoechle's
     ``xtscc``), ``"plm"``/``"none"``: no factor (plm's ``vcovSCC``).
+``wild_bootstrap``
+    The clustered errors (CRV1), with p-values and 95% intervals from the wild cluster
+    bootstrap restricted by the null (:mod:`models.bootstrap`).
+
+The registry
+------------
+:data:`COVARIANCES` maps each ``cov_type`` to a :class:`CovarianceType`: a function
+``(fit: LeastSquares, spec) -> Covariance`` and what it needs (clusters, one cluster
+dimension, an estimator linear in the outcome). :class:`models.PanelModelSpec` checks its
+``cov_type`` against it and :func:`models.fit_panel_model` calls it, as linearmodels looks
+its covariance estimators up by name. Adding a covariance: write the function (the formula in
+a pure function of arrays, as those above) and register it with :func:`register_covariance`.
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Callable
+from dataclasses import dataclass
 
+import numpy as np
+import pandas as pd
+
+from .bootstrap import WildClusterBootstrap, bootstrap_weights, unbounded_notes, wcr_table
+from .clusters import intersect_codes, nested
 from .transforms import group_sums
 
 __all__ = [
+    "COVARIANCES",
+    "Covariance",
+    "CovarianceType",
+    "LeastSquares",
     "bartlett_lags",
     "cluster_factor",
+    "clustered",
     "cov_clustered",
     "cov_driscoll_kraay",
     "cov_robust",
     "cov_unadjusted",
+    "crv1_k",
+    "driscoll_kraay",
     "intersect_codes",
+    "register_covariance",
+    "robust",
+    "unadjusted",
+    "wild_bootstrap",
 ]
 
 
@@ -81,13 +110,6 @@ def cluster_factor(kind: str, n_clusters: int, nobs: int, k: int) -> float:
     if nobs - k <= 0:
         raise ValueError(f"clustered errors need N > K; found N={nobs}, K={k}")
     return n_clusters / (n_clusters - 1) * (nobs - 1) / (nobs - k)
-
-
-def intersect_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
-    """Codes of the intersection of two clusterings (pairs present in the data)."""
-    pair = a.astype(np.int64) * (int(b.max()) + 1) + b
-    uniq, codes = np.unique(pair, return_inverse=True)
-    return codes, len(uniq)
 
 
 def cov_clustered(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, clusters: list[tuple[np.ndarray, int]],
@@ -142,3 +164,145 @@ def cov_driscoll_kraay(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, time: 
     n = len(u)
     factor = (n - 1) / (n - k) if kind == "stata" else 1.0
     return _sym(XtX_inv @ s @ XtX_inv) * factor
+
+
+# ------------------------------------------------------------------------------ the registry
+@dataclass(frozen=True, eq=False)
+class LeastSquares:
+    """A least-squares fit of a panel regression, as every covariance estimator sees it.
+
+    ``X``, ``y``: the estimated (transformed) regression, intercept column first when present;
+    ``resid``, ``XtX_inv``, ``df_resid``: its residuals, ``(X'X)^{-1}`` and residual degrees
+    of freedom; ``absorbs_constant``/``absorbed``: the estimator's absorbed effects
+    (``(dimension, codes, levels, degrees of freedom beyond the constant)``); ``time``,
+    ``n_periods``: the period codes of the rows; ``aggregated``: the rows are group means
+    (between), not observations of one period; ``clusters``: ``((codes, G), ...)`` of the rows
+    when the covariance uses clusters; ``exact_fit``: the residuals are zero to rounding.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    resid: np.ndarray
+    XtX_inv: np.ndarray
+    df_resid: int
+    names: tuple
+    has_intercept: bool
+    absorbs_constant: bool = False
+    absorbed: tuple = ()
+    time: np.ndarray | None = None
+    n_periods: int = 0
+    aggregated: bool = False
+    clusters: tuple = ()
+    exact_fit: bool = False
+
+
+@dataclass(frozen=True, eq=False)
+class Covariance:
+    """What a covariance estimator returns: the ``k x k`` ``cov``; ``df_dist``, the degrees of
+    freedom of the t statistics when not ``df_resid`` (``G - 1``, ``T - 1``; ignored under normal
+    inference); ``notes``; ``bootstrap``: p-values and intervals that replace the Wald ones."""
+
+    cov: np.ndarray
+    df_dist: float | None = None
+    notes: tuple = ()
+    bootstrap: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class CovarianceType:
+    """An entry of :data:`COVARIANCES`: ``function(fit, spec) -> Covariance``; ``uses_clusters``:
+    it takes ``spec.cluster`` (rows with a missing cluster are dropped); ``one_cluster_dimension``:
+    one dimension only; ``linear_only``: only for estimators linear in the outcome."""
+
+    name: str
+    function: Callable[..., Covariance]
+    uses_clusters: bool = False
+    one_cluster_dimension: bool = False
+    linear_only: bool = False
+
+
+COVARIANCES: dict[str, CovarianceType] = {}
+
+
+def register_covariance(name: str, **options) -> Callable:
+    """Decorator: register a covariance function in :data:`COVARIANCES` under ``name``
+    (options of :class:`CovarianceType`)."""
+    def add(function):
+        COVARIANCES[name] = CovarianceType(name, function, **options)
+        return function
+    return add
+
+
+@register_covariance("unadjusted")
+def unadjusted(fit: LeastSquares, spec) -> Covariance:
+    """Homoskedastic ``s^2 (X'X)^{-1}``."""
+    return Covariance(cov_unadjusted(fit.XtX_inv, fit.resid, fit.df_resid))
+
+
+@register_covariance("robust")
+def robust(fit: LeastSquares, spec) -> Covariance:
+    """White's HC1."""
+    return Covariance(cov_robust(fit.X, fit.resid, fit.XtX_inv, fit.df_resid))
+
+
+def crv1_k(fit: LeastSquares) -> tuple[int, int]:
+    """The ``K`` of the clustered small-sample factor under the Stata and plm conventions.
+
+    Stata: the coefficients, the constant the effects absorb, and the levels of every absorbed
+    effect not nested in a cluster dimension; plm: the slopes of a model with absorbed effects,
+    every coefficient otherwise."""
+    k = fit.X.shape[1]
+    if not fit.absorbs_constant:
+        return k, k
+    k_stata = k + (0 if fit.has_intercept else 1)
+    for _, codes, n_levels, dof in fit.absorbed:
+        if not any(nested(codes, n_levels, c) for c, _ in fit.clusters):
+            k_stata += dof
+    return k_stata, k - (1 if fit.has_intercept else 0)
+
+
+def _clustered(fit: LeastSquares, kind: str) -> Covariance:
+    k_stata, k_plm = crv1_k(fit)
+    cov = cov_clustered(fit.X, fit.resid, fit.XtX_inv, list(fit.clusters), kind, k_stata, k_plm)
+    return Covariance(cov, df_dist=float(min(g for _, g in fit.clusters) - 1))
+
+
+@register_covariance("clustered", uses_clusters=True)
+def clustered(fit: LeastSquares, spec) -> Covariance:
+    """One- or two-way cluster-robust errors, ``t(G - 1)`` inference (``G`` the fewest clusters)."""
+    return _clustered(fit, spec.cluster_small_sample)
+
+
+@register_covariance("driscoll_kraay")
+def driscoll_kraay(fit: LeastSquares, spec) -> Covariance:
+    """Driscoll-Kraay errors, ``spec.dk_lags`` Bartlett lags (default :func:`bartlett_lags`), ``t(T - 1)``."""
+    if fit.aggregated:
+        raise ValueError(f"Driscoll-Kraay errors need the time dimension; the {spec.estimator} estimator has none")
+    lags = spec.dk_lags if spec.dk_lags is not None else bartlett_lags(fit.n_periods)
+    cov = cov_driscoll_kraay(fit.X, fit.resid, fit.XtX_inv, fit.time, fit.n_periods, lags, spec.cluster_small_sample,
+                             fit.X.shape[1])
+    return Covariance(cov, df_dist=float(fit.n_periods - 1), notes=(f"Driscoll-Kraay errors with {lags} Bartlett lag(s)",))
+
+
+@register_covariance("wild_bootstrap", uses_clusters=True, one_cluster_dimension=True, linear_only=True)
+def wild_bootstrap(fit: LeastSquares, spec) -> Covariance:
+    """CRV1 errors; p-values and 95% intervals of every term but the intercept from the wild
+    cluster bootstrap (WCR; ``spec.bootstrap_reps``, ``spec.bootstrap_weights``,
+    ``spec.random_state``). No bootstrap for an exact fit."""
+    crv1 = _clustered(fit, "stata")
+    if fit.exact_fit:
+        return crv1
+    codes, g = fit.clusters[0]
+    V = bootstrap_weights(g, spec.bootstrap_reps, spec.bootstrap_weights, np.random.default_rng(spec.random_state))
+    names = list(fit.names)
+    table = wcr_table(WildClusterBootstrap(fit.X, fit.y, codes, V), names, [nm for nm in names if nm != "Intercept"],
+                      0.0, 0.95, stacklevel=4)
+    bootstrap = table[["pvalue", "ci_lower", "ci_upper"]].reindex(pd.Index(names, name="term"))
+    bootstrap.attrs = {"level": 0.95, **table.attrs}
+    note = (f"wild cluster bootstrap (WCR, {spec.bootstrap_weights} weights, {g} clusters): "
+            + (f"all {V.shape[1]} weight vectors enumerated" if table.attrs["enumerated"]
+               else f"{V.shape[1]} replications")
+            + "; p-values and 95% intervals from the bootstrap, standard errors CRV1"
+            + (f"; smallest attainable p-value {table.attrs['min_pvalue']:.4g}" if table.attrs["min_pvalue"] > 0
+               else ""))
+    return Covariance(crv1.cov, crv1.df_dist, (note, *unbounded_notes(table.attrs["unbounded"])), bootstrap)

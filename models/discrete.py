@@ -60,7 +60,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import linalg, optimize, special, stats
 
-from .formula import Factor, ParsedFormula, Var, build_design
+from .clusters import cluster_values
+from .formula import Factor, ParsedFormula, Var, build_design, parse_formula_cached
 from .panel import panel_index
 
 __all__ = ["DiscreteModelResult", "SeparationError", "fit_discrete_model"]
@@ -616,6 +617,154 @@ def _interaction_effects(mg: _Margins, form: ParsedFormula, variables: list[_Var
 
 
 # ------------------------------------------------------------------------------ fit
+def _check_options(model: str, cov_type: str, penalty: str | None) -> None:
+    if model not in _MODELS:
+        raise ValueError(f"model must be one of {', '.join(map(repr, _MODELS))}; found {model!r}")
+    if cov_type not in ("clustered", "robust", "unadjusted"):
+        raise ValueError(f"cov_type must be 'clustered', 'robust' or 'unadjusted'; found {cov_type!r}")
+    if penalty not in _PENALTIES:
+        raise ValueError(f"penalty must be None or 'firth'; found {penalty!r}")
+    if penalty == "firth" and model == "mnlogit":
+        raise ValueError("penalty='firth' is offered for model='logit' and 'probit' only, not for the multinomial "
+                         "logit; merge the outcome levels involved or fit binary models of each level")
+    if penalty == "firth" and cov_type != "unadjusted":
+        raise ValueError(f"penalty='firth' reports the inverse penalized information as covariance (Wald errors, as "
+                         f"R's logistf with pl=FALSE); set cov_type='unadjusted' (found {cov_type!r})")
+
+
+def _outcome(ycol: pd.Series, yname: str, model: str, outcome_level, reference) -> tuple[np.ndarray, list[str]]:
+    """The outcome coded as numbers (NaN where missing) and its levels.
+
+    Multinomial: level codes ``0 .. J-1``, the reference level first; binary: 0/1 (a numeric
+    0/1 column, or ``== outcome_level`` of a categorical one)."""
+    y_missing = ycol.isna().to_numpy()
+    if model == "mnlogit":
+        cat = pd.Categorical(ycol)
+        levels = [str(c) for c in cat.categories]
+        codes = np.asarray(cat.codes)
+        if reference is not None:
+            if str(reference) not in levels:
+                raise ValueError(f"reference {reference!r} is not a level of {yname}: {levels}")
+            order = [levels.index(str(reference))] + [i for i in range(len(levels)) if levels[i] != str(reference)]
+            remap = np.empty(len(levels), int)
+            remap[order] = np.arange(len(levels))
+            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
+            levels = [levels[i] for i in order]
+        if len(levels) < 3:
+            raise ValueError(f"mnlogit needs an outcome with 3 or more levels; {yname} has {levels}")
+        return codes.astype(float), levels
+    if pd.api.types.is_numeric_dtype(ycol.dtype) and not isinstance(ycol.dtype, pd.CategoricalDtype):
+        y = ycol.to_numpy(dtype=float, na_value=np.nan)
+        ok = np.isnan(y) | np.isin(y, (0.0, 1.0))
+        if not ok.all():
+            raise ValueError(f"a binary outcome must be 0/1; {yname} has {int((~ok).sum())} other values")
+        return y, ["0", "1"]
+    if outcome_level is None:
+        raise ValueError(f"{yname} is not numeric: give outcome_level (one of {sorted(map(str, ycol.dropna().unique()))})")
+    vals = ycol.astype(str).to_numpy()
+    if str(outcome_level) not in set(vals[~y_missing]):
+        raise ValueError(f"outcome_level {outcome_level!r} does not occur in {yname}")
+    return np.where(y_missing, np.nan, (vals == str(outcome_level)).astype(float)), [f"not {outcome_level}",
+                                                                                   str(outcome_level)]
+
+
+def _check_outcome_levels(yk: np.ndarray, levels: list[str], yname: str, model: str) -> None:
+    present = np.unique(yk)
+    if len(present) < (3 if model == "mnlogit" else 2):
+        shown = [levels[int(c)] for c in present]
+        raise ValueError(f"the outcome {yname} takes the single value {shown} in the {len(yk)} rows used (or fewer "
+                         f"than 3 levels for mnlogit): there is nothing to model")
+    if model == "mnlogit" and len(present) < len(levels):
+        raise ValueError(f"outcome levels {[lv for i, lv in enumerate(levels) if i not in present]} of {yname} do not "
+                         f"occur in the rows used; drop them from the data")
+
+
+def _rows_used(data: pd.DataFrame, design, yname: str, cluster: str | None):
+    """``(keep, reasons, cluster values)``: rows with the outcome, every regressor and, for a
+    cluster column, its value; rows without a cluster are dropped and reported, as in the linear
+    models (never a cluster of their own)."""
+    y_missing = data[yname].isna().to_numpy()
+    reasons = design.reasons.copy()
+    reasons[y_missing & (reasons == "")] = f"missing {yname}"
+    keep = ~(design.missing | y_missing)
+    if cluster is None or cluster in ("entity", "time"):
+        return keep, reasons, None
+    clusters = cluster_values(data, cluster)
+    miss = clusters.isna().to_numpy()
+    reasons[miss & keep] = f"missing cluster {cluster}"
+    return keep & ~miss, reasons, clusters
+
+
+def _groups(cluster: str, pidx, clusters: pd.Series | None, keep: np.ndarray) -> np.ndarray:
+    """Cluster codes of the rows used: towns, years, or the values of a column."""
+    if cluster == "entity":
+        return pidx.entity[keep]
+    if cluster == "time":
+        return pidx.time[keep]
+    return pd.factorize(clusters.to_numpy()[keep])[0]
+
+
+def _maximum_likelihood(X: np.ndarray, yk: np.ndarray, names: list[str], model: str, kw: dict):
+    """statsmodels' ``Logit``/``Probit``/``MNLogit`` fit: ``(params, cov, llf, pseudo R2, notes)``."""
+    cls = {"logit": sm.Logit, "probit": sm.Probit, "mnlogit": sm.MNLogit}[model]
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = cls(yk, pd.DataFrame(X, columns=names)).fit(disp=0, maxiter=200, tol=1e-12, **kw)
+    notes = []
+    if not res.mle_retvals.get("converged", True):
+        notes.append(f"the {model} maximization did not converge in 200 iterations: "
+                     + "; ".join(str(w.message) for w in caught)[:300])
+    return np.asarray(res.params), np.asarray(res.cov_params()), float(res.llf), float(res.prsquared), notes
+
+
+def _penalized(X: np.ndarray, yk: np.ndarray, model: str):
+    """Firth's fit: ``(params, cov, llf, pseudo R2 of the unpenalized llf, penalized llf, notes)``."""
+    b, V, llf, pen, iters = _firth(X, yk, model)
+    note = (f"Firth penalized likelihood: log-likelihood {llf:.6f}, penalized {pen:.6f}, {iters} iterations; "
+            f"Wald errors from the penalized information (logistf pl=FALSE)")
+    ybar = yk.mean()
+    llnull = len(yk) * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar))
+    return b, V, llf, 1.0 - llf / llnull, pen, [note]
+
+
+def _coefficients(params_vec: np.ndarray, V: np.ndarray, names: list[str], levels: list[str], model: str):
+    """``(params, std_errors, pvalues, cov)`` as Series by term (binary) or DataFrames terms x levels
+    (mnlogit, covariance stacked level by level), and the coefficients for the margins."""
+    K = len(names)
+    if model == "mnlogit":
+        cols = levels[1:]
+        B = params_vec.reshape(K, len(cols))
+        se_mat = np.sqrt(np.clip(np.diag(V), 0, None)).reshape(len(cols), K).T
+        cov_idx = pd.MultiIndex.from_product([cols, names], names=["outcome", "term"])
+        return (pd.DataFrame(B, index=names, columns=cols), pd.DataFrame(se_mat, index=names, columns=cols),
+                pd.DataFrame(2 * stats.norm.sf(np.abs(B / se_mat)), index=names, columns=cols),
+                pd.DataFrame(V, index=cov_idx, columns=cov_idx), B)
+    se_vec = np.sqrt(np.clip(np.diag(V), 0, None))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        pvec = 2 * stats.norm.sf(np.abs(params_vec / se_vec))
+    cov_idx = pd.Index(names, name="term")
+    return (pd.Series(params_vec, index=names, name="estimate"), pd.Series(se_vec, index=names, name="std_error"),
+            pd.Series(pvec, index=names, name="pvalue"), pd.DataFrame(V, index=cov_idx, columns=cov_idx), params_vec)
+
+
+def _effects(data, rhs: ParsedFormula, pidx, keep, model: str, levels, b, V):
+    """Average marginal effects of every variable of the formula on the estimation sample, and
+    (binary models) the Ai-Norton interaction effects with their notes."""
+    variables = _variables(rhs)
+    mg = _Margins(data, rhs, pidx, keep, rhs.intercept, model, b, V)
+    for var in variables:
+        if var.categorical:
+            var.levels = [lv for lv in _factor_levels(data, var.factors[0], pidx, keep)]
+        else:
+            vals = _factor_values(data, var.factors[0], pidx)[keep]
+            var.binary = bool(np.isin(vals, (0.0, 1.0)).all())
+    me = _marginal_effects(mg, variables, model, levels)
+    if model == "mnlogit":
+        return me, pd.DataFrame(), []
+    inter, notes = _interaction_effects(mg, rhs, variables)
+    return me, inter, notes
+
+
 def fit_discrete_model(data: pd.DataFrame, formula: str, model: str = "logit", outcome_level=None,
                        reference=None, cov_type: str = "clustered", cluster: str = "entity",
                        penalty: str | None = None, name: str | None = None) -> DiscreteModelResult:
@@ -651,88 +800,26 @@ def fit_discrete_model(data: pd.DataFrame, formula: str, model: str = "logit", o
         ``C()`` levels, derivatives otherwise, of the whole expression a variable enters) with
         delta-method errors, Ai-Norton interaction effects; see the module docstring.
     """
-    if model not in _MODELS:
-        raise ValueError(f"model must be one of {', '.join(map(repr, _MODELS))}; found {model!r}")
-    if cov_type not in ("clustered", "robust", "unadjusted"):
-        raise ValueError(f"cov_type must be 'clustered', 'robust' or 'unadjusted'; found {cov_type!r}")
-    if penalty not in _PENALTIES:
-        raise ValueError(f"penalty must be None or 'firth'; found {penalty!r}")
-    if penalty == "firth" and model == "mnlogit":
-        raise ValueError("penalty='firth' is offered for model='logit' and 'probit' only, not for the multinomial "
-                         "logit; merge the outcome levels involved or fit binary models of each level")
-    if penalty == "firth" and cov_type != "unadjusted":
-        raise ValueError(f"penalty='firth' reports the inverse penalized information as covariance (Wald errors, as "
-                         f"R's logistf with pl=FALSE); set cov_type='unadjusted' (found {cov_type!r})")
-    from .estimation import _cluster_values, _parse
-
+    _check_options(model, cov_type, penalty)
     pidx = panel_index(data)
-    form = _parse(formula)
+    form = parse_formula_cached(formula)
     if not isinstance(form.lhs, Var):
         raise ValueError(f"the outcome of a discrete model must be a column; found {form.lhs.render()!r}")
     yname = form.lhs.name
     if yname not in data.columns:
         raise ValueError(f"outcome column {yname!r} is not in the data")
-    ycol = data[yname]
     # evaluate the regressors with a stand-in outcome (the year, never missing)
     rhs = replace(form, lhs=Var(pidx.names[1]))
     design = build_design(data, rhs, pidx.entity, pidx.year, form.intercept)
-    y_missing = ycol.isna().to_numpy()
-    numeric = pd.api.types.is_numeric_dtype(ycol.dtype) and not isinstance(ycol.dtype, pd.CategoricalDtype)
-    if model == "mnlogit":
-        cat = pd.Categorical(ycol)
-        levels = [str(c) for c in cat.categories]
-        codes = np.asarray(cat.codes)
-        if reference is not None:
-            if str(reference) not in levels:
-                raise ValueError(f"reference {reference!r} is not a level of {yname}: {levels}")
-            order = [levels.index(str(reference))] + [i for i in range(len(levels)) if levels[i] != str(reference)]
-            remap = np.empty(len(levels), int)
-            remap[order] = np.arange(len(levels))
-            codes = np.where(codes >= 0, remap[np.maximum(codes, 0)], -1)
-            levels = [levels[i] for i in order]
-        y = codes.astype(float)
-        if len(levels) < 3:
-            raise ValueError(f"mnlogit needs an outcome with 3 or more levels; {yname} has {levels}")
-    elif numeric:
-        y = ycol.to_numpy(dtype=float, na_value=np.nan)
-        ok = np.isnan(y) | np.isin(y, (0.0, 1.0))
-        if not ok.all():
-            raise ValueError(f"a binary outcome must be 0/1; {yname} has {int((~ok).sum())} other values")
-        levels = ["0", "1"]
-    else:
-        if outcome_level is None:
-            raise ValueError(f"{yname} is not numeric: give outcome_level (one of {sorted(map(str, ycol.dropna().unique()))})")
-        vals = ycol.astype(str).to_numpy()
-        if str(outcome_level) not in set(vals[~y_missing]):
-            raise ValueError(f"outcome_level {outcome_level!r} does not occur in {yname}")
-        y = np.where(y_missing, np.nan, (vals == str(outcome_level)).astype(float))
-        levels = [f"not {outcome_level}", str(outcome_level)]
-    reasons = design.reasons.copy()
-    reasons[y_missing & (reasons == "")] = f"missing {yname}"
-    keep = ~(design.missing | y_missing)
-    clusters = None
-    if cov_type == "clustered" and cluster not in ("entity", "time"):
-        # rows without a cluster are dropped and reported, as in the linear models (never a cluster of their own)
-        clusters = _cluster_values(data, cluster)
-        miss = clusters.isna().to_numpy()
-        reasons[miss & keep] = f"missing cluster {cluster}"
-        keep &= ~miss
-    X = design.X[keep]
-    names = list(design.names)
+    y, levels = _outcome(data[yname], yname, model, outcome_level, reference)
+    keep, reasons, clusters = _rows_used(data, design, yname, cluster if cov_type == "clustered" else None)
+    X, names = design.X[keep], list(design.names)
     if form.intercept:
-        X = np.column_stack([np.ones(len(X)), X])
-        names = ["Intercept", *names]
+        X, names = np.column_stack([np.ones(len(X)), X]), ["Intercept", *names]
     yk = y[keep]
     if not keep.any():
         raise ValueError(f"no row of the data has every variable of {formula!r}")
-    present = np.unique(yk)
-    if len(present) < (3 if model == "mnlogit" else 2):
-        shown = [levels[int(c)] for c in present]
-        raise ValueError(f"the outcome {yname} takes the single value {shown} in the {len(yk)} rows used (or fewer "
-                         f"than 3 levels for mnlogit): there is nothing to model")
-    if model == "mnlogit" and len(present) < len(levels):
-        raise ValueError(f"outcome levels {[lv for i, lv in enumerate(levels) if i not in present]} of {yname} do not "
-                         f"occur in the rows used; drop them from the data")
+    _check_outcome_levels(yk, levels, yname, model)
 
     # separation (Konis 2007; Albert and Anderson 1984) before any fit
     if model == "mnlogit":
@@ -744,76 +831,18 @@ def fit_discrete_model(data: pd.DataFrame, formula: str, model: str = "logit", o
         if penalty != "firth":
             raise SeparationError(sep[0], terms=sep[1], outcome_values=sep[2], rows=sep[3])
         notes.append(sep[0].split(", so the maximum")[0] + "; Firth's penalized estimates are finite")
-
-    K = X.shape[1]
     pen = None
     if penalty == "firth":
-        b, V, llf, pen, iters = _firth(X, yk, model)
-        notes.append(f"Firth penalized likelihood: log-likelihood {llf:.6f}, penalized {pen:.6f}, {iters} iterations; "
-                     f"Wald errors from the penalized information (logistf pl=FALSE)")
-        ybar = yk.mean()
-        llnull = len(yk) * (ybar * np.log(ybar) + (1 - ybar) * np.log(1 - ybar))
-        prsq = 1.0 - llf / llnull
-        params_vec = b
+        params_vec, V, llf, prsq, pen, more = _penalized(X, yk, model)
     else:
-        exog = pd.DataFrame(X, columns=names)
-        kw = {}
-        if cov_type == "clustered":
-            if cluster == "entity":
-                groups = pidx.entity[keep]
-            elif cluster == "time":
-                groups = pidx.time[keep]
-            else:
-                groups = pd.factorize(clusters.to_numpy()[keep])[0]
-            kw = {"cov_type": "cluster", "cov_kwds": {"groups": groups}}
-        elif cov_type == "robust":
-            kw = {"cov_type": "HC0"}
-        cls = {"logit": sm.Logit, "probit": sm.Probit, "mnlogit": sm.MNLogit}[model]
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            res = cls(yk, exog).fit(disp=0, maxiter=200, tol=1e-12, **kw)
-        if not res.mle_retvals.get("converged", True):
-            notes.append(f"the {model} maximization did not converge in 200 iterations: "
-                         + "; ".join(str(w.message) for w in caught)[:300])
-        V = np.asarray(res.cov_params())
-        llf, prsq = float(res.llf), float(res.prsquared)
-        params_vec = np.asarray(res.params)
+        kw = ({"cov_type": "cluster", "cov_kwds": {"groups": _groups(cluster, pidx, clusters, keep)}}
+              if cov_type == "clustered" else {"cov_type": "HC0"} if cov_type == "robust" else {})
+        params_vec, V, llf, prsq, more = _maximum_likelihood(X, yk, names, model, kw)
+    notes += more
     V.setflags(write=False)
-
-    if model == "mnlogit":
-        cols = levels[1:]
-        B = params_vec.reshape(K, len(cols))
-        params = pd.DataFrame(B, index=names, columns=cols)
-        se_mat = np.sqrt(np.clip(np.diag(V), 0, None)).reshape(len(cols), K).T
-        se = pd.DataFrame(se_mat, index=names, columns=cols)
-        pv = pd.DataFrame(2 * stats.norm.sf(np.abs(B / se_mat)), index=names, columns=cols)
-        cov_idx = pd.MultiIndex.from_product([cols, names], names=["outcome", "term"])
-        b_for_margins = B
-    else:
-        se_vec = np.sqrt(np.clip(np.diag(V), 0, None))
-        with np.errstate(divide="ignore", invalid="ignore"):
-            pvec = 2 * stats.norm.sf(np.abs(params_vec / se_vec))
-        params = pd.Series(params_vec, index=names, name="estimate")
-        se = pd.Series(se_vec, index=names, name="std_error")
-        pv = pd.Series(pvec, index=names, name="pvalue")
-        cov_idx = pd.Index(names, name="term")
-        b_for_margins = params_vec
-    cov = pd.DataFrame(V, index=cov_idx, columns=cov_idx)
-
-    # marginal effects of each variable of the formula, on the estimation sample
-    variables = _variables(rhs)
-    mg = _Margins(data, rhs, pidx, keep, form.intercept, model, b_for_margins, V)
-    for var in variables:
-        if var.categorical:
-            var.levels = [lv for lv in _factor_levels(data, var.factors[0], pidx, keep)]
-        else:
-            vals = _factor_values(data, var.factors[0], pidx)[keep]
-            var.binary = bool(np.isin(vals, (0.0, 1.0)).all())
-    me = _marginal_effects(mg, variables, model, levels)
-    inter = pd.DataFrame()
-    if model != "mnlogit":
-        inter, more = _interaction_effects(mg, rhs, variables)
-        notes += more
+    params, se, pv, cov, b_for_margins = _coefficients(params_vec, V, names, levels, model)
+    me, inter, more = _effects(data, rhs, pidx, keep, model, levels, b_for_margins, V)
+    notes += more
 
     drop = ~keep
     dropped = pd.DataFrame({"reason": pd.array(reasons[drop], dtype="str")}, index=data.index[drop])

@@ -27,13 +27,14 @@ and report such rows with the reason.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Design", "Factor", "FormulaError", "ParsedFormula", "build_design", "parse_formula"]
+__all__ = ["Design", "Factor", "FormulaError", "ParsedFormula", "build_design", "parse_formula", "parse_formula_cached"]
 
 _FUNCS = ("log", "log1p", "sqrt", "lag")
 
@@ -270,6 +271,13 @@ def parse_formula(text: str) -> ParsedFormula:
             keys.append(key)
             seen.append(t)
     return ParsedFormula(lhs=lhs, terms=tuple(seen), intercept=True if intercept is None else intercept, text=text)
+
+
+@functools.lru_cache(maxsize=256)
+def parse_formula_cached(text: str) -> ParsedFormula:
+    """:func:`parse_formula`, remembered for the last 256 texts (a parsed formula is immutable):
+    the estimators and the specification tests parse the same formula many times."""
+    return parse_formula(text)
 
 
 # ------------------------------------------------------------------------------ evaluation

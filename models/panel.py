@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["PanelIndex", "panel_index"]
+__all__ = ["PanelIndex", "compress_codes", "panel_index"]
 
 
 @dataclass(frozen=True)
@@ -35,8 +35,11 @@ class PanelIndex:
         return len(self.time_labels)
 
 
-def _compress(codes: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.ndarray]:
-    """Renumber codes so that every code in ``0 .. m-1`` is used; returns (codes, used levels)."""
+def compress_codes(codes: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.ndarray]:
+    """Renumber codes so that every code in ``0 .. m-1`` is used; returns (codes, used levels).
+
+    ``codes`` are integers in ``0 .. n_levels-1``; the new code of a level is the number of
+    used levels below it, so the order of the levels is kept."""
     used = np.bincount(codes, minlength=n_levels) > 0
     new = np.cumsum(used) - 1
     return new[codes], np.flatnonzero(used)
@@ -65,8 +68,8 @@ def panel_index(data: pd.DataFrame) -> PanelIndex:
     order = np.argsort(lev_years, kind="stable")
     rank = np.empty(len(order), np.int64)
     rank[order] = np.arange(len(order))
-    entity, used_e = _compress(c0.astype(np.int64), len(idx.levels[0]))
-    time, used_t = _compress(rank[c1], len(lev_years))
+    entity, used_e = compress_codes(c0.astype(np.int64), len(idx.levels[0]))
+    time, used_t = compress_codes(rank[c1], len(lev_years))
     year = lev_years[c1]
     # duplicates: one row per (town, year)
     key = entity * (len(used_t) + 1) + time

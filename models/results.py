@@ -8,21 +8,10 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .exceptions import BootstrapWarning, ModelWarning, SpecificationTestWarning
 from .spec import PanelModelSpec
 
 __all__ = ["BootstrapWarning", "FitData", "ModelWarning", "PanelModelResult", "SpecificationTestWarning", "WaldTest"]
-
-
-class ModelWarning(UserWarning):
-    """A fitted model or test returned numbers that need the user's attention (said why)."""
-
-
-class SpecificationTestWarning(ModelWarning):
-    """A specification test's assumptions fail in this sample (e.g. ``V_W - V_R`` not positive definite)."""
-
-
-class BootstrapWarning(ModelWarning):
-    """The wild cluster bootstrap cannot deliver what was asked (e.g. an interval bound with few clusters)."""
 
 
 @dataclass(frozen=True)

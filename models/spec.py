@@ -4,27 +4,44 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .covariance import COVARIANCES
+from .estimators import ESTIMATORS as ESTIMATOR_TYPES
+
 __all__ = ["COV_TYPES", "EFFECTS", "ESTIMATORS", "SMALL_SAMPLE", "PanelModelSpec"]
 
-ESTIMATORS = ("within", "random", "pooled", "between", "first_difference")
-EFFECTS = ("entity", "time", "twoway", None)
-COV_TYPES = ("unadjusted", "robust", "clustered", "driscoll_kraay", "wild_bootstrap")
+# the names a specification accepts come from the registries of estimators and covariances
+# (validation reads the registries themselves, so an entry added later is accepted too)
+ESTIMATORS = tuple(ESTIMATOR_TYPES)
+def _effects() -> tuple:
+    """Every effect some registered estimator accepts, in registration order."""
+    return tuple(dict.fromkeys(e for entry in ESTIMATOR_TYPES.values() for e in entry.effects))
+
+
+EFFECTS = _effects()
+COV_TYPES = tuple(COVARIANCES)
 SMALL_SAMPLE = ("stata", "plm", "none")
 BOOTSTRAP_WEIGHTS = ("rademacher", "webb")
 
-# effects each estimator accepts; the first one is the default when ``effects`` is left unset
-_ALLOWED_EFFECTS = {
-    "within": ("entity", "time", "twoway"),
-    "random": ("entity",),
-    "pooled": (None,),
-    "between": ("entity", "time"),
-    "first_difference": ("entity",),
-}
 _NOT_SET = "__default__"
+
+
+def _known(value, names) -> bool:
+    """``value`` is one of ``names`` (False for a value that cannot be one, e.g. a list from a
+    configuration file, instead of a TypeError)."""
+    return isinstance(value, str | None) and value in names
 
 
 def _listing(values) -> str:
     return ", ".join(repr(v) for v in values)
+
+
+def _and(names, word: str = "and") -> str:
+    """``"a, b and c"``."""
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + f" {word} " + names[-1]
+
+
+def _or(names) -> str:
+    return _and(names, "or")
 
 
 @dataclass(frozen=True)
@@ -100,48 +117,46 @@ class PanelModelSpec:
     def __post_init__(self):
         if not isinstance(self.formula, str) or "~" not in self.formula:
             raise ValueError(f"formula must be a string 'y ~ x1 + x2'; found {self.formula!r}")
-        if self.estimator not in ESTIMATORS:
-            raise ValueError(f"estimator must be one of {_listing(ESTIMATORS)}; found {self.estimator!r}")
-        allowed = _ALLOWED_EFFECTS[self.estimator]
+        if not _known(self.estimator, ESTIMATOR_TYPES):
+            raise ValueError(f"estimator must be one of {_listing(ESTIMATOR_TYPES)}; found {self.estimator!r}")
+        estimator = ESTIMATOR_TYPES[self.estimator]
+        allowed = estimator.effects
         if self.effects == _NOT_SET:
             object.__setattr__(self, "effects", allowed[0])
-        if self.effects not in EFFECTS:
-            raise ValueError(f"effects must be one of {_listing(EFFECTS)}; found {self.effects!r}")
+        if not _known(self.effects, _effects()):
+            raise ValueError(f"effects must be one of {_listing(_effects())}; found {self.effects!r}")
         if self.effects not in allowed:
-            hint = ""
-            if self.estimator == "random" and self.effects in ("time", "twoway"):
-                hint = " (for year effects with random town effects add C(year) to the formula)"
-            if self.estimator == "pooled":
-                hint = " (use estimator='within' for fixed effects)"
+            hint = estimator.effects_hint.get(self.effects)
             raise ValueError(f"estimator {self.estimator!r} takes effects in {_listing(allowed)}; "
-                             f"found {self.effects!r}{hint}")
-        if self.cov_type not in COV_TYPES:
-            raise ValueError(f"cov_type must be one of {_listing(COV_TYPES)}; found {self.cov_type!r}")
-        if self.cov_type == "wild_bootstrap" and self.estimator not in ("within", "pooled", "first_difference"):
-            raise ValueError("cov_type='wild_bootstrap' is available for the within, pooled and first_difference "
-                             f"estimators (linear in the outcome); found estimator={self.estimator!r}")
+                             f"found {self.effects!r}" + (f" ({hint})" if hint else ""))
+        if not _known(self.cov_type, COVARIANCES):
+            raise ValueError(f"cov_type must be one of {_listing(COVARIANCES)}; found {self.cov_type!r}")
+        covariance = COVARIANCES[self.cov_type]
+        if covariance.linear_only and not estimator.linear:
+            linear = [name for name, e in ESTIMATOR_TYPES.items() if e.linear]
+            raise ValueError(f"cov_type={self.cov_type!r} is available for the {_and(linear)} estimators "
+                             f"(linear in the outcome); found estimator={self.estimator!r}")
         if not isinstance(self.cluster, str) or not self.cluster.strip():
             raise ValueError(f"cluster must be 'entity', 'time', 'entity+time' or a column name; found {self.cluster!r}")
         parts = [p.strip() for p in self.cluster.split("+")]
         if len(parts) > 2 or any(not p for p in parts):
             raise ValueError(f"cluster names one or two dimensions joined by '+'; found {self.cluster!r}")
-        if self.cov_type == "wild_bootstrap" and len(parts) != 1:
-            raise ValueError("the wild cluster bootstrap takes one cluster dimension; "
-                             f"found cluster={self.cluster!r}")
-        if self.cluster_small_sample not in SMALL_SAMPLE:
+        if covariance.one_cluster_dimension and len(parts) != 1:
+            raise ValueError(f"cov_type={self.cov_type!r} takes one cluster dimension; found cluster={self.cluster!r}")
+        if not _known(self.cluster_small_sample, SMALL_SAMPLE):
             raise ValueError(f"cluster_small_sample must be one of {_listing(SMALL_SAMPLE)}; "
                              f"found {self.cluster_small_sample!r}")
         if self.dk_lags is not None and (not isinstance(self.dk_lags, int) or self.dk_lags < 0):
             raise ValueError(f"dk_lags must be a non-negative integer or None; found {self.dk_lags!r}")
         if not isinstance(self.bootstrap_reps, int) or self.bootstrap_reps < 19:
             raise ValueError(f"bootstrap_reps must be an integer >= 19; found {self.bootstrap_reps!r}")
-        if self.bootstrap_weights not in BOOTSTRAP_WEIGHTS:
+        if not _known(self.bootstrap_weights, BOOTSTRAP_WEIGHTS):
             raise ValueError(f"bootstrap_weights must be one of {_listing(BOOTSTRAP_WEIGHTS)}; "
                              f"found {self.bootstrap_weights!r}")
-        if self.mundlak and self.estimator not in ("random", "pooled"):
-            raise ValueError("mundlak=True adds town means to a random-effects or pooled model; "
-                             f"found estimator={self.estimator!r}")
-        if self.singletons not in ("drop", "keep"):
+        if self.mundlak and not estimator.mundlak:
+            takes = [name for name, e in ESTIMATOR_TYPES.items() if e.mundlak]
+            raise ValueError(f"mundlak=True adds town means to a {_or(takes)} model; found estimator={self.estimator!r}")
+        if not _known(self.singletons, ("drop", "keep")):
             raise ValueError(f"singletons must be 'drop' or 'keep'; found {self.singletons!r}")
 
     @property

@@ -19,7 +19,7 @@ from scipy import stats
 
 from .covariance import cov_clustered
 from .estimation import fit_panel_model
-from .panel import _compress, panel_index
+from .panel import compress_codes, panel_index
 from .results import PanelModelResult, SpecificationTestWarning, WaldTest
 from .spec import PanelModelSpec
 from .transforms import within
@@ -188,7 +188,7 @@ def _breusch_pagan(pooled, effects: str) -> WaldTest:
     ee = float(e @ e)
 
     def lm(codes):
-        codes, used = _compress(codes, int(codes.max()) + 1)
+        codes, used = compress_codes(codes, int(codes.max()) + 1)
         t = np.bincount(codes, minlength=len(used)).astype(float)
         s = np.bincount(codes, weights=e, minlength=len(used))
         return n * n / (2.0 * ((t * t).sum() - n)) * ((s * s).sum() / ee - 1.0) ** 2

@@ -15,7 +15,7 @@ unbounded confidence limit as ``-inf`` / ``inf`` (``$-\\infty$`` in LaTeX; an ar
 from __future__ import annotations
 
 import html
-import io
+import os
 import re
 from dataclasses import dataclass, field
 
@@ -230,14 +230,28 @@ class RegressionTable:
         out += ["</tbody>", f"<caption>{html.escape(self.note)}</caption>", "</table>"]
         return "\n".join(out)
 
-    def to_csv(self, path_or_buf=None) -> str | None:
-        """The cells as CSV (the string when no path is given; the caller's buffer otherwise)."""
-        if path_or_buf is None:
-            buf = io.StringIO()
-            self.cells.to_csv(buf, index_label="")
-            return buf.getvalue()
-        self.cells.to_csv(path_or_buf, index_label="")
-        return None
+    def to_csv(self, buf=None) -> str:
+        """The cells as CSV text (first column: the row labels, headed by an empty cell).
+
+        Parameters
+        ----------
+        buf : writable text object, optional
+            Also written to it (an open file, ``io.StringIO``): anything with a ``write``
+            method. Not a path: this package writes no files; write the text where it belongs,
+            for example ``Path("table.csv").write_text(table.to_csv())``.
+
+        Returns
+        -------
+        str
+        """
+        if buf is not None and (isinstance(buf, str | bytes | os.PathLike) or not callable(getattr(buf, "write", None))):
+            raise TypeError("RegressionTable.to_csv takes a writable text object (an open file, io.StringIO), not "
+                            f"{type(buf).__name__} {buf!r}: the models package writes no files; write the text "
+                            "returned by to_csv() to the path instead")
+        text = self.cells.to_csv()
+        if buf is not None:
+            buf.write(text)
+        return text
 
     def __str__(self) -> str:
         return self.to_text()

@@ -13,7 +13,7 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 @pytest.fixture(scope="session")
 def synthetic():
     """The default embedded dataset (300 towns, 15 years, seed 0) with its truth."""
-    from typology.synth import generate
+    from typology.data.synth import generate
 
     return generate()
 
@@ -21,7 +21,7 @@ def synthetic():
 @pytest.fixture(scope="session")
 def small_synthetic():
     """A small synthetic dataset (40 towns, 6 years) for quick tests."""
-    from typology.synth import generate
+    from typology.data.synth import generate
 
     return generate(n_towns=40, n_years=6, seed=3)
 
@@ -41,3 +41,13 @@ def shared_data():
     if not SHARED_DATA.is_dir():
         pytest.skip(f"real data folder {SHARED_DATA} is not present")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory):
+    """The run folder of ``typology demo`` (what ``make demo`` writes), made once per session."""
+    from typology.cli import main
+
+    root = tmp_path_factory.mktemp("demo")
+    assert main(["demo", "--out", str(root / "runs" / "demo"), "--data", str(root / "data"), "--quiet"]) == 0
+    return root / "runs" / "demo"

@@ -1,15 +1,15 @@
 """Town typology and the toolkit's shell: reading datasets, typologies, run folders, reports, CLI."""
 
 from . import persist
-from .estimator import TownTypology
+from .data.io import read_dataset, write_dataset
+from .data.synth import generate
+from .estimator.period import town_rows
+from .estimator.profiles import TypeProfiles
+from .estimator.rules import Reconciliation, RuleTypology, reconcile
+from .estimator.surrogate import Surrogate
+from .estimator.transitions import Transitions, transitions
+from .estimator.typology import TownTypology
 from .exceptions import ModelFileError, ModelVersionWarning, TypologyWarning
-from .io import read_dataset, write_dataset
-from .period import town_rows
-from .profiles import TypeProfiles
-from .rules import Reconciliation, RuleTypology, reconcile
-from .surrogate import Surrogate
-from .synth import generate
-from .transitions import Transitions, transitions
 
 __all__ = [
     "ModelFileError",

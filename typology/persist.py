@@ -36,6 +36,8 @@ Trust model.
   traversal does not check bounds. Every other name or tag is refused. So a crafted file can
   at worst hold wrong numbers; ``typology reproduce`` refits the run and (with the same
   package versions) compares the fitted state bit for bit.
+* An attribute renamed since a file was written (:data:`_RENAMED`: ``TownTypology.transform``
+  became ``feature_transform``) is read under its new name.
 * A file in the pickle-based format of earlier versions (``NORDTOWNS-PERSIST/1``, joblib
   inside) is refused without being unpickled: refit the run or save the typology again.
 
@@ -85,26 +87,33 @@ _MAX_RATIO = 1100  # zlib cannot expand data more than ~1032 times: a larger raw
 PACKAGES = ("nordtowns", "numpy", "pandas", "scipy", "scikit-learn", "statsmodels", "linearmodels", "joblib",
             "pyarrow", "matplotlib")
 
-#: The classes a model file may hold: name in the file -> (module, attribute). Nothing else is
-#: ever constructed by :func:`load`. A plain class or dataclass of this package whose
-#: attributes are data (numbers, strings, arrays, pandas objects, these classes) can be added.
+#: The classes a model file may hold: name in the file -> (public module, attribute). The names
+#: in files stay as they were first written (they are not module paths), so files written before
+#: a module moved still load. Nothing else is ever constructed by :func:`load`. A plain class or
+#: dataclass of this package whose attributes are data (numbers, strings, arrays, pandas objects,
+#: these classes) can be added.
 CLASSES: dict[str, tuple[str, str]] = {
     "typology.estimator.TownTypology": ("typology.estimator", "TownTypology"),
-    "typology.transforms.TransformPlan": ("typology.transforms", "TransformPlan"),
-    "typology.clustering.Partition": ("typology.clustering", "Partition"),
-    "typology.profiles.TypeProfiles": ("typology.profiles", "TypeProfiles"),
-    "typology.surrogate.Surrogate": ("typology.surrogate", "Surrogate"),
-    "typology.rules.RuleTypology": ("typology.rules", "RuleTypology"),
-    "typology.rules.Reconciliation": ("typology.rules", "Reconciliation"),
-    "typology.transitions.Transitions": ("typology.transitions", "Transitions"),
-    "features.builder.FeatureBuilder": ("features.builder", "FeatureBuilder"),
-    "models.spec.PanelModelSpec": ("models.spec", "PanelModelSpec"),
-    "models.results.PanelModelResult": ("models.results", "PanelModelResult"),
-    "models.results.FitData": ("models.results", "FitData"),
-    "models.results.WaldTest": ("models.results", "WaldTest"),
-    "models.discrete.DiscreteModelResult": ("models.discrete", "DiscreteModelResult"),
+    "typology.transforms.TransformPlan": ("typology.estimator", "TransformPlan"),
+    "typology.clustering.Partition": ("typology.estimator", "Partition"),
+    "typology.profiles.TypeProfiles": ("typology.estimator", "TypeProfiles"),
+    "typology.surrogate.Surrogate": ("typology.estimator", "Surrogate"),
+    "typology.rules.RuleTypology": ("typology.estimator", "RuleTypology"),
+    "typology.rules.Reconciliation": ("typology.estimator", "Reconciliation"),
+    "typology.transitions.Transitions": ("typology.estimator", "Transitions"),
+    "features.builder.FeatureBuilder": ("features", "FeatureBuilder"),
+    "models.spec.PanelModelSpec": ("models", "PanelModelSpec"),
+    "models.results.PanelModelResult": ("models", "PanelModelResult"),
+    "models.results.FitData": ("models", "FitData"),
+    "models.results.WaldTest": ("models", "WaldTest"),
+    "models.discrete.DiscreteModelResult": ("models", "DiscreteModelResult"),
     "sklearn.mixture.GaussianMixture": ("sklearn.mixture", "GaussianMixture"),
     "sklearn.tree.DecisionTreeClassifier": ("sklearn.tree", "DecisionTreeClassifier"),
+}
+#: Attributes renamed since model files were first written: name in the file -> {old: new}. A file
+#: written before the rename loads with the attribute under its new name, in the same place.
+_RENAMED: dict[str, dict[str, str]] = {
+    "typology.estimator.TownTypology": {"transform": "feature_transform"},  # parameter renamed
 }
 # the other types a file may declare at its root
 _ROOTS = {f"{t.__module__}.{t.__qualname__}": t for t in (
@@ -578,7 +587,8 @@ class _Decoder:
         _need(all(type(a) is str and _ATTR.match(a) and not a.startswith("__") for a in attrs),
               f"{name}: attribute names must be plain names")
         cls = _class(name)
-        state = {a: self.dec(v) for a, v in zip(attrs, values, strict=True)}
+        new = _RENAMED.get(name, {})
+        state = {new.get(a, a): self.dec(v) for a, v in zip(attrs, values, strict=True)}
         if dataclasses.is_dataclass(cls):  # a field added since the file was written takes its default
             for f in dataclasses.fields(cls):
                 if f.name in state:

@@ -18,7 +18,8 @@ from features import (
     data_dictionary,
     employment_matrix,
 )
-from features.builder import GROUP_COLUMNS, STATUSES, stagnation_status
+from features.builder import STATUSES, stagnation_status
+from features.dictionary import GROUPS, group_columns
 from features.diversification import variety_decomposition
 from features.specialization import (
     hachman,
@@ -34,6 +35,7 @@ CANONICAL = ["lq_max", "leading_sector", "leading_share", "n_specialized", "krug
              "external_control_share", "core_control_share", "largest_employer_share", "n_groups", "dist_core_km",
              "market_potential", "core_access", "core_links", "rural_reach", "pagerank", "hub", "authority",
              "pop_growth", "emp_growth", "wage_growth", "entropy_change", "status", "coverage"]  # DESIGN.md section 5
+GROUP_COLUMNS = {g: group_columns(g, ("links",)) for g in GROUPS}  # every column each group can produce
 
 
 @pytest.fixture(scope="module")
@@ -384,3 +386,21 @@ def test_sectors_outside_the_fitted_universe_are_refused(small_synthetic):
         fb = FeatureBuilder().fit(data.replace(employment=data.employment[data.employment["sector"] != "01"]))
         with pytest.raises(ValueError, match=r"\['01'\] are not in the sector universe .* refit on data"):
             fb.transform(data)
+
+
+def test_plan_says_which_groups_the_data_supports_without_fitting(small_synthetic):
+    from features import FeatureBuilder
+
+    data = small_synthetic.data
+    b = FeatureBuilder(groups=["specialization", "corporate"])
+    plan = b.plan(data.replace(firms=None, groups=None))
+    assert "corporate" not in plan.groups and "network" not in plan.groups
+    assert "specialization" in plan.groups and "firms" in plan.skipped["corporate"]
+    assert not hasattr(b, "cores_") and b.groups == ["specialization", "corporate"]  # the builder is not fitted
+    full = FeatureBuilder().plan(data)
+    assert "corporate" in full.groups and full.skipped == {}
+    fitted = FeatureBuilder()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fitted.fit(data)
+    assert list(full.cores) == list(fitted.cores_)

@@ -1,12 +1,15 @@
 """Distances, market potential and ownership-network centrality.
 
-Centrality is compared with networkx 3 (the conventions the docstrings promise); distances
-with known values; market potential with sums written out by hand.
+Centrality is compared with networkx 3 (the conventions the docstrings promise; stored values
+with their edges in results/networkx_centrality.json); distances with geosphere and known values;
+market potential with sums written out by hand.
 """
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import networkx as nx
 import numpy as np
@@ -26,12 +29,18 @@ from features.connectivity import (
     ownership_centrality,
 )
 
+RESULTS = Path(__file__).resolve().parent / "results"  # provenance: results/README.md
+R = json.loads((RESULTS / "r_results.json").read_text(encoding="utf-8"))
+NX = json.loads((RESULTS / "networkx_centrality.json").read_text(encoding="utf-8"))
+
 
 def test_haversine_known_distances():
-    # Rosetta Code "Haversine formula": Nashville (36.12, -86.67) to Los Angeles (33.94, -118.40)
-    # is 2887.2599506071106 km on a sphere of radius 6372.8 km; distances scale with the radius
+    # geosphere::distHaversine, Nashville (36.12, -86.67) to Los Angeles (33.94, -118.40), on our
+    # radius and on Rosetta Code's 6372.8 km ("Haversine formula": 2887.2599506071106 km)
     d = haversine_km(pd.Series([36.12, 33.94], index=["BNA", "LAX"]), pd.Series([-86.67, -118.40], index=["BNA", "LAX"]))
-    assert d.loc["BNA", "LAX"] == pytest.approx(2887.2599506071106 * EARTH_RADIUS_KM / 6372.8, rel=1e-13)
+    ours, rosetta = R["dist_haversine_m"]
+    assert d.loc["BNA", "LAX"] == pytest.approx(ours / 1000, rel=1e-13)
+    assert d.loc["BNA", "LAX"] == pytest.approx(rosetta / 1000 * EARTH_RADIUS_KM / 6372.8, rel=1e-13)
     assert d.loc["LAX", "BNA"] == d.loc["BNA", "LAX"]
     assert (np.diag(d.to_numpy()) == 0).all()
     # one degree of a meridian is R pi / 180, a quarter of the equator R pi / 2
@@ -151,35 +160,20 @@ def test_blocked_potential_new_origins_and_floor():
     assert floored.iloc[0, 0] > M[2010].iloc[1] / 1.0
 
 
-def _nx_graph(edges: pd.DataFrame, nodes) -> nx.DiGraph:
-    G = nx.DiGraph()
-    G.add_nodes_from(nodes)
-    e = edges[edges["source"] != edges["target"]].groupby(["source", "target"], as_index=False)["weight"].sum()
-    for r in e.itertuples():
-        G.add_edge(r.source, r.target, weight=r.weight, distance=1.0 / r.weight)
-    return G
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_ownership_centrality_matches_networkx(seed):
-    rng = np.random.default_rng(seed)
-    n, m = 25, 60
-    src, dst = rng.integers(0, n, m), rng.integers(0, n, m)
-    edges = pd.DataFrame({"source": [f"t{i:02d}" for i in src], "target": [f"t{i:02d}" for i in dst],
-                          "weight": rng.integers(1, 40, m).astype(float)})
-    nodes = [f"t{i:02d}" for i in range(n + 3)]  # three isolated towns
+@pytest.mark.parametrize("case", NX["cases"], ids=lambda c: f"seed{c['seed']}")
+def test_ownership_centrality_matches_networkx(case):
+    # networkx 3.6.1 on a random network of 25 towns (60 ties, repeated pairs and self-loops
+    # included) and three isolated towns: results/make_networkx_results.py
+    edges = pd.DataFrame(case["edges"])
+    nodes = case["nodes"]
     c = ownership_centrality(edges, nodes=nodes)
     assert list(c.index) == nodes
-    G = _nx_graph(edges, nodes)
-    pr = nx.pagerank(G, alpha=0.85, weight="weight", tol=1e-14, max_iter=10_000)
-    hubs, auth = nx.hits(G, tol=1e-14, max_iter=100_000)
-    bc = nx.betweenness_centrality(G, weight="distance", normalized=True)
-    assert_allclose(c["pagerank"].to_numpy(), [pr[v] for v in nodes], atol=1e-11)
-    assert_allclose(c["hub"].to_numpy(), [hubs[v] for v in nodes], atol=1e-12)
-    assert_allclose(c["authority"].to_numpy(), [auth[v] for v in nodes], atol=1e-12)
-    assert_allclose(c["betweenness"].to_numpy(), [bc[v] for v in nodes], atol=1e-14)
-    assert_allclose(c["in_degree"].to_numpy(), [G.in_degree(v) for v in nodes])
-    assert_allclose(c["out_strength"].to_numpy(), [G.out_degree(v, weight="weight") for v in nodes])
+    assert_allclose(c["pagerank"].to_numpy(), case["pagerank"], atol=1e-11)
+    assert_allclose(c["hub"].to_numpy(), case["hub"], atol=1e-12)
+    assert_allclose(c["authority"].to_numpy(), case["authority"], atol=1e-12)
+    assert_allclose(c["betweenness"].to_numpy(), case["betweenness"], atol=1e-14)
+    assert_allclose(c["in_degree"].to_numpy(), case["in_degree"])
+    assert_allclose(c["out_strength"].to_numpy(), case["out_strength"])
     assert c["pagerank"].sum() == pytest.approx(1.0) and c["hub"].sum() == pytest.approx(1.0)
     assert (c.loc[nodes[-3:], ["in_degree", "out_degree", "hub", "authority", "betweenness"]] == 0).all().all()
 

@@ -12,7 +12,7 @@ from numpy.testing import assert_allclose
 
 from features import FeatureBuilder, FeatureWarning, employment_matrix
 from features.corporate import classify_groups, corporate_ties, firm_years, ownership_edges
-from features.panel import _panel_cells
+from features.panel import panel_cells
 
 # A registry small enough to count by hand. Sectors are OKVED divisions: 05/07 are section B,
 # 10 and 16 section C, 35 section D, 47 section G.
@@ -111,8 +111,8 @@ def test_the_panel_does_not_depend_on_the_row_layout(small_synthetic, how):
     E = employment_matrix(_relaid(data.employment, "sorted"))
     assert E.isna().to_numpy().any()  # suppressed cells are part of the comparison
     # both ways of finding the rows are exercised: by runs of (town, year), and row by row
-    assert _panel_cells(_relaid(data.employment, "sorted")).starts is not None
-    assert (_panel_cells(_relaid(data.employment, how)).starts is None) == (how == "shuffled")
+    assert panel_cells(_relaid(data.employment, "sorted")).starts is not None
+    assert (panel_cells(_relaid(data.employment, how)).starts is None) == (how == "shuffled")
     pd.testing.assert_frame_equal(employment_matrix(_relaid(data.employment, how)), E)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FeatureWarning)

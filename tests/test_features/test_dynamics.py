@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -10,6 +12,9 @@ import pytest
 from numpy.testing import assert_allclose
 
 from features.dynamics import annualized_growth, shift_share
+
+R = json.loads((Path(__file__).resolve().parent / "results" / "r_results.json").read_text(encoding="utf-8"))
+# REAT 3.0.3 on R 4.2.2 (results/README.md)
 
 SECT = ["A", "B", "C"]
 
@@ -37,6 +42,21 @@ def test_esteban_marquillas_hand(example):
     assert r["homothetic_competitive"] == pytest.approx(60 * (0.2 - 0.1) + 60 * (-0.2 + 0.1), abs=1e-12)  # 0
     assert r["allocation"] == pytest.approx((100 - 60) * 0.1 + (50 - 60) * (-0.1) + 10)  # 15: C is new
     assert r["homothetic_competitive"] + r["allocation"] == pytest.approx(r["competitive"], rel=1e-14)
+
+
+def test_dunn_and_esteban_marquillas_match_reat(example):
+    # REAT::shift(e0, e1, n0, n1, shift.method = "Dunn" / "Esteban") on sectors A and B (REAT's
+    # regional share is 0 * Inf = NaN for a sector new to the town): growth, national share,
+    # industrial mix, regional share, net total shift / allocation effect
+    r0, r1, n0, n1 = (x[["A", "B"]] for x in example)
+    dunn, em = R["shift_dunn"], R["shift_esteban"]
+    r = shift_share(r0, r1, n0, n1, method="esteban-marquillas")
+    assert r["total_change"] == pytest.approx(dunn[0], abs=1e-12)
+    assert r["national_share"] == pytest.approx(dunn[1], abs=1e-12)
+    assert r["industry_mix"] == pytest.approx(dunn[2], abs=1e-12)
+    assert r["competitive"] == pytest.approx(dunn[3], abs=1e-12)
+    assert r["homothetic_competitive"] == pytest.approx(em[3], abs=1e-12)
+    assert r["allocation"] == pytest.approx(em[4], abs=1e-12)
 
 
 def test_zero_safe_sector_new_nationally(example):

@@ -16,6 +16,7 @@ import pandas as pd
 import pytest
 
 import features.builder as builder_module
+import features.groups.specialization as specialization_group
 from features import build_features
 from features._matrix import thread_map
 from features.builder import FeatureBuilder, FeatureValueError
@@ -98,7 +99,7 @@ def test_large_mp_beta_builds_finite_features(data):
 
 def test_impossible_feature_value_is_refused_naming_feature_and_town_years(data, monkeypatch):
     # a kernel that went wrong without any floating-point flag: normalized HHI below 0
-    monkeypatch.setattr(builder_module, "_hhi_norm", lambda h, k: h - 2.0)
+    monkeypatch.setattr(specialization_group, "normalize_hhi", lambda h, k: h - 2.0)
     with pytest.raises(FeatureValueError) as info:
         _quiet(build_features, data, groups=["specialization"])
     msg = str(info.value)
@@ -113,7 +114,7 @@ def test_impossible_feature_value_is_refused_naming_feature_and_town_years(data,
 def test_the_cli_reports_an_overflow_as_a_data_error(data, tmp_path, capsys):
     # `typology features DATASET --config C`: exit 1 with one message, never a traceback
     from typology.cli import main
-    from typology.io import write_dataset
+    from typology.data.io import write_dataset
 
     towns = data.towns
     towns.loc[0, "area_km2"] = 1e-200

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
 
 from features.relatedness import promising_sectors, proximity, rca, relatedness_density
+
+R = json.loads((Path(__file__).resolve().parent / "results" / "r_results.json").read_text(encoding="utf-8"))
+# EconGeo 2.0 on R 4.2.2: see results/README.md
 
 
 @pytest.fixture
@@ -30,10 +36,8 @@ def test_density_hand_and_econgeo(M):
     d = relatedness_density(M)
     assert_allclose(d.loc["t1"].to_numpy(), [2 / 3, 1.0, 1.0], rtol=1e-15)
     assert_allclose(d.loc["t4"].to_numpy(), [1 / 3, 0.0, 0.0], rtol=1e-15)
-    # EconGeo::relatedness_density: round(100 * (mat %*% rel) / colSums(rel), 2)
-    phi = proximity(M).to_numpy()
-    econgeo = np.round(100 * (M.to_numpy() @ phi) / phi.sum(axis=0), 2)
-    assert_allclose(np.round(100 * d.to_numpy(), 2), econgeo)
+    # EconGeo::relatedness_density(M, phi) with the hand proximity above: round(100 x density, 2)
+    assert_allclose(np.round(100 * d.to_numpy(), 2), R["relatedness_density"], atol=1e-12)
 
 
 def test_rca_from_employment():

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from features import FeatureBuilder, FeatureWarning, build_features
-from typology.synth import generate
+from typology.data.synth import generate
 
 GROWTH = ["pop_growth", "emp_growth", "wage_growth", "entropy_change"]
 CLASH = "town_id(s) of the scored data are in the fitted data"

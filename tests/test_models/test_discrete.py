@@ -2,23 +2,22 @@
 
 Reference values and where they come from:
 
-* Stata 11 ``margins, dydx(*)`` after ``logit grade gpa tuce i.psi`` (Spector and Mazzeo 1980)
-  and after ``mlogit pid logpopul selfLR age educ income i.vote`` (ANES 1996), as stored in
-  statsmodels 0.15.0, ``statsmodels/discrete/tests/results/results_discrete.py``
-  (``Spector.logit``: ``margeff_dummy_dydx(_se)``; ``Anes.mnlogit_basezero``:
-  ``margeff_dydx_dummy_overall(_se)``), quoted below.
+* ``results/discrete.py``: Stata 11 ``margins, dydx(*)`` after ``logit grade gpa tuce i.psi``
+  (Spector and Mazzeo 1980) and after ``mlogit pid logpopul selfLR age educ income i.vote``
+  (ANES 1996), as stored in statsmodels 0.15.0; logistf 1.26.1's own test of the ``sex2`` fit
+  and firthlogist 0.5.0's README for its Wald errors and penalized log-likelihood; statsmodels
+  0.15.0 ``get_margeff`` on constructed data. Each entry names its source and command.
 * R 4.2.2 by hand (``glm`` + counterfactual predictions + ``numDeriv::jacobian`` delta
   method; ``nnet``/``optim`` for the multinomial logit; ``brglm2`` 0.9 for Firth) in
   ``data/discrete_references.R``, output ``data/discrete_references.csv``; data
   ``data/birthwt.csv`` (``MASS::birthwt``, Hosmer and Lemeshow), ``data/sex2.csv`` (``logistf::sex2``,
   from logistf's repository), ``data/separation.csv`` (constructed in that script).
-* logistf 1.26.1's own test (``tests/testthat/test-basic.R``: the sex2 coefficients) and the
-  penalized log-likelihood -132.5394 that firthlogist 0.5.0's README prints for the same fit.
 """
 
 from __future__ import annotations
 
 import re
+import runpy
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,7 @@ import statsmodels.api as sm
 from models import SeparationError, fit_discrete_model
 
 DATA = Path(__file__).parent / "data"
+REF = runpy.run_path(str(Path(__file__).parent / "results" / "discrete.py"))
 
 
 def _panel(df: pd.DataFrame) -> pd.DataFrame:
@@ -65,10 +65,11 @@ def test_spector_logit_dummy_is_a_discrete_change_as_stata():
     d = _panel(sm.datasets.spector.load_pandas().data)
     r = fit_discrete_model(d, "GRADE ~ GPA + TUCE + PSI", model="logit", cov_type="unadjusted")
     me = r.marginal_effects
-    # Stata 11: logit grade gpa tuce i.psi; margins, dydx(*)  (statsmodels results_discrete.Spector.logit)
+    stata = REF["spector_logit"]
+    assert tuple(me.index) == stata["terms"]
     # (Stata's own convergence tolerance leaves differences of a few 1e-8)
-    np.testing.assert_allclose(me["dydx"], [.36258084688424, .01220841099085, .35751515254729], rtol=1e-7)
-    np.testing.assert_allclose(me["std_error"], [.1094412, .0177942, .1420034], rtol=5e-6)
+    np.testing.assert_allclose(me["dydx"], stata["dydx"], rtol=1e-7)
+    np.testing.assert_allclose(me["std_error"], stata["std_error"], rtol=5e-6)
     assert me["kind"].tolist() == ["derivative", "derivative", "discrete change"]
 
 
@@ -78,26 +79,18 @@ def test_anes_mnlogit_dummy_is_a_discrete_change_as_stata():
     r = fit_discrete_model(a, "PID ~ logpopul + selfLR + age + educ + income + vote", model="mnlogit",
                            cov_type="unadjusted")
     me = r.marginal_effects
-    # Stata 11: mlogit pid logpopul selfLR age educ income i.vote, base(0); margins, dydx(*)
-    # (statsmodels results_discrete.Anes.mnlogit_basezero.margeff_dydx_dummy_overall), one row per outcome 0..6
-    vote = [-0.26502967041815, -0.21040878091828, -0.15967397659686, -0.00094772782001, 0.12640653743480,
-            0.27175070356670, 0.23790291475181]
-    vote_se = [.0243914836, .0317628806, 0.0262803561, .0219999601, .0331694192, .038600835, .0255727127]
-    selflr = [-0.05348235321783, -0.00950322030929, 0.00401746940204, -0.00366545199370, -0.00369080100124,
-              -0.01279456622853, 0.07911868907484]
-    selflr_se = [.0094102332, .0095938828, .00785814, .0051031194, .0081732018, .0097296187, .0098741227]
-    levels = [str(i) for i in range(7)]
+    stata = REF["anes_mnlogit"]
     # agreement to Stata's convergence (statsmodels' own test: 6 decimals)
-    np.testing.assert_allclose(me.loc[[(lv, "vote") for lv in levels], "dydx"], vote, rtol=5e-6)
-    np.testing.assert_allclose(me.loc[[(lv, "vote") for lv in levels], "std_error"], vote_se, rtol=5e-6)
-    np.testing.assert_allclose(me.loc[[(lv, "selfLR") for lv in levels], "dydx"], selflr, rtol=5e-6)
-    np.testing.assert_allclose(me.loc[[(lv, "selfLR") for lv in levels], "std_error"], selflr_se, rtol=5e-6)
+    for term in ("vote", "selfLR"):
+        rows = [(lv, term) for lv in stata["levels"]]
+        np.testing.assert_allclose(me.loc[rows, "dydx"], stata[term]["dydx"], rtol=5e-6)
+        np.testing.assert_allclose(me.loc[rows, "std_error"], stata[term]["std_error"], rtol=5e-6)
 
 
 def test_strong_dummy_effect_is_a_probability_change():
-    # a strong 0/1 regressor: its derivative-based AME is -2.034 (statsmodels 0.15.0 get_margeff()), impossible
-    # for a change of probability; the discrete change is -0.50599865 (statsmodels get_margeff(dummy=True),
-    # which equals Stata's i.d for a single 0/1 column)
+    # a strong 0/1 regressor: its derivative-based AME (statsmodels get_margeff()) is impossible for a change
+    # of probability; the discrete change (get_margeff(dummy=True) = Stata's i.d for a single 0/1 column) is not
+    ref = REF["strong_dummy"]
     rng = np.random.default_rng(7)
     n = 1500
     d = (rng.random(n) < 0.5).astype(float)
@@ -106,8 +99,8 @@ def test_strong_dummy_effect_is_a_probability_change():
     r = fit_discrete_model(_panel(pd.DataFrame({"y": y, "x": x, "d": d})), "y ~ x + d", cov_type="unadjusted")
     me = r.marginal_effects
     assert -1.0 <= me.loc["d", "dydx"] <= 1.0
-    assert me.loc["d", "dydx"] == pytest.approx(-0.50599865, abs=5e-8)
-    assert me.loc["x", "dydx"] == pytest.approx(0.33894928, abs=5e-8)
+    assert me.loc["d", "dydx"] == pytest.approx(ref["discrete_change_d"], abs=5e-8)
+    assert me.loc["x", "dydx"] == pytest.approx(ref["dydx_x"], abs=5e-8)
 
 
 # ------------------------------------------------------------------------------ R by hand
@@ -278,13 +271,13 @@ def test_firth_against_brglm2(sex2, ref, link):
 
 def test_firth_logit_against_logistf(sex2):
     r = fit_discrete_model(sex2, "case ~ age + oc + vic + vicl + vis + dia", penalty="firth", cov_type="unadjusted")
-    # logistf 1.26.1 tests/testthat/test-basic.R (its own convergence: lconv = xconv = 1e-5)
-    logistf = [0.12025404, -1.10598130, -0.06881673, 2.26887464, -2.11140816, -0.78831694, 3.09601263]
-    np.testing.assert_allclose(r.params.to_numpy(), logistf, atol=1e-5)
+    ref = REF["sex2_firth_logit"]
+    assert tuple(r.params.index) == ref["terms"]
+    # logistf's own convergence: lconv = xconv = 1e-5
+    np.testing.assert_allclose(r.params.to_numpy(), ref["params"], atol=1e-5)
     # Wald standard errors of logistf(pl = FALSE), as printed by firthlogist 0.5.0's README for the same fit
-    np.testing.assert_allclose(r.std_errors.to_numpy(),
-                               [0.485542, 0.42366, 0.443793, 0.548416, 0.543082, 0.417368, 1.67501], atol=6e-6)
-    assert r.penalized_llf == pytest.approx(-132.5394, abs=5e-5)      # logistf's loglik (penalized)
+    np.testing.assert_allclose(r.std_errors.to_numpy(), ref["std_errors"], atol=6e-6)
+    assert r.penalized_llf == pytest.approx(ref["penalized_llf"], abs=5e-5)
     ci = r.conf_int(0.95)
     np.testing.assert_allclose(ci["upper"] - ci["lower"], 2 * 1.959963984540054 * r.std_errors, rtol=1e-12)
 

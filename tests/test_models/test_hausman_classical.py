@@ -4,12 +4,14 @@ plm's ``phtest`` and Stata's ``hausman`` invert the whole difference (Stata: a g
 inverse, ``df`` = its rank); directions with a negative eigenvalue are kept, not dropped.
 
 References (R 4.2.2, plm 2.6.2): ``data/hausman_reference.R`` beside this file prints every
-number below (``Rscript hausman_reference.R`` from ``tests/test_models/data``). Munnell's
-value is also the published one (Baltagi 2021, sec. 4.3; plm's ``?phtest`` example).
+number (``Rscript hausman_reference.R`` from ``tests/test_models/data``); they are in
+``results/hausman_twoway.py`` and ``results/produc.py`` (Munnell's value is also the published
+one: Baltagi 2021, sec. 4.3; plm's ``?phtest`` example), Grunfeld's in ``results/grunfeld.py``.
 """
 
 from __future__ import annotations
 
+import runpy
 import warnings
 from pathlib import Path
 
@@ -26,8 +28,12 @@ from models import (
 )
 
 DATA = Path(__file__).parent / "data"
-F_PRODUC = "log(gsp) ~ log(pcap) + log(pc) + log(emp) + unemp"
-F = "y ~ x1 + x2 + x3"
+RESULTS = Path(__file__).parent / "results"
+TWOWAY = runpy.run_path(str(RESULTS / "hausman_twoway.py"))
+PRODUC = runpy.run_path(str(RESULTS / "produc.py"))
+GRUNFELD = runpy.run_path(str(RESULTS / "grunfeld.py"))
+F_PRODUC = PRODUC["FORMULA"]
+F = TWOWAY["FORMULA"]
 
 
 def twoway_panel(seed: int) -> pd.DataFrame:
@@ -49,38 +55,36 @@ def test_munnell_full_difference_inverted(produc):
     re = fit_panel_model(produc, PanelModelSpec(F_PRODUC, estimator="random", cov_type="unadjusted"))
     with pytest.warns(SpecificationTestWarning, match="not positive definite"):
         h = hausman(fe, re)
-    # plm 2.6.2: phtest(fe, re) on Produc: chisq = 9.525415635, df = 4, p-value = 0.04922762418
-    assert h.statistic == pytest.approx(9.525415635, abs=5e-8)
-    assert h.df == 4
-    assert h.pvalue == pytest.approx(0.04922762418, abs=5e-10)
+    ref = PRODUC["hausman_within_random"]  # plm 2.6.2: phtest(fe, re)
+    assert h.statistic == pytest.approx(ref["statistic"], abs=5e-8)
+    assert h.df == ref["df"]
+    assert h.pvalue == pytest.approx(ref["pvalue"], abs=5e-10)
 
 
 def test_twoway_synthetic_indefinite_difference():
     fe, re = twoway_fits(twoway_panel(36))
     with pytest.warns(SpecificationTestWarning, match="2 negative"):
         h = hausman(fe, re)
-    # plm 2.6.2 (data/hausman_reference.R, seed 36): chisq = 46.71581068, df = 3, p = 3.994638638e-10;
-    # eigenvalues of V_W - V_R: 4.58706e-05 -1.55277e-05 -6.05118e-05
-    assert h.statistic == pytest.approx(46.71581068, abs=5e-7)
-    assert h.df == 3
-    assert h.pvalue == pytest.approx(3.994638638e-10, rel=1e-7)
+    ref = TWOWAY["seed36"]  # plm 2.6.2; V_W - V_R has two negative eigenvalues
+    assert h.statistic == pytest.approx(ref["statistic"], abs=5e-7)
+    assert h.df == ref["df"]
+    assert h.pvalue == pytest.approx(ref["pvalue"], rel=1e-7)
     # the same through the battery of tests (specification_tests builds these two fits)
     with pytest.warns(SpecificationTestWarning):
         tab = specification_tests(twoway_panel(36), F, effects="twoway", cov_type="unadjusted")
-    assert tab.loc["hausman", "statistic"] == pytest.approx(46.71581068, abs=5e-7)
-    assert tab.loc["hausman", "df"] == 3
+    assert tab.loc["hausman", "statistic"] == pytest.approx(ref["statistic"], abs=5e-7)
+    assert tab.loc["hausman", "df"] == ref["df"]
 
 
 def test_negative_statistic_has_no_pvalue():
     fe, re = twoway_fits(twoway_panel(1))
     with pytest.warns(SpecificationTestWarning, match="negative"):
         h = hausman(fe, re)
-    # plm 2.6.2 (seed 1) prints |H|: chisq = 2147.980344, df = 3, p = 0; V_W - V_R is negative definite
-    # (eigenvalues -7.16972e-06 -0.000205157 -0.0002757). Stata's hausman reports the negative
-    # chi2 and no p-value ("chi2<0 ==> model fitted on these data fails to meet the asymptotic
-    # assumptions of the Hausman test"); so do we.
-    assert h.statistic == pytest.approx(-2147.980344, abs=5e-6)
-    assert h.df == 3
+    # plm 2.6.2 (seed 1) prints |H| with p = 0; V_W - V_R is negative definite. Stata's hausman
+    # reports the negative chi2 and no p-value; so do we.
+    ref = TWOWAY["seed1"]
+    assert h.statistic == pytest.approx(ref["statistic"], abs=5e-6)
+    assert h.df == ref["df"]
     assert np.isnan(h.pvalue)
 
 
@@ -90,8 +94,8 @@ def test_positive_definite_difference_is_silent(grunfeld):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         h = hausman(fe, re)
-    # plm test_phtest_Hausman_regression.Rout.save: chisq = 2.3303669, df = 2
-    assert h.statistic == pytest.approx(2.3303669, abs=5e-7) and h.df == 2
+    ref = GRUNFELD["hausman"]["classical"]  # plm's test_phtest_Hausman_regression.Rout.save
+    assert h.statistic == pytest.approx(ref["statistic"], abs=5e-7) and h.df == ref["df"]
 
 
 def test_truly_singular_difference_uses_generalized_inverse(grunfeld):
@@ -122,4 +126,4 @@ def test_truly_singular_difference_uses_generalized_inverse(grunfeld):
     with pytest.warns(SpecificationTestWarning, match="rank 2"):
         h = hausman(extend(fe), extend(re))
     assert h.df == 2
-    assert h.statistic == pytest.approx(2.3303669, abs=5e-7)
+    assert h.statistic == pytest.approx(GRUNFELD["hausman"]["classical"]["statistic"], abs=5e-7)

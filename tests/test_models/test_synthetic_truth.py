@@ -1,4 +1,4 @@
-"""The true coefficients of the synthetic generator are recovered (typology.synth docstring)."""
+"""The true coefficients of the synthetic generator are recovered (typology.data.synth docstring)."""
 
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import runpy
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -10,7 +13,8 @@ from scipy import stats
 
 from models import PanelModelSpec, coefplot, compare, fit_discrete_model, fit_panel_model
 
-F = "inv ~ value + capital"
+GRUNFELD = runpy.run_path(str(Path(__file__).parent / "results" / "grunfeld.py"))
+F = GRUNFELD["FORMULA"]
 
 
 @pytest.fixture(scope="module")
@@ -23,7 +27,7 @@ def fits(grunfeld):
 def test_compare_renders_every_format(fits):
     tab = compare(fits)
     text = tab.to_text()
-    # FE column: 0.110 with p = 0.0000 (t(9) = 7.25) gets three stars; CRV1 se 0.0152 (Gretl)
+    # FE column: 0.110 with p = 0.0000 (t(9) = 7.25) gets three stars; CRV1 se 0.0152 (Gretl, results/grunfeld.py)
     assert "0.110***" in text and "(0.015)" in text
     assert "Observations" in text and "town, year" in text and "clustered by entity (stata)" in text
     md = tab.to_markdown()
@@ -36,8 +40,10 @@ def test_compare_renders_every_format(fits):
     back = pd.read_csv(__import__("io").StringIO(csv), index_col=0, keep_default_na=False)
     assert list(back.columns) == ["OLS", "FE", "TWFE"]
     nums = tab.to_frame()
-    assert nums.loc["value", ("FE", "estimate")] == pytest.approx(0.110124, abs=5e-7)
-    assert nums.loc["capital", ("OLS", "std_error")] == pytest.approx(0.0849671, abs=5e-8)  # Gretl pooled CRV1
+    gretl = GRUNFELD["gretl_clustered"]
+    assert nums.loc["value", ("FE", "estimate")] == pytest.approx(gretl["within"]["params"]["value"], abs=5e-7)
+    assert nums.loc["capital", ("OLS", "std_error")] == pytest.approx(gretl["pooled"]["std_errors"]["capital"],
+                                                                      abs=5e-8)
 
 
 def test_stars_follow_pvalues(fits):

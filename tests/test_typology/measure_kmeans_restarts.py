@@ -14,12 +14,13 @@ i.e. 4,000 Hartigan-Wong starts), and prints, per data set and k,
   reaches R's best ``W_k`` to 1e-6 (relative);
 * ``n=10, 20, 50, 100``: the same share for the full-data fit with ``n`` restarts (half
   k-means++, half grown from the best partition at k - 1, every restart refined by Hartigan's
-  transfers: ``typology.clustering``); ``20k``: the default rule, ``20 k`` restarts at k;
+  transfers: ``typology.estimator.clustering``); ``20k``: the default rule, ``20 k`` restarts at k;
 * the mean ``log W_k`` excess over the best known of the gap statistic's reference sets with
   the former rule and with the current one (20 restarts, the best refined).
 
 The numbers are copied into ``docs/typology.md`` ("Restarts"); the R values of the first data
-set are pinned in ``test_typology_restarts.py``.
+set are stored in ``data/r/references.json`` (``make_r_references.py``) and pinned in
+``test_typology_restarts.py``.
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def typology_input(seed: int, typed_only: bool) -> np.ndarray:
     and scaled as ``TownTypology.fit`` does (rows in town_id order)."""
     import features
     import typology
-    from typology.transforms import fit_plan
+    from typology.estimator.transforms import fit_plan
 
     synth = typology.generate(seed=seed)
     with warnings.catch_warnings():
@@ -71,23 +72,23 @@ def r_best(csv: Path) -> dict[int, float] | None:
 
 
 def old_rule(Z: np.ndarray, k: int, seed: int) -> float:
-    from typology.clustering import kmeans_plus_plus, lloyd
+    from typology.estimator.clustering import kmeans_plus_plus, lloyd
 
     rngs = [np.random.default_rng([seed, k, r]) for r in range(10)]
     return float(lloyd(Z, kmeans_plus_plus(Z, k, rngs))[1].min())
 
 
 def current(Z: np.ndarray, n, seed: int, refine: str = "all") -> dict[int, float]:
-    from typology.clustering import cluster_all_k
-    from typology.selection import _seeds
+    from typology.estimator.clustering import cluster_all_k
+    from typology.estimator.selection import _seeds
 
     parts = cluster_all_k(Z, KS, "kmeans", lambda k: _seeds(seed, 0, k, 0, n), refine=refine)
     return {k: parts[k].within for k in KS}
 
 
 def main(out_dir: Path) -> None:
-    from typology.indices import gap_reference
-    from typology.selection import AUTO_RESTARTS
+    from typology.estimator.indices import gap_reference
+    from typology.estimator.selection import AUTO_RESTARTS
 
     sets = {"300 typed towns, seed 0 (the issue's input)": (0, True), "300 typed towns, seed 1": (1, True),
             "300 typed towns, seed 2": (2, True), "all 457 towns, seed 0 (README example)": (0, False)}

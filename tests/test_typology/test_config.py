@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from typology.cli import main
-from typology.config import ConfigError, embedded_config, load_config, parse_config
+from typology.workflow.config import ConfigError, embedded_config, load_config, parse_config
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -23,11 +23,11 @@ def test_minimal_config_gets_every_default(tmp_path):
     (tmp_path / "ds").mkdir()
     cfg = load_config(_write(tmp_path, '[data]\npath = "ds"\n'))
     assert cfg.data_path == (tmp_path / "ds").resolve()
-    assert cfg.features["core_population"] == 250_000 and cfg.features["groups"] is None
-    assert cfg.typology["features"] == ["corp_share", "dist_core_km", "entropy", "largest_employer_share", "pop_growth"]
-    assert cfg.typology["period"] == "last" and cfg.typology["sample"] == "towns"
-    assert cfg.typology["n_types"] == "auto" and cfg.random_state == 0
-    assert cfg.models == []
+    assert cfg.features.params["core_population"] == 250_000 and cfg.features.groups is None
+    assert cfg.typology.features == ("corp_share", "dist_core_km", "entropy", "largest_employer_share", "pop_growth")
+    assert cfg.typology.period == "last" and cfg.typology.sample == "towns"
+    assert cfg.typology.params["n_types"] == "auto" and cfg.random_state == 0
+    assert cfg.models == () and cfg.compute.n_jobs is None
 
 
 @pytest.mark.parametrize("text,expected", [
@@ -63,7 +63,7 @@ def test_effects_none_and_model_defaults(tmp_path):
     (tmp_path / "x").mkdir()
     cfg = load_config(_write(tmp_path, '[data]\npath = "x"\n[[models]]\nformula = "y ~ x"\nestimator = "pooled"\neffects = "none"\n'))
     (m,) = cfg.models
-    assert m["name"] == "model1" and m["effects"] is None and m["cov_type"] == "clustered"
+    assert m.name == "model1" and m.spec.effects is None and m.spec.cov_type == "clustered"
 
 
 def test_shipped_configs_match_the_embedded_ones():
@@ -78,12 +78,12 @@ def test_shipped_configs_match_the_embedded_ones():
 
 
 def test_starter_config_parses_and_names_the_outcome(tmp_path, small_synthetic):
-    from typology.io import write_dataset
+    from typology.data.io import write_dataset
 
     write_dataset(small_synthetic.data, tmp_path / "ds")
     assert main(["init-config", str(tmp_path / "ds"), "--out", str(tmp_path / "my.toml")]) == 0
     cfg = load_config(tmp_path / "my.toml")
     assert cfg.data_path == (tmp_path / "ds").resolve()
-    assert "log(avg_wage)" in cfg.models[0]["formula"]
+    assert "log(avg_wage)" in cfg.models[0].formula
     # refusing to overwrite
     assert main(["init-config", str(tmp_path / "ds"), "--out", str(tmp_path / "my.toml")]) == 1

@@ -18,8 +18,8 @@ import pytest
 
 from features import FeatureBuilder
 from typology.cli import main
-from typology.config import ConfigError, load_config, model_seed, parse_config
-from typology.io import write_dataset
+from typology.data.io import write_dataset
+from typology.workflow.config import ConfigError, load_config, model_seed, parse_config
 
 GROUPS = ["specialization", "diversification", "corporate", "agglomeration", "town_village", "network", "dynamics"]
 FEATURES = ["corp_share", "dist_core_km", "entropy", "largest_employer_share", "pop_growth"]
@@ -77,7 +77,7 @@ def root(tmp_path_factory, small_synthetic):
     write_dataset(small_synthetic.data, d / "nofirms")
     for f in ("firms.csv", "groups.csv"):
         (d / "nofirms" / f).unlink()
-    from typology.synth import generate
+    from typology.data.synth import generate
 
     write_dataset(generate(n_towns=17, n_years=6, seed=3).data, d / "t17")
     parse_config(base_config())  # imports done once (statsmodels, scikit-learn): the timings below are of the checks
@@ -100,8 +100,8 @@ def no_data(monkeypatch, no_work):
     def boom(*a, **k):
         raise AssertionError("the dataset was read although the configuration is wrong")
 
-    monkeypatch.setattr("typology.io.read_dataset_hashed", boom)
-    monkeypatch.setattr("typology.runs.read_dataset_hashed", boom)
+    monkeypatch.setattr("typology.data.io.read_dataset_hashed", boom)
+    monkeypatch.setattr("typology.workflow.runs.read_dataset_hashed", boom)
 
 
 def _fit(root, cfg: dict, capsys, name="c.toml"):
@@ -279,12 +279,12 @@ def test_good_values_pass_both(small_synthetic):
     good = {"groups": ["diversification", "dynamics"], "mp_beta": 2.0, "mp_decay": "exponential", "core_population": 1,
             "missing": "raise", "n_jobs": -1, "min_distance_km": 0.5, "base": 2, "vi_min_towns": 3,
             "self_potential": False, "network_links": False}
-    FeatureBuilder(**good)._check_params()
+    FeatureBuilder(**good).check_params()
     cfg = parse_config({"data": {"path": "x"}, "features": good,
                         "typology": {"features": ["entropy", "pop_growth"], "n_types": 3, "k_range": [2, 4],
                                      "method": "gmm", "n_init": 2, "alpha": 0.1, "scale": "none",
                                      "transform": {"entropy": "log"}}})
-    assert cfg.typology["scale"] is None and cfg.typology["n_types"] == 3
+    assert cfg.typology.params["scale"] is None and cfg.typology.params["n_types"] == 3
 
 
 # ------------------------------------------------------------------ checks against the data, before features
@@ -353,12 +353,12 @@ def test_init_config_on_data_without_firms_fits(root, tmp_path, capsys, drop):
     cfg_file = tmp_path / "config.toml"
     assert main(["init-config", str(ds), "--out", str(cfg_file)]) == 0
     cfg = load_config(cfg_file)
-    assert "corporate" not in cfg.features["groups"] and "corp_share" not in cfg.typology["features"]
-    assert len(cfg.typology["features"]) >= 2
+    assert "corporate" not in cfg.features.groups and "corp_share" not in cfg.typology.features
+    assert len(cfg.typology.features) >= 2
     if "outcomes.csv" in drop:
-        assert cfg.models == [] and "pop_growth" not in cfg.typology["features"]
+        assert cfg.models == () and "pop_growth" not in cfg.typology.features
     else:
-        assert [m["formula"] for m in cfg.models] == ["log(avg_wage) ~ entropy + krugman"]
+        assert [m.formula for m in cfg.models] == ["log(avg_wage) ~ entropy + krugman"]
     text = cfg_file.read_text()
     text = text.replace("n_types = \"auto\"", "n_types = \"auto\"\nn_boot = 10\nn_ref = 5\nn_ps = 4")
     cfg_file.write_text(text)
@@ -380,14 +380,14 @@ def test_model_seed_derivation():
 def test_models_get_seeds_from_the_run_seed_by_name():
     raw = base_config()
     cfg = parse_config(raw)
-    seeds = {m["name"]: m.get("random_state") for m in cfg.models}
+    seeds = {m.name: m.spec.random_state for m in cfg.models if m.kind == "linear"}
     assert seeds["wages"] == model_seed(0, "wages") and isinstance(seeds["wages"], int)
     raw["models"] = raw["models"][::-1]  # reordered: same seeds
-    assert {m["name"]: m.get("random_state") for m in parse_config(raw).models}["wages"] == seeds["wages"]
+    assert {m.name: m.spec.random_state for m in parse_config(raw).models if m.kind == "linear"}["wages"] == seeds["wages"]
     raw["typology"]["random_state"] = 5
-    assert {m["name"]: m.get("random_state") for m in parse_config(raw).models}["wages"] == model_seed(5, "wages")
+    assert {m.name: m.spec.random_state for m in parse_config(raw).models if m.kind == "linear"}["wages"] == model_seed(5, "wages")
     raw["models"][1]["random_state"] = 123  # an explicit seed is kept
-    assert {m["name"]: m.get("random_state") for m in parse_config(raw).models}["wages"] == 123
+    assert {m.name: m.spec.random_state for m in parse_config(raw).models if m.kind == "linear"}["wages"] == 123
 
 
 def test_run_seed_cannot_be_none():
@@ -423,7 +423,9 @@ def test_wild_bootstrap_fitted_twice_is_identical_and_reproduces(two_runs):
 
 def test_discrete_model_in_the_run_matches_statsmodels(two_runs, small_synthetic):
     """The logit of the run equals statsmodels' Logit on the same town-years (reference:
-    statsmodels 0.14 ``Logit(y, X).fit(cov_type="cluster", cov_kwds={"groups": town})``)."""
+    statsmodels, computed in the test with the installed version (0.15.0 when this was written):
+    ``Logit(y, X).fit(cov_type="cluster", cov_kwds={"groups": town})`` and
+    ``get_margeff(at="overall")``)."""
     import statsmodels.api as sm
 
     run = two_runs[0]
@@ -460,8 +462,8 @@ def test_discrete_options_are_read_from_the_signature(monkeypatch):
     monkeypatch.setattr(models, "fit_discrete_model", extended)
     raw = base_config()
     raw["models"][1]["penalty"] = "firth"
-    (m,) = [m for m in parse_config(raw).models if m["name"] == "stagnation"]
-    assert m["penalty"] == "firth" and m["kind"] == "logit" and m["cov_type"] == "clustered"
+    (m,) = [m for m in parse_config(raw).models if m.name == "stagnation"]
+    assert m.options["penalty"] == "firth" and m.kind == "logit" and m.options["cov_type"] == "clustered"
     raw["models"][1]["penalty_typo"] = 1
     with pytest.raises(ConfigError, match=r"unknown key\(s\) \['penalty_typo'\].*penalty"):
         parse_config(raw)

@@ -20,7 +20,7 @@ import pytest
 
 from features.validation import DataValidationError
 from typology.cli import main
-from typology.io import read_dataset, write_dataset
+from typology.data.io import read_dataset, write_dataset
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from typology.cli import main
-from typology.io import write_dataset
-from typology.runs import verify_run
+from typology.data.io import write_dataset
+from typology.workflow.runs import verify_run
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -80,7 +80,7 @@ def env() -> dict:
 
 
 def spawn(*args, cwd) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "typology.cli", *map(str, args)], cwd=cwd, env=env(),
+    return subprocess.Popen([sys.executable, "-m", "typology.cli.app", *map(str, args)], cwd=cwd, env=env(),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
@@ -235,7 +235,7 @@ def test_demo_data_refuses_a_folder_of_user_files(work, capsys):
 
 
 def test_demo_out_refuses_a_folder_of_user_files(work, capsys, monkeypatch):
-    import typology.synth as synth
+    import typology.data.synth as synth
 
     small = synth.generate(n_towns=8, n_years=5, seed=0)
     monkeypatch.setattr(synth, "generate", lambda: small)  # keep the demo small: the folder rules are the point
@@ -278,7 +278,7 @@ def test_second_fit_is_refused_while_the_first_writes(work, capsys):
 
 
 def test_a_destination_created_during_the_run_is_not_replaced(work, capsys, monkeypatch):
-    import typology.runs as runs
+    import typology.workflow.runs as runs
 
     real = runs.run_pipeline
 
@@ -295,7 +295,7 @@ def test_a_destination_created_during_the_run_is_not_replaced(work, capsys, monk
 
 
 def test_a_run_folder_changed_during_the_run_is_not_replaced(work, capsys, monkeypatch):
-    import typology.runs as runs
+    import typology.workflow.runs as runs
 
     real = runs.run_pipeline
 
@@ -427,9 +427,9 @@ def _no_space(*a, **k):
 
 
 def test_full_disk_during_fit(work, capsys, monkeypatch):
-    import typology.runs as runs
+    import typology.workflow.runs as runs
 
-    monkeypatch.setattr(runs, "_write_manifest", _no_space)
+    monkeypatch.setattr(runs, "write_manifest", _no_space)
     code, err = cli(["fit", work / "config.toml", "--out", work / "full", "--quiet"], capsys)
     assert code == 1
     assert str(work / "full") in err and "No space left on device" in err and "Traceback" not in err
@@ -460,7 +460,7 @@ def test_full_disk_during_synth(tmp_path, capsys, monkeypatch):
 
 
 def test_other_os_errors_are_one_line_and_bugs_still_raise(capsys, monkeypatch):
-    import typology.cli as cli_mod
+    import typology.cli.app as cli_mod
 
     def denied(args):
         raise PermissionError(errno.EACCES, "Permission denied", "/data/towns.csv")

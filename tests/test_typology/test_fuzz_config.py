@@ -22,8 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from typology.cli import main
-from typology.config import valid_keys
-from typology.io import read_dataset, write_dataset
+from typology.data.io import read_dataset, write_dataset
+from typology.workflow.config import valid_keys
 
 SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -43,6 +43,7 @@ def base() -> dict:
              "outcome_level": "stagnating"},
         ],
         "report": {"title": "fuzz"},
+        "compute": {"n_jobs": 1},
     }
 
 
@@ -97,6 +98,7 @@ unknown_key = st.from_regex(r"[a-z][a-z_]{0,12}", fullmatch=True)
 
 
 KEYS = valid_keys()
+OLD_NAMES = {s: [k.split(".")[1] for k in KEYS["old_names"] if k.startswith(f"{s}.")] for s in ("typology",)}
 
 
 @st.composite
@@ -105,8 +107,8 @@ def mutated(draw):
     cfg = base()
     kind = draw(st.sampled_from(["set", "set", "set", "model", "model", "delete", "section", "models_value"]))
     if kind == "set":
-        section = draw(st.sampled_from(["features", "typology", "report"]))
-        key = draw(st.one_of(st.sampled_from(KEYS[section]), unknown_key))
+        section = draw(st.sampled_from(["features", "typology", "report", "compute"]))
+        key = draw(st.one_of(st.sampled_from(KEYS[section] + OLD_NAMES.get(section, [])), unknown_key))
         cfg[section][key] = draw(values)
         return cfg, key
     if kind == "model":
@@ -116,12 +118,12 @@ def mutated(draw):
         cfg["models"][i][key] = draw(values)
         return cfg, key
     if kind == "delete":
-        section = draw(st.sampled_from(["data", "features", "typology", "report"]))
+        section = draw(st.sampled_from(["data", "features", "typology", "report", "compute"]))
         key = draw(st.sampled_from(sorted(cfg[section])))
         del cfg[section][key]
         return cfg, key
     if kind == "section":
-        name = draw(st.one_of(st.sampled_from(["data", "features", "typology", "report"]), unknown_key))
+        name = draw(st.one_of(st.sampled_from(["data", "features", "typology", "report", "compute"]), unknown_key))
         if name in cfg and draw(st.booleans()):
             del cfg[name]
         else:
@@ -148,7 +150,7 @@ def _read(path: str):
 def _stub_fit_run(cfg, out, overwrite=False, quiet=False):
     """Everything ``typology fit`` checks before computing: the dataset read, then the
     configuration checked against it (``run_pipeline``'s first step)."""
-    from typology.pipeline import check_config_against_data
+    from typology.workflow.pipeline import check_config_against_data
 
     check_config_against_data(cfg, _read(str(cfg.data_path)))
     return Path(out)
@@ -159,7 +161,7 @@ def _run(root: Path, text: str) -> tuple[int, str, Path]:
     f.write_text(text, encoding="utf-8")
     err = io.StringIO()
     with pytest.MonkeyPatch.context() as mp, contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
-        mp.setattr("typology.runs.fit_run", _stub_fit_run)
+        mp.setattr("typology.workflow.runs.fit_run", _stub_fit_run)
         rc = main(["fit", str(f), "--out", str(root / "run"), "--quiet"])
     return rc, err.getvalue(), f
 

@@ -6,7 +6,7 @@ hypothesis applies one random mutation (columns deleted, repeated or renamed; ce
 random text, huge, negative or non-finite numbers, missing-value tokens, separators, quotes and
 newlines, quoted or not; other separators, encodings and line ends; truncated files; Parquet
 columns of another type; files dropped, misnamed or added) and runs the CLI entry point
-``typology.cli.main(["validate", path])`` in-process. The properties:
+``typology.cli.app.main(["validate", path])`` in-process. The properties:
 
 * the exit code is 0 or 1, and no exception or traceback escapes;
 * exit 1: the message names the mutated file and, for a mutation of one column, that column;
@@ -38,7 +38,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import typology.io as tio
+import typology.data.io as tio
 from features import TownData
 from features.validation import AMOUNT_MAX, SCHEMA, ColumnSpec
 from typology.cli import main

@@ -21,12 +21,12 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 
 from typology import ModelFileError, TownTypology, persist, town_rows
 from typology.cli import main
-from typology.config import load_config
-from typology.io import read_dataset, write_dataset
-from typology.pipeline import run_pipeline
-from typology.progress import Progress
-from typology.runs import BUNDLE, MANIFEST
-from typology.synth import generate
+from typology.data.io import read_dataset, write_dataset
+from typology.data.synth import generate
+from typology.workflow.config import load_config
+from typology.workflow.pipeline import run_pipeline
+from typology.workflow.progress import Progress
+from typology.workflow.runs import BUNDLE, MANIFEST
 
 CONFIG = """
 [data]

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from typology.montecarlo import TERMS, monte_carlo_design, run_monte_carlo
+from typology.workflow.montecarlo import TERMS, monte_carlo_design, run_monte_carlo
 
 
 @pytest.fixture(scope="module")

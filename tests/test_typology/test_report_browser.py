@@ -12,17 +12,13 @@ import shutil
 import numpy as np
 import pytest
 
-from typology.cli import main
-
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
 
 
 @pytest.fixture(scope="module")
-def demo_report(tmp_path_factory):
-    root = tmp_path_factory.mktemp("demo")
-    assert main(["demo", "--out", str(root / "runs" / "demo"), "--data", str(root / "data"), "--quiet"]) == 0
-    return root / "runs" / "demo" / "report.html"
+def demo_report(demo_run):
+    return demo_run / "report.html"
 
 
 def test_demo_recovers_the_true_types_and_coefficients(demo_report):

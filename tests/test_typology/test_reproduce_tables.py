@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 
 from models import fit_discrete_model
-from typology.pipeline import discrete_tables
-from typology.runs import _compare_frames, _discrete_differences
+from typology.workflow.pipeline import discrete_tables
+from typology.workflow.runs import _compare_frames, _discrete_differences
 
 
 def _panel(seed: int) -> pd.DataFrame:
@@ -46,8 +46,8 @@ def test_discrete_tables_are_compared(tmp_path):
 
 
 def test_discrete_models_keep_their_names(tmp_path):
-    from typology.config import embedded_config
+    from typology.workflow.config import embedded_config
 
     cfg = embedded_config("demo", tmp_path)
-    discrete = [m for m in cfg.models if m["kind"] != "linear"]
-    assert [m["name"] for m in discrete] == ["stagnation"]
+    discrete = [m for m in cfg.models if m.kind != "linear"]
+    assert [m.name for m in discrete] == ["stagnation"]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +12,7 @@ from scipy.stats.contingency import association
 from sklearn.metrics import adjusted_mutual_info_score
 
 from typology import RuleTypology, TypologyWarning, reconcile
-from typology.rules import cramers_v
+from typology.estimator.rules import cramers_v
 
 
 @pytest.fixture()
@@ -90,6 +93,9 @@ def test_reconcile_by_hand():
     # ARI (Hubert & Arabie 1985): index 350, expected 600 * 625 / 1225, max (600 + 625) / 2
     expected = 600 * 625 / 1225
     assert r.ari == pytest.approx((350 - expected) / (612.5 - expected))
+    # R 4.2.2, mclust 6.0.0: adjustedRandIndex(a, b) (data/r/references.json, written by data/r/references.R)
+    r_ref = json.loads((Path(__file__).with_name("data") / "r" / "references.json").read_text(encoding="utf-8"))
+    assert r.ari == pytest.approx(r_ref["adjusted_rand_index"]["value"], rel=1e-13)
     assert r.ami == pytest.approx(adjusted_mutual_info_score(a, b))
     # Bergsma (2013): phi2 - (r-1)(c-1)/(n-1), with corrected r and c
     phi2c = 1 / 6 - 1 / 49

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 
 from typology.cli import main
-from typology.io import read_dataset
-from typology.synth import TYPES, generate
+from typology.data.io import read_dataset
+from typology.data.synth import TYPES, generate
 
 
 def _hashes(ds):
@@ -82,8 +82,10 @@ def test_type_mechanisms_are_visible_in_the_raw_tables(synthetic):
     by_type = growth.groupby(tt).mean()
     # documented trends: detached < remote corporate < integrated < satellites
     assert by_type["detached_simplified"] < by_type["corporate_remote"] < by_type["integrated_connected"] < by_type["diversified_satellite"]
-    np.testing.assert_allclose(by_type["detached_simplified"], -0.02, atol=0.003)
-    np.testing.assert_allclose(by_type["corporate_remote"], -0.011, atol=0.003)
+    trend = synthetic.truth["population_trend_per_year"]  # the generator's documented trends (truth.json)
+    assert (trend["detached_simplified"], trend["corporate_remote"]) == (-0.02, -0.011)  # module docstring
+    np.testing.assert_allclose(by_type["detached_simplified"], trend["detached_simplified"], atol=0.003)
+    np.testing.assert_allclose(by_type["corporate_remote"], trend["corporate_remote"], atol=0.003)
 
 
 def test_synth_cli_writes_a_valid_dataset_with_truth(tmp_path):

@@ -16,7 +16,7 @@ def fitted():
     rng = np.random.default_rng(0)
     X = pd.DataFrame(np.vstack([rng.normal(c, 1.0, (40, 2)) for c in CENTERS]), columns=["x", "y"],
                      index=pd.Index([f"r{i:03d}" for i in range(120)], name="town_id"))
-    return TownTypology(n_types=3, transform=None, random_state=0, n_boot=5, n_ref=0, n_ps=0).fit(X)
+    return TownTypology(n_types=3, feature_transform=None, random_state=0, n_boot=5, n_ref=0, n_ps=0).fit(X)
 
 
 @pytest.fixture(scope="module")

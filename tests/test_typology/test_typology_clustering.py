@@ -7,9 +7,14 @@ import pytest
 from sklearn.cluster import KMeans
 from sklearn.mixture import GaussianMixture
 
-from typology.clustering import cluster, kmeans_plus_plus, lloyd, within_ss
-from typology.parallel import entropy_of, int_seed, run_tasks
-from typology.transforms import AUTO_TRANSFORMS, apply_transform, fit_plan, resolve_transforms
+from typology.estimator.clustering import cluster, kmeans_plus_plus, lloyd, within_ss
+from typology.estimator.parallel import entropy_of, int_seed, run_tasks
+from typology.estimator.transforms import (
+    AUTO_TRANSFORMS,
+    apply_transform,
+    fit_plan,
+    resolve_transforms,
+)
 
 
 @pytest.fixture(scope="module")

@@ -287,8 +287,8 @@ def test_clone_and_params():
 
 def test_bad_input_is_reported(typed):
     X = typed[0].iloc[:60].copy()
-    with pytest.raises(TypeError, match="DataFrame"):
-        TownTypology().fit(X.to_numpy())
+    with pytest.raises(ValueError, match="Expected 2D array"):  # arrays are accepted, one feature is a 2-D column
+        TownTypology().fit(X["entropy"].to_numpy())
     dup = pd.concat([X, X.iloc[:2]])
     with pytest.raises(ValueError, match="duplicated"):
         TownTypology().fit(dup)
@@ -306,7 +306,7 @@ def test_bad_input_is_reported(typed):
     with pytest.raises(ValueError, match="method"):
         TownTypology(method="dbscan").fit(X)
     with pytest.raises(ValueError, match="outside the domain"):
-        TownTypology(transform={"pop_growth": "log"}).fit(X)
+        TownTypology(feature_transform={"pop_growth": "log"}).fit(X)
 
 
 def test_missing_drop_reports_left_out_towns(typed):
@@ -330,7 +330,7 @@ def test_predict_needs_the_fitted_features(fitted, typed):
 
 
 def test_conformal_pvalue_by_hand():
-    from typology.estimator import _conformal_p
+    from typology.estimator.typology import _conformal_p
 
     # (1 + #{reference >= s}) / (n + 1) with reference 1, 2, 2, 3: ties count as "at least as far"
     p = _conformal_p(np.array([1.0, 2.0, 2.0, 3.0]), np.array([0.0, 2.0, 2.5, 3.0, 4.0]))

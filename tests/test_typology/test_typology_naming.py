@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from typology import TownTypology, town_rows
-from typology.naming import SIGNED_PHRASES, has_natural_zero, suggest_names
-from typology.profiles import TypeProfiles, profile_types
+from typology.estimator.naming import SIGNED_PHRASES, has_natural_zero, suggest_names
+from typology.estimator.profiles import TypeProfiles, profile_types
 
 DEFAULT_FEATURES = ["corp_share", "dist_core_km", "entropy", "largest_employer_share", "pop_growth"]
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from scipy.stats import mannwhitneyu
 
-from typology.profiles import profile_types
-from typology.surrogate import fit_surrogate
+from typology.estimator.profiles import profile_types
+from typology.estimator.surrogate import fit_surrogate
 
 
 @pytest.fixture(scope="module")

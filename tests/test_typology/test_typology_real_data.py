@@ -40,7 +40,7 @@ def municipalities(shared_data):
 def fitted(municipalities):
     X, _ = municipalities
     with pytest.warns(TypologyWarning, match=r"\d+ towns have missing or infinite features"):
-        return TownTypology(transform=None, k_range=(2, 6), n_boot=30, n_ref=10, n_ps=5, missing="drop",
+        return TownTypology(feature_transform=None, k_range=(2, 6), n_boot=30, n_ref=10, n_ps=5, missing="drop",
                             random_state=0).fit(X)
 
 

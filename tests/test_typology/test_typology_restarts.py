@@ -9,27 +9,31 @@ had a finite BIC through ``reg_covar`` and won the BIC vote where mclust returns
 from __future__ import annotations
 
 import itertools
+import json
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from typology import TownTypology, TypologyWarning, town_rows
-from typology.clustering import cluster, hartigan, lloyd, within_ss
-from typology.selection import decide, evaluate
+from typology.estimator.clustering import cluster, hartigan, lloyd, within_ss
+from typology.estimator.selection import decide, evaluate
 
 DEFAULT_FEATURES = ["corp_share", "dist_core_km", "entropy", "largest_employer_share", "pop_growth"]
 
-# R 4.2.2 (stats::kmeans, Hartigan-Wong): the best tot.withinss over set.seed(1..20) of
-#   kmeans(Z, k, nstart = 200, iter.max = 100)
-# on Z = the model-space matrix of the typology input below (TownTypology's transform and scaling,
-# rows in town_id order), written with np.savetxt(..., fmt="%.17g"); the script is
-# R_SCRIPT in tests/test_typology/measure_kmeans_restarts.py. A single nstart = 200 run reaches
-# these values in 20/20 seeds for k <= 7, 18/20 at k = 8, 13/20 at k = 9, 14/20 at k = 10
-# (set.seed(1) gives 66.5085255001 at k = 10).
-R_BEST_WK = {2: 723.2254475944, 3: 353.4145258766, 4: 106.8100128791, 5: 97.1013790672, 6: 88.7567032448,
-             7: 81.8733601743, 8: 75.3433541305, 9: 70.0094980780, 10: 66.0930724308}
+# Reference values computed with R (data/r/references.json: R 4.2.2, mclust 6.0.0; the script is
+# data/r/references.R, its inputs are written by make_r_references.py).
+# kmeans_best_tot_withinss: stats::kmeans (Hartigan-Wong), the best tot.withinss over set.seed(1..20)
+# of kmeans(Z, k, nstart = 200, iter.max = 100) on Z = typology_input_z.csv, the model-space matrix
+# of the typology input below (TownTypology's transforms and scaling, rows in town_id order). A
+# single nstart = 200 run reaches these values in 20/20 seeds for k <= 7, 18/20 at k = 8, 13/20 at
+# k = 9, 14/20 at k = 10 (set.seed(1) gives 66.5085255001 at k = 10; measure_kmeans_restarts.py).
+R_DIR = Path(__file__).with_name("data") / "r"
+R_REF = json.loads((R_DIR / "references.json").read_text(encoding="utf-8"))
+R_BEST_WK = dict(zip(R_REF["kmeans_best_tot_withinss"]["k"], R_REF["kmeans_best_tot_withinss"]["value"],
+                     strict=True))
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +42,13 @@ def typed(synthetic, synthetic_features):
     truth = pd.Series(synthetic.truth["town_types"])
     towns = truth.index[~truth.isin(["core", "rural"])]
     return town_rows(synthetic_features, "last", sample=towns)[DEFAULT_FEATURES]
+
+
+def test_rs_input_is_the_typologys_model_space(typed):
+    typ = TownTypology(n_types=2, n_init=1, n_boot=0, n_ref=0, n_ps=0, random_state=0).fit(typed)
+    rows = typed.iloc[np.argsort(np.asarray(typed.index.astype(str)), kind="stable")].to_numpy(dtype=float)
+    Z = typ.transform_plan_.transform(rows, clip=False)[0]
+    np.testing.assert_array_equal(Z, np.loadtxt(R_DIR / "typology_input_z.csv", delimiter=","))
 
 
 @pytest.mark.parametrize("random_state", [0, 1, 2, 3])
@@ -90,19 +101,15 @@ def test_kmeans_at_ks_does_not_depend_on_the_other_ks(typed):
 
 # ---------------------------------------------------------------- degenerate Gaussian mixtures
 def _line_and_blobs() -> np.ndarray:
-    """Three Gaussian blobs in 3-D and twelve towns on a line (two coordinates constant)."""
-    rng = np.random.default_rng(0)
-    blobs = [rng.normal(c, 1.0, (60, 3)) for c in ([0, 0, 0], [8, 0, 0], [0, 8, 0])]
-    line = np.column_stack([rng.normal(0, 1.0, 12), np.full(12, 0.0), np.full(12, 8.0)])
-    return np.vstack(blobs + [line])
+    """Three Gaussian blobs in 3-D and twelve towns on a line (two coordinates constant): the
+    matrix R read (written by make_r_references.line_and_blobs, every double exactly)."""
+    return np.loadtxt(R_DIR / "line_and_blobs.csv", delimiter=",")
 
 
-# R 4.2.2, mclust 6.0.0, on _line_and_blobs() written with np.savetxt(..., delimiter=",", fmt="%.17g"):
-#   b <- mclustBIC(as.matrix(read.csv("Z.csv", header = FALSE)), G = 1:6, modelNames = "VVV")
-#   format(b[, "VVV"], digits = 12)
-#   -2959.86350374 -2568.52324914 -2330.62389120 NA NA NA
-# (mclust's BIC is -BIC; NA: a singular covariance; EEE and VII are finite at G = 4..6)
-MCLUST_VVV = {1: -2959.86350374, 2: -2568.52324914, 3: -2330.62389120, 4: None, 5: None, 6: None}
+# mclust_bic_vvv: mclustBIC(L, G = 1:6, modelNames = "VVV")[, "VVV"] on L = line_and_blobs.csv
+# (data/r/references.json: R 4.2.2, mclust 6.0.0). mclust's BIC is -BIC; null (NA): a singular
+# covariance; EEE and VII are finite at G = 4..6.
+MCLUST_VVV = dict(zip(R_REF["mclust_bic_vvv"]["G"], R_REF["mclust_bic_vvv"]["value"], strict=True))
 
 
 def test_degenerate_mixture_gets_no_bic_vote():
@@ -131,12 +138,12 @@ def test_fixed_k_with_a_degenerate_mixture_warns():
     Z = pd.DataFrame(_line_and_blobs(), columns=["a", "b", "c"],
                      index=pd.Index([f"t{i:03d}" for i in range(192)], name="town_id"))
     with pytest.warns(TypologyWarning, match="degenerate"):
-        typ = TownTypology(method="gmm", n_types=4, transform=None, random_state=0, n_boot=0, n_ref=0,
+        typ = TownTypology(method="gmm", n_types=4, feature_transform=None, random_state=0, n_boot=0, n_ref=0,
                            n_ps=0).fit(Z)
     assert bool(typ.selection_.loc[4, "degenerate"])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", TypologyWarning)
-        auto = TownTypology(method="gmm", k_range=(2, 6), transform=None, random_state=0, n_boot=0, n_ref=0,
+        auto = TownTypology(method="gmm", k_range=(2, 6), feature_transform=None, random_state=0, n_boot=0, n_ref=0,
                             n_ps=0).fit(Z)
     assert auto.n_types_ not in (4, 5, 6) and auto.selection_.loc[4:6, "degenerate"].all()
     assert not auto.selection_.loc[4:6, "votes"].any()

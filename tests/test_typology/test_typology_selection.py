@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import itertools
+import json
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from typology.indices import (
+from typology.estimator.indices import (
     best_match,
     contingency,
     gap_reference,
@@ -17,7 +19,7 @@ from typology.indices import (
     log_within,
     prediction_strength,
 )
-from typology.selection import decide, evaluate
+from typology.estimator.selection import decide, evaluate
 
 
 def test_jaccard_matrix_by_hand():
@@ -60,6 +62,37 @@ def test_gap_statistic_by_hand():
     np.testing.assert_allclose(gap, [0.6, 1.0])
     # sd with divisor B (Tibshirani et al. 2001, step 3), times sqrt(1 + 1/B)
     np.testing.assert_allclose(se, [0.1 * np.sqrt(1.5), 0.1 * np.sqrt(1.5)])
+
+
+def test_gap_statistic_matches_r_clusgap():
+    """R's cluster::clusGap with squared distances on the same data, partitions and reference sets.
+
+    Reference: data/r/references.json, "clusgap" (R 4.2.2, cluster 2.1.4; data/r/references.R,
+    inputs from make_r_references.py): ``set.seed(2001); clusGap(G, by_rank, K.max = 4, B = 10,
+    d.power = 2, spaceH0 = "scaledPCA")``, where ``by_rank`` cuts the towns into k groups of
+    equal size by the rank of the first coordinate, and the B reference sets clusGap drew.
+    """
+    r_dir = Path(__file__).with_name("data") / "r"
+    ref = json.loads((r_dir / "references.json").read_text(encoding="utf-8"))["clusgap"]
+    G = np.loadtxt(r_dir / "gap_input.csv", delimiter=",")
+    sets = np.loadtxt(r_dir / "gap_reference_sets.csv", delimiter=",")
+    B = int(sets[:, 0].max())
+
+    def by_rank(x, k):
+        return (np.argsort(np.argsort(x[:, 0], kind="stable"), kind="stable") * k) // len(x)
+
+    ks = ref["k"]
+    log_w = np.array([log_within(G, by_rank(G, k), k) for k in ks])
+    ref_log_w = np.array([[log_within(Zb, by_rank(Zb, k), k) for k in ks]
+                          for Zb in (sets[sets[:, 0] == b, 1:] for b in range(1, B + 1))])
+    gap, se = gap_statistic(log_w, ref_log_w)
+    # clusGap's W_k is 0.5 * sum_r sum_{i < i'} d^2 / n_r, half of eq. 2 (which sums ordered pairs):
+    # its log W_k is ours - log 2 and the gap is the same
+    np.testing.assert_allclose(log_w - np.log(2.0), ref["logW"], rtol=1e-13)
+    np.testing.assert_allclose(ref_log_w.mean(axis=0) - np.log(2.0), ref["E.logW"], rtol=1e-13)
+    np.testing.assert_allclose(gap, ref["gap"], rtol=1e-11, atol=1e-13)
+    # clusGap's SE.sim takes var() (divisor B - 1); step 3 of Tibshirani et al. (2001) divides by B
+    np.testing.assert_allclose(se, np.asarray(ref["SE.sim"]) * np.sqrt((B - 1) / B), rtol=1e-12)
 
 
 def test_gap_reference_is_uniform_in_the_principal_box():

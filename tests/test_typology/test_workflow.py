@@ -13,8 +13,8 @@ import sklearn
 from sklearn.metrics import adjusted_rand_score
 
 from typology.cli import main
-from typology.io import write_dataset
-from typology.synth import TYPES
+from typology.data.io import write_dataset
+from typology.data.synth import TYPES
 
 CONFIG = """
 [data]
@@ -189,7 +189,7 @@ def test_fit_refuses_existing_folder_and_bad_config(workspace, run_dir, tmp_path
 
 
 def test_interrupted_fit_leaves_no_run_folder(workspace, tmp_path, monkeypatch):
-    import typology.runs as runs
+    import typology.workflow.runs as runs
 
     root, _, _ = workspace
 
@@ -197,7 +197,7 @@ def test_interrupted_fit_leaves_no_run_folder(workspace, tmp_path, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(runs, "write_report", boom, raising=False)
-    monkeypatch.setattr("typology.report.write_report", boom)
+    monkeypatch.setattr("typology.workflow.report.write_report", boom)
     cfg = tmp_path / "c.toml"
     cfg.write_text(CONFIG.format(data=str(root / "train")))
     with pytest.raises(KeyboardInterrupt):
@@ -215,3 +215,24 @@ def test_bad_data_in_fit_exits_1(workspace, tmp_path, capsys):
     assert main(["fit", str(cfg), "--out", str(tmp_path / "run"), "--quiet"]) == 1
     assert "employment" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
+
+
+def test_a_report_section_is_one_function_in_the_section_list(run_dir, tmp_path, monkeypatch):
+    """Adding a section to the report is one function ``section(doc, run)`` and one entry of
+    ``SECTIONS``; the others are unchanged and the run folder still verifies."""
+    import typology.workflow.report as report
+
+    d = tmp_path / "extra"
+    shutil.copytree(run_dir, d)
+
+    def towns_per_type(doc, run):
+        doc.h("Towns per type")
+        doc.table(run.table("types.csv", dtype={"town_id": str})["type"].value_counts().sort_index().to_frame())
+
+    before = (d / "report.md").read_text()
+    monkeypatch.setattr(report, "SECTIONS", (*report.SECTIONS, towns_per_type))
+    report.write_report(d)
+    md = (d / "report.md").read_text()
+    assert md.startswith(before) and md[len(before):].startswith("\n## Towns per type")
+    assert "<h2>Towns per type</h2>" in (d / "report.html").read_text()
+    assert main(["reproduce", str(d), "--quiet"]) == 0

@@ -1,0 +1,68 @@
+"""Cluster codes of the rows of a model: a data column, an index level, the towns or the years.
+
+Every function is pure: it takes the data (or integer codes) and returns integer codes
+``0 .. G-1`` with the number of clusters ``G``. The covariance estimators
+(:mod:`models.covariance`) and the discrete models (:mod:`models.discrete`) use them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .formula import FormulaError
+from .panel import compress_codes
+
+__all__ = ["cluster_codes", "cluster_values", "group_cluster_codes", "intersect_codes", "nested"]
+
+
+def cluster_values(data: pd.DataFrame, dim: str) -> pd.Series:
+    """The values of a cluster column or index level (row-aligned with ``data``), or a clear error."""
+    if dim in data.columns:
+        return data[dim]
+    if dim in [n for n in data.index.names if n]:
+        return pd.Series(data.index.get_level_values(dim), index=data.index)
+    raise FormulaError(f"cluster column {dim!r} is not in the data; use 'entity', 'time', "
+                       f"'entity+time' or one of the columns {list(map(str, data.columns))[:20]}")
+
+
+def cluster_codes(dim: str, data: pd.DataFrame, rows: np.ndarray | None, entity: np.ndarray, time: np.ndarray,
+                  n_entities: int, n_periods: int) -> tuple[np.ndarray, int]:
+    """Codes of the clusters ``dim`` of the rows used (``rows`` of ``data``; ``None``: all).
+
+    ``"entity"`` and ``"time"`` are the towns and years (``entity``/``time``, codes of the rows
+    used); any other name is a column or index level of ``data``, its values coded in sorted
+    order."""
+    if dim == "entity":
+        return entity, n_entities
+    if dim == "time":
+        return time, n_periods
+    vals = cluster_values(data, dim)
+    v = vals.to_numpy()[rows] if rows is not None else vals.to_numpy()
+    codes, uniq = pd.factorize(v, sort=True)
+    return codes.astype(np.int64), len(uniq)
+
+
+def intersect_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes of the intersection of two clusterings (pairs present in the data)."""
+    pair = a.astype(np.int64) * (int(b.max()) + 1) + b
+    uniq, codes = np.unique(pair, return_inverse=True)
+    return codes, len(uniq)
+
+
+def nested(inner: np.ndarray, n_inner: int, outer: np.ndarray) -> bool:
+    """Each level of ``inner`` lies in one level of ``outer``."""
+    return intersect_codes(inner, outer)[1] == n_inner
+
+
+def group_cluster_codes(codes: np.ndarray, n_clusters: int, groups: np.ndarray, n_groups: int,
+                        ) -> tuple[np.ndarray, int] | None:
+    """Cluster codes of groups of rows (the rows of a between regression are town or year means).
+
+    ``codes`` cluster the rows, ``groups`` map each row to its group; returns the cluster of
+    each group, renumbered ``0 .. G-1``, or ``None`` when a group spans two clusters."""
+    if not nested(groups, n_groups, codes):
+        return None
+    first = np.zeros(n_groups, np.int64)
+    first[groups] = codes
+    return compress_codes(first, n_clusters)[0], len(np.unique(first))

@@ -1,0 +1,823 @@
+"""Synthetic northern towns with known truth: the embedded dataset of the demo and the tests.
+
+The generator encodes the study's mechanisms (small towns of Russia's North: towns embedded
+in the networks of vertically integrated corporations and tied to agglomerations modernize,
+detached towns stagnate, post-Soviet economies were simplified) in a dataset that follows the
+data contract, so that every stage of the toolkit can be checked against a truth it did not
+see.
+
+Municipalities
+    * ``n_cores`` agglomeration cores (population >= 250,000, all sectors present), placed in
+      a northern band (latitude 60-72 N, longitude 30-170 E);
+    * ``n_towns`` small towns of four true types (about a quarter each):
+
+      ``integrated_connected``  embedded in a vertically integrated (VI) corporation whose
+                                headquarters is in a core, 40-220 km from a core; an anchor
+                                firm (mining or heavy industry) with about 30 % of the jobs,
+                                its suppliers partly in the group, a broad service base;
+                                stable population.
+      ``corporate_remote``      a corporate town 450+ km from any core: the anchor firm holds
+                                about half of the jobs (a monotown), few other sectors, the
+                                group's headquarters in a core or in a remote corporate town;
+                                population falls about 1 % a year.
+      ``diversified_satellite`` 40-220 km from a core, many manufacturing and service sectors,
+                                independent firms and retail chains from the cores; growing.
+      ``detached_simplified``   450+ km from any core, no corporate ties, a public-sector
+                                economy that loses sectors over the years (entropy falls)
+                                and its ties with villages; population falls about 2 % a year.
+    * rural municipalities around the towns (``kind = "rural"``), agriculture, forestry and
+      public services, some firms controlled from their town (rarely for detached towns, whose
+      town-village ties are lost over time).
+
+Employment by OKVED-2 division for every municipality and year; small cells of sectors
+without registered firms are suppressed (empty) at random, as Rosstat does.
+
+Firm registry (one row per firm and year) and corporate groups: VI groups (flagged in
+``groups.vertically_integrated`` or left empty to be inferred: they span >= 2 towns and >= 2
+sections), retail chains (one section, never VI) and local holdings controlled from small
+towns. Corporate ties change over time: VI groups buy suppliers and local firms (enter) and
+sell them (leave), anchor firms change owner between groups headquartered in cores and
+elsewhere, retail chains enter towns.
+
+Outcomes (``population``, ``avg_wage``, ``investment``) with known equations, for every
+municipality and year present::
+
+    log(avg_wage)_it   = a_i + g_t + 0.25 corp_share_it + 0.10 core_control_share_it
+                         + 0.40 corp_share_it * core_control_share_it + e_it,  sd(e) = 0.04
+    log(investment)_it = b_i + h_t + 1.20 corp_share_it + 0.60 core_control_share_it + u_it,
+                                                                              sd(u) = 0.15
+
+where ``corp_share`` (share of employment in firms of VI groups) and ``core_control_share``
+(share in firms of groups headquartered in a core) are computed from the generated registry
+and the published employment exactly as the feature builder defines them; ``a_i, b_i`` are
+town effects correlated with the type, ``g_t, h_t`` year effects.
+
+Unbalanced panel: about 12 % of the towns enter the data 1 to 4 years late, and about 4 % of
+outcome cells are missing at random. Everything is drawn from one ``numpy`` generator seeded
+by ``seed``: the same arguments give identical files.
+
+Stages (:data:`STAGES`, run in order by :func:`generate`): ``geography`` (municipalities,
+population paths, entry years), ``economy`` (employment by sector), ``registry`` (corporate
+groups, firms, owners by year), ``publication`` (suppressed cells), ``outcomes`` (true
+regressors, outcome equations), ``dataset`` (the validated tables and the truth). Each is a
+function ``stage(rng, plan, world)`` of the seeded generator, the arguments (:class:`Plan`) and
+the results of the stages before it. ``tests/test_typology/test_synth_digest.py`` holds the
+digests of every table: a change that keeps the draws and their order keeps them.
+
+Adding a mechanism: write it as a stage (or a step of one) returning its result; draw its
+random numbers from its own generator,
+``np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(zlib.crc32(b"name"),)))``,
+rather than from ``rng``, so that every draw of the existing stages, and so every dataset
+written before, stays the same; add it to :data:`STAGES` after the stages it reads, and its
+columns to the tables in ``_dataset``; then rewrite the digests
+(``python tests/test_typology/test_synth_digest.py --write``): only the new columns may differ.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features import TownData
+from features.connectivity import EARTH_RADIUS_KM, haversine_matrix
+from features.sectors import OKVED_DIVISIONS
+from features.validation import YEAR_RANGE
+
+__all__ = ["TYPES", "SyntheticDataset", "generate"]
+
+TYPES = ("integrated_connected", "corporate_remote", "diversified_satellite", "detached_simplified")
+TYPE_DESCRIPTIONS = {
+    "integrated_connected": "embedded in a vertically integrated corporation and tied to an agglomeration",
+    "corporate_remote": "corporate (single-industry) town far from agglomerations",
+    "diversified_satellite": "diversified satellite of an agglomeration",
+    "detached_simplified": "detached town with a simplified, shrinking economy",
+}
+
+WAGE_COEF = {"corp_share": 0.25, "core_control_share": 0.10, "corp_share:core_control_share": 0.40}
+INVEST_COEF = {"corp_share": 1.20, "core_control_share": 0.60}
+WAGE_SD = 0.04
+INVEST_SD = 0.15
+
+_CORE_SITES = [  # (lat, lon): plausible sites of northern agglomeration cores
+    (64.54, 40.54), (68.97, 33.07), (61.67, 50.84), (61.25, 73.40), (62.03, 129.73), (66.53, 66.60),
+    (67.50, 86.00), (63.50, 110.00), (60.10, 150.80), (69.30, 160.00), (65.00, 95.00), (61.00, 120.00),
+]
+_REGIONS = ["08", "11", "29", "51", "71", "87", "89", "24", "14", "49", "83", "75"]
+
+_BASE = {"47": 10, "84": 6, "85": 9, "86": 7, "49": 4, "35": 3, "36": 1, "38": 1, "41": 3, "43": 2, "56": 2,
+         "68": 2, "96": 1, "46": 2, "52": 2, "53": 1, "61": 1, "64": 1, "88": 2, "45": 1, "10": 1, "93": 0.5,
+         "90": 0.5, "95": 0.5, "55": 0.5, "69": 0.5, "70": 0.3, "71": 0.5, "80": 0.3, "81": 1, "82": 0.3}
+_EXTRA = ["11", "13", "14", "15", "16", "18", "20", "22", "23", "25", "26", "27", "28", "29", "31", "32", "33",
+          "42", "58", "62", "63", "65", "66", "72", "73", "74", "75", "77", "78", "79", "87", "91", "92", "94"]
+_CHAIN = ["09", "33", "52", "71", "35", "49"]
+_ANCHORS = ["05", "06", "07", "08", "24", "17", "16"]
+_RURAL = {"01": 8, "02": 4, "03": 2, "85": 5, "86": 3, "47": 4, "84": 3, "35": 1, "49": 1}
+_DETACHED = {"47": 10, "84": 9, "85": 11, "86": 9, "35": 3, "49": 3, "02": 3, "03": 2, "36": 1, "68": 1, "96": 1,
+             "56": 1, "88": 2}
+
+_SYLL_A = ["Severo", "Polyarno", "Ust-", "Novo", "Krasno", "Zapolyarno", "Belo", "Kamenno", "Lesno", "Ozerno",
+           "Verkhne", "Nizhne", "Sredne", "Sosno", "Kedro", "Pechoro"]
+_SYLL_B = ["dvinsk", "vorsk", "ozersk", "gorsk", "yarsk", "kamsk", "lesk", "morsk", "rechensk", "borsk",
+           "ural'sk", "polyarsk", "sopka", "bereg", "zavodsk", "rudnyi"]
+
+
+@dataclass(frozen=True)
+class SyntheticDataset:
+    """A generated dataset with its truth.
+
+    ``data`` is the validated :class:`features.TownData`; ``truth`` the JSON-ready dict written
+    to ``truth.json`` (types of towns, true coefficients); ``regressors`` the true
+    ``corp_share`` and ``core_control_share`` of every municipality-year, as the generator
+    computed them.
+    """
+
+    data: TownData
+    truth: dict
+    regressors: pd.DataFrame
+
+
+def _destination(lat, lon, dist_km, bearing):
+    """Point at ``dist_km`` and ``bearing`` (radians) from (lat, lon) on the sphere."""
+    p1, l1 = np.radians(lat), np.radians(lon)
+    d = dist_km / EARTH_RADIUS_KM
+    p2 = np.arcsin(np.sin(p1) * np.cos(d) + np.cos(p1) * np.sin(d) * np.cos(bearing))
+    l2 = l1 + np.arctan2(np.sin(bearing) * np.sin(d) * np.cos(p1), np.cos(d) - np.sin(p1) * np.sin(p2))
+    return np.degrees(p2), (np.degrees(l2) + 540.0) % 360.0 - 180.0
+
+
+def _profile(weights: dict, sectors: list[str]) -> np.ndarray:
+    v = np.zeros(len(sectors))
+    pos = {s: i for i, s in enumerate(sectors)}
+    for k, w in weights.items():
+        v[pos[k]] = w
+    return v
+
+
+def check_arguments(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: int = 2010) -> None:
+    """Raise ``ValueError`` naming the argument that :func:`generate` cannot honour.
+
+    ``n_towns >= 8`` (two towns of each of the four true types), ``n_years >= 5`` (ownership
+    changes happen between the third and the last year), ``seed >= 0`` (numpy's
+    ``default_rng``), and every year within the range the data contract accepts.
+    """
+    lo, hi = YEAR_RANGE
+
+    def whole(name, v):
+        if isinstance(v, bool) or not isinstance(v, int | np.integer):
+            raise ValueError(f"{name} must be a whole number, got {v!r}")
+
+    for name, v in (("n_towns", n_towns), ("n_years", n_years), ("seed", seed), ("start_year", start_year)):
+        whole(name, v)
+    if n_towns < 8:
+        raise ValueError(f"n_towns must be at least 8 (two towns of each true type), got {n_towns}")
+    if n_years < 5:
+        raise ValueError(f"n_years must be at least 5 (ownership changes happen between the third and the last year), "
+                         f"got {n_years}")
+    if seed < 0:
+        raise ValueError(f"seed must be a whole number >= 0, got {seed}")
+    if start_year < lo or start_year + n_years - 1 > hi:
+        raise ValueError(f"the years {start_year}..{start_year + n_years - 1} (start_year, n_years) must lie in "
+                         f"{lo}..{hi}, the range the data contract accepts")
+
+
+def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: int = 2010, n_cores: int | None = None,
+             rural_per_town: float = 0.5, firms_per_town: float = 5.0, suppress_rate: float = 0.1,
+             late_entry_rate: float = 0.12, missing_outcome_rate: float = 0.04) -> SyntheticDataset:
+    """Generate the synthetic northern-towns dataset (see the module docstring).
+
+    The dataset is built in stages, each a function of the one seeded generator and of what
+    the stages before it built (:data:`STAGES`): geography (municipalities, population, entry
+    years), economy (employment by sector), corporate registry (groups, firms and their owners
+    by year, the floor of registered sectors), publication (suppressed cells), outcomes (the
+    true regressors and the outcome equations), then the tables.
+
+    Parameters
+    ----------
+    n_towns : int
+        Small towns with a true type (at least 8).
+    n_years : int
+        Years ``start_year .. start_year + n_years - 1`` (at least 5).
+    seed : int
+        Seed of the one random generator behind every draw.
+    n_cores : int, optional
+        Agglomeration cores; default ``clip(n_towns // 50, 4, 12)``, more only for very large
+        panels.
+    rural_per_town : float
+        Mean number of rural municipalities per town.
+    firms_per_town : float
+        Scale of the registry: registered (large and medium) firms per municipality besides
+        the anchor and chain firms.
+    """
+    check_arguments(n_towns=n_towns, n_years=n_years, seed=seed, start_year=start_year)
+    if n_cores is None:
+        n_cores = int(np.clip(n_towns // 50, 4, 12)) if n_towns <= 5000 else max(12, n_towns // 400)
+    plan = Plan(n_towns=n_towns, n_years=n_years, seed=seed, start_year=start_year, n_cores=n_cores,
+                rural_per_town=rural_per_town, firms_per_town=firms_per_town, suppress_rate=suppress_rate,
+                late_entry_rate=late_entry_rate, missing_outcome_rate=missing_outcome_rate)
+    rng = np.random.default_rng(seed)
+    world: dict = {}
+    for name, stage in STAGES:  # in this order: every stage draws from rng after the ones before it
+        world[name] = stage(rng, plan, world)
+    return world["dataset"]
+
+
+# ------------------------------------------------------------------------ the plan
+@dataclass(frozen=True)
+class Plan:
+    """The arguments of :func:`generate`, resolved (``n_cores`` filled in), and what follows
+    from them: the years, the sectors (every OKVED-2 division) and their positions."""
+
+    n_towns: int
+    n_years: int
+    seed: int
+    start_year: int
+    n_cores: int
+    rural_per_town: float
+    firms_per_town: float
+    suppress_rate: float
+    late_entry_rate: float
+    missing_outcome_rate: float
+
+    @property
+    def T(self) -> int:
+        return self.n_years
+
+    @property
+    def years(self) -> np.ndarray:
+        return np.arange(self.start_year, self.start_year + self.n_years)
+
+    @property
+    def sectors(self) -> list[str]:
+        return sorted(OKVED_DIVISIONS)
+
+    @property
+    def spos(self) -> dict[str, int]:
+        return {s: i for i, s in enumerate(self.sectors)}
+
+    def params(self) -> dict:
+        """The arguments as ``truth.json`` records them."""
+        return {"n_towns": self.n_towns, "n_years": self.n_years, "seed": self.seed, "start_year": self.start_year,
+                "n_cores": self.n_cores, "rural_per_town": self.rural_per_town, "firms_per_town": self.firms_per_town,
+                "suppress_rate": self.suppress_rate, "late_entry_rate": self.late_entry_rate,
+                "missing_outcome_rate": self.missing_outcome_rate}
+
+
+# ------------------------------------------------------------------------ stage 1: geography
+@dataclass(frozen=True)
+class Geography:
+    """Municipalities: cores, then towns, then rural municipalities (``N`` rows)."""
+
+    role: np.ndarray        # 0..3 the true town types, 4 core, 5 rural
+    town_of: np.ndarray     # parent town index (0..n_towns-1) of rural municipalities, -1 for cores
+    parent: np.ndarray      # parent town of each rural municipality
+    lat: np.ndarray
+    lon: np.ndarray
+    codes: np.ndarray       # region code (the nearest core's)
+    town_id: np.ndarray
+    names: np.ndarray
+    kind: np.ndarray        # "town" or "rural"
+    pop: np.ndarray         # N x T population
+    present: np.ndarray     # N x T: the municipality is in the data that year
+
+    @property
+    def N(self) -> int:
+        return len(self.role)
+
+
+def _cores(rng, p: Plan):
+    """Agglomeration cores: the plausible northern sites first, then random sites in the band."""
+    n_cores = p.n_cores
+    n_sites = min(n_cores, len(_CORE_SITES))
+    core_lat = np.array([s[0] for s in _CORE_SITES[:n_sites]])
+    core_lon = np.array([s[1] for s in _CORE_SITES[:n_sites]])
+    if n_cores > n_sites:
+        core_lat = np.r_[core_lat, rng.uniform(60.5, 71.5, n_cores - n_sites)]
+        core_lon = np.r_[core_lon, rng.uniform(32, 168, n_cores - n_sites)]
+    core_pop = np.round(rng.uniform(260_000, 650_000, n_cores))
+    return core_lat, core_lon, core_pop
+
+
+def _towns(rng, p: Plan, core_lat, core_lon):
+    """True types (about a quarter each) and sites: near types 40-220 km from a core, far types
+    450+ km from every core."""
+    n_towns, n_cores = p.n_towns, p.n_cores
+    counts = np.full(4, n_towns // 4)
+    counts[: n_towns % 4] += 1
+    ttype = rng.permutation(np.repeat(np.arange(4), counts))
+    near = np.isin(ttype, [0, 2])
+    lat = np.empty(n_towns)
+    lon = np.empty(n_towns)
+    home_core = rng.integers(0, n_cores, n_towns)
+    d_near = rng.uniform(40, 220, n_towns)
+    brg = rng.uniform(0, 2 * np.pi, n_towns)
+    nl, nlo = _destination(core_lat[home_core], core_lon[home_core], d_near, brg)
+    lat[near], lon[near] = nl[near], nlo[near]
+    # far towns: of 24 candidates in the band, the one farthest from every core
+    n_far = int((~near).sum())
+    cand_lat = rng.uniform(60.0, 72.0, (n_far, 24))
+    cand_lon = rng.uniform(30.0, 170.0, (n_far, 24))
+    dmin = haversine_matrix(cand_lat.ravel(), cand_lon.ravel(), core_lat, core_lon).min(axis=1).reshape(n_far, 24)
+    ok = dmin >= 450.0
+    score = np.where(ok, rng.random((n_far, 24)), -1.0 + dmin / 1e5)
+    pick = score.argmax(axis=1)
+    lat[~near] = cand_lat[np.arange(n_far), pick]
+    lon[~near] = cand_lon[np.arange(n_far), pick]
+    return ttype, lat, lon
+
+
+def _geography(rng, p: Plan, world: dict) -> Geography:
+    """Stage 1: cores, towns of the four true types, rural municipalities around the towns,
+    their identifiers (region code of the nearest core + serial), names and population paths."""
+    core_lat, core_lon, core_pop = _cores(rng, p)
+    ttype, lat, lon = _towns(rng, p, core_lat, core_lon)
+    n_cores, n_towns = p.n_cores, p.n_towns
+    n_rural_each = np.minimum(rng.poisson(p.rural_per_town, n_towns), 3)
+    parent = np.repeat(np.arange(n_towns), n_rural_each)
+    n_rural = len(parent)
+    r_lat, r_lon = _destination(lat[parent], lon[parent], rng.uniform(15, 60, n_rural), rng.uniform(0, 2 * np.pi, n_rural))
+
+    N = n_cores + n_towns + n_rural
+    kind = np.array(["town"] * (n_cores + n_towns) + ["rural"] * n_rural, dtype=object)
+    m_lat = np.r_[core_lat, lat, r_lat]
+    m_lon = np.r_[core_lon, lon, r_lon]
+    # role: 0..3 town types, 4 core, 5 rural
+    role = np.r_[np.full(n_cores, 4), ttype, np.full(n_rural, 5)]
+    town_of = np.r_[np.arange(n_cores) * 0 - 1, np.arange(n_towns), parent]  # parent town index, -1 for cores
+    dist_cores = haversine_matrix(m_lat, m_lon, core_lat, core_lon)
+    region_idx = dist_cores.argmin(axis=1)
+    codes = np.array(_REGIONS)[region_idx % len(_REGIONS)]
+    serial = np.arange(N) + 1
+    town_id = np.array([f"{c}{s:06d}" for c, s in zip(codes, serial, strict=True)], dtype=object)
+    names = np.array([f"{_SYLL_A[a]}{_SYLL_B[b]}" for a, b in zip(rng.integers(0, 16, N), rng.integers(0, 16, N), strict=True)], dtype=object)
+    names[:n_cores] = [f"Core city {i + 1}" for i in range(n_cores)]
+    names = np.array([f"{n} {i}" for n, i in zip(names, serial, strict=True)], dtype=object)
+    pop, present = _population(rng, p, role, town_of, core_pop)
+    return Geography(role=role, town_of=town_of, parent=parent, lat=m_lat, lon=m_lon, codes=codes, town_id=town_id,
+                     names=names, kind=kind, pop=pop, present=present)
+
+
+def _population(rng, p: Plan, role, town_of, core_pop):
+    """Population paths (type trends, documented in the module docstring) and the first year of
+    each municipality (late entry of some small towns; rural municipalities enter with their town)."""
+    N, T, n_cores = len(role), p.T, p.n_cores
+    pop0 = np.empty(N)
+    lo_hi = {0: (20e3, 80e3), 1: (10e3, 60e3), 2: (10e3, 50e3), 3: (3e3, 25e3), 5: (1.5e3, 9e3)}
+    pop0[:n_cores] = core_pop
+    for r, (lo, hi) in lo_hi.items():
+        sel = role == r
+        pop0[sel] = np.exp(rng.uniform(np.log(lo), np.log(hi), sel.sum()))
+    trend = np.select([role == 0, role == 1, role == 2, role == 3, role == 4, role == 5],
+                      [0.0, -0.011, 0.005, -0.02, 0.005, -0.015]) + rng.normal(0, 0.003, N)
+    t_idx = np.arange(T)
+    pop = pop0[:, None] * np.exp(trend[:, None] * t_idx[None, :] + rng.normal(0, 0.004, (N, T)))
+    pop = np.round(pop)
+
+    # first year of each municipality (late entry of some small towns)
+    first = np.zeros(N, dtype=int)
+    late = (role <= 3) & (rng.random(N) < p.late_entry_rate)
+    first[late] = rng.integers(1, 5, late.sum())
+    first[role == 5] = first[np.maximum(town_of[role == 5], 0) + n_cores] * (town_of[role == 5] >= 0)
+    present = t_idx[None, :] >= first[:, None]  # N x T
+    return pop, present
+
+
+# ------------------------------------------------------------------------ stage 2: economy
+@dataclass(frozen=True)
+class Economy:
+    """Employment by sector of every municipality and year, and the sector structure it came from."""
+
+    E: np.ndarray            # N x T x S jobs (before the registry's floor and the suppression)
+    Wn: np.ndarray           # N x S sector shares of the first year
+    anchor_idx: np.ndarray   # N: the anchor sector of a corporate town
+    corp_town: np.ndarray    # N: integrated or remote corporate town
+    integ: np.ndarray        # N: integrated_connected
+    rem: np.ndarray          # N: corporate_remote
+
+
+def _sector_weights(rng, p: Plan, role):
+    """Sector weights by type: cores everything, satellites broad, integrated towns some extras
+    and the chain sectors, remote corporate towns a thin base, detached towns the public sector."""
+    sectors, spos = p.sectors, p.spos
+    N, S = len(role), len(sectors)
+    W = np.zeros((N, S))
+    base = _profile(_BASE, sectors)
+    extra_mask = np.zeros(S)
+    extra_mask[[spos[s] for s in _EXTRA]] = 1.0
+    chain_idx = np.array([spos[s] for s in _CHAIN])
+    anchor_choice = rng.integers(0, len(_ANCHORS), N)
+    anchor_idx = np.array([spos[_ANCHORS[a]] for a in anchor_choice])
+    # cores: everything
+    W[role == 4] = base + extra_mask * 1.5 + 0.3
+    # satellites: base + broad extras
+    sat = role == 2
+    W[sat] = base + extra_mask * rng.uniform(0.5, 2.0, (sat.sum(), S))
+    # integrated: base + some extras + chain + anchor (~30 %)
+    integ = role == 0
+    W[integ] = base + extra_mask * (rng.random((integ.sum(), S)) < 0.35) * rng.uniform(0.5, 1.5, (integ.sum(), S))
+    # remote corporate: thin base
+    rem = role == 1
+    W[rem] = base * (rng.random((rem.sum(), S)) < 0.55)
+    W[rem, spos["47"]] = base[spos["47"]]
+    W[rem, spos["84"]] = base[spos["84"]]
+    corp_town = integ | rem
+    W[np.ix_(corp_town, chain_idx)] += 6.0
+    # detached: public sector economy
+    det = role == 3
+    W[det] = _profile(_DETACHED, sectors) * (rng.random((det.sum(), S)) < 0.85)
+    W[det, spos["84"]] = _DETACHED["84"]
+    W[role == 5] = _profile(_RURAL, sectors)
+    W = W * rng.gamma(6.0, 1.0 / 6.0, (N, S))
+    return W, anchor_idx, integ, rem, corp_town, det
+
+
+def _economy(rng, p: Plan, world: dict) -> Economy:
+    """Stage 2: sector shares (an anchor firm's sector with about 30 % of the jobs of integrated
+    towns and half of remote corporate towns'), their drift, the small sectors detached towns
+    lose (simplification), and employment = shares x population x employment rate."""
+    geo: Geography = world["geography"]
+    role, T, N = geo.role, p.T, geo.N
+    W, anchor_idx, integ, rem, corp_town, det = _sector_weights(rng, p, role)
+    rows = np.arange(N)
+    t_idx = np.arange(T)
+    # anchor share: 30 % integrated, 50 % remote
+    anchor_share = np.where(integ, rng.uniform(0.25, 0.35, N), np.where(rem, rng.uniform(0.45, 0.58, N), 0.0))
+    W[rows[corp_town], anchor_idx[corp_town]] = 0.0
+    Wn = W / W.sum(axis=1, keepdims=True)
+    Wn = Wn * (1.0 - anchor_share)[:, None]
+    Wn[rows[corp_town], anchor_idx[corp_town]] = anchor_share[corp_town]
+
+    # shares drift over time; detached towns lose small sectors (simplification)
+    S = Wn.shape[1]
+    drift = rng.normal(0, 0.01, (N, S))
+    shares = Wn[:, None, :] * np.exp(drift[:, None, :] * t_idx[None, :, None])  # N x T x S
+    small = (Wn > 0) & (Wn < 0.05) & det[:, None] & (rng.random((N, S)) < 0.6)
+    lose_year = rng.integers(2, T, (N, S))
+    gone = small[:, None, :] & (t_idx[None, :, None] >= lose_year[:, None, :])
+    shares = np.where(gone, 0.0, shares)
+    shares = shares / shares.sum(axis=2, keepdims=True)
+    emp_rate = np.where(role == 5, 0.25, rng.uniform(0.36, 0.44, N))
+    total_emp = geo.pop * emp_rate[:, None] * np.exp(rng.normal(0, 0.01, (N, T)))
+    E = np.round(shares * total_emp[:, :, None])  # N x T x S
+    return Economy(E=E, Wn=Wn, anchor_idx=anchor_idx, corp_town=corp_town, integ=integ, rem=rem)
+
+
+# ------------------------------------------------------------------------ stage 3: corporate registry
+@dataclass(frozen=True)
+class Groups:
+    """Corporate groups: VI groups, then retail chains, then local holdings (``ids`` order)."""
+
+    ids: list[str]
+    hq: np.ndarray           # headquarters municipality of each group
+    vi_true: np.ndarray      # truly vertically integrated
+    flag: np.ndarray         # groups.vertically_integrated as published: "true", "false" or "" (unknown)
+    n_vi: int
+    n_chain: int
+    rc0: int                 # index of the first retail chain
+    lh0: int                 # index of the first local holding
+    vi_hq_core: np.ndarray   # VI group headquartered in a core
+    core_groups: np.ndarray  # VI groups headquartered in a core
+    other_groups: np.ndarray
+    holding_towns: np.ndarray
+    vi_of_town: np.ndarray   # N: the VI group of a corporate town (-1 none)
+
+
+@dataclass(frozen=True)
+class Registry:
+    """Firms (one row per firm) and their owners by year; employment with the registry's floor."""
+
+    groups: Groups
+    E: np.ndarray            # N x T x S: a sector with registered firms has >= 20 jobs in every year present
+    has_firm_sector: np.ndarray  # N x S
+    f_town: np.ndarray
+    f_sec: np.ndarray
+    firm_id: np.ndarray
+    fe: np.ndarray           # n_f x T employees
+    grp_t: np.ndarray        # n_f x T owning group, -1 = independent
+    f_present: np.ndarray    # n_f x T
+
+
+def _groups(rng, p: Plan, geo: Geography, eco: Economy) -> Groups:
+    """VI groups (headquartered in a core or a remote corporate town), retail chains (in cores)
+    and local holdings (in towns with rural municipalities), and the VI group of every corporate
+    town: every VI group spans >= 2 towns, integrated towns take groups of the cores."""
+    n_cores, role = p.n_cores, geo.role
+    rows = np.arange(geo.N)
+    n_corp = int(eco.corp_town.sum())
+    n_vi = int(np.clip(n_corp // 10, 3, 400))
+    vi_hq_core = rng.random(n_vi) < 0.6
+    rem_ids = rows[eco.rem]
+    vi_hq = np.where(vi_hq_core, rng.integers(0, n_cores, n_vi), rem_ids[rng.integers(0, max(1, len(rem_ids)), n_vi)] if len(rem_ids) else 0)
+    vi_flag = np.where(rng.random(n_vi) < 0.6, "true", "")
+    n_chain = int(np.clip(p.n_towns // 40, 2, 200))
+    chain_hq = rng.integers(0, n_cores, n_chain)
+    # local holdings: headquartered in small towns that control rural firms
+    has_rural = np.zeros(geo.N, bool)
+    has_rural[n_cores + np.unique(geo.parent)] = True
+    holding_towns = rows[has_rural]
+    n_hold = len(holding_towns)
+    group_ids = ([f"VI{i:04d}" for i in range(n_vi)] + [f"RC{i:04d}" for i in range(n_chain)]
+                 + [f"LH{i:04d}" for i in range(n_hold)])
+    g_hq = np.r_[vi_hq, chain_hq, holding_towns]
+    g_vi_true = np.r_[np.ones(n_vi, bool), np.zeros(n_chain + n_hold, bool)]
+    g_flag = np.r_[vi_flag, np.where(rng.random(n_chain) < 0.5, "false", ""), np.where(rng.random(n_hold) < 0.5, "false", "")]
+    # every VI group needs >= 2 towns: assign corporate towns round-robin over a permutation
+    corp_ids = rows[eco.corp_town]
+    vi_of_town = np.full(geo.N, -1)
+    # integrated towns take groups headquartered in cores when possible
+    core_groups = np.flatnonzero(vi_hq_core)
+    other_groups = np.flatnonzero(~vi_hq_core)
+    perm = rng.permutation(corp_ids)
+    vi_of_town[perm] = np.arange(len(perm)) % n_vi
+    integ_ids = rows[role == 0]
+    if len(core_groups):
+        vi_of_town[integ_ids] = core_groups[np.arange(len(integ_ids)) % len(core_groups)]
+    if len(other_groups):
+        rem_perm = rng.permutation(rem_ids)
+        half = rem_perm[: len(rem_perm) // 2]
+        vi_of_town[half] = other_groups[np.arange(len(half)) % len(other_groups)]
+    # groups headquartered in a remote town should not own that same town's anchor only:
+    # a group is kept VI-valid (>= 2 towns, >= 2 sections) by construction of chain firms.
+    return Groups(ids=group_ids, hq=g_hq, vi_true=g_vi_true, flag=g_flag, n_vi=n_vi, n_chain=n_chain, rc0=n_vi,
+                  lh0=n_vi + n_chain, vi_hq_core=vi_hq_core, core_groups=core_groups, other_groups=other_groups,
+                  holding_towns=holding_towns, vi_of_town=vi_of_town)
+
+
+# a block of firms: (municipality, sector, share of the cell's jobs, group before, group from
+# year tau on, tau); groups are indices into Groups.ids, -1 = independent, tau = T + 1: never
+FirmBlock = tuple
+
+
+def _corporate_firms(rng, p: Plan, geo: Geography, eco: Economy, g: Groups) -> list[FirmBlock]:
+    """Anchor firms of corporate towns (their owner may switch between VI groups), their
+    suppliers in the chain sectors (in the group from the start, bought or sold), and VI groups
+    entering satellites and detached towns."""
+    T, spos, role = p.T, p.spos, geo.role
+    rows = np.arange(geo.N)
+    never = T + 1
+    chain_idx = np.array([spos[s] for s in _CHAIN])
+    other_groups, core_groups = g.other_groups, g.core_groups
+    blocks: list[FirmBlock] = []
+    ct = rows[eco.corp_town]
+    gv = g.vi_of_town[ct]
+    # anchor firm: 90 % of the anchor sector; owner may switch to another VI group
+    switch = rng.random(len(ct)) < 0.25
+    alt = np.where(g.vi_hq_core[gv], other_groups[rng.integers(0, max(1, len(other_groups)), len(ct))] if len(other_groups) else gv,
+                   core_groups[rng.integers(0, max(1, len(core_groups)), len(ct))] if len(core_groups) else gv)
+    blocks.append((ct, eco.anchor_idx[ct], np.full(len(ct), 0.9), gv, np.where(switch, alt, gv),
+                   np.where(switch, rng.integers(3, T - 1, len(ct)), never)))
+    # chain firms (suppliers) in 3 chain sectors: in the group from the start, bought later, or sold
+    for _ in range(3):
+        sec = chain_idx[rng.integers(0, len(chain_idx), len(ct))]
+        u = rng.random(len(ct))
+        g0 = np.where(u < 0.4, gv, -1)
+        g1 = np.where(u < 0.4, np.where(rng.random(len(ct)) < 0.35, -1, gv), np.where(u < 0.8, gv, -1))
+        tau = np.where(g0 != g1, rng.integers(2, T - 1, len(ct)), never)
+        blocks.append((ct, sec, np.full(len(ct), 0.85), g0, g1, tau))
+    # VI entries into other towns (satellites and detached): buy a local firm for some years
+    other = rows[(role == 2) | (role == 3)]
+    enter = other[rng.random(len(other)) < 0.3]
+    sec = np.array([spos[s] for s in ("35", "49", "52")])[rng.integers(0, 3, len(enter))]
+    grp = rng.integers(0, g.n_vi, len(enter))
+    blocks.append((enter, sec, np.full(len(enter), 0.8), np.full(len(enter), -1), grp, rng.integers(2, T - 2, len(enter))))
+    return blocks
+
+
+def _chain_stores(rng, p: Plan, geo: Geography, g: Groups) -> list[FirmBlock]:
+    """Retail chains: in satellites, integrated towns and cores, entering at random years; a few
+    in detached towns."""
+    T, role, spos = p.T, geo.role, p.spos
+    rows = np.arange(geo.N)
+    never = T + 1
+    n_chain, rc0 = g.n_chain, g.rc0
+    rc_towns = rows[(role == 0) | (role == 2) | (role == 4)]
+    rc_in = rc_towns[rng.random(len(rc_towns)) < 0.7]
+    g_rc = rc0 + rng.integers(0, n_chain, len(rc_in))
+    start_in = rng.random(len(rc_in)) < 0.5
+    blocks = [(rc_in, np.full(len(rc_in), spos["47"]), np.full(len(rc_in), 0.35), np.where(start_in, g_rc, -1), g_rc,
+               np.where(start_in, never, rng.integers(2, T - 1, len(rc_in))))]
+    rc_d = rows[role == 3][rng.random(int((role == 3).sum())) < 0.1]
+    blocks.append((rc_d, np.full(len(rc_d), spos["47"]), np.full(len(rc_d), 0.3), rc0 + rng.integers(0, n_chain, len(rc_d)),
+                   rc0 + rng.integers(0, n_chain, len(rc_d)), np.full(len(rc_d), never)))
+    return blocks
+
+
+def _local_firms(rng, p: Plan, geo: Geography, eco: Economy, g: Groups) -> list[FirmBlock]:
+    """Public institutions and independent firms in every municipality (in its sectors above 2 %),
+    rural firms controlled from their town's local holding (lost over time for detached towns),
+    and the holding's own farm."""
+    T, role, spos = p.T, geo.role, p.spos
+    N, S = eco.Wn.shape
+    rows = np.arange(N)
+    never = T + 1
+    Wn, corp_town, anchor_idx = eco.Wn, eco.corp_town, eco.anchor_idx
+    k = np.maximum(1, rng.poisson(p.firms_per_town, N))
+    ft = np.repeat(rows, k)
+    prob = Wn[ft] * (Wn[ft] > 0.02)
+    prob = np.where(prob.sum(axis=1, keepdims=True) > 0, prob, Wn[ft])
+    cum = np.cumsum(prob, axis=1)
+    cum = cum / cum[:, -1:]
+    fs = (rng.random(len(ft))[:, None] > cum).sum(axis=1)
+    fs = np.minimum(fs, S - 1)
+    clash = corp_town[ft] & (fs == anchor_idx[ft])
+    fs = np.where(clash, spos["86"], fs)
+    blocks = [(ft, fs, rng.uniform(0.15, 0.4, len(ft)), np.full(len(ft), -1), np.full(len(ft), -1), np.full(len(ft), never))]
+    # rural firms controlled from their town's local holding (lost over time for detached towns)
+    ru = rows[role == 5]
+    ptown = geo.town_of[ru] + p.n_cores
+    holding_towns, n_hold = g.holding_towns, len(g.holding_towns)
+    hold_of = np.full(N, -1, dtype=np.int64)  # municipality -> its local holding's group
+    hold_of[holding_towns] = g.lh0 + np.arange(n_hold)
+    gh = hold_of[ptown]
+    ptype = role[ptown]
+    controlled = rng.random(len(ru)) < np.where(ptype == 3, 0.5, 0.7)
+    lost = controlled & (ptype == 3)
+    blocks.append((ru, np.full(len(ru), spos["01"]), np.full(len(ru), 0.7), np.where(controlled, gh, -1),
+                   np.where(lost, -1, np.where(controlled, gh, -1)), np.where(lost, rng.integers(2, T - 1, len(ru)), never)))
+    # the local (agricultural) holding also owns a farm in its own town: one section, never VI
+    blocks.append((holding_towns, np.full(n_hold, spos["01"]), np.full(n_hold, 0.5), g.lh0 + np.arange(n_hold),
+                   g.lh0 + np.arange(n_hold), np.full(n_hold, never)))
+    return blocks
+
+
+def _registry(rng, p: Plan, world: dict) -> Registry:
+    """Stage 3: corporate groups, firms (corporate, chain stores, local), the floor of 20 jobs in
+    a sector with registered firms, and every firm's employees and owner by year."""
+    geo, eco = world["geography"], world["economy"]
+    T = p.T
+    g = _groups(rng, p, geo, eco)
+    blocks = [*_corporate_firms(rng, p, geo, eco, g), *_chain_stores(rng, p, geo, g), *_local_firms(rng, p, geo, eco, g)]
+    f_town, f_sec, f_frac, f_g0, f_g1, f_tau = (np.concatenate([np.asarray(b[i]) for b in blocks]) for i in range(6))
+    f_town, f_sec, f_g0, f_g1, f_tau = (a.astype(int) for a in (f_town, f_sec, f_g0, f_g1, f_tau))
+    f_frac = f_frac.astype(float)
+    E, present = eco.E, geo.present
+    # a sector with registered firms has at least 20 jobs in every year present
+    has_firm_sector = np.zeros(eco.Wn.shape, bool)
+    has_firm_sector[f_town, f_sec] = True
+    E = np.where(has_firm_sector[:, None, :] & (E < 20), np.maximum(E, 20 * present[:, :, None]), E)
+    cell_frac = np.zeros(eco.Wn.shape)
+    np.add.at(cell_frac, (f_town, f_sec), f_frac)
+    scale = np.where(cell_frac > 0.95, 0.95 / np.maximum(cell_frac, 1e-12), 1.0)
+    f_frac = f_frac * scale[f_town, f_sec]
+    n_f = len(f_town)
+    firm_id = np.array([f"F{i:07d}" for i in range(n_f)], dtype=object)
+    # firm-years
+    t_idx = np.arange(T)
+    fe = np.round(f_frac[:, None] * E[f_town, :, f_sec] * np.exp(rng.normal(0, 0.02, (n_f, T))))
+    fe = np.maximum(fe, 1.0)
+    grp_t = np.where(t_idx[None, :] < f_tau[:, None], f_g0[:, None], f_g1[:, None])  # n_f x T, -1 = independent
+    return Registry(groups=g, E=E, has_firm_sector=has_firm_sector, f_town=f_town, f_sec=f_sec, firm_id=firm_id,
+                    fe=fe, grp_t=grp_t, f_present=present[f_town])
+
+
+# ------------------------------------------------------------------------ stage 4: publication
+def _publication(rng, p: Plan, world: dict) -> np.ndarray:
+    """Stage 4: the cells Rosstat suppresses (N x T x S): small cells (1-49 jobs) of sectors
+    without registered firms, at random with probability ``suppress_rate``."""
+    reg: Registry = world["registry"]
+    E = reg.E
+    no_firm = ~reg.has_firm_sector
+    return (E > 0) & (E < 50) & no_firm[:, None, :] & (rng.random(E.shape) < p.suppress_rate)
+
+
+# ------------------------------------------------------------------------ stage 5: outcomes
+@dataclass(frozen=True)
+class Outcomes:
+    corp_share: np.ndarray   # N x T true regressors, as the feature builder defines them
+    core_share: np.ndarray
+    avg_wage: np.ndarray     # N x T, NaN = missing
+    investment: np.ndarray
+
+
+def _true_regressors(p: Plan, geo: Geography, reg: Registry, supp: np.ndarray):
+    """``corp_share`` (employment in firms of VI groups / published employment) and
+    ``core_control_share`` (in firms of groups headquartered in another municipality that is a
+    core), N x T, computed as the feature builder defines them."""
+    N, T, n_cores = geo.N, p.T, p.n_cores
+    E, fe, grp_t, f_town, g = reg.E, reg.fe, reg.grp_t, reg.f_town, reg.groups
+    published = np.where(supp, 0.0, E).sum(axis=2)  # N x T
+    vi_t = np.where(grp_t >= 0, g.vi_true[np.maximum(grp_t, 0)], False)
+    hq_t = np.where(grp_t >= 0, g.hq[np.maximum(grp_t, 0)], -1)
+    core_t = (grp_t >= 0) & (hq_t < n_cores) & (hq_t >= 0) & (hq_t != f_town[:, None])
+    vi_emp = np.zeros((N, T))
+    core_emp = np.zeros((N, T))
+    np.add.at(vi_emp, f_town, np.where(vi_t, fe, 0.0))
+    np.add.at(core_emp, f_town, np.where(core_t, fe, 0.0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corp_share = np.where(published > 0, vi_emp / published, np.nan)
+        core_share = np.where(published > 0, core_emp / published, np.nan)
+    return corp_share, core_share
+
+
+def _outcomes(rng, p: Plan, world: dict) -> Outcomes:
+    """Stage 5: the outcome equations of the module docstring (town effects correlated with the
+    type, year effects, the true coefficients, noise), then missing cells at random."""
+    geo: Geography = world["geography"]
+    role, N, T = geo.role, geo.N, p.T
+    corp_share, core_share = _true_regressors(p, geo, world["registry"], world["publication"])
+    t_idx = np.arange(T)
+    type_wage = np.select([role == 0, role == 1, role == 2, role == 3, role == 4, role == 5],
+                          [0.15, 0.25, 0.05, -0.15, 0.20, -0.25])
+    alpha = np.log(38_000) + type_wage + 0.1 * (geo.lat - 66) / 6 + rng.normal(0, 0.08, N)
+    gamma = 0.06 * t_idx + rng.normal(0, 0.01, T)
+    log_wage = (alpha[:, None] + gamma[None, :] + WAGE_COEF["corp_share"] * corp_share
+                + WAGE_COEF["core_control_share"] * core_share
+                + WAGE_COEF["corp_share:core_control_share"] * corp_share * core_share
+                + rng.normal(0, WAGE_SD, (N, T)))
+    beta_i = np.log(60_000) + 0.5 * type_wage + rng.normal(0, 0.2, N)
+    h_t = 0.03 * t_idx + rng.normal(0, 0.03, T)
+    log_inv = (beta_i[:, None] + h_t[None, :] + INVEST_COEF["corp_share"] * corp_share
+               + INVEST_COEF["core_control_share"] * core_share + rng.normal(0, INVEST_SD, (N, T)))
+    avg_wage = np.round(np.exp(log_wage), 2)
+    investment = np.round(np.exp(log_inv), 2)
+    miss_w = rng.random((N, T)) < p.missing_outcome_rate
+    miss_i = rng.random((N, T)) < p.missing_outcome_rate
+    avg_wage = np.where(miss_w, np.nan, avg_wage)
+    investment = np.where(miss_i, np.nan, investment)
+    return Outcomes(corp_share=corp_share, core_share=core_share, avg_wage=avg_wage, investment=investment)
+
+
+# ------------------------------------------------------------------------ the tables
+def _dataset(rng, p: Plan, world: dict) -> SyntheticDataset:
+    """The contract tables (validated), the true regressors and ``truth.json``; the municipal
+    areas are the last draw."""
+    geo, reg, out = world["geography"], world["registry"], world["outcomes"]
+    supp = world["publication"]
+    role, N, town_id, years, sectors = geo.role, geo.N, geo.town_id, p.years, np.array(p.sectors)
+    E, present, pop = reg.E, geo.present, geo.pop
+    towns = pd.DataFrame({
+        "town_id": town_id.astype(str), "name": geo.names.astype(str),
+        "region": np.array([f"Region {c}" for c in geo.codes], dtype=object).astype(str),
+        "lat": np.round(geo.lat, 5), "lon": np.round(geo.lon, 5), "population": pop[:, 0],
+        "kind": geo.kind.astype(str), "area_km2": np.round(np.where(role == 4, 300.0, np.where(role == 5, 2000.0, 60.0)) * rng.uniform(0.7, 1.3, N), 1),
+        "north": geo.lat >= 64.0,
+    })
+    ii, tt, ss = np.nonzero((E > 0) & present[:, :, None])
+    emp_vals = E[ii, tt, ss].astype(float)
+    emp_vals[supp[ii, tt, ss]] = np.nan
+    employment = pd.DataFrame({"town_id": town_id[ii].astype(str), "year": years[tt], "sector": sectors[ss],
+                               "employment": emp_vals})
+    fi, ft_ = np.nonzero(reg.f_present)
+    g_of = reg.grp_t[fi, ft_]
+    g = reg.groups
+    firms = pd.DataFrame({
+        "firm_id": reg.firm_id[fi].astype(str), "town_id": town_id[reg.f_town[fi]].astype(str),
+        "sector": sectors[reg.f_sec[fi]], "employees": reg.fe[fi, ft_], "year": years[ft_],
+        "group_id": pd.array(np.where(g_of >= 0, np.array(g.ids, dtype=object)[np.maximum(g_of, 0)], None), dtype="str"),
+    })
+    # firms must sit in a sector with employment that year
+    groups = pd.DataFrame({"group_id": g.ids, "hq_town_id": town_id[g.hq].astype(str),
+                           "name": [f"Group {x}" for x in g.ids],
+                           "vertically_integrated": pd.array([{"true": True, "false": False}.get(v) for v in g.flag], dtype="boolean")})
+    oi, ot = np.nonzero(present)
+    outcomes = pd.DataFrame({"town_id": town_id[oi].astype(str), "year": years[ot], "population": pop[oi, ot],
+                             "avg_wage": out.avg_wage[oi, ot], "investment": out.investment[oi, ot]})
+    data = TownData.from_tables(towns=towns, employment=employment, firms=firms, groups=groups, outcomes=outcomes,
+                                source=f"synthetic(n_towns={p.n_towns}, n_years={p.n_years}, seed={p.seed})")
+
+    regressors = pd.DataFrame({"town_id": town_id[oi].astype(str), "year": years[ot],
+                               "corp_share": out.corp_share[oi, ot], "core_control_share": out.core_share[oi, ot]}
+                              ).set_index(["town_id", "year"])
+    return SyntheticDataset(data=data, truth=_truth(p, geo), regressors=regressors)
+
+
+def _truth(p: Plan, geo: Geography) -> dict:
+    """``truth.json``: the arguments, the true type of every municipality, the equations."""
+    type_names = np.array(list(TYPES) + ["core", "rural"], dtype=object)
+    return {
+        "generator": "typology.data.synth.generate",
+        "params": p.params(),
+        "types": dict(TYPE_DESCRIPTIONS),
+        "n_types": len(TYPES),
+        "typed_towns": "municipalities of kind 'town' that are not agglomeration cores",
+        "town_types": {str(t): str(type_names[r]) for t, r in zip(geo.town_id, geo.role, strict=True)},
+        "equations": {
+            "wages": {
+                "formula": "log(avg_wage) ~ corp_share + core_control_share + corp_share:core_control_share",
+                "effects": "twoway", "coefficients": dict(WAGE_COEF), "noise_sd": WAGE_SD,
+            },
+            "investment": {
+                "formula": "log(investment) ~ corp_share + core_control_share",
+                "effects": "twoway", "coefficients": dict(INVEST_COEF), "noise_sd": INVEST_SD,
+            },
+        },
+        "population_trend_per_year": {"integrated_connected": 0.0, "corporate_remote": -0.011,
+                                      "diversified_satellite": 0.005, "detached_simplified": -0.02,
+                                      "core": 0.005, "rural": -0.015},
+        "cores": [str(t) for t in geo.town_id[:p.n_cores]],
+    }
+
+
+# The stages of generate, in order: (name, stage). ``stage(rng, plan, world)`` reads what the
+# stages before it built (``world["geography"]``, ...) and draws from ``rng`` after them, so the
+# order is part of every dataset; its result is ``world[name]``. A new mechanism is a new stage
+# (see the module docstring for adding one without changing the datasets written before).
+STAGES = (
+    ("geography", _geography),
+    ("economy", _economy),
+    ("registry", _registry),
+    ("publication", _publication),
+    ("outcomes", _outcomes),
+    ("dataset", _dataset),
+)

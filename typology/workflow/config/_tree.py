@@ -1,0 +1,224 @@
+"""The checked configuration: a tree of frozen dataclasses, one per section.
+
+::
+
+    RunConfig
+    ├── data      DataConfig        path (the dataset folder, absolute)
+    ├── features  FeaturesConfig    params: keyword arguments of features.FeatureBuilder
+    ├── typology  TypologyConfig    features, period, sample; params: of typology.TownTypology
+    ├── models    (LinearModelConfig | DiscreteModelConfig, ...)
+    │             linear:   name, spec (the models.PanelModelSpec, built once)
+    │             discrete: name, kind, formula, options (of models.fit_discrete_model)
+    ├── report    ReportConfig      title
+    └── compute   ComputeConfig     n_jobs (the typology's parallel workers)
+
+Every value is checked when the tree is built (:func:`typology.workflow.config.parse_config`),
+and the tree holds only frozen values (tuples, read-only mappings), so no stage can change it.
+``to_dict()`` is the resolved form (JSON-ready, every default filled in) that the manifest of a
+run folder records; it is itself a valid configuration, and ``parse_config(cfg.to_dict())``
+gives back ``cfg``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+__all__ = ["ComputeConfig", "DataConfig", "DiscreteModelConfig", "FeaturesConfig", "LinearModelConfig",
+           "ReportConfig", "RunConfig", "TypologyConfig", "freeze", "thaw"]
+
+
+def freeze(v):
+    """A JSON-like value made read-only: lists become tuples, tables read-only mappings."""
+    if isinstance(v, Mapping):
+        return MappingProxyType({k: freeze(x) for k, x in v.items()})
+    if isinstance(v, list | tuple):
+        return tuple(freeze(x) for x in v)
+    return v
+
+
+def thaw(v):
+    """The JSON form of a frozen value: tuples become lists, mappings dicts (what the manifest
+    records and what the estimators were always given)."""
+    if isinstance(v, Mapping):
+        return {k: thaw(x) for k, x in v.items()}
+    if isinstance(v, list | tuple):
+        return [thaw(x) for x in v]
+    return v
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    """``[data]``: the dataset folder (absolute; a relative path is taken from the configuration
+    file's folder)."""
+
+    path: Path
+
+    def to_dict(self) -> dict:
+        return {"path": str(self.path)}
+
+
+@dataclass(frozen=True)
+class FeaturesConfig:
+    """``[features]``: the keyword arguments of :class:`features.FeatureBuilder`, every default
+    filled in (read from the builder's ``get_params``: a parameter added to the builder is a key
+    of this section)."""
+
+    params: Mapping[str, Any]
+
+    @property
+    def groups(self) -> tuple[str, ...] | None:
+        return self.params["groups"]
+
+    def kwargs(self) -> dict:
+        """``FeatureBuilder(**cfg.features.kwargs())``."""
+        return thaw(self.params)
+
+    def to_dict(self) -> dict:
+        return thaw(self.params)
+
+
+@dataclass(frozen=True)
+class TypologyConfig:
+    """``[typology]``: what the typology is about (``features``, ``period``, ``sample``) and the
+    parameters of :class:`typology.TownTypology` (``params``, every default filled in, under the
+    configuration's names: ``feature_transform``; ``k_range`` is ``"auto"`` or ``(lo, hi)``).
+
+    ``estimator_names`` maps a configuration name to the estimator's parameter where they
+    differ (``feature_transform`` -> ``transform`` for an estimator that still calls it so).
+    """
+
+    features: tuple[str, ...]
+    period: str | int | tuple[int, int]
+    sample: str
+    params: Mapping[str, Any]
+    estimator_names: Mapping[str, str] = dataclasses.field(default_factory=lambda: MappingProxyType({}))
+
+    @property
+    def random_state(self) -> int:
+        return self.params["random_state"]
+
+    def kwargs(self, k_range: tuple[int, int] | None = None, n_jobs: int | None = None) -> dict:
+        """Keyword arguments of ``TownTypology``: ``k_range`` replaces ``"auto"`` (it is left
+        as configured when None), ``n_jobs`` from ``[compute]``."""
+        out = {self.estimator_names.get(k, k): thaw(v) for k, v in self.params.items()}
+        kr = self.params["k_range"] if k_range is None else k_range
+        out["k_range"] = tuple(kr) if isinstance(kr, list | tuple) else kr
+        out["n_jobs"] = n_jobs
+        return out
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.features), "period": thaw(self.period), "sample": self.sample,
+                **thaw(self.params)}
+
+
+@dataclass(frozen=True)
+class LinearModelConfig:
+    """A ``[[models]]`` table of kind ``linear``: its name and the :class:`models.PanelModelSpec`
+    built (once) from its keys, ``random_state`` filled in (:func:`model_seed`)."""
+
+    name: str
+    spec: Any  # models.PanelModelSpec
+    kind = "linear"
+
+    @property
+    def formula(self) -> str:
+        return self.spec.formula
+
+    @property
+    def cluster(self) -> str:
+        return self.spec.cluster
+
+    def to_dict(self) -> dict:
+        fields = dataclasses.asdict(self.spec)
+        fields.pop("name", None)  # the table's name is the model's
+        return {"name": self.name, "kind": self.kind, **thaw(fields)}
+
+
+@dataclass(frozen=True)
+class DiscreteModelConfig:
+    """A ``[[models]]`` table of kind ``logit``, ``probit`` or ``mnlogit``: the formula and the
+    other keyword arguments of :func:`models.fit_discrete_model` (``options``, read from its
+    signature, every default filled in)."""
+
+    name: str
+    kind: str
+    formula: str
+    options: Mapping[str, Any]
+
+    @property
+    def cluster(self) -> str | None:
+        return self.options.get("cluster")
+
+    def kwargs(self) -> dict:
+        """``fit_discrete_model(frame, m.formula, model=m.kind, name=m.name, **m.kwargs())``."""
+        return thaw(self.options)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "formula": self.formula, **thaw(self.options)}
+
+
+@dataclass(frozen=True)
+class ReportConfig:
+    """``[report]``: the report's title."""
+
+    title: str = "Town typology report"
+
+    def to_dict(self) -> dict:
+        return {"title": self.title}
+
+
+@dataclass(frozen=True)
+class ComputeConfig:
+    """``[compute]``: how the work is spread, never what it computes. ``n_jobs``: parallel
+    workers of the typology (bootstrap, references, restarts; results do not depend on it;
+    None or 1 sequential, -1 every core). Formerly ``[typology] n_jobs``, still accepted."""
+
+    n_jobs: int | None = None
+
+    def to_dict(self) -> dict:
+        return {"n_jobs": self.n_jobs}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A checked configuration (see the module docstring for the tree). ``path``: the
+    configuration file it was read from, ``label``: how messages name it otherwise."""
+
+    data: DataConfig
+    features: FeaturesConfig
+    typology: TypologyConfig
+    models: tuple[LinearModelConfig | DiscreteModelConfig, ...]
+    report: ReportConfig
+    compute: ComputeConfig
+    path: Path | None = None
+    label: str | None = None
+
+    @property
+    def data_path(self) -> Path:
+        return self.data.path
+
+    @property
+    def random_state(self) -> int:
+        """The run's seed (``[typology] random_state``)."""
+        return self.typology.random_state
+
+    @property
+    def where(self) -> str:
+        """How messages name this configuration: its file, or ``config``."""
+        return str(self.path) if self.path is not None else (self.label or "config")
+
+    def to_dict(self) -> dict:
+        """The resolved form: JSON-ready, every default filled in; what the manifest records."""
+        return {"data": self.data.to_dict(), "features": self.features.to_dict(),
+                "typology": self.typology.to_dict(), "models": [m.to_dict() for m in self.models],
+                "report": self.report.to_dict(), "compute": self.compute.to_dict()}
+
+    @property
+    def resolved(self) -> dict:
+        """``to_dict()`` (a new dict at every call)."""
+        return self.to_dict()

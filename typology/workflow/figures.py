@@ -1,0 +1,127 @@
+"""Figures of the report (matplotlib, Agg backend): each function returns a Figure."""
+
+from __future__ import annotations
+
+import base64
+import io
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from ..estimator.stability import HIGHLY_STABLE, VALID
+
+__all__ = ["heatmap", "map_of_types", "png_bytes", "selection_plot", "stability_plot", "to_data_uri"]
+
+_PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
+            "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6"]
+
+
+def png_bytes(fig, dpi: int = 110) -> bytes:
+    buf = io.BytesIO()
+    with warnings.catch_warnings():  # long labels: matplotlib warns that a margin cannot fit them
+        warnings.simplefilter("ignore", UserWarning)
+        fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _tight(fig) -> None:
+    """``tight_layout`` without the warning it gives when long type names cannot fit (the
+    figure is saved with ``bbox_inches="tight"``, which keeps them)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        fig.tight_layout()
+
+
+def to_data_uri(png: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+
+
+SELECTION_INDICES = ("silhouette", "calinski_harabasz", "davies_bouldin", "gap", "bic", "jaccard_min",
+                     "prediction_strength")
+
+
+def selection_plot(selection: pd.DataFrame, chosen: int | None = None):
+    """One small panel per k-selection index (rows = k): the indices that vote, stability and
+    prediction strength."""
+    cols = [c for c in SELECTION_INDICES if c in selection.columns and selection[c].notna().any()]
+    n = max(1, len(cols))
+    ncol = min(4, n)
+    nrow = int(np.ceil(n / ncol))
+    fig, axes = plt.subplots(nrow, ncol, figsize=(3.2 * ncol, 2.4 * nrow), squeeze=False)
+    ks = selection.index.to_numpy()
+    for ax, c in zip(axes.ravel(), cols, strict=False):
+        ax.plot(ks, selection[c].to_numpy(dtype=float), marker="o", color="#333333")
+        if chosen is not None:
+            ax.axvline(chosen, color="#d95f02", ls="--", lw=1)
+        ax.set_title(c, fontsize=9)
+        ax.set_xlabel("k", fontsize=8)
+        ax.tick_params(labelsize=7)
+    for ax in axes.ravel()[len(cols):]:
+        ax.axis("off")
+    fig.suptitle("Evidence for the number of types" + (f" (chosen k = {chosen})" if chosen else ""), fontsize=10)
+    _tight(fig)
+    return fig
+
+
+def stability_plot(jaccard: pd.Series, names: dict | None = None):
+    """Mean bootstrap Jaccard per type with Hennig's 0.75 (valid) and 0.85 (highly stable) lines."""
+    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * len(jaccard)))
+    labels = [f"{k}: {names.get(k, '')}" if names else str(k) for k in jaccard.index]
+    ax.barh(labels, jaccard.to_numpy(dtype=float), color=[_PALETTE[i % len(_PALETTE)] for i in range(len(jaccard))])
+    for x, ls in ((VALID, "--"), (HIGHLY_STABLE, ":")):
+        ax.axvline(x, color="#333333", ls=ls, lw=1)
+    ax.set_xlim(0, 1)
+    ax.invert_yaxis()
+    ax.set_xlabel("mean bootstrap Jaccard (Hennig: >= 0.75 valid, >= 0.85 highly stable)", fontsize=8)
+    ax.tick_params(labelsize=8)
+    _tight(fig)
+    return fig
+
+
+def heatmap(values: pd.DataFrame, title: str, center: float | None = 0.0, fmt: str = "{:.2f}", cmap: str = "RdBu_r"):
+    """Annotated heatmap (rows x columns), symmetric colour scale around ``center``."""
+    v = values.to_numpy(dtype=float)
+    label_width = 0.075 * max((len(str(i)) for i in values.index), default=4)
+    fig, ax = plt.subplots(figsize=(label_width + max(4.5, 1.3 * values.shape[1]), 1.2 + 0.55 * values.shape[0]))
+    if center is not None and np.isfinite(v).any():
+        lim = np.nanmax(np.abs(v - center)) or 1.0
+        im = ax.imshow(v, cmap=cmap, vmin=center - lim, vmax=center + lim, aspect="auto")
+    else:
+        im = ax.imshow(v, cmap="Blues", aspect="auto")
+    ax.set_xticks(range(values.shape[1]), [str(c) for c in values.columns], rotation=35, ha="right", fontsize=8)
+    ax.set_yticks(range(values.shape[0]), [str(i) for i in values.index], fontsize=8)
+    for i in range(v.shape[0]):
+        for j in range(v.shape[1]):
+            if np.isfinite(v[i, j]):
+                ax.text(j, i, fmt.format(v[i, j]), ha="center", va="center", fontsize=7)
+    fig.colorbar(im, ax=ax, shrink=0.8)
+    ax.set_title(title, fontsize=10)
+    _tight(fig)
+    return fig
+
+
+def map_of_types(towns: pd.DataFrame, types: pd.Series, names: dict | None = None):
+    """Longitude / latitude scatter of the towns coloured by type; cores as black stars, other
+    municipalities as small grey dots."""
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    other = towns[~towns.index.isin(types.index)]
+    ax.scatter(other["lon"], other["lat"], s=4, color="#bbbbbb", label="not typed", zorder=1)
+    for i, (k, idx) in enumerate(types.groupby(types).groups.items()):
+        t = towns.loc[towns.index.intersection(idx)]
+        lab = f"{k}: {names.get(k, '')}" if names else str(k)
+        ax.scatter(t["lon"], t["lat"], s=14, color=_PALETTE[i % len(_PALETTE)], label=lab, zorder=2)
+    if "is_core" in towns.columns:
+        c = towns[towns["is_core"].astype(bool)]
+        ax.scatter(c["lon"], c["lat"], s=120, marker="*", color="black", label="agglomeration core", zorder=3)
+    ax.set_xlabel("longitude")
+    ax.set_ylabel("latitude")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title("Towns by type", fontsize=10)
+    _tight(fig)
+    return fig

@@ -1,0 +1,370 @@
+"""The report of a run folder: ``report.md`` and a self-contained ``report.html`` (figures embedded).
+
+Everything in the report is read back from the run folder (its tables and its model file,
+checked against the manifest before it is decoded), so ``typology report DIR`` rewrites exactly what ``typology fit`` wrote. The
+HTML page has no scripts and no external resources.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from . import figures as fg
+from .manifest import (
+    CheckFailed,
+    load_bundle,
+    load_manifest,
+    report_hashes,
+    verify_run,
+    write_manifest,
+)
+
+__all__ = ["SECTIONS", "ReportInput", "write_report"]
+
+_CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:1100px;margin:2em auto;padding:0 1em;color:#222;line-height:1.45}
+h1{font-size:1.6em;border-bottom:2px solid #444}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #bbb}
+table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
+th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+.note{color:#555;font-size:.9em}code,pre{background:#f6f6f6;padding:.1em .3em;font-size:.85em}pre{padding:.6em;overflow-x:auto}
+"""
+
+
+class _Doc:
+    """Builds the Markdown and HTML versions side by side."""
+
+    def __init__(self):
+        self.md: list[str] = []
+        self.html: list[str] = []
+        self.figures: dict[str, bytes] = {}
+
+    def h(self, text: str, level: int = 2):
+        self.md.append(f"{'#' * level} {text}\n")
+        self.html.append(f"<h{level}>{html.escape(text)}</h{level}>")
+
+    def p(self, text: str, cls: str | None = None):
+        self.md.append(text + "\n")
+        c = f' class="{cls}"' if cls else ""
+        self.html.append(f"<p{c}>{html.escape(text)}</p>")
+
+    def items(self, lines):
+        lines = list(lines)
+        if not lines:
+            return
+        self.md.append("\n".join(f"- {x}" for x in lines) + "\n")
+        self.html.append("<ul>" + "".join(f"<li>{html.escape(str(x))}</li>" for x in lines) + "</ul>")
+
+    def pre(self, text: str):
+        self.md.append("```\n" + text.rstrip() + "\n```\n")
+        self.html.append(f"<pre>{html.escape(text)}</pre>")
+
+    def table(self, df: pd.DataFrame, digits: int = 3, index: bool = True):
+        d = df.copy()
+        for c in d.columns:
+            if pd.api.types.is_float_dtype(d[c]):
+                d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}" if abs(v) >= 1e4 else f"{v:.{digits}f}")
+        self.md.append(markdown_table(d, index=index) + "\n")
+        self.html.append(d.to_html(index=index, escape=True, border=0, na_rep=""))
+
+    def raw(self, md: str, html_text: str):
+        self.md.append(md.rstrip() + "\n")
+        self.html.append(html_text)
+
+    def figure(self, name: str, fig, caption: str):
+        png = fg.png_bytes(fig)
+        self.figures[name] = png
+        self.md.append(f"![{caption}](figures/{name}.png)\n")
+        self.html.append(f'<figure><img alt="{html.escape(caption)}" src="{fg.to_data_uri(png)}">'
+                         f"<figcaption class=\"note\">{html.escape(caption)}</figcaption></figure>")
+
+
+def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
+    d = df.reset_index() if index else df
+    cols = [str(c) for c in d.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in d.itertuples(index=False):
+        lines.append("| " + " | ".join("" if (isinstance(v, float) and np.isnan(v)) else str(v).replace("|", "\\|") for v in row) + " |")
+    return "\n".join(lines)
+
+
+def _typical_table(prof, names: dict, towns: pd.DataFrame | None) -> pd.DataFrame:
+    label = towns.set_index("town_id")["name"] if towns is not None and "name" in towns.columns else pd.Series(dtype=str)
+
+    def listing(frame: pd.DataFrame, t) -> str:
+        f = frame.reset_index()
+        f = f[f["type"] == t] if "type" in f.columns else f
+        return ", ".join(f"{label.get(str(i), str(i))} ({i})" for i in f["town_id"].astype(str))
+
+    rows = [{"type": f"{t}: {names.get(int(t), '')}", "most typical": listing(prof.typical, t),
+             "most atypical": listing(prof.atypical, t)} for t in prof.summary.index]
+    return pd.DataFrame(rows).set_index("type")
+
+
+def _read(d: Path, name: str, **kw) -> pd.DataFrame | None:
+    f = d / name
+    if not f.is_file():
+        return None
+    return pd.read_csv(f, **kw)
+
+
+def _sig(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
+    """Float columns as text with ``digits`` significant digits (small effects stay visible)."""
+    out = frame.copy()
+    for c in out.columns:
+        if pd.api.types.is_float_dtype(out[c]):
+            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
+    return out
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    """What every section of the report reads: the run folder (checked against its manifest),
+    the manifest, and the fitted objects of its model file."""
+
+    folder: Path
+    manifest: dict
+    typology: object
+    models: dict
+    config: dict
+    names: dict  # type number -> type name
+    towns: pd.DataFrame | None
+
+    @property
+    def title(self) -> str:
+        return self.config.get("report", {}).get("title", "Town typology report")
+
+    def table(self, name: str, **kw) -> pd.DataFrame | None:
+        """A CSV table of the run folder, None when the run did not write it."""
+        return _read(self.folder, name, **kw)
+
+
+def _title_section(doc: _Doc, run: ReportInput) -> None:
+    m = run.manifest
+    doc.h(run.title, 1)
+    doc.p(f"Run created {m.get('created_utc')} with nordtowns {m['packages'].get('nordtowns')}; "
+          f"dataset {m['data']['path']}; random_state {m.get('seed')}.", cls="note")
+
+
+def _data_section(doc: _Doc, run: ReportInput) -> None:
+    m = run.manifest
+    doc.h("Data")
+    tables = pd.Series(m["data"]["tables"], name="rows").to_frame()
+    tables["sha256"] = [m["data"]["files"].get(t, {}).get("sha256", "")[:12] for t in tables.index]
+    doc.table(tables)
+    s = m["summary"]
+    doc.p(f"{s['town_years']} town-years have features; {s['towns_typed']} towns are typed, "
+          f"{s['towns_left_out']} towns of the sample are left out (listed below).")
+    doc.p("What validation and the stages flagged or left out:")
+    doc.items(m.get("notes", []))
+    left = run.table("left_out.csv", dtype={"town_id": str})
+    if left is not None and len(left):
+        doc.table(left.set_index("town_id").head(30))
+        if len(left) > 30:
+            doc.p(f"... and {len(left) - 30} more (left_out.csv).", cls="note")
+
+
+def _selection_section(doc: _Doc, run: ReportInput) -> None:
+    typ = run.typology
+    doc.h("Number of types")
+    doc.p(str(typ.selection_reason_))
+    sel = typ.selection_
+    doc.table(sel[[c for c in sel.columns if c != "voted_by"]])
+    doc.figure("selection", fg.selection_plot(sel, int(typ.n_types_)), "k-selection indices by number of types k")
+
+
+def _stability_section(doc: _Doc, run: ReportInput) -> None:
+    doc.h("Stability of the types")
+    stab = run.typology.stability_
+    doc.table(stab)
+    jac_col = next((c for c in stab.columns if "jaccard" in str(c).lower()), None)
+    if jac_col is not None:
+        doc.figure("stability", fg.stability_plot(stab[jac_col], run.names), "bootstrap stability per type")
+
+
+def _profiles_section(doc: _Doc, run: ReportInput) -> None:
+    names = run.names
+    doc.h("Type profiles")
+    prof = run.typology.profiles_
+    summ = prof.summary.copy()
+    summ.insert(0, "name", [names.get(int(t), "") for t in summ.index])
+    doc.table(summ)
+    doc.items(line for line in prof.text(names).splitlines() if line.strip())
+    doc.p("Type means in the features' own units:")
+    doc.table(prof.mean)
+    z = prof.z.copy()
+    z.index = [f"{t}: {names.get(int(t), '')}" for t in z.index]
+    doc.figure("profiles", fg.heatmap(z, "Type profiles: mean z-score of each feature (transformed scale)"),
+               "z-score heatmap of the type profiles")
+    if len(prof.typical):
+        doc.p("Most typical and most atypical towns of each type (closest to and farthest from the type centre):")
+        doc.table(_typical_table(prof, names, run.towns))
+
+
+def _map_section(doc: _Doc, run: ReportInput) -> None:
+    types = run.table("types.csv", dtype={"town_id": str})
+    if run.towns is not None and types is not None:
+        t = types.set_index("town_id")["type"]
+        doc.h("Map")
+        doc.figure("map", fg.map_of_types(run.towns.set_index("town_id"), t.astype(int), run.names),
+                   "towns coloured by type; stars: agglomeration cores")
+
+
+def _surrogate_section(doc: _Doc, run: ReportInput) -> None:
+    names = run.names
+    doc.h("The typology as threshold rules")
+    sur = run.typology.surrogate_
+    doc.p(f"A decision tree of depth {sur.max_depth} reproduces the type of {sur.fidelity:.1%} of the towns "
+          f"({sur.cv_fidelity:.1%} under 5-fold cross-validation).")
+    rules = sur.rules.drop(columns=[c for c in ("conditions",) if c in sur.rules.columns]).copy()
+    rules["type"] = [f"{int(k)}: {names.get(int(k), '')}" for k in rules["type"]]
+    doc.table(rules, index=False)
+
+
+def _transitions_section(doc: _Doc, run: ReportInput) -> None:
+    tm = run.table("transitions_matrix.csv", index_col=0)
+    if tm is None:
+        return
+    doc.h("Transitions between types over time")
+    stay = run.table("transitions_stay.csv", index_col=0)
+    sw = run.table("transitions_switchers.csv", dtype={"town_id": str})
+    doc.p("The fitted typology applied to every year; rows: type in a year, columns: type in the next "
+          "year observed (shares, with bootstrap intervals in transitions_lower/upper.csv).")
+    tm.index = [f"{i}: {run.names.get(int(i), '')}" for i in tm.index]
+    doc.figure("transitions", fg.heatmap(tm, "Transition shares between consecutive years", center=None),
+               "transition matrix")
+    if stay is not None:
+        doc.table(stay)
+    if sw is not None:
+        doc.p(f"{sw['town_id'].nunique() if len(sw) else 0} towns switched type at least once "
+              f"({len(sw)} switches; transitions_switchers.csv).")
+
+
+def _panel_models_section(doc: _Doc, run: ReportInput) -> None:
+    models = run.models
+    if not models:
+        return
+    from models import coefplot, compare
+
+    doc.h("Panel models")
+    table = compare(list(models.values()), names=list(models))
+    doc.raw(table.to_markdown(), table.to_html())
+    doc.figure("coefficients", coefplot(list(models.values()), names=list(models)),
+               "coefficients with 95% confidence intervals")
+    st = run.table("spec_tests.csv")
+    if st is not None:
+        doc.p("Specification tests (H0 of each: f_effects - no town effects; breusch_pagan - no random "
+              "effects; hausman and mundlak - random effects are consistent):")
+        doc.table(st.set_index(["model", "test_name"]))
+    notes = [f"{n}: {x}" for n, r in models.items() for x in getattr(r, "notes", ())]
+    doc.items(notes)
+
+
+def _discrete_section(doc: _Doc, run: ReportInput) -> None:
+    """The ``[[models]]`` of kind logit / probit / mnlogit, read back from their tables."""
+    dm = run.table("discrete_models.csv")
+    if dm is None or not len(dm):
+        return
+    doc.h("Discrete-choice models")
+    doc.p("Logit and probit models give the probability of the outcome level coded 1; a multinomial logit "
+          "gives the probability of each level against the reference level (the first of the levels listed). "
+          "Maximum likelihood on the town-years (statsmodels); average marginal effects with delta-method "
+          "standard errors (discrete_models.csv, discrete_coefficients.csv, marginal_effects.csv).")
+    cols = [c for c in ("kind", "formula", "levels", "nobs", "llf", "pseudo_rsquared", "cov_type") if c in dm.columns]
+    doc.table(_sig(dm.set_index("model")[cols]))
+    coef = run.table("discrete_coefficients.csv", dtype={"outcome": str, "term": str})
+    if coef is not None and len(coef):
+        doc.p("Coefficients (log-odds for logit and multinomial logit, index coefficients for probit):")
+        doc.table(_sig(coef.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"])))
+    me = run.table("marginal_effects.csv", dtype={"outcome": str, "term": str})
+    if me is not None and len(me):
+        doc.p("Average marginal effects on the probability of each outcome level:")
+        doc.table(_sig(me.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"])))
+    notes = [f"{r.model}: {x}" for r in dm.itertuples() if isinstance(getattr(r, "notes", None), str)
+             for x in r.notes.split(" | ") if x]
+    doc.items(notes)
+
+
+def _truth_section(doc: _Doc, run: ReportInput) -> None:
+    truth = run.manifest["summary"].get("truth")
+    if not truth:
+        return
+    doc.h("Recovery of the synthetic truth")
+    doc.p(f"True number of types {truth.get('n_true_types')}, found {truth.get('n_types_found')}; "
+          f"adjusted Rand index against the true types {truth.get('adjusted_rand', float('nan')):.3f}.")
+    if truth.get("crosstab"):
+        doc.table(pd.DataFrame(truth["crosstab"]).T.fillna(0).astype(int))
+    rows = [{"model": mname, "term": term, **vals} for mname, terms in truth.get("coefficients", {}).items()
+            for term, vals in terms.items()]
+    if rows:
+        doc.table(pd.DataFrame(rows).set_index(["model", "term"]))
+
+
+def _dictionary_section(doc: _Doc, run: ReportInput) -> None:
+    from features import data_dictionary
+
+    doc.h("Data dictionary")
+    dd = data_dictionary()
+    feats = pd.read_parquet(run.folder / "features.parquet").columns
+    doc.table(dd.loc[dd.index.intersection(feats)])
+
+
+# The report, in order: one function per section, ``section(doc, run)``. A section that has
+# nothing to show (no models, no transitions, no synthetic truth) writes nothing.
+SECTIONS = (
+    _title_section,
+    _data_section,
+    _selection_section,
+    _stability_section,
+    _profiles_section,
+    _map_section,
+    _surrogate_section,
+    _transitions_section,
+    _panel_models_section,
+    _discrete_section,
+    _truth_section,
+    _dictionary_section,
+)
+
+
+def write_report(run) -> list[Path]:
+    """Write ``report.md``, ``report.html`` and ``figures/*.png`` into the run folder ``run``
+    and record their sha256 in the manifest. Returns the paths written."""
+    d = Path(run)
+    m = load_manifest(d)
+    problems = verify_run(d)  # the report shows the tables: they must be the ones the run wrote
+    if problems:
+        raise CheckFailed(f"{d}: run folder fails its manifest hashes, refusing to write a report from it:\n"
+                          + "\n".join(f"  - {p}" for p in problems))
+    bundle = load_bundle(d, m)
+    typ = bundle["typology"]
+    inputs = ReportInput(folder=d, manifest=m, typology=typ, models=bundle["models"], config=bundle["config"],
+                         names={int(k): str(v) for k, v in dict(typ.type_names_).items()},
+                         towns=_read(d, "towns.csv", dtype={"town_id": str}))
+    doc = _Doc()
+    for section in SECTIONS:
+        section(doc, inputs)
+    return _write_files(doc, inputs)
+
+
+def _write_files(doc: _Doc, run: ReportInput) -> list[Path]:
+    """The report's files, and their sha256 in the manifest."""
+    d, m = run.folder, run.manifest
+    fig_dir = d / "figures"
+    fig_dir.mkdir(exist_ok=True)
+    for name, png in doc.figures.items():
+        (fig_dir / f"{name}.png").write_bytes(png)
+    md_path = d / "report.md"
+    md_path.write_text("\n".join(doc.md), encoding="utf-8")
+    html_path = d / "report.html"
+    html_path.write_text(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<title>{html.escape(run.title)}</title><style>{_CSS}</style></head><body>"
+        + "\n".join(doc.html) + "</body></html>\n", encoding="utf-8")
+    m["report"] = report_hashes(d)
+    write_manifest(d, m)
+    return [md_path, html_path]
