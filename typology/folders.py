@@ -217,12 +217,7 @@ def _acquire_flock(dest: Path, path: Path) -> tuple[int, dict | None]:
             os.close(fd)
             continue
         previous = _read_fd(fd)  # left by a holder that ended without releasing (killed)
-        try:
-            _write_fd(fd, _owner())
-        except BaseException:
-            _release(path, fd)
-            raise
-        return fd, previous
+        return _claim(path, fd), previous
     raise _locked(dest, path, None)
 
 
@@ -238,13 +233,18 @@ def _acquire_exclusive(dest: Path, path: Path) -> tuple[int, dict | None]:
                 path.unlink(missing_ok=True)
                 continue
             raise _locked(dest, path, holder, hint="; if that process no longer runs, delete the lock file") from None
-        try:
-            _write_fd(fd, _owner())
-        except BaseException:
-            _release(path, fd)
-            raise
-        return fd, previous
+        return _claim(path, fd), previous
     raise _locked(dest, path, None)
+
+
+def _claim(path: Path, fd: int) -> int:
+    """Write this process as the owner into the lock file ``fd`` (released again if that fails)."""
+    try:
+        _write_fd(fd, _owner())
+    except BaseException:
+        _release(path, fd)
+        raise
+    return fd
 
 
 def _release(path: Path, fd: int) -> None:
