@@ -107,11 +107,13 @@ __all__ = [
     "SMALL_SAMPLE",
     "FirstStage",
     "IVCovariance",
+    "IVDiagnostics",
     "IVResult",
     "IVTest",
     "IdentificationError",
     "cragg_donald_f",
     "effective_f",
+    "endogeneity_c",
     "endogeneity_test",
     "first_stages",
     "hansen_j",
@@ -142,13 +144,40 @@ class IVTest:
     note: str = ""
 
 
+def _freeze(obj) -> None:
+    """Make the array fields of a frozen dataclass read-only copies (the result never changes)."""
+    for name, value in vars(obj).items():
+        if isinstance(value, np.ndarray):
+            a = np.array(value)
+            a.setflags(write=False)
+            object.__setattr__(obj, name, a)
+
+
 @dataclass(frozen=True, eq=False)
 class FirstStage:
-    """The first-stage regression of one endogenous regressor ``endog`` on the exogenous
-    regressors and the excluded instruments (``names``, in that order) after the effects are
-    partialled out: ``params``, ``std_errors``, ``cov`` under the model's covariance;
-    ``f_test`` the partial F of the excluded instruments; ``partial_r2`` their partial
-    R-squared (given the exogenous regressors and the effects)."""
+    """The first-stage regression of one endogenous regressor on the exogenous regressors and
+    the excluded instruments, after the effects are partialled out (read-only).
+
+    Attributes
+    ----------
+    endog : str
+        The endogenous regressor.
+    names : tuple of str
+        The first stage's regressors: exogenous regressors, then excluded instruments.
+    params, std_errors : (l,) arrays
+        Its coefficients and their standard errors under the model's covariance (``k``
+        replaced by ``l`` in the small-sample factors).
+    cov : (l, l) array
+        Their covariance.
+    f_test : IVTest
+        Wald F of the excluded instruments, ``pi2' V(pi2)^{-1} pi2 / l2`` on ``(l2, G - 1)``
+        (clustered) or ``(l2, N - l - df_absorbed)`` degrees of freedom (ivreg2's "F test of
+        excluded instruments", pyfixest's first-stage F; AER's "Weak instruments" when
+        ``unadjusted``).
+    partial_r2 : float
+        Partial R-squared of the excluded instruments given the exogenous regressors and the
+        effects (ivreg2's ``pr2``).
+    """
 
     endog: str
     names: tuple
@@ -158,27 +187,88 @@ class FirstStage:
     f_test: IVTest
     partial_r2: float
 
+    def __post_init__(self) -> None:
+        _freeze(self)
+
+
+@dataclass(frozen=True, eq=False)
+class IVDiagnostics:
+    """Identification, over-identification and endogeneity diagnostics of a 2SLS fit.
+
+    Attributes
+    ----------
+    first_stage_f : tuple of IVTest
+        The first-stage F of each endogenous regressor (as :attr:`FirstStage.f_test`).
+    cragg_donald_f : float
+        Cragg-Donald Wald F (homoskedastic; Cragg and Donald 1993), compared with Stock and
+        Yogo's (2005) critical values; no p-value (its null is weak, not zero, identification).
+    kleibergen_paap_f : float or None
+        Kleibergen-Paap rk Wald F (Kleibergen and Paap 2006) under ``robust`` or
+        ``clustered`` errors (``None`` under ``unadjusted``): ivreg2's ``widstat``.
+    weak_id_df : tuple of int
+        ``(l2, N - l - df_absorbed)``, the degrees of freedom of both weak-identification F.
+    effective_f : float or None
+        Montiel Olea and Pflueger's (2013) effective F (one endogenous regressor only).
+    overid : IVTest or None
+        Sargan's statistic (``unadjusted``) or Hansen's (1982) J (``robust``, ``clustered``),
+        ``chi2(l2 - k2)``; ``None`` when exactly identified or not computable (see ``notes``).
+    endogeneity : IVTest
+        Regression-based (control function) Durbin-Wu-Hausman F test, under the model's
+        covariance (AER's "Wu-Hausman"; Stata's ``estat endogenous`` regression F).
+    endogeneity_c : IVTest or None
+        The difference-in-Sargan (C) statistic of ivreg2's ``endog()``, ``chi2(k2)``
+        (Hayashi 2000, sec. 3.6); ``None`` when its moment covariance is singular.
+    notes : tuple of str
+        Why a statistic is not reported.
+    """
+
+    first_stage_f: tuple
+    cragg_donald_f: float
+    kleibergen_paap_f: float | None
+    weak_id_df: tuple
+    effective_f: float | None
+    overid: IVTest | None
+    endogeneity: IVTest
+    endogeneity_c: IVTest | None
+    notes: tuple = ()
+
 
 @dataclass(frozen=True, eq=False)
 class IVResult:
-    """A two-stage least-squares fit (see the module docstring for every convention).
+    """A two-stage least-squares fit (read-only; see the module docstring for every convention).
 
-    ``names``/``params``/``cov``/``std_errors``: exogenous regressors first, then endogenous;
-    ``resid``: ``y - X b`` after the effects are partialled out (the model's residuals, in the
-    units of ``y``, unweighted); ``df_resid = N - k - df_absorbed``; ``df_dist``: denominator
-    degrees of freedom of the t statistics (``G - 1`` clustered, ``df_resid`` otherwise);
-    ``k_small``: the ``K`` of the clustered small-sample factor; ``n_clusters``: ``G`` of each
-    dimension; ``first_stages``: one :class:`FirstStage` per endogenous regressor;
-    ``cragg_donald_f``, ``kleibergen_paap_f`` (robust or clustered only, else ``None``) and
-    ``weak_id_df`` (``(l2, N - l - df_absorbed)``); ``effective_f`` (one endogenous
-    regressor only); ``overid`` (``None`` when exactly identified or not computable, see
-    ``notes``); ``endogeneity``.
+    Attributes
+    ----------
+    names : tuple of str
+        Exogenous regressors first (in the order given), then endogenous ones.
+    params, std_errors : (k,) arrays
+        The 2SLS estimates and their standard errors (``NaN`` for a negative variance, which
+        multiway clustering can give).
+    cov : (k, k) array
+        Their covariance under ``cov_type`` and ``small_sample``.
+    resid : (n,) array
+        ``y - X b`` after the effects are partialled out, in the units of ``y`` (unweighted).
+    nobs, df_resid : int
+        ``N`` and ``N - k - df_absorbed``.
+    df_dist : float
+        Denominator degrees of freedom of the t statistics: ``G - 1`` (the fewest clusters)
+        when clustered, ``df_resid`` otherwise.
+    k_small : int
+        The ``K`` of the small-sample factor: ``k + df_absorbed_crv`` (``small_sample="stata"``,
+        clustered), ``k`` (``"plm"``), ``k + df_absorbed`` otherwise.
+    cov_type, small_sample : str
+        As passed to :func:`two_sls`.
+    n_clusters : tuple of int
+        ``G`` of each cluster dimension (empty unless clustered).
+    first_stage : tuple of FirstStage
+        One per endogenous regressor, in the order of ``endog_names``.
+    diagnostics : IVDiagnostics
     """
 
     names: tuple
     params: np.ndarray
-    cov: np.ndarray
     std_errors: np.ndarray
+    cov: np.ndarray
     resid: np.ndarray
     nobs: int
     df_resid: int
@@ -187,14 +277,11 @@ class IVResult:
     cov_type: str
     small_sample: str
     n_clusters: tuple
-    first_stages: tuple
-    cragg_donald_f: float
-    kleibergen_paap_f: float | None
-    weak_id_df: tuple
-    effective_f: float | None
-    overid: IVTest | None
-    endogeneity: IVTest
-    notes: tuple = ()
+    first_stage: tuple
+    diagnostics: IVDiagnostics
+
+    def __post_init__(self) -> None:
+        _freeze(self)
 
 
 # ------------------------------------------------------------------------------ covariance
@@ -404,43 +491,151 @@ def _positive_definite(S: np.ndarray) -> bool:
     return bool(w.min() > 1e-10 * w.max())
 
 
+def _moment_cov(Zf: np.ndarray, u: np.ndarray, vce: IVCovariance) -> np.ndarray | None:
+    """Covariance ``S`` of the moment conditions ``Z'u`` at residuals ``u``, without
+    small-sample factor: ``u'u / (N - df_absorbed) Z'Z`` (``unadjusted``), ``sum_i u_i^2 z_i
+    z_i'`` (``robust``), the multiway cluster sum (``clustered``); ``None`` when it is not
+    positive definite (more instruments than clusters, or multiway clustering)."""
+    if vce.cov_type == "unadjusted":
+        return float(u @ u) / (vce.nobs - vce.df_absorbed) * (Zf.T @ Zf)
+    scores = Zf * u[:, None]
+    S = scores.T @ scores if vce.cov_type == "robust" else multiway_meat(scores, vce.clusters)
+    return S if _positive_definite(S) else None
+
+
+def _gmm_j(y: np.ndarray, X: np.ndarray, Zf: np.ndarray, S: np.ndarray) -> float:
+    """``min_b g(b)' S^{-1} g(b)``, ``g(b) = Z'(y - X b)``: the criterion of the efficient GMM
+    estimator with weight matrix ``S^{-1}`` (solved by least squares on ``L^{-1} Z'X``,
+    ``S = L L'``)."""
+    L = np.linalg.cholesky(S)
+    A, c = np.linalg.solve(L, Zf.T @ X), np.linalg.solve(L, Zf.T @ y)
+    r = c - A @ np.linalg.lstsq(A, c, rcond=None)[0]
+    return float(r @ r)
+
+
 def hansen_j(y: np.ndarray, X: np.ndarray, Zf: np.ndarray, u: np.ndarray, vce: IVCovariance, k2: int
              ) -> tuple[IVTest | None, str]:
-    """Sargan's (``unadjusted``) or Hansen's J (robust, clustered) over-identification test.
+    """Sargan's (``unadjusted``) or Hansen's J (``robust``, ``clustered``) over-identification test.
 
-    Sargan: ``u' P_Z u / (u'u / (N - df_absorbed))``. Hansen: ``S = sum_g (Z_g'u_g)(Z_g'u_g)'``
-    at the 2SLS residuals (multiway as :func:`multiway_meat`, no small-sample factor),
-    ``b2 = argmin g(b)' S^{-1} g(b)`` (two-step efficient GMM), ``J = g(b2)' S^{-1} g(b2)``,
-    ``g(b) = Z'(y - X b)``. Returns ``(test, note)``; the test is ``None`` when exactly
-    identified or when ``S`` is singular (more instruments than clusters) or, with several
-    cluster dimensions, not positive definite.
+    ``J = min_b g(b)' S^{-1} g(b)``, ``g(b) = Z'(y - X b)``, with ``S`` the covariance of the
+    moment conditions at the 2SLS residuals ``u`` (:func:`_moment_cov`, no small-sample
+    factor); ``chi2(l - k)``. Under ``unadjusted`` this is Sargan's ``u'P_Z u / (u'u / (N -
+    df_absorbed))``; otherwise the J of the two-step efficient GMM estimator.
+
+    Parameters
+    ----------
+    y, X, Zf : arrays
+        Outcome, regressors ``[X1, X2]`` and instruments ``[X1, Z2]``, partialled out of the
+        effects and weighted.
+    u : (n,) array
+        The 2SLS residuals (weighted).
+    vce : IVCovariance
+    k2 : int
+        Number of endogenous regressors.
+
+    Returns
+    -------
+    (IVTest or None, str)
+        The test (``None`` when exactly identified or when ``S`` is not positive definite)
+        and a note saying why it is missing.
+
+    References
+    ----------
+    Sargan (1958), *Econometrica* 26; Hansen (1982), *Econometrica* 50; Hayashi (2000),
+    *Econometrics*, sec. 3.6; Baum, Schaffer and Stillman (2007), sec. 2 (ivreg2's ``e(sargan)``,
+    ``e(j)``).
     """
     df = Zf.shape[1] - X.shape[1]
     if df <= 0:
         return None, ""
+    S = _moment_cov(Zf, u, vce)
+    if S is None:
+        return None, ("Hansen's J is not reported: the covariance of the moment conditions is not positive "
+                      f"definite ({Zf.shape[1]} instruments; fewer clusters than instruments, or multiway clustering)")
+    stat = _gmm_j(y, X, Zf, S)
     if vce.cov_type == "unadjusted":
-        Q, _ = _orthonormal(Zf)
-        qu = Q.T @ u
-        stat = float(qu @ qu) / (float(u @ u) / (vce.nobs - vce.df_absorbed))
         name, note = "Sargan", "Sargan's statistic u'P_Z u / s^2, s^2 = u'u / (N - absorbed levels)"
     else:
-        scores = Zf * u[:, None]
-        S = scores.T @ scores if vce.cov_type == "robust" else multiway_meat(scores, vce.clusters)
-        if not _positive_definite(S):
-            return None, ("Hansen's J is not reported: the covariance of the moment conditions is not positive "
-                          f"definite ({Zf.shape[1]} instruments; fewer clusters than instruments, or multiway clustering)")
-        L = np.linalg.cholesky(S)
-        A, c = np.linalg.solve(L, Zf.T @ X), np.linalg.solve(L, Zf.T @ y)
-        b2 = np.linalg.lstsq(A, c, rcond=None)[0]
-        r = c - A @ b2
-        stat = float(r @ r)
         name, note = "Hansen J", "Hansen's J of the two-step efficient GMM estimator, S from the 2SLS residuals"
     return IVTest(name, stat, df, float(stats.chi2.sf(stat, df)), None, note), ""
 
 
+def endogeneity_c(y: np.ndarray, X: np.ndarray, Zf: np.ndarray, E: np.ndarray, u: np.ndarray, vce: IVCovariance
+                  ) -> tuple[IVTest | None, str]:
+    """The C (difference-in-Sargan) test that the endogenous regressors are exogenous, as
+    ivreg2's ``endog()``.
+
+    ``C = J(Z+, S) - J(Z, S_ZZ)``, ``Z+ = [Z, X2]`` (the endogenous regressors added to the
+    instruments), ``J`` the GMM criterion of :func:`hansen_j`, with the same ``S``, the
+    covariance of ``Z+'u`` at the OLS residuals (efficient under the null), and ``S_ZZ`` its
+    block of ``Z``, so that ``C >= 0``; ``chi2(k2)``. Under ``unadjusted`` it is the Durbin
+    form of the Durbin-Wu-Hausman test (``s^2 = u'u / (N - df_absorbed)``); with robust or
+    clustered ``S`` it is robust to heteroskedasticity or clustering. As ivreg2, the test is
+    not reported when the covariance of the model's own moment conditions (at the 2SLS
+    residuals ``u``) is not positive definite (Stata then warns that it is not of full rank
+    and reports neither J nor C).
+
+    Parameters
+    ----------
+    y, X, Zf, E : arrays
+        Outcome, regressors ``[X1, X2]``, instruments ``[X1, Z2]`` and endogenous regressors
+        ``X2``, partialled out of the effects and weighted.
+    u : (n,) array
+        The 2SLS residuals (weighted).
+    vce : IVCovariance
+
+    Returns
+    -------
+    (IVTest or None, str)
+        The test, or ``None`` and a note when a covariance of the moment conditions is not
+        positive definite.
+
+    References
+    ----------
+    Hayashi (2000), *Econometrics*, sec. 3.6 (the C statistic) and pp. 233-234; Baum, Schaffer
+    and Stillman (2007), sec. 2.3 (ivreg2's ``e(estat)``).
+    """
+    Zplus = np.column_stack([Zf, E])
+    _, u_ols, _ = _ols(X, y)
+    S = _moment_cov(Zplus, u_ols, vce)
+    if S is None or _moment_cov(Zf, u, vce) is None:
+        return None, ("the C endogeneity test is not reported: the covariance of the moment conditions (with "
+                      "or without the endogenous regressors among the instruments) is not positive definite")
+    l1 = Zf.shape[1]
+    stat = max(_gmm_j(y, X, Zplus, S) - _gmm_j(y, X, Zf, S[:l1, :l1]), 0.0)
+    k2 = E.shape[1]
+    return IVTest("endogeneity (C statistic, difference in Sargan-Hansen)", stat, k2, float(stats.chi2.sf(stat, k2)),
+                  None, "J with the endogenous regressors as instruments minus J without them, S from the OLS "
+                  "residuals"), ""
+
+
 def endogeneity_test(y: np.ndarray, X: np.ndarray, V: np.ndarray, vce: IVCovariance) -> IVTest:
-    """Regression-based Durbin-Wu-Hausman test: OLS of ``y`` on ``[X, V]`` (``V`` the
-    first-stage residuals), Wald test of ``V``'s coefficients under ``vce``, ``F = W / k2``."""
+    """Regression-based (control function) Durbin-Wu-Hausman test of the endogeneity of ``X2``.
+
+    OLS of ``y`` on ``[X, V]``, ``V`` the first-stage residuals; ``F = W / k2`` with ``W`` the
+    Wald statistic of ``V``'s coefficients under ``vce`` (``K = k + k2`` in its small-sample
+    factor), on ``(k2, G - 1)`` (clustered) or ``(k2, N - k - k2 - df_absorbed)`` degrees of
+    freedom.
+
+    Parameters
+    ----------
+    y, X : arrays
+        Outcome and regressors ``[X1, X2]``, partialled out of the effects and weighted.
+    V : (n, k2) array
+        First-stage residuals (:func:`first_stages`).
+    vce : IVCovariance
+
+    Returns
+    -------
+    IVTest
+        An F test; under ``unadjusted`` AER's "Wu-Hausman", under ``robust`` AER's with
+        ``vcov. = vcovHC(type = "HC1")``.
+
+    References
+    ----------
+    Wu (1973), *Econometrica* 41; Hausman (1978), *Econometrica* 46; Wooldridge (2010),
+    *Econometric Analysis of Cross Section and Panel Data*, sec. 6.3.1.
+    """
     A = np.column_stack([X, V])
     b, e, bread = _ols(A, y)
     cov = vce.cov(bread, A, e)
@@ -661,6 +856,7 @@ def two_sls(y: np.ndarray, X_exog: np.ndarray, X_endog: np.ndarray, Z: np.ndarra
 
 
 def _fit(d: _Design, E_t: np.ndarray, Z_t: np.ndarray, vce: IVCovariance, names: tuple) -> IVResult:
+    """2SLS on the partialled-out arrays, then the first stages and the diagnostics."""
     exog_names, endog_names, instrument_names = names
     X, Zf = np.column_stack([d.W, d.E]), np.column_stack([d.W, d.Z])
     k, l2, k2 = X.shape[1], d.Z.shape[1], d.E.shape[1]
@@ -671,13 +867,18 @@ def _fit(d: _Design, E_t: np.ndarray, Z_t: np.ndarray, vce: IVCovariance, names:
     cov = vce.cov(bread, Xhat, u)
     stages, V = first_stages(d.W, d.E, d.Z, vce, exog_names, endog_names, instrument_names)
     df_first = vce.df_resid(Zf.shape[1])
-    kp = (kleibergen_paap_rk(E_t, Z_t, vce, Zf.shape[1]) / l2 if vce.cov_type != "unadjusted" else None)
-    overid, note = hansen_j(d.y, X, Zf, u, vce, k2)
+    overid, note_j = hansen_j(d.y, X, Zf, u, vce, k2)
+    endog_c, note_c = endogeneity_c(d.y, X, Zf, d.E, u, vce)
+    diagnostics = IVDiagnostics(
+        first_stage_f=tuple(s.f_test for s in stages), cragg_donald_f=cragg_donald_f(E_t, Z_t, df_first),
+        kleibergen_paap_f=(kleibergen_paap_rk(E_t, Z_t, vce, Zf.shape[1]) / l2
+                           if vce.cov_type != "unadjusted" else None),
+        weak_id_df=(l2, df_first), effective_f=effective_f(stages[0], Z_t) if k2 == 1 else None, overid=overid,
+        endogeneity=endogeneity_test(d.y, X, V, vce), endogeneity_c=endog_c,
+        notes=tuple(n for n in (note_j, note_c) if n))
     return IVResult(
-        names=(*exog_names, *endog_names), params=b, cov=cov, std_errors=_std_errors(cov),
-        resid=u / d.sw, nobs=vce.nobs, df_resid=vce.df_resid(k), df_dist=vce.df_denom(k),
+        names=(*exog_names, *endog_names), params=b, std_errors=_std_errors(cov), cov=cov, resid=u / d.sw,
+        nobs=vce.nobs, df_resid=vce.df_resid(k), df_dist=vce.df_denom(k),
         k_small=vce.k_small(k) if vce.cov_type == "clustered" else k + vce.df_absorbed, cov_type=vce.cov_type,
-        small_sample=vce.small_sample, n_clusters=tuple(g for _, g in vce.clusters), first_stages=stages,
-        cragg_donald_f=cragg_donald_f(E_t, Z_t, df_first), kleibergen_paap_f=kp, weak_id_df=(l2, df_first),
-        effective_f=effective_f(stages[0], Z_t) if k2 == 1 else None, overid=overid,
-        endogeneity=endogeneity_test(d.y, X, V, vce), notes=(note,) if note else ())
+        small_sample=vce.small_sample, n_clusters=tuple(g for _, g in vce.clusters), first_stage=stages,
+        diagnostics=diagnostics)

@@ -60,6 +60,16 @@ def by_name(result, names):
     return np.array([result.params[index[n]] for n in names]), np.array([result.std_errors[index[n]] for n in names])
 
 
+def check_first_stage(stage, ref):
+    """The first stage's coefficients and standard errors against pyfixest's (by name)."""
+    if "first_stage_params" not in ref:
+        return
+    index = {n: i for i, n in enumerate(stage.names)}
+    names = list(ref["first_stage_params"])
+    close(stage.params[[index[n] for n in names]], [ref["first_stage_params"][n] for n in names])
+    close(stage.std_errors[[index[n] for n in names]], [ref["first_stage_std_errors"][n] for n in names])
+
+
 # ----------------------------------------------------------------------------- the synthetic panel
 @pytest.fixture(scope="module")
 def panel() -> pd.DataFrame:
@@ -104,7 +114,8 @@ def test_three_effects_match_pyfixest(panel, case):
     close(params, [ref["params"]["x1"], ref["params"]["x2"]])
     close(se, [ref["std_errors"]["x1"], ref["std_errors"]["x2"]])
     if "first_stage_f" in ref:  # pyfixest clusters its first stage by the first dimension only
-        close(r.first_stages[0].f_test.statistic, ref["first_stage_f"])
+        close(r.first_stage[0].f_test.statistic, ref["first_stage_f"])
+        check_first_stage(r.first_stage[0], ref)
     assert r.df_dist == (min(r.n_clusters) - 1 if dims else r.df_resid)
 
 
@@ -114,7 +125,8 @@ def test_weighted_matches_pyfixest(panel):
     params, se = by_name(r, ["x1", "x2"])
     close(params, list(ref["params"].values()))
     close(se, list(ref["std_errors"].values()))
-    close(r.first_stages[0].f_test.statistic, ref["first_stage_f"])
+    close(r.first_stage[0].f_test.statistic, ref["first_stage_f"])
+    check_first_stage(r.first_stage[0], ref)
 
 
 @pytest.mark.parametrize("case", ["no_exog_hetero", "no_exog_crv1_town"])
@@ -126,8 +138,9 @@ def test_effective_f_matches_pyfixest_without_exogenous_regressors(panel, case):
     r = fit_panel(panel, cov_type, dims, exog=())
     close(r.params, [ref["params"]["x2"]])
     close(r.std_errors, [ref["std_errors"]["x2"]])
-    close(r.first_stages[0].f_test.statistic, ref["first_stage_f"])
-    close(r.effective_f, ref["effective_f"])
+    close(r.first_stage[0].f_test.statistic, ref["first_stage_f"])
+    close(r.diagnostics.effective_f, ref["effective_f"])
+    check_first_stage(r.first_stage[0], ref)
 
 
 # ----------------------------------------------------------------------------- plm IV within
@@ -179,15 +192,15 @@ def test_cigarette_demand_matches_aer(cigarettes):
         params, se = by_name(r, names)
         close(params, [ref["params"][n] for n in names])
         close(se, [ref[se_key][n] for n in names])
-        for test, key in ((r.first_stages[0].f_test, "weak_instruments"), (r.endogeneity, "wu_hausman")):
+        for test, key in ((r.first_stage[0].f_test, "weak_instruments"), (r.diagnostics.endogeneity, "wu_hausman")):
             expected = ref[key + suffix]
             close(test.statistic, expected["statistic"])
             close(test.pvalue, expected["pvalue"])
             assert (test.df, test.df_denom) == (expected["df"], expected["df_denom"])
     r = fit_cigarettes(cigarettes, "unadjusted")  # AER's Sargan is the homoskedastic one whatever vcov. is
-    assert r.overid.name == "Sargan" and r.overid.df == REF["cigarettes"]["sargan"]["df"]
-    close(r.overid.statistic, REF["cigarettes"]["sargan"]["statistic"])
-    close(r.overid.pvalue, REF["cigarettes"]["sargan"]["pvalue"])
+    assert r.diagnostics.overid.name == "Sargan" and r.diagnostics.overid.df == REF["cigarettes"]["sargan"]["df"]
+    close(r.diagnostics.overid.statistic, REF["cigarettes"]["sargan"]["statistic"])
+    close(r.diagnostics.overid.pvalue, REF["cigarettes"]["sargan"]["pvalue"])
 
 
 def test_cigarette_demand_matches_stock_and_watson(cigarettes):
@@ -210,9 +223,24 @@ def check_ivreg2(r, ref):
     params, se = by_name(r, names)
     close(params, [ref["params"][n] for n in names])
     close(se, [ref["std_errors"][n] for n in names])
-    close(r.cragg_donald_f, ref["cdf"])
+    close(r.diagnostics.cragg_donald_f, ref["cdf"])
     if "widstat" in ref:
-        close(r.kleibergen_paap_f, ref["widstat"])
+        close(r.diagnostics.kleibergen_paap_f, ref["widstat"])
+    check_estat(r, ref)
+
+
+def check_estat(r, ref):
+    """ivreg2's endog() C statistic (``e(estat)``, ``e(estatp)``); ``None`` where Stata has none."""
+    if "estat" not in ref:
+        return
+    c = r.diagnostics.endogeneity_c
+    if ref["estat"] is None:
+        assert c is None and any("C endogeneity test is not reported" in n for n in r.diagnostics.notes)
+        return
+    close(c.statistic, ref["estat"])
+    assert c.df == len(r.first_stage)
+    if "estatp" in ref:
+        close(c.pvalue, ref["estatp"])
 
 
 @pytest.mark.parametrize("case", ["iid", "hc1"])
@@ -223,16 +251,18 @@ def test_two_endogenous_regressors_match_ivreg2(case):
                 d[["z1", "z2", "z3", "z4"]], exog_names=("x1", "x2", "_cons"), endog_names=("endo1", "endo2"),
                 instrument_names=("z1", "z2", "z3", "z4"), cov_type="unadjusted" if case == "iid" else "robust")
     check_ivreg2(r, ref)
-    close([s.f_test.statistic for s in r.first_stages], [ref["first_stage_f"]["endo1"], ref["first_stage_f"]["endo2"]])
-    assert [s.f_test.df_denom for s in r.first_stages] == [993, 993]
+    close([s.f_test.statistic for s in r.first_stage], [ref["first_stage_f"]["endo1"], ref["first_stage_f"]["endo2"]])
+    assert [s.f_test.df_denom for s in r.first_stage] == [993, 993]
     if case == "iid":
-        close([s.partial_r2 for s in r.first_stages], [ref["partial_r2"]["endo1"], ref["partial_r2"]["endo2"]])
-        assert r.kleibergen_paap_f is None and r.overid.name == "Sargan"
-        close(r.overid.statistic, ref["sargan"])
+        close([s.partial_r2 for s in r.first_stage], [ref["partial_r2"]["endo1"], ref["partial_r2"]["endo2"]])
+        assert r.diagnostics.kleibergen_paap_f is None and r.diagnostics.overid.name == "Sargan"
+        close(r.diagnostics.overid.statistic, ref["sargan"])
+        close(r.diagnostics.overid.pvalue, ref["sarganp"])
     else:
-        assert r.overid.name == "Hansen J"
-        close(r.overid.statistic, ref["j"])
-    assert r.overid.df == 2
+        assert r.diagnostics.overid.name == "Hansen J"
+        close(r.diagnostics.overid.statistic, ref["j"])
+        close(r.diagnostics.overid.pvalue, ref["jp"])
+    assert r.diagnostics.overid.df == 2
 
 
 def test_clustered_matches_ivreg2():
@@ -242,20 +272,38 @@ def test_clustered_matches_ivreg2():
                 exog_names=("x1", "_cons"), endog_names=("endo1",), instrument_names=("z1", "z2"),
                 cov_type="clustered", clusters=[codes(d["cluster_id"])])
     check_ivreg2(r, ref)
-    close(r.first_stages[0].f_test.statistic, ref["first_stage_f"])
-    close(r.overid.statistic, ref["j"])
-    assert r.df_dist == 49 and r.first_stages[0].f_test.df_denom == 49
+    close(r.first_stage[0].f_test.statistic, ref["first_stage_f"])
+    close(r.diagnostics.overid.statistic, ref["j"])
+    close(r.diagnostics.overid.pvalue, ref["jp"])
+    close(r.first_stage[0].partial_r2, ref["pr2"])
+    assert r.df_dist == 49 and r.first_stage[0].f_test.df_denom == 49
+
+
+@pytest.mark.parametrize("case", ["hc1", "iid"])
+def test_cluster_data_robust_and_homoskedastic_match_ivreg2(case):
+    ref = REF[f"ivreg2_cluster_{case}"]
+    d = stata_floats("iv_ivreg2_cluster.csv")
+    r = two_sls(d["y"], np.column_stack([d["x1"], np.ones(len(d))]), d[["endo1"]], d[["z1", "z2"]],
+                exog_names=("x1", "_cons"), endog_names=("endo1",), instrument_names=("z1", "z2"),
+                cov_type="robust" if case == "hc1" else "unadjusted")
+    check_estat(r, ref)
+    if case == "hc1":
+        close(r.diagnostics.kleibergen_paap_f, ref["widstat"])
+        close(r.diagnostics.overid.statistic, ref["j"])
+        close(r.diagnostics.overid.pvalue, ref["jp"])
 
 
 def test_sargan_counts_absorbed_levels_as_ivreg2_dofminus():
     ref = REF["ivreg2_cluster_dofminus"]
     d = stata_floats("iv_ivreg2_cluster.csv")
-    for dof, expected in ((1, ref["sargan"]), (0, ref["sargan_without_dofminus"])):
+    for dof, expected, estat in ((1, ref["sargan"], ref["estat"]),
+                                 (0, ref["sargan_without_dofminus"], REF["ivreg2_cluster_iid"]["estat"])):
         r = two_sls(d["y"], np.column_stack([d["x1"], np.ones(len(d))]), d[["endo1"]], d[["z1", "z2"]],
                     exog_names=("x1", "_cons"), endog_names=("endo1",), instrument_names=("z1", "z2"),
                     df_absorbed=dof)
-        close(r.overid.statistic, expected)
-        assert r.overid.df == ref["sargandf"]
+        close(r.diagnostics.overid.statistic, expected)
+        close(r.diagnostics.endogeneity_c.statistic, estat)
+        assert r.diagnostics.overid.df == ref["sargandf"]
 
 
 @pytest.mark.parametrize("case", ["unweighted", "weighted"])
@@ -267,12 +315,13 @@ def test_two_way_clustered_matches_ivreg2(case):
                 weights=d["wt"].to_numpy() if case == "weighted" else None, cov_type="clustered",
                 clusters=[codes(d["firm_id"]), codes(d["year_id"])])
     check_ivreg2(r, ref)
-    close(r.first_stages[0].f_test.statistic, ref["first_stage_f"])
+    close(r.first_stage[0].f_test.statistic, ref["first_stage_f"])
     assert r.n_clusters == (25, 10) and r.df_dist == 9
+    close(r.first_stage[0].partial_r2, ref["pr2"])
     if ref["j"] is None:  # as ivreg2: S not positive definite, no J, and the note says why
-        assert r.overid is None and "not positive definite" in r.notes[0]
+        assert r.diagnostics.overid is None and "not positive definite" in r.diagnostics.notes[0]
     else:
-        close(r.overid.statistic, ref["j"])
+        close(r.diagnostics.overid.statistic, ref["j"])
 
 
 def test_kleibergen_paap_two_endogenous_with_effect_matches_fixedeffectmodels():
@@ -280,7 +329,7 @@ def test_kleibergen_paap_two_endogenous_with_effect_matches_fixedeffectmodels():
     r = two_sls(d["Y"], np.empty((len(d), 0)), d[["X1", "X2"]], d[["Z1", "Z2"]], exog_names=(),
                 endog_names=("X1", "X2"), instrument_names=("Z1", "Z2"), factors=[Factor("id", *codes(d["id"]))],
                 cov_type="robust", df_absorbed=2)
-    close(r.kleibergen_paap_f, REF["fixest_jl_ftest"]["kleibergen_paap_f"])
+    close(r.diagnostics.kleibergen_paap_f, REF["fixest_jl_ftest"]["kleibergen_paap_f"])
 
 
 # ----------------------------------------------------------------------------- identities
@@ -296,10 +345,10 @@ def test_kleibergen_paap_reduces_to_cragg_donald_and_first_stage_f(panel):
     # one endogenous regressor: the rk Wald F is the first stage's F, robust and clustered
     for cov_type, dims in (("robust", ()), ("clustered", ("town_id",)), ("clustered", ("town_id", "year"))):
         r = fit_panel(panel, cov_type, dims)
-        close(r.kleibergen_paap_f, r.first_stages[0].f_test.statistic, rtol=1e-10)
+        close(r.diagnostics.kleibergen_paap_f, r.first_stage[0].f_test.statistic, rtol=1e-10)
     r = fit_panel(panel, "unadjusted")
-    close(r.effective_f, r.first_stages[0].f_test.statistic, rtol=1e-10)
-    close(r.cragg_donald_f, r.first_stages[0].f_test.statistic, rtol=1e-10)
+    close(r.diagnostics.effective_f, r.first_stage[0].f_test.statistic, rtol=1e-10)
+    close(r.diagnostics.cragg_donald_f, r.first_stage[0].f_test.statistic, rtol=1e-10)
 
 
 def brute_force_meat(scores, dims):
@@ -347,15 +396,15 @@ def test_three_way_clustered_errors_are_the_sandwich(panel):
 
 def test_hansen_j_is_not_reported_when_the_moments_outnumber_the_clusters(panel):
     r = fit_panel(panel, "clustered", ("region",), instruments=("z1", "z2", "z3"))  # 5 regions, 4 instruments: fine
-    assert r.overid is not None
+    assert r.diagnostics.overid is not None
     r = fit_panel(panel, "clustered", ("region",), exog=("x1", "x3"), instruments=("z1", "z2", "z3", "w"))
-    assert r.overid is None and "not positive definite" in r.notes[0]
+    assert r.diagnostics.overid is None and "not positive definite" in r.diagnostics.notes[0]
 
 
 def test_exactly_identified_has_no_overidentification_test(panel):
     r = fit_panel(panel, "robust", instruments=("z1",))
-    assert r.overid is None and r.notes == ()
-    assert r.endogeneity.df == 1 and 0.0 <= r.endogeneity.pvalue <= 1.0
+    assert r.diagnostics.overid is None and r.diagnostics.notes == ()
+    assert r.diagnostics.endogeneity.df == 1 and 0.0 <= r.diagnostics.endogeneity.pvalue <= 1.0
 
 
 # ----------------------------------------------------------------------------- identification failures
@@ -450,3 +499,14 @@ def test_collinear_exogenous_regressors_and_bad_inputs():
     with pytest.raises(ValueError, match="cov_type 'hac'"):
         two_sls(d["y"], d[["x1"]], d[["x2"]], d[["z2"]], exog_names=("x1",), endog_names=("x2",),
                 instrument_names=("z2",), cov_type="hac")
+
+
+def test_result_is_read_only(panel):
+    r = fit_panel(panel, "clustered", ("town_id",))
+    for a in (r.params, r.std_errors, r.cov, r.resid, r.first_stage[0].params, r.first_stage[0].cov):
+        with pytest.raises(ValueError, match="read-only"):
+            a[0] = 0.0
+    with pytest.raises(AttributeError):
+        r.params = np.zeros(2)
+    assert r.first_stage[0].endog == "x2" and r.first_stage[0].names == ("x1", "z1", "z2")
+    assert r.diagnostics.first_stage_f[0] is r.first_stage[0].f_test

@@ -61,6 +61,9 @@ def show(name, fit, first=True, effective=False):
     if first:
         fit.first_stage()
         print(f"    'first_stage_f': {float(fit._f_stat_1st_stage)!r},")
+        first_fit = fit._model_1st_stage  # feols of x2 on the instruments and x1, same effects and vcov
+        print(f"    'first_stage_params': {({k: float(v) for k, v in first_fit.coef().items()})!r},")
+        print(f"    'first_stage_std_errors': {({k: float(v) for k, v in first_fit.se().items()})!r},")
     if effective:
         fit.IV_Diag()
         print(f"    'effective_f': {float(fit._eff_F)!r},")

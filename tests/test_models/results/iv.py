@@ -52,18 +52,27 @@ pyfixest = {
         "params": {"x1": 0.42650146076471207, "x2": -1.0450775336262799},
         "std_errors": {"x1": 0.08221433347607354, "x2": 0.11850826376077651},
         "first_stage_f": 119.31662685435413,
+        # fit._model_1st_stage.coef() / .se(): x2 on the instruments and x1, same effects and vcov
+        "first_stage_params": {"z1": 0.4730248147961228, "z2": 0.4198608158270853, "x1": 0.28460724332568665},
+        "first_stage_std_errors": {"z1": 0.040835245409721915, "z2": 0.03948349096829134, "x1": 0.03885228301354769},
     },
     "hetero": {
         "source": PYFIXEST, "command": f'feols("{PYFIXEST_FORMULA}", vcov="hetero")',
         "params": {"x1": 0.42650146076471207, "x2": -1.0450775336262799},
         "std_errors": {"x1": 0.0945923700968366, "x2": 0.11210537179055571},
         "first_stage_f": 107.47673119498637,
+        # fit._model_1st_stage.coef() / .se(): x2 on the instruments and x1, same effects and vcov
+        "first_stage_params": {"z1": 0.4730248147961228, "z2": 0.4198608158270853, "x1": 0.28460724332568665},
+        "first_stage_std_errors": {"z1": 0.041605959073571744, "z2": 0.04148014696281253, "x1": 0.0388825257289929},
     },
     "crv1_town": {
         "source": PYFIXEST, "command": f'feols("{PYFIXEST_FORMULA}", vcov={{"CRV1": "town_id"}})',
         "params": {"x1": 0.42650146076471207, "x2": -1.0450775336262799},
         "std_errors": {"x1": 0.09490644366134825, "x2": 0.11794682440798655},
         "first_stage_f": 114.84200119300456,
+        # fit._model_1st_stage.coef() / .se(): x2 on the instruments and x1, same effects and vcov
+        "first_stage_params": {"z1": 0.4730248147961228, "z2": 0.4198608158270853, "x1": 0.28460724332568665},
+        "first_stage_std_errors": {"z1": 0.03935440651800336, "z2": 0.04402362545711556, "x1": 0.03987831259562329},
     },
     "crv1_town_year": {
         "source": PYFIXEST, "command": f'feols("{PYFIXEST_FORMULA}", vcov={{"CRV1": "town_id+year"}})',
@@ -75,12 +84,18 @@ pyfixest = {
         "params": {"x1": 0.4301976605473486, "x2": -1.0765001460584283},
         "std_errors": {"x1": 0.09943130477644899, "x2": 0.125871517058923},
         "first_stage_f": 114.81795283698358,
+        # fit._model_1st_stage.coef() / .se(): x2 on the instruments and x1, same effects and vcov
+        "first_stage_params": {"z1": 0.47430893841642285, "z2": 0.4064013821808233, "x1": 0.2908020442263117},
+        "first_stage_std_errors": {"z1": 0.03844325093145169, "z2": 0.04374579577848103, "x1": 0.040963048528264406},
     },
     "no_exog_hetero": {
         "source": PYFIXEST, "command": 'feols("y ~ 1 | town_id + year + region^year | x2 ~ z1 + z2", vcov="hetero")',
         "params": {"x2": -0.9682435708887513},
         "std_errors": {"x2": 0.1056140371372472},
         "first_stage_f": 110.35939512052093,
+        # fit._model_1st_stage.coef() / .se(): x2 on the instruments and x1, same effects and vcov
+        "first_stage_params": {"z1": 0.4857732731579951, "z2": 0.46018798228180263},
+        "first_stage_std_errors": {"z1": 0.04459194703978788, "z2": 0.04256287221246877},
         "effective_f": 114.41183493498825,
     },
     "no_exog_crv1_town": {
@@ -89,6 +104,9 @@ pyfixest = {
         "params": {"x2": -0.9682435708887513},
         "std_errors": {"x2": 0.10727463489625054},
         "first_stage_f": 115.49068264620456,
+        # fit._model_1st_stage.coef() / .se(): x2 on the instruments and x1, same effects and vcov
+        "first_stage_params": {"z1": 0.4857732731579951, "z2": 0.46018798228180263},
+        "first_stage_std_errors": {"z1": 0.0433689717920115, "z2": 0.04342866889716487},
         "effective_f": 115.04820642815395,
     },
 }
@@ -160,6 +178,9 @@ ivreg2_multi_endo = {
         "partial_r2": {"endo1": .3228890002544274, "endo2": .3531459486729477},  # e(first) pr2
         "cdf": 89.17502349196864,  # e(cdf), Cragg-Donald Wald F
         "sargan": .913822819732298, "sargandf": 2,  # e(sargan), e(sargandf)
+        "sarganp": .6332364360785778,  # e(sarganp)
+        # e(estat), e(estatp), e(estatdf): endog(endo1 endo2), the C (difference-in-Sargan) statistic
+        "estat": 93.81388181441589, "estatp": 4.25181540422e-21, "estatdf": 2,
     },
     "hc1": {
         "source": IVREG2, "command": MULTI_ENDO.replace("first small", "first robust small"),
@@ -172,6 +193,8 @@ ivreg2_multi_endo = {
         "cdf": 89.17502349196864,
         "widstat": 94.0640227755177,  # e(widstat) = e(rkf), Kleibergen-Paap rk Wald F
         "j": .9855568510109313, "jdf": 2,  # e(j), Hansen J
+        "jp": .6109266198271781,  # e(jp)
+        "estat": 79.31872013222329, "estatp": 5.97253588028e-18, "estatdf": 2,  # e(estat) with robust
     },
 }
 # sim_cluster: 50 clusters of 20, one endogenous regressor, two instruments
@@ -181,7 +204,21 @@ ivreg2_cluster = {
     "params": {"endo1": 1.723484266871061, "x1": .9149490987304749, "_cons": .9534483100302316},
     "std_errors": {"endo1": .0763834842486458, "x1": .0419904341116165, "_cons": .0684317119558707},
     "first_stage_f": 430.4330995878935, "cdf": 381.6398487182848, "widstat": 430.4330995878938,
-    "j": 1.964417695331189, "jdf": 1,
+    "j": 1.964417695331189, "jdf": 1, "jp": .1610416409003634,
+    "pr2": .4338592087140764,  # e(first) pr2
+    "estat": 23.67352883945368, "estatp": 1.14141794817e-06, "estatdf": 1,  # e(estat), cluster-robust C
+}
+# the same data, robust and homoskedastic (fixtures sim_cluster_diagnostics_hc1_small.csv, _iid_small.csv)
+ivreg2_cluster_hc1 = {
+    "source": IVREG2, "command": "ivreg2 y x1 (endo1 = z1 z2), first robust small endog(endo1)",
+    "fixtures": "sim_cluster_*_hc1_small.csv",
+    "widstat": 372.301858955308, "j": 1.654607246563862, "jp": .1983330184296438,
+    "estat": 45.51169674861114, "estatp": 1.51730019647e-11,
+}
+ivreg2_cluster_iid = {
+    "source": IVREG2, "command": "ivreg2 y x1 (endo1 = z1 z2), first small endog(endo1)",
+    "fixtures": "sim_cluster_diagnostics_iid_small.csv",
+    "estat": 55.9568977096206, "estatp": 7.40773799920e-14,
 }
 # the same data with ivreg2's large-sample adjustment dofminus(1) (and sdofminus(1)): Sargan's
 # statistic divides by the residual variance u'u / (N - dofminus), the convention of models.iv
@@ -191,6 +228,7 @@ ivreg2_cluster_dofminus = {
     "source": IVREG2, "command": "ivreg2 y x1 (endo1 = z1 z2), first dofminus(1) sdofminus(1) endog(endo1)",
     "fixtures": "sim_cluster_dofminus_diagnostics_iid.csv",
     "sargan": 1.779213800961588, "sargandf": 1,
+    "estat": 55.90094080073892,  # e(estat): the C statistic with s^2 = u'u / (N - 1)
     "sargan_without_dofminus": 1.780994787868388,  # sim_cluster_diagnostics_iid_small.csv
 }
 # sim_twoway: 25 firms x 10 years, clustered by both (Cameron-Gelbach-Miller)
@@ -202,6 +240,8 @@ ivreg2_twoway = {
         "std_errors": {"endo1": .071104730388347, "x1": .0424596741507642, "_cons": .1073119446211838},
         "first_stage_f": 724.9100093790734, "cdf": 202.774097110968, "widstat": 724.9100093790726,
         "j": 1.052057430354376, "jdf": 1, "n_clusters": (25, 10),
+        "pr2": .4498352909152422,  # e(first) pr2
+        "estat": 5.684988657056294,  # e(estat), two-way cluster-robust C
     },
     "weighted": {
         "source": IVREG2, "command": TWOWAY.replace("(endo1 = z1 z2),", "(endo1 = z1 z2) [aw=wt],"),
@@ -210,6 +250,8 @@ ivreg2_twoway = {
         "std_errors": {"endo1": .0842233642697452, "x1": .042071703613398, "_cons": .1067076184357964},
         "first_stage_f": 759.4655375492123, "cdf": 206.1582129599638, "widstat": 759.4655375492146,
         "j": None,  # e(j) missing: the two-way covariance of the moment conditions is not positive definite
+        "estat": None,  # e(estat) missing too
+        "pr2": .4539347898529308,  # e(first) pr2 (sim_twoway_firststage_cl2_wt_small.csv)
     },
 }
 
