@@ -69,6 +69,11 @@ Endogeneity (regression-based Durbin-Wu-Hausman, the control function test)
     robust and cluster-robust version: Wooldridge 2010, sec. 6.3.1, Stata's ``estat
     endogenous`` "regression F"). With ``unadjusted`` it is AER's "Wu-Hausman" F; with HC1
     AER's with ``vcov. = function(m) vcovHC(m, type = "HC1")``.
+Endogeneity (C statistic, ivreg2's ``endog()``)
+    ``C = J(Z+, S) - J(Z, S_ZZ)``, ``Z+`` the instruments with the endogenous regressors
+    added, ``S`` the covariance of ``Z+'u`` at the OLS residuals (``s^2 = u'u / (N - d)``,
+    White, or cluster sums; no small-sample factor) used in both, ``chi2(k2)`` (Hayashi 2000,
+    sec. 3.6): ivreg2's ``e(estat)``. Under ``unadjusted``, the Durbin form of the test.
 
 Identification failures raise :class:`IdentificationError` naming the variables: fewer
 excluded instruments than endogenous regressors; an instrument or endogenous regressor
@@ -81,8 +86,9 @@ below ``max(1e-9, 10 tol)`` relative (``tol`` the projection's tolerance).
 References: Baum, Schaffer and Stillman (2007), *Stata Journal* 7(4); Cameron, Gelbach and
 Miller (2011), *JBES* 29(2); Cragg and Donald (1993), *Econometric Theory* 9; Hansen (1982),
 *Econometrica* 50; Hausman (1978), *Econometrica* 46; Hayashi (2000), *Econometrics*;
-Kleibergen and Paap (2006), *Journal of Econometrics* 133; Montiel Olea and Pflueger (2013),
-*JBES* 31(3); Stock and Yogo (2005), in *Identification and Inference for Econometric
+Kleibergen and Paap (2006), *Journal of Econometrics* 133; Kleibergen and Schaffer (2007),
+ranktest (Stata module, SSC); Montiel Olea and Pflueger (2013), *JBES* 31(3); Sargan (1958),
+*Econometrica* 26; Stock and Yogo (2005), in *Identification and Inference for Econometric
 Models*; Wooldridge (2010), *Econometric Analysis of Cross Section and Panel Data*, 2nd ed.;
 Wu (1973), *Econometrica* 41.
 """
@@ -294,6 +300,25 @@ def multiway_meat(scores: np.ndarray, clusters: Sequence[tuple[np.ndarray, int]]
     Miller 2011), ``s_g`` the column sums of ``scores`` in cluster ``g``. ``c_S``:
     ``"none"`` 1; ``"stata"`` ``G/(G-1) (N-1)/(N-k)`` with ``G`` the fewest clusters of any
     dimension, the same for every part; ``"plm"`` ``G_S/(G_S-1) (N-1)/(N-k)`` per part.
+
+    Parameters
+    ----------
+    scores : (n, p) array
+        Rows ``x_i u_i`` (or ``z_i u_i``).
+    clusters : sequence of (codes, G)
+        One to three dimensions, ``codes`` int64 in ``0 .. G-1``.
+    small_sample : {"none", "stata", "plm"}
+    nobs, k : int
+        ``N`` (default: rows of ``scores``) and ``K`` of the factor.
+
+    Returns
+    -------
+    (p, p) array
+        Symmetric; with several dimensions it need not be positive semi-definite.
+
+    References
+    ----------
+    Cameron, Gelbach and Miller (2011), *JBES* 29(2), eq. (2.11).
     """
     n = scores.shape[0] if nobs is None else nobs
     g_min = min(g for _, g in clusters)
@@ -406,11 +431,34 @@ def _orthonormal(A: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 # ------------------------------------------------------------------------------ diagnostics
 def first_stages(W: np.ndarray, E: np.ndarray, Z: np.ndarray, vce: IVCovariance, exog_names: Sequence[str],
                  endog_names: Sequence[str], instrument_names: Sequence[str]) -> tuple[tuple, np.ndarray]:
-    """The first-stage regressions of the endogenous regressors ``E`` on ``[W, Z]`` (exogenous
-    regressors, excluded instruments; all partialled out of the effects and weighted).
+    """The first-stage regressions of the endogenous regressors on the instruments.
 
-    Returns ``(stages, V)``: one :class:`FirstStage` per column of ``E`` and the first-stage
-    residuals ``V`` (``n x k2``).
+    ``E = [W, Z] Pi + V`` by least squares, one column of ``E`` at a time; the covariance of
+    each column of ``Pi`` is ``vce``'s with ``l = k1 + l2`` regressors; the F of the excluded
+    instruments is the Wald form ``pi2' V(pi2)^+ pi2 / l2``; their partial R-squared is
+    ``1 - v'v / e'e``, ``e`` the endogenous regressor partialled on ``W``.
+
+    Parameters
+    ----------
+    W : (n, k1) array
+        Exogenous regressors (partialled out of the effects, weighted).
+    E : (n, k2) array
+        Endogenous regressors (same).
+    Z : (n, l2) array
+        Excluded instruments (same).
+    vce : IVCovariance
+    exog_names, endog_names, instrument_names : sequences of str
+
+    Returns
+    -------
+    stages : tuple of FirstStage
+        One per column of ``E``.
+    V : (n, k2) array
+        The first-stage residuals (weighted).
+
+    References
+    ----------
+    Baum, Schaffer and Stillman (2007), sec. 4 (ivreg2's ``first``); Stock and Yogo (2005).
     """
     Zf = np.column_stack([W, Z])
     k1, l2 = W.shape[1], Z.shape[1]
@@ -430,10 +478,31 @@ def first_stages(W: np.ndarray, E: np.ndarray, Z: np.ndarray, vce: IVCovariance,
 
 
 def cragg_donald_f(E_t: np.ndarray, Z_t: np.ndarray, df_resid: int) -> float:
-    """Cragg-Donald Wald F: ``rho^2 / (1 - rho^2) df_resid / l2``, ``rho`` the smallest
-    canonical correlation of ``E_t`` and ``Z_t`` (endogenous regressors and excluded
-    instruments, both partialled on the exogenous regressors and the effects);
-    ``df_resid = N - l - df_absorbed``."""
+    """Cragg-Donald Wald F statistic of weak identification (homoskedastic errors).
+
+    ``F_CD = rho^2 / (1 - rho^2) df_resid / l2``, ``rho`` the smallest canonical correlation
+    of ``E_t`` and ``Z_t``: the smallest singular value of ``Qz'Qe`` (``E_t = Qe Re``,
+    ``Z_t = Qz Rz``). With one endogenous regressor it is the homoskedastic first-stage F.
+
+    Parameters
+    ----------
+    E_t : (n, k2) array
+        Endogenous regressors partialled on the exogenous regressors and the effects.
+    Z_t : (n, l2) array
+        Excluded instruments, partialled the same way.
+    df_resid : int
+        ``N - l - df_absorbed`` (ivreg2 with ``small``; ``l = k1 + l2``).
+
+    Returns
+    -------
+    float
+        ``inf`` when ``rho = 1``. Compare with Stock and Yogo's (2005) critical values.
+
+    References
+    ----------
+    Cragg and Donald (1993), *Econometric Theory* 9; Stock and Yogo (2005); Baum, Schaffer and
+    Stillman (2007), sec. 7.1 (ivreg2's ``e(cdf)``).
+    """
     Qe, _ = _orthonormal(E_t)
     Qz, _ = _orthonormal(Z_t)
     rho = np.linalg.svd(Qz.T @ Qe, compute_uv=False).min()
@@ -454,6 +523,26 @@ def kleibergen_paap_rk(E_t: np.ndarray, Z_t: np.ndarray, vce: IVCovariance, n_in
     covariance of ``lambda``: the (robust, clustered) sum of the scores ``((Qe - Qz Theta) v)_i
     (U2' q_i)``, scaled as the first-stage covariance of a regression with ``n_instruments``
     (``l``) regressors (``vce``). Under ``unadjusted`` it equals ``l2`` times the Cragg-Donald F.
+
+    Parameters
+    ----------
+    E_t, Z_t : arrays
+        As :func:`cragg_donald_f`.
+    vce : IVCovariance
+        ``robust`` or ``clustered`` (with its small-sample factor).
+    n_instruments : int
+        ``l = k1 + l2``, the ``k`` of the small-sample factors.
+
+    Returns
+    -------
+    float
+        The rk Wald statistic ``lambda' Omega^+ lambda``; divided by ``l2`` it is ivreg2's
+        ``e(rkf)`` / ``e(widstat)`` (the Kleibergen-Paap rk Wald F).
+
+    References
+    ----------
+    Kleibergen and Paap (2006), *Journal of Econometrics* 133; Kleibergen and Schaffer (2007),
+    ranktest (SSC); Baum, Schaffer and Stillman (2007), sec. 4.2.
     """
     Qe, _ = _orthonormal(E_t)
     Qz, _ = _orthonormal(Z_t)
@@ -472,10 +561,29 @@ def kleibergen_paap_rk(E_t: np.ndarray, Z_t: np.ndarray, vce: IVCovariance, n_in
 
 
 def effective_f(first: FirstStage, Z_t: np.ndarray) -> float:
-    """Montiel Olea and Pflueger's (2013) effective F of one endogenous regressor:
-    ``pi2' Z_t'Z_t pi2 / tr(V(pi2) Z_t'Z_t)``, ``Z_t`` the excluded instruments partialled on
-    the exogenous regressors and the effects, ``V(pi2)`` the first-stage covariance of their
-    coefficients."""
+    """Montiel Olea and Pflueger's effective F of one endogenous regressor.
+
+    ``F_eff = pi2' Z_t'Z_t pi2 / tr(V(pi2) Z_t'Z_t)``, ``V(pi2)`` the first-stage covariance of
+    the excluded instruments' coefficients under the model's covariance. Robust to
+    heteroskedasticity, clustering and serial correlation; equal to the first-stage F under
+    ``unadjusted``.
+
+    Parameters
+    ----------
+    first : FirstStage
+        The first stage (its last ``l2`` coefficients are the excluded instruments').
+    Z_t : (n, l2) array
+        Excluded instruments partialled on the exogenous regressors and the effects.
+
+    Returns
+    -------
+    float
+        Compare with Montiel Olea and Pflueger's critical values (``weakivtest`` in Stata).
+
+    References
+    ----------
+    Montiel Olea and Pflueger (2013), *JBES* 31(3); pyfixest's ``IV_Diag`` (``_eff_F``).
+    """
     l2 = Z_t.shape[1]
     pi2, V = first.params[-l2:], first.cov[-l2:, -l2:]
     Q = Z_t.T @ Z_t
