@@ -462,6 +462,13 @@ def test_instruments_collinear_with_exogenous_regressors():
         fit_small(d, instruments=("z1", "z_bad"), effects=("town_id", "year"))
 
 
+def test_instruments_collinear_with_each_other():
+    d = small_panel()
+    d["z3"] = 2.0 * d["z1"] - d["z2"] + 0.1 * d["town_id"]  # a combination of z1, z2 and the town effects
+    with pytest.raises(IdentificationError, match=r"instruments 'z1', 'z2', 'z3' are collinear .* or with each other"):
+        fit_small(d, instruments=("z1", "z2", "z3"))
+
+
 def test_first_stage_without_the_excluded_instruments():
     d = small_panel()
     W = demean(d[["x1"]].to_numpy(), [Factor("town_id", *codes(d["town_id"]))])
