@@ -6,6 +6,7 @@ __all__ = [
     "AbsorbedRegressorError",
     "BootstrapWarning",
     "CollinearityError",
+    "ConvergenceError",
     "DegenerateModelError",
     "ModelWarning",
     "SpecificationTestWarning",
@@ -18,6 +19,11 @@ class AbsorbedRegressorError(ValueError):
 
 class CollinearityError(ValueError):
     """Regressors that are linear combinations of the others."""
+
+
+class ConvergenceError(ValueError):
+    """An iterative solver (the projection on the absorbed effects) reached its iteration limit
+    before its tolerance; the message names the effect(s)."""
 
 
 class DegenerateModelError(ValueError):
