@@ -43,10 +43,13 @@ changes, the singletons of every effect (``drop_singletons``, as ``ppmlhdfe`` an
 effect would be ``-inf``: fixest's ``fixef.rm="perfect"``, pyfixest's ``separation_check=["fe"]``,
 ppmlhdfe's ``fe``). :func:`relu_separation` finds the observations separated by the regressors
 together with the effects (the iterative rectifier, ppmlhdfe's ``relu``, pyfixest's ``"ir"``)
-and names the regressors of the separating combination. ``separation="auto"`` (default) runs the
-rectifier only when a fit has a zero outcome with ``mu_i < 1e-8 mean(y)`` (the symptom of
-separation) and then refits without the separated observations; ``"relu"`` always runs it;
-``"fe"`` never does.
+and names the regressors of the separating combination; dropped, they leave those regressors
+without variation, and these are omitted (``PPMLResult.omitted``: their coefficients are
+infinite), as ppmlhdfe omits them. ``separation="auto"`` (default) runs the rectifier only on the
+symptom of separation, a zero outcome whose fitted mean falls below ``1e-8 mean(y)`` during the
+IRLS (which then stops) or lies below ``1e-6 mean(y)`` after it (ppmlhdfe's ``mu`` tolerance),
+and then refits without the separated observations; ``"relu"`` always runs it; ``"fe"`` never
+does (it warns on the symptom).
 
 Covariance (pyfixest 0.60 ``fepois`` and fixest's defaults, ``ssc(adj=TRUE, fixef.K="nested",
 cluster.adj=TRUE, cluster.df="min")``)
@@ -112,8 +115,11 @@ COV_TYPES = ("unadjusted", "robust", "clustered")
 SEPARATION = ("auto", "fe", "relu")
 #: the demeaning tolerance of the first IRLS steps (Correia, Guimarães and Zylkin 2020)
 START_FIXEF_TOL = 1e-4
-#: a zero outcome whose fitted mean is below this share of mean(y) suggests separation
-MU_SEPARATION = 1e-8
+#: a zero outcome whose fitted mean is below this share of mean(y) after the fit suggests separation
+#: (ppmlhdfe's ``mu`` check uses 1e-6 too)
+MU_SEPARATION = 1e-6
+#: ... and below this share during the IRLS stops it (``separation="auto"``): the weights vanish
+MU_STOP = 1e-8
 
 
 class SeparationSuspected(ConvergenceError):
@@ -311,8 +317,8 @@ def relu_separation(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor], nam
 
 
 # ------------------------------------------------------------------------------ IRLS
-def _looks_separated(y: np.ndarray, mu: np.ndarray) -> bool:
-    return bool(((y == 0) & (mu < MU_SEPARATION * y.mean())).any())
+def _looks_separated(y: np.ndarray, mu: np.ndarray, share: float = MU_SEPARATION) -> bool:
+    return bool(((y == 0) & (mu < share * y.mean())).any())
 
 
 def _check_regressors(X: np.ndarray, Xt: np.ndarray, w: np.ndarray, factors: Sequence[Factor],
@@ -344,11 +350,23 @@ def _demean_step(source, factors, w, tol, maxiter, y, mu):
         raise
 
 
-def _halve_if_infinite(y, w_user, eta, eta_old, b, b_old):
+def _deviance_function(y: np.ndarray, w: np.ndarray):
+    """``(eta, mu) -> D``, the deviance with ``sum w y log y`` and ``sum w y`` computed once
+    (``y log mu = y eta``; one pass over the rows per IRLS step)."""
+    ylogy, wy = float(w @ xlogy(y, y)), float(w @ y)
+    wyy = w * y
+
+    def deviance(eta: np.ndarray, mu: np.ndarray) -> float:
+        return 2.0 * (ylogy - float(wyy @ eta) - wy + float(w @ mu))
+    return deviance
+
+
+def _halve_if_infinite(deviance, eta, eta_old, b, b_old):
     """Halve the step (up to 30 times) while the deviance is not finite."""
     for _ in range(30):
         mu = np.exp(eta)
-        dev = poisson_deviance(y, mu, w_user)
+        with np.errstate(invalid="ignore", over="ignore"):
+            dev = deviance(eta, mu)
         if np.isfinite(dev):
             return eta, mu, b, dev
         eta, b = (eta + eta_old) / 2.0, (b + b_old) / 2.0
@@ -371,7 +389,8 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
     off = np.zeros(n) if offset is None else offset
     mu = (y + np.average(y, weights=w_user)) / 2.0
     eta, b = np.log(mu), np.zeros(k)
-    dev_old = poisson_deviance(y, mu, w_user)
+    deviance = _deviance_function(y, w_user)
+    dev_old = deviance(eta, mu)
     inner = fixef_tol
     z_prev = zt_prev = Xt = None
     crit, converged, it = np.inf, False, 0
@@ -389,12 +408,12 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
             inner = max(START_FIXEF_TOL, fixef_tol)
         b_new, _ = _wls(Xt, zt, w)
         resid = zt - Xt @ b_new
-        eta, mu, b, dev = _halve_if_infinite(y, w_user, off + z - resid, eta, b_new, b)
+        eta, mu, b, dev = _halve_if_infinite(deviance, off + z - resid, eta, b_new, b)
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
         dev_old, z_prev, zt_prev = dev, z, zt
-        if stop_if_separated and _looks_separated(y, mu):
+        if stop_if_separated and _looks_separated(y, mu, MU_STOP):
             raise SeparationSuspected(f"after {it} IRLS iterations a zero outcome has a fitted mean below "
-                                      f"{MU_SEPARATION:g} of mean(y): observations look separated")
+                                      f"{MU_STOP:g} of mean(y): observations look separated")
         if crit < tol and (inner <= fixef_tol or not factors):
             converged = True
             break
@@ -610,14 +629,22 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
     try:
         rows, fs, fit = _fit_rows(y, X[:, ~omit], factors, w, off, keep, reasons,
                                   dict(kw, names=kept_names, stop_if_separated=separation == "auto"))
+        suspect = separation == "auto" and _looks_separated(y[rows], fit.mu)
     except ConvergenceError:
         if separation != "auto":
             raise
-        # the symptom of separation, or a fit slowed by vanishing weights: look for separated rows
-        keep, reasons, separated_by, omit = _drop_relu(y, X, factors, keep, reasons, names, drop_singletons)
-        kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
-        rows, fs, fit = _fit_rows(y, X[:, ~omit], factors, w, off, keep, reasons, dict(kw, names=kept_names))
+        fit, suspect = None, True  # the symptom, or a fit slowed by vanishing weights
+    if suspect:
+        keep2, reasons2, separated_by, omit = _drop_relu(y, X, factors, keep, reasons, names, drop_singletons)
+        if fit is None or (keep2 != keep).any():
+            keep, reasons = keep2, reasons2
+            kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
+            rows, fs, fit = _fit_rows(y, X[:, ~omit], factors, w, off, keep, reasons, dict(kw, names=kept_names))
     kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
+    if separation == "fe" and _looks_separated(y[rows], fit.mu):
+        warnings.warn(f"observations look separated: zero outcomes have fitted means below {MU_SEPARATION:g} of "
+                      "mean(y), and the coefficients of the regressors that separate them diverge; use "
+                      "separation='auto' or 'relu' to find and drop them", ModelWarning, stacklevel=2)
     return _result(y[rows], fit, fs, [restrict(c, rows) for c in clusters], w, off, rows, keep, reasons,
                    kept_names, cov_type, small_sample, separated_by,
                    tuple(nm for nm, o in zip(names, omit, strict=True) if o))
