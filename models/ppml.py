@@ -163,12 +163,24 @@ class PPMLResult:
     converged: bool
     bread: np.ndarray
 
+    def __post_init__(self) -> None:
+        for value in vars(self).values():  # read-only, as the other results of models
+            if isinstance(value, np.ndarray):
+                value.flags.writeable = False
+
+    @property
+    def dropped(self) -> dict[int, str]:
+        """The input rows not used (0-based positions) and why: ``"singleton in <effect>"``,
+        ``"only zero outcomes in <effect>"``, ``"separated by <regressors>"``."""
+        rows = np.flatnonzero(~self.keep)
+        return dict(zip(rows.tolist(), self.reasons[rows].tolist(), strict=True))
+
 
 @dataclass(frozen=True, eq=False)
 class IRLSFit:
     """What :func:`irls` returns: ``params``; ``mu`` and ``eta`` at the estimate; ``Xt`` the
     regressors demeaned with the weights ``weights`` (``w mu`` at the estimate), ``score_resid``
-    ``w (y - mu)``; ``crit`` the last deviance criterion."""
+    ``w (y - mu)``; ``crit`` the last deviance criterion and ``deviance`` the deviance at ``mu``."""
 
     params: np.ndarray
     mu: np.ndarray
@@ -179,6 +191,7 @@ class IRLSFit:
     iterations: int
     converged: bool
     crit: float
+    deviance: float
 
 
 # ------------------------------------------------------------------------------ fit statistics
@@ -374,6 +387,24 @@ def _halve_if_infinite(deviance, eta, eta_old, b, b_old):
                            "(fitted means overflow); check the scale of the regressors and the offset")
 
 
+def _working_outcome(y: np.ndarray, mu: np.ndarray, eta: np.ndarray, off: np.ndarray | None) -> np.ndarray:
+    """``z = eta - o + (y - mu) / mu = y / mu + eta - 1 - o``, in place (three passes, one array)."""
+    z = np.divide(y, mu)
+    z += eta
+    z -= 1.0
+    if off is not None:
+        z -= off
+    return z
+
+
+def _vanishing(y: np.ndarray, share: float):
+    """``mu -> bool``: a zero outcome has a fitted mean below ``share * mean(y)`` (one pass)."""
+    zero, limit = y == 0, share * float(y.mean())
+    if not zero.any():
+        return lambda mu: False
+    return lambda mu: bool(np.min(mu, where=zero, initial=np.inf) < limit)
+
+
 def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: np.ndarray | None = None,
          offset: np.ndarray | None = None, names: Sequence[str] | None = None, tol: float = 1e-8,
          maxiter: int = 100, fixef_tol: float = 1e-8, fixef_maxiter: int = 10_000, strict: bool = True,
@@ -382,23 +413,34 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
     steps, the accelerations and the criterion). The rows must be those of the model: every
     level of every effect with a positive outcome (:func:`drop_fe_separation`).
     ``stop_if_separated``: raise :class:`SeparationSuspected` as soon as a zero outcome has a
-    fitted mean below ``1e-8 mean(y)`` (the weights of such rows vanish and slow the demeaning)."""
+    fitted mean below ``1e-8 mean(y)`` (the weights of such rows vanish and slow the demeaning).
+
+    Work per step: one weighted demeaning of the ``n x (k + 1)`` block ``[z, X~]`` (warm-started,
+    into a buffer allocated once), the ``k x k`` weighted least squares, and a fixed number of
+    passes over ``n``-vectors (no loop over rows; ``sum w y log y`` and ``sum w y`` are computed
+    once).
+    """
     n, k = X.shape
     names = list(names) if names is not None else [f"x{j}" for j in range(k)]
     w_user = np.ones(n) if weights is None else weights
-    off = np.zeros(n) if offset is None else offset
     mu = (y + np.average(y, weights=w_user)) / 2.0
     eta, b = np.log(mu), np.zeros(k)
-    deviance = _deviance_function(y, w_user)
-    dev_old = deviance(eta, mu)
+    deviance, stops = _deviance_function(y, w_user), _vanishing(y, MU_STOP)
+    dev = dev_old = deviance(eta, mu)
     inner = fixef_tol
+    source = np.empty((n, k + 1)) if factors else None
     z_prev = zt_prev = Xt = None
     crit, converged, it = np.inf, False, 0
     for it in range(1, maxiter + 1):
-        z = eta - off + (y - mu) / mu
-        w = w_user * mu
+        z = _working_outcome(y, mu, eta, offset)
+        w = w_user * mu if weights is not None else mu
         if factors:
-            source = np.column_stack([z, X]) if z_prev is None else np.column_stack([z - z_prev + zt_prev, Xt])
+            if z_prev is None:
+                source[:, 0], source[:, 1:] = z, X
+            else:  # warm start: M(z_t) = M(z_t - z_(t-1) + z~_(t-1))
+                np.subtract(z, z_prev, out=source[:, 0])
+                source[:, 0] += zt_prev
+                source[:, 1:] = Xt
             both = _demean_step(source, factors, w, inner, fixef_maxiter, y, mu)
             zt, Xt = both[:, 0], both[:, 1:]
         else:
@@ -407,11 +449,14 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
             _check_regressors(X, Xt, w, factors, names, fixef_tol)
             inner = max(START_FIXEF_TOL, fixef_tol)
         b_new, _ = _wls(Xt, zt, w)
-        resid = zt - Xt @ b_new
-        eta, mu, b, dev = _halve_if_infinite(deviance, off + z - resid, eta, b_new, b)
+        eta_new = z - zt  # the effects' part of z (plus the offset below)
+        eta_new += Xt @ b_new if k else 0.0
+        if offset is not None:
+            eta_new += offset
+        eta, mu, b, dev = _halve_if_infinite(deviance, eta_new, eta, b_new, b)
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
         dev_old, z_prev, zt_prev = dev, z, zt
-        if stop_if_separated and _looks_separated(y, mu, MU_STOP):
+        if stop_if_separated and stops(mu):
             raise SeparationSuspected(f"after {it} IRLS iterations a zero outcome has a fitted mean below "
                                       f"{MU_STOP:g} of mean(y): observations look separated")
         if crit < tol and (inner <= fixef_tol or not factors):
@@ -430,7 +475,7 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
     w = w_user * mu
     Xt = demean(Xt, factors, w, fixef_tol, fixef_maxiter) if factors else X
     return IRLSFit(params=b, mu=mu, eta=eta, Xt=Xt, weights=w, score_resid=w_user * (y - mu), iterations=it,
-                   converged=converged, crit=float(crit))
+                   converged=converged, crit=float(crit), deviance=float(dev))
 
 
 # ------------------------------------------------------------------------------ covariance
@@ -660,13 +705,16 @@ def _result(y, fit: IRLSFit, fs, cs, w, off, rows, keep, reasons, names, cov_typ
     ww = np.ones(len(y)) if wr is None else wr
     base = np.ones(len(y)) if off is None else np.exp(off[rows])
     mu0 = base * (ww @ y) / (ww @ base)
-    loglik, loglik0 = poisson_loglik(y, fit.mu, wr), poisson_loglik(y, mu0, wr)
+    # l = sum w [y log mu - mu - log y!] (y log mu = y eta); log y! computed once for both likelihoods
+    log_factorial = gammaln(y + 1.0)
+    loglik = float(ww @ (y * fit.eta - fit.mu - log_factorial))
+    loglik0 = float(ww @ (xlogy(y, mu0) - mu0 - log_factorial))
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.sqrt(np.diag(cov))
     return PPMLResult(
         params=fit.params, std_errors=se, cov=cov, names=tuple(names), cov_type=cov_type, small_sample=small_sample,
         df_k=df_k, n_clusters=tuple(c.n_levels for c in cs) if cov_type == "clustered" else (), nobs=len(y),
         keep=keep, reasons=reasons, effects=tuple((f.name, f.n_levels) for f in fs), separated_by=separated_by, omitted=omitted,
-        fitted=fit.mu, linear_predictor=fit.eta, deviance=poisson_deviance(y, fit.mu, wr), loglik=loglik,
+        fitted=fit.mu, linear_predictor=fit.eta, deviance=fit.deviance, loglik=loglik,
         loglik_null=loglik0, pseudo_r2=1.0 - loglik / loglik0, iterations=fit.iterations, converged=fit.converged,
         bread=bread)
