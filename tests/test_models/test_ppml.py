@@ -86,6 +86,23 @@ def test_default_tolerances_are_within_1e6_of_pyfixest(panel, gravity):
     check(g, REF["gravity_odyear_crv1_pair"], rtol=1e-6)
 
 
+@pytest.mark.parametrize(("case", "data", "formula_terms"), [
+    ("r_panel_hc1", "ppml_panel.csv", ("x1", "x2")),
+    ("r_separation_hc1", "ppml_separation.csv", ("x1",)),
+])
+def test_two_effects_hc1_matches_r_glm_with_dummies(case, data, formula_terms):
+    """R's ``glm`` with town and year dummies and sandwich's ``vcovHC(type = "HC1")``
+    (``data/ppml_references.R``): its ``n / (n - k)`` counts every dummy, fixest's ``K``."""
+    d = pd.read_csv(DATA / data)
+    r = ppml(d["y"], d[list(formula_terms)], [factor("town_id", d["town_id"]), factor("year", d["year"])],
+             names=formula_terms, cov_type="robust", **TIGHT)
+    ref = REF[case]
+    np.testing.assert_allclose(r.params, list(ref["params"].values()), rtol=1e-9)
+    np.testing.assert_allclose(r.std_errors, list(ref["std_errors"].values()), rtol=1e-9)
+    np.testing.assert_allclose([r.deviance, r.loglik], [ref["deviance"], ref["loglik"]], rtol=1e-10)
+    assert r.nobs == ref["nobs"]
+
+
 def test_weighted_pseudo_r2_is_against_the_weighted_intercept_only_model(panel):
     """pyfixest reports no pseudo R-squared with weights; the null model here is the weighted
     intercept-only Poisson MLE (``mu_0 = sum w y / sum w``), statsmodels' GLM with ``var_weights``."""
@@ -115,6 +132,8 @@ def _codes(g: pd.DataFrame, name: str, column: str) -> Factor:
 @pytest.mark.parametrize(("case", "effects", "clusters"), [
     ("gravity_od_crv1_pair", (("origin", "origin_code"), ("destination", "destination_code")),
      (("pair", "pair_code"),)),
+    ("gravity_od_crv1_origin", (("origin", "origin_code"), ("destination", "destination_code")),
+     (("origin", "origin_code"),)),
     ("gravity_odyear_crv1_pair", (("origin^year", "origin_year_code"), ("destination^year", "destination_year_code")),
      (("pair", "pair_code"),)),
     ("gravity_odyear_crv1_origin_destination",
@@ -125,6 +144,21 @@ def test_gravity_matches_pyfixest(gravity, case, effects, clusters):
     r = ppml(gravity["flow"], gravity[["log_dist", "same_region"]], [_codes(gravity, *e) for e in effects],
              clusters=[_codes(gravity, *c) for c in clusters], names=("log_dist", "same_region"), **TIGHT)
     check(r, REF[case])
+    if case.startswith("gravity_od_"):  # the origin effect is nested in the origin clusters: out of K
+        assert r.df_k == 2 + 20 + 20 - 1 - (20 - 1 if case == "gravity_od_crv1_origin" else 0)
+
+
+def test_gravity_matches_r_glm_with_dummies(gravity):
+    """R's ``glm(flow ~ log_dist + same_region + factor(origin) + factor(destination))`` with
+    sandwich's ``vcovCL(cluster = ~pair, type = "HC1")`` (``data/ppml_references.R``)."""
+    r = ppml(gravity["flow"], gravity[["log_dist", "same_region"]],
+             [_codes(gravity, "origin", "origin_code"), _codes(gravity, "destination", "destination_code")],
+             clusters=[_codes(gravity, "pair", "pair_code")], names=("log_dist", "same_region"), **TIGHT)
+    ref = REF["r_gravity_od_crv1_pair"]
+    np.testing.assert_allclose(r.params, list(ref["params"].values()), rtol=1e-9)
+    np.testing.assert_allclose(r.std_errors, list(ref["std_errors"].values()), rtol=1e-9)
+    np.testing.assert_allclose([r.deviance, r.loglik], [ref["deviance"], ref["loglik"]], rtol=1e-10)
+    assert r.nobs == ref["nobs"] == len(gravity)
 
 
 def test_gravity_frame_fills_the_absent_pairs_with_zeros():
@@ -172,9 +206,10 @@ def test_gravity_frame_cross_section_self_pairs_and_errors():
 # ------------------------------------------------------------------------------ (c) separation
 def test_all_zero_towns_and_years_and_singletons_are_dropped_as_pyfixest():
     d = pd.read_csv(DATA / "ppml_separation.csv")
-    r = ppml(d["y"], d[["x1"]], [factor("town_id", d["town_id"]), factor("year", d["year"])],
-             clusters=[factor("town_id", d["town_id"])], names=("x1",), **TIGHT)
+    f = [factor("town_id", d["town_id"]), factor("year", d["year"])]
+    r = ppml(d["y"], d[["x1"]], f, clusters=[factor("town_id", d["town_id"])], names=("x1",), **TIGHT)
     check(r, REF["separation_crv1_town"])
+    check(ppml(d["y"], d[["x1"]], f, names=("x1",), cov_type="robust", **TIGHT), REF["separation_hetero"])
     # singletons first, then towns whose outcomes are all zero, then the year of zeros
     zero_town = d.groupby("town_id")["y"].transform("max").eq(0).to_numpy()
     expected = np.select([d["town_id"].isin([5, 6]), zero_town, d["year"].eq(2020)],
@@ -236,41 +271,38 @@ def test_separation_by_a_regressor_without_effects_matches_statsmodels():
     assert r.keep.all() and r.params[2] < -10
 
 
-# ------------------------------------------------------------------------------ no effects: statsmodels
+# ------------------------------------------------------------------------------ no effects: statsmodels, R
 @pytest.fixture(scope="module")
 def counts():
-    rng = np.random.default_rng(11)
-    n = 400
-    X = np.column_stack([np.ones(n), rng.normal(size=n), rng.uniform(size=n)])
-    offset = np.log(rng.uniform(0.5, 3.0, n))
-    y = rng.poisson(np.exp(offset + X @ [0.1, 0.4, -0.8])).astype(float)
-    return y, X, offset, rng.integers(0, 25, n), rng.integers(0, 7, n)
+    d = pd.read_csv(DATA / "ppml_counts.csv")
+    X = np.column_stack([np.ones(len(d)), d["x1"], d["x2"]])
+    return d["y"].to_numpy(float), X, d["log_exposure"].to_numpy(), d["g"].to_numpy(), d["h"].to_numpy()
 
 
-@pytest.mark.parametrize(("cov_type", "small_sample", "sm_cov", "kw", "factor"), [
-    ("unadjusted", "none", "nonrobust", {}, 1.0),
-    ("robust", "none", "HC0", {}, 1.0),
-    ("robust", "stata", "HC0", {}, np.sqrt(400 / 397)),
-    ("clustered", "stata", "cluster", {"use_correction": True, "df_correction": True}, 1.0),
+@pytest.mark.parametrize(("case", "cov_type", "small_sample", "rtol"), [
+    ("glm_nonrobust", "unadjusted", "none", 1e-8),
+    ("glm_hc0", "robust", "none", 1e-10),
+    ("r_glm_offset_hc1", "robust", "stata", 1e-10),
+    ("glm_crv1_g", "clustered", "stata", 1e-10),
+    ("r_glm_offset_crv1_g", "clustered", "stata", 1e-10),
 ])
-def test_no_effects_matches_statsmodels_glm(counts, cov_type, small_sample, sm_cov, kw, factor):
-    """statsmodels 0.14 GLM Poisson, the same model (with an offset). Its cluster correction is
-    ``G/(G-1) (N-1)/(N-K)``, as fixest's and pyfixest's; its GLM ``HC1`` applies no factor (it
-    equals ``HC0``), so HC1 here is its HC0 times ``sqrt(N/(N-K))`` (fixest, pyfixest). Exact
-    (1e-10) but for the model-based covariance, which statsmodels takes at the weights of its
-    last IRLS step (1e-8)."""
+def test_no_effects_matches_statsmodels_and_r_glm(counts, case, cov_type, small_sample, rtol):
+    """statsmodels' GLM Poisson and R's ``glm`` with sandwich (``results/ppml.py``), the same model
+    with an offset. statsmodels' cluster correction is ``G/(G-1) (N-1)/(N-K)`` (fixest's,
+    pyfixest's, sandwich's ``vcovCL(type = "HC1")``); HC1 is sandwich's ``vcovHC(type = "HC1")``,
+    ``N/(N-K)``. Exact (1e-10) but for the model-based covariance, which statsmodels takes at the
+    weights of its last IRLS step (1e-8)."""
     y, X, offset, g, _ = counts
     clusters = [Factor("g", g, 25)] if cov_type == "clustered" else []
     r = ppml(y, X, clusters=clusters, offset=offset, names=("const", "x1", "x2"), cov_type=cov_type,
              small_sample=small_sample, **TIGHT)
-    if sm_cov == "cluster":
-        kw = dict(kw, groups=g)
-    m = sm.GLM(y, X, family=sm.families.Poisson(), offset=offset).fit(
-        cov_type=sm_cov, cov_kwds=kw or None, tol=1e-14)
-    np.testing.assert_allclose(r.params, m.params, rtol=1e-10)
-    np.testing.assert_allclose(r.std_errors, m.bse * factor, rtol=1e-8 if sm_cov == "nonrobust" else 1e-10)
-    np.testing.assert_allclose([r.deviance, r.loglik], [m.deviance, m.llf], rtol=1e-12)
-    assert r.nobs == len(y) and r.keep.all() and r.df_k == 3
+    ref = REF[case]
+    np.testing.assert_allclose(r.params, list(ref["params"].values()), rtol=1e-10)
+    np.testing.assert_allclose(r.std_errors, list(ref["std_errors"].values()), rtol=rtol)
+    np.testing.assert_allclose([r.deviance, r.loglik], [ref["deviance"], ref["loglik"]], rtol=1e-12)
+    if "pseudo_r2" in ref:
+        np.testing.assert_allclose(r.pseudo_r2, ref["pseudo_r2"], rtol=1e-10)
+    assert r.nobs == len(y) == ref["nobs"] and r.keep.all() and r.df_k == 3 and r.dropped == {}
 
 
 def test_three_way_clustering_reduces_to_two_way_when_a_dimension_repeats(counts):

@@ -4,7 +4,7 @@ pyfixest 0.60.0 (PyPI; numpy 2.4.6, pandas 3.0, in the project's environment, wh
 development dependency only):
 
     cd tests/test_models/data && python ppml_references.py --data   # writes the ppml_*.csv files
-    cd tests/test_models/data && python ppml_references.py          # prints the values of results/ppml.py
+    cd tests/test_models/data && python ppml_references.py > ../results/ppml.py   # the values
 
 The datasets are drawn here from fixed seeds (``--data``) and written as CSV; the references are
 computed from the CSV files as stored. ``pf.fepois`` runs with tight tolerances
@@ -25,6 +25,12 @@ which at the default ``iwls_tol=1e-8`` moves the standard errors by about 1e-8 r
   ppmlhdfe, "same as Paulo's prob1.dta"), where ``x2`` separates rows 5, 8, 14 and 15 (1-based),
   which leaves row 7 a singleton of ``i``; that test compares ppmlhdfe to ``glm`` on the rows
   ``!inlist(_n, 5, 7, 8, 14, 15)``.
+* ``ppml_references.R`` (run from here): R's ``glm`` with the effects as dummies and sandwich's
+  HC1 / ``vcovCL`` errors on the panel, the gravity frame (effects origin + destination,
+  clustered by pair), the separation data and the counts (cases ``r_*``).
+* ``ppml_counts.csv``: 400 counts with an exposure (``log_exposure``, the offset) and two
+  cluster variables ``g`` (25 levels) and ``h`` (7), for the model without effects
+  (statsmodels' GLM Poisson).
 """
 
 import sys
@@ -105,6 +111,18 @@ def write_data() -> None:
     pd.DataFrame({"town_id": town, "year": year, "y": y, "x1": x1.round(6)}).to_csv("ppml_separation.csv", index=False)
     with open("ppml_problem1.csv", "w") as f:
         f.write(PROBLEM1)
+    write_counts()
+
+
+def write_counts() -> None:
+    """(d) counts without effects, with an exposure and two cluster variables (its own seed)."""
+    rng = np.random.default_rng(11)
+    n = 400
+    x1, x2 = rng.normal(size=n), rng.uniform(size=n)
+    log_exposure = np.log(rng.uniform(0.5, 3.0, n))
+    y = rng.poisson(np.exp(log_exposure + 0.1 + 0.4 * x1 - 0.8 * x2))
+    pd.DataFrame({"y": y, "x1": x1.round(6), "x2": x2.round(6), "log_exposure": log_exposure.round(6),
+                  "g": rng.integers(0, 25, n), "h": rng.integers(0, 7, n)}).to_csv("ppml_counts.csv", index=False)
 
 
 def _pairs(towns: pd.DataFrame, years) -> pd.DataFrame:
@@ -132,6 +150,35 @@ def gravity() -> pd.DataFrame:
     return full
 
 
+HEADER = '''"""Reference values of PPML with fixed effects (``tests/test_models/test_ppml.py``).
+
+Written by ``data/ppml_references.py`` (do not edit by hand):
+
+    cd tests/test_models/data && python ppml_references.py > ../results/ppml.py
+
+from the ``data/ppml_*.csv`` files (described in the script's docstring). Each case holds the
+call that produced it, the coefficients and standard errors, the observations used, deviance,
+log likelihood, McFadden's pseudo R-squared ``1 - ll / ll_0`` (None where the software gives
+none) and the 0-based positions of the rows dropped (singletons and separated observations).
+
+* pyfixest {pf} ``fepois`` (numpy {np}, pandas {pd}), with
+  ``TIGHT = dict(iwls_tol=1e-15, iwls_maxiter=200, demeaner=pf.MapDemeaner(fixef_tol=1e-13))``
+  and its defaults ``ssc(k_adj=True, k_fixef="nonnested", G_adj=True, G_df="min")``,
+  ``fixef_rm="singleton"``, ``separation_check=["fe"]``: ``fit.coef()``, ``fit.se()``,
+  ``fit._N``, ``fit.deviance``, ``fit._loglik``, ``fit._pseudo_r2`` (none with weights), the rows
+  missing from ``fit._data``.
+* statsmodels {sm} ``GLM(family=Poisson())`` for the model without effects (``glm_*``):
+  ``params``, ``bse``, ``deviance``, ``llf``, ``1 - llf / llnull``.
+* R {r} ``glm(family = poisson())`` with the effects as dummies and sandwich {sw}'s ``vcovHC`` /
+  ``vcovCL`` (``type = "HC1"``), on the rows the effects identify (``r_*``; the script
+  ``data/ppml_references.R``, called by ``ppml_references.py``).
+"""
+
+SOURCE = "pyfixest {pf}: cd tests/test_models/data && python ppml_references.py"
+SOURCE_SM = "statsmodels {sm}: cd tests/test_models/data && python ppml_references.py"
+'''
+
+
 def fit(fml, data, vcov, **kw):
     m = pf.fepois(fml, data, vcov=vcov, **TIGHT, **kw)
     return {"params": m.coef().to_dict(), "std_errors": m.se().to_dict(), "nobs": int(m._N),
@@ -139,30 +186,116 @@ def fit(fml, data, vcov, **kw):
             "loglik": float(m._loglik), "dropped": sorted(set(range(len(data))) - set(m._data.index))}
 
 
+def glm_cases(counts: pd.DataFrame) -> dict:
+    """statsmodels' GLM Poisson with the exposure as an offset (model without effects)."""
+    import statsmodels.api as sm
+
+    X = sm.add_constant(counts[["x1", "x2"]]).rename(columns={"const": "const"})
+    model = sm.GLM(counts["y"], X, family=sm.families.Poisson(), offset=counts["log_exposure"])
+    calls = {
+        "glm_nonrobust": ("model.fit(tol=1e-14)", {}),
+        "glm_hc0": ('model.fit(cov_type="HC0", tol=1e-14)', {"cov_type": "HC0"}),
+        "glm_crv1_g": ('model.fit(cov_type="cluster", cov_kwds={"groups": counts["g"], "use_correction": True, '
+                       '"df_correction": True}, tol=1e-14)',
+                       {"cov_type": "cluster", "cov_kwds": {"groups": counts["g"], "use_correction": True,
+                                                            "df_correction": True}}),
+    }
+    out = {}
+    for name, (call, kw) in calls.items():
+        m = model.fit(tol=1e-14, **kw)
+        out[name] = ("model = sm.GLM(counts['y'], sm.add_constant(counts[['x1', 'x2']]), "
+                     "family=sm.families.Poisson(), offset=counts['log_exposure']); " + call,
+                     {"params": m.params.to_dict(), "std_errors": m.bse.to_dict(), "nobs": int(m.nobs),
+                      "deviance": float(m.deviance), "pseudo_r2": float(1 - m.llf / m.llnull),
+                      "loglik": float(m.llf), "dropped": []})
+    return out
+
+
+R_COMMANDS = {
+    "r_panel_hc1": "m <- glm(y ~ x1 + x2 + factor(town_id) + factor(year), family = poisson(), data = panel); "
+                   "vcovHC(m, type = 'HC1')",
+    "r_gravity_od_crv1_pair": "m <- glm(flow ~ log_dist + same_region + factor(origin) + factor(destination), "
+                              "family = poisson(), data = grav); vcovCL(m, cluster = ~pair, type = 'HC1')",
+    "r_separation_hc1": "m <- glm(y ~ x1 + factor(town_id) + factor(year), family = poisson(), data = sep); "
+                        "vcovHC(m, type = 'HC1')",
+    "r_glm_offset_hc1": "m <- glm(y ~ x1 + x2 + offset(log_exposure), family = poisson(), data = counts); "
+                        "vcovHC(m, type = 'HC1')",
+    "r_glm_offset_crv1_g": "m <- glm(y ~ x1 + x2 + offset(log_exposure), family = poisson(), data = counts); "
+                           "vcovCL(m, cluster = ~g, type = 'HC1')",
+}
+
+
+def r_cases(grav: pd.DataFrame) -> dict:
+    """R's glm with the effects as dummies and sandwich's covariances (``ppml_references.R``)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = f"{tmp}/gravity.csv"
+        grav.to_csv(path, index=False)
+        text = subprocess.run(["Rscript", "ppml_references.R", "ppml_panel.csv", path, "ppml_separation.csv",
+                               "ppml_counts.csv"], check=True, capture_output=True, text=True).stdout
+    version = subprocess.run(["Rscript", "-e", 'cat(R.version$major, R.version$minor, as.character(packageVersion("sandwich")))'],
+                             check=True, capture_output=True, text=True).stdout.split()
+    out: dict = {}
+    for line in text.splitlines():
+        case, quantity, term, value = line.split()
+        if quantity == "fit":
+            out.setdefault(case, {})[term] = int(value) if term == "nobs" else float(value)
+        else:
+            out.setdefault(case, {}).setdefault(quantity, {})[term.replace("(Intercept)", "const")] = float(value)
+    return {"R " + ".".join(version[:2]) + ", sandwich " + version[2]: out}
+
+
 def main() -> None:
+    import pprint
+
+    import statsmodels
+
     panel = pd.read_csv("ppml_panel.csv")
     grav = gravity()
     sep = pd.read_csv("ppml_separation.csv")
     prob1 = pd.read_csv("ppml_problem1.csv")
+    prob1_13 = prob1.drop(index=[4, 6, 7, 13, 14]).reset_index(drop=True)
+    data = {"panel": panel, "grav": grav, "sep": sep, "prob1": prob1,
+            "prob1.drop(index=[4, 6, 7, 13, 14]).reset_index(drop=True)": prob1_13}
     cases = {
-        "panel_crv1_town": ("y ~ x1 + x2 | town_id + year", panel, {"CRV1": "town_id"}, {}),
-        "panel_hetero": ("y ~ x1 + x2 | town_id + year", panel, "hetero", {}),
-        "panel_iid": ("y ~ x1 + x2 | town_id + year", panel, "iid", {}),
-        "panel_crv1_town_year": ("y ~ x1 + x2 | town_id + year", panel, {"CRV1": "town_id+year"}, {}),
-        "panel_weighted_crv1_town": ("y ~ x1 + x2 | town_id + year", panel, {"CRV1": "town_id"}, {"weights": "w"}),
-        "gravity_od_crv1_pair": ("flow ~ log_dist + same_region | origin + destination", grav, {"CRV1": "pair"}, {}),
-        "gravity_odyear_crv1_pair": ("flow ~ log_dist + same_region | origin^year + destination^year", grav,
+        "panel_crv1_town": ("y ~ x1 + x2 | town_id + year", "panel", {"CRV1": "town_id"}, {}),
+        "panel_hetero": ("y ~ x1 + x2 | town_id + year", "panel", "hetero", {}),
+        "panel_iid": ("y ~ x1 + x2 | town_id + year", "panel", "iid", {}),
+        "panel_crv1_town_year": ("y ~ x1 + x2 | town_id + year", "panel", {"CRV1": "town_id+year"}, {}),
+        "panel_weighted_crv1_town": ("y ~ x1 + x2 | town_id + year", "panel", {"CRV1": "town_id"}, {"weights": "w"}),
+        "gravity_od_crv1_pair": ("flow ~ log_dist + same_region | origin + destination", "grav", {"CRV1": "pair"}, {}),
+        "gravity_od_crv1_origin": ("flow ~ log_dist + same_region | origin + destination", "grav",
+                                   {"CRV1": "origin"}, {}),
+        "gravity_odyear_crv1_pair": ("flow ~ log_dist + same_region | origin^year + destination^year", "grav",
                                      {"CRV1": "pair"}, {}),
         "gravity_odyear_crv1_origin_destination": ("flow ~ log_dist + same_region | origin^year + destination^year",
-                                                   grav, {"CRV1": "origin+destination"}, {}),
-        "separation_crv1_town": ("y ~ x1 | town_id + year", sep, {"CRV1": "town_id"}, {}),
-        "problem1_ir_hetero": ("y ~ x1 + x2 | i + j", prob1, "hetero", {"separation_check": ["fe", "ir"]}),
-        "problem1_13rows_hetero": ("y ~ x1 | i + j", prob1.drop(index=[4, 6, 7, 13, 14]).reset_index(drop=True),
+                                                   "grav", {"CRV1": "origin+destination"}, {}),
+        "separation_crv1_town": ("y ~ x1 | town_id + year", "sep", {"CRV1": "town_id"}, {}),
+        "separation_hetero": ("y ~ x1 | town_id + year", "sep", "hetero", {}),
+        "problem1_ir_hetero": ("y ~ x1 + x2 | i + j", "prob1", "hetero", {"separation_check": ["fe", "ir"]}),
+        "problem1_13rows_hetero": ("y ~ x1 | i + j", "prob1.drop(index=[4, 6, 7, 13, 14]).reset_index(drop=True)",
                                    "hetero", {}),
     }
-    print(f"# pyfixest {pf.__version__}, numpy {np.__version__}, pandas {pd.__version__}")
-    for name, (fml, data, vcov, kw) in cases.items():
-        print(f"{name} = {fit(fml, data, vcov, **kw)!r}")
+    ((r_source, r_values),) = r_cases(grav).items()
+    r_version, sw_version = r_source.removeprefix("R ").split(", sandwich ")
+    print(HEADER.format(pf=pf.__version__, np=np.__version__, pd=pd.__version__, sm=statsmodels.__version__,
+                        r=r_version, sw=sw_version))
+    for name, (fml, dname, vcov, kw) in cases.items():
+        extra = "".join(f", {k}={v!r}" for k, v in kw.items())
+        call = f"pf.fepois({fml!r}, {dname}, vcov={vcov!r}{extra}, **TIGHT)"
+        print(f"{name} = " + pprint.pformat({"source": "SOURCE", "command": call, **fit(fml, data[dname], vcov, **kw)},
+                                            width=110, sort_dicts=False, compact=True).replace("'SOURCE'", "SOURCE", 1) + "\n")
+    for name, (call, values) in glm_cases(pd.read_csv("ppml_counts.csv")).items():
+        print(f"{name} = " + pprint.pformat({"source": "SOURCE_SM", "command": call, **values},
+                                            width=110, sort_dicts=False, compact=True).replace("'SOURCE_SM'", "SOURCE_SM", 1)
+              + "\n")
+    print(f'SOURCE_R = "{r_source}: glm(family = poisson()) and sandwich, Rscript ppml_references.R (called by '
+          'ppml_references.py)"\n')
+    for name, values in r_values.items():
+        print(f"{name} = " + pprint.pformat({"source": "SOURCE_R", "command": R_COMMANDS[name], **values}, width=110, sort_dicts=False,
+                                            compact=True).replace("'SOURCE_R'", "SOURCE_R", 1) + "\n")
 
 
 if __name__ == "__main__":

@@ -1,22 +1,32 @@
 """Reference values of PPML with fixed effects (``tests/test_models/test_ppml.py``).
 
-Source: pyfixest 0.60.0 ``fepois`` (numpy 2.4.6, pandas 3.1.1), run by
-``data/ppml_references.py`` on the ``data/ppml_*.csv`` files (the commands and the datasets are
-described in its docstring), with ``TIGHT = dict(iwls_tol=1e-15, iwls_maxiter=200,
-demeaner=pf.MapDemeaner(fixef_tol=1e-13))``. Each case holds the pyfixest call, the coefficients
-(``fit.coef()``), standard errors (``fit.se()``), observations used (``fit._N``), deviance,
-McFadden's pseudo R-squared (``fit._pseudo_r2``; pyfixest gives none with weights), log
-likelihood (``fit._loglik``) and the 0-based positions of the rows pyfixest dropped (singletons
-and separated observations: the rows missing from ``fit._data``).
+Written by ``data/ppml_references.py`` (do not edit by hand):
 
-Defaults of pyfixest used: ``ssc(k_adj=True, k_fixef="nonnested", G_adj=True, G_df="min")``,
-``fixef_rm="singleton"``, ``separation_check=["fe"]``.
+    cd tests/test_models/data && python ppml_references.py > ../results/ppml.py
+
+from the ``data/ppml_*.csv`` files (described in the script's docstring). Each case holds the
+call that produced it, the coefficients and standard errors, the observations used, deviance,
+log likelihood, McFadden's pseudo R-squared ``1 - ll / ll_0`` (None where the software gives
+none) and the 0-based positions of the rows dropped (singletons and separated observations).
+
+* pyfixest 0.60.0 ``fepois`` (numpy 2.4.6, pandas 3.1.1), with
+  ``TIGHT = dict(iwls_tol=1e-15, iwls_maxiter=200, demeaner=pf.MapDemeaner(fixef_tol=1e-13))``
+  and its defaults ``ssc(k_adj=True, k_fixef="nonnested", G_adj=True, G_df="min")``,
+  ``fixef_rm="singleton"``, ``separation_check=["fe"]``: ``fit.coef()``, ``fit.se()``,
+  ``fit._N``, ``fit.deviance``, ``fit._loglik``, ``fit._pseudo_r2`` (none with weights), the rows
+  missing from ``fit._data``.
+* statsmodels 0.15.0 ``GLM(family=Poisson())`` for the model without effects (``glm_*``):
+  ``params``, ``bse``, ``deviance``, ``llf``, ``1 - llf / llnull``.
+* R 4.2.2 ``glm(family = poisson())`` with the effects as dummies and sandwich 3.0.2's ``vcovHC`` /
+  ``vcovCL`` (``type = "HC1"``), on the rows the effects identify (``r_*``; the script
+  ``data/ppml_references.R``, called by ``ppml_references.py``).
 """
 
 SOURCE = "pyfixest 0.60.0: cd tests/test_models/data && python ppml_references.py"
+SOURCE_SM = "statsmodels 0.15.0: cd tests/test_models/data && python ppml_references.py"
 
 panel_crv1_town = {'source': SOURCE,
- 'command': 'pf.fepois("y ~ x1 + x2 | town_id + year", panel, vcov={"CRV1": "town_id"}, **TIGHT)',
+ 'command': "pf.fepois('y ~ x1 + x2 | town_id + year', panel, vcov={'CRV1': 'town_id'}, **TIGHT)",
  'params': {'x1': 0.41334823388070135, 'x2': -0.6369515770261656},
  'std_errors': {'x1': 0.03235930129392324, 'x2': 0.06545655745670025},
  'nobs': 1327,
@@ -37,7 +47,7 @@ panel_crv1_town = {'source': SOURCE,
              1283, 1284, 1285, 1458, 1459, 1460, 1461, 1462, 1463, 1464, 1465, 1466, 1467, 1468]}
 
 panel_hetero = {'source': SOURCE,
- 'command': 'pf.fepois("y ~ x1 + x2 | town_id + year", panel, vcov="hetero", **TIGHT)',
+ 'command': "pf.fepois('y ~ x1 + x2 | town_id + year', panel, vcov='hetero', **TIGHT)",
  'params': {'x1': 0.41334823388070135, 'x2': -0.6369515770261656},
  'std_errors': {'x1': 0.03007535218106387, 'x2': 0.06781560393169282},
  'nobs': 1327,
@@ -58,7 +68,7 @@ panel_hetero = {'source': SOURCE,
              1283, 1284, 1285, 1458, 1459, 1460, 1461, 1462, 1463, 1464, 1465, 1466, 1467, 1468]}
 
 panel_iid = {'source': SOURCE,
- 'command': 'pf.fepois("y ~ x1 + x2 | town_id + year", panel, vcov="iid", **TIGHT)',
+ 'command': "pf.fepois('y ~ x1 + x2 | town_id + year', panel, vcov='iid', **TIGHT)",
  'params': {'x1': 0.41334823388070135, 'x2': -0.6369515770261656},
  'std_errors': {'x1': 0.030005144474972115, 'x2': 0.07184753980998441},
  'nobs': 1327,
@@ -79,7 +89,7 @@ panel_iid = {'source': SOURCE,
              1283, 1284, 1285, 1458, 1459, 1460, 1461, 1462, 1463, 1464, 1465, 1466, 1467, 1468]}
 
 panel_crv1_town_year = {'source': SOURCE,
- 'command': 'pf.fepois("y ~ x1 + x2 | town_id + year", panel, vcov={"CRV1": "town_id+year"}, **TIGHT)',
+ 'command': "pf.fepois('y ~ x1 + x2 | town_id + year', panel, vcov={'CRV1': 'town_id+year'}, **TIGHT)",
  'params': {'x1': 0.41334823388070135, 'x2': -0.6369515770261656},
  'std_errors': {'x1': 0.04436386196366586, 'x2': 0.05385949375699925},
  'nobs': 1327,
@@ -100,7 +110,7 @@ panel_crv1_town_year = {'source': SOURCE,
              1283, 1284, 1285, 1458, 1459, 1460, 1461, 1462, 1463, 1464, 1465, 1466, 1467, 1468]}
 
 panel_weighted_crv1_town = {'source': SOURCE,
- 'command': 'pf.fepois("y ~ x1 + x2 | town_id + year", panel, vcov={"CRV1": "town_id"}, weights="w", '
+ 'command': "pf.fepois('y ~ x1 + x2 | town_id + year', panel, vcov={'CRV1': 'town_id'}, weights='w', "
             '**TIGHT)',
  'params': {'x1': 0.4112133248169264, 'x2': -0.6748777454334066},
  'std_errors': {'x1': 0.0335074208126315, 'x2': 0.06974538998463985},
@@ -122,19 +132,30 @@ panel_weighted_crv1_town = {'source': SOURCE,
              1283, 1284, 1285, 1458, 1459, 1460, 1461, 1462, 1463, 1464, 1465, 1466, 1467, 1468]}
 
 gravity_od_crv1_pair = {'source': SOURCE,
- 'command': 'pf.fepois("flow ~ log_dist + same_region | origin + destination", grav, vcov={"CRV1": "pair"}, '
+ 'command': "pf.fepois('flow ~ log_dist + same_region | origin + destination', grav, vcov={'CRV1': 'pair'}, "
             '**TIGHT)',
- 'params': {'log_dist': -1.0459051974431657, 'same_region': 0.7142741100548917},
- 'std_errors': {'log_dist': 0.041152449069025675, 'same_region': 0.05499463898124504},
+ 'params': {'log_dist': -1.0459051974431652, 'same_region': 0.7142741100548906},
+ 'std_errors': {'log_dist': 0.04115244906902561, 'same_region': 0.054994638981245174},
  'nobs': 1520,
- 'deviance': 1251.881369919919,
- 'pseudo_r2': 0.421291117875383,
- 'loglik': -1368.5167020164477,
+ 'deviance': 1251.8813699199193,
+ 'pseudo_r2': 0.42129111787538287,
+ 'loglik': -1368.5167020164479,
+ 'dropped': []}
+
+gravity_od_crv1_origin = {'source': SOURCE,
+ 'command': "pf.fepois('flow ~ log_dist + same_region | origin + destination', grav, vcov={'CRV1': "
+            "'origin'}, **TIGHT)",
+ 'params': {'log_dist': -1.0459051974431652, 'same_region': 0.7142741100548906},
+ 'std_errors': {'log_dist': 0.045641910080420546, 'same_region': 0.07085211875819149},
+ 'nobs': 1520,
+ 'deviance': 1251.8813699199193,
+ 'pseudo_r2': 0.42129111787538287,
+ 'loglik': -1368.5167020164479,
  'dropped': []}
 
 gravity_odyear_crv1_pair = {'source': SOURCE,
- 'command': 'pf.fepois("flow ~ log_dist + same_region | origin^year + destination^year", grav, vcov={"CRV1": '
-            '"pair"}, **TIGHT)',
+ 'command': "pf.fepois('flow ~ log_dist + same_region | origin^year + destination^year', grav, vcov={'CRV1': "
+            "'pair'}, **TIGHT)",
  'params': {'log_dist': -1.0564274467361054, 'same_region': 0.7200980591056307},
  'std_errors': {'log_dist': 0.04248584906024576, 'same_region': 0.0582312562793188},
  'nobs': 1463,
@@ -146,8 +167,8 @@ gravity_odyear_crv1_pair = {'source': SOURCE,
              1254, 1273, 1292, 1311, 1330, 1349, 1368, 1387, 1406, 1425, 1444, 1463, 1482, 1501]}
 
 gravity_odyear_crv1_origin_destination = {'source': SOURCE,
- 'command': 'pf.fepois("flow ~ log_dist + same_region | origin^year + destination^year", grav, vcov={"CRV1": '
-            '"origin+destination"}, **TIGHT)',
+ 'command': "pf.fepois('flow ~ log_dist + same_region | origin^year + destination^year', grav, vcov={'CRV1': "
+            "'origin+destination'}, **TIGHT)",
  'params': {'log_dist': -1.0564274467361054, 'same_region': 0.7200980591056307},
  'std_errors': {'log_dist': 0.0373807905779399, 'same_region': 0.06328105582991371},
  'nobs': 1463,
@@ -159,7 +180,7 @@ gravity_odyear_crv1_origin_destination = {'source': SOURCE,
              1254, 1273, 1292, 1311, 1330, 1349, 1368, 1387, 1406, 1425, 1444, 1463, 1482, 1501]}
 
 separation_crv1_town = {'source': SOURCE,
- 'command': 'pf.fepois("y ~ x1 | town_id + year", sep, vcov={"CRV1": "town_id"}, **TIGHT)',
+ 'command': "pf.fepois('y ~ x1 | town_id + year', sep, vcov={'CRV1': 'town_id'}, **TIGHT)",
  'params': {'x1': 0.5730334239838036},
  'std_errors': {'x1': 0.07764973918263461},
  'nobs': 211,
@@ -171,22 +192,119 @@ separation_crv1_town = {'source': SOURCE,
              183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 197, 205, 211, 218, 226, 234, 248, 255, 262,
              270]}
 
+separation_hetero = {'source': SOURCE,
+ 'command': "pf.fepois('y ~ x1 | town_id + year', sep, vcov='hetero', **TIGHT)",
+ 'params': {'x1': 0.5730334239838036},
+ 'std_errors': {'x1': 0.08260752275931191},
+ 'nobs': 211,
+ 'deviance': 159.00390054752955,
+ 'pseudo_r2': 0.2339612069525625,
+ 'loglik': -192.17689323832826,
+ 'dropped': [0, 1, 2, 3, 4, 5, 6, 7, 12, 20, 23, 24, 25, 26, 27, 28, 29, 35, 38, 39, 45, 53, 61, 68, 71, 72,
+             73, 74, 75, 76, 77, 81, 88, 102, 110, 118, 125, 132, 140, 147, 154, 162, 170, 177, 180, 181, 182,
+             183, 184, 185, 186, 187, 188, 189, 190, 191, 192, 197, 205, 211, 218, 226, 234, 248, 255, 262,
+             270]}
+
 problem1_ir_hetero = {'source': SOURCE,
- 'command': 'pf.fepois("y ~ x1 + x2 | i + j", prob1, vcov="hetero", separation_check=["fe", "ir"], **TIGHT)',
- 'params': {'x1': -0.48454692903204655},
- 'std_errors': {'x1': 0.9811192458595777},
+ 'command': "pf.fepois('y ~ x1 + x2 | i + j', prob1, vcov='hetero', separation_check=['fe', 'ir'], **TIGHT)",
+ 'params': {'x1': -0.48454692903204555},
+ 'std_errors': {'x1': 0.9811192458595853},
  'nobs': 14,
- 'deviance': 13.364430516033524,
- 'pseudo_r2': 0.07118753730816796,
- 'loglik': -12.29592089689687,
+ 'deviance': 13.36443051603353,
+ 'pseudo_r2': 0.0711875373081674,
+ 'loglik': -12.295920896896877,
  'dropped': [4, 7, 13, 14]}
 
 problem1_13rows_hetero = {'source': SOURCE,
- 'command': 'pf.fepois("y ~ x1 | i + j", prob1.drop(index=[4, 6, 7, 13, 14]), vcov="hetero", **TIGHT)',
- 'params': {'x1': -0.48454692903204527},
- 'std_errors': {'x1': 0.875298246653148},
+ 'command': "pf.fepois('y ~ x1 | i + j', prob1.drop(index=[4, 6, 7, 13, 14]).reset_index(drop=True), "
+            "vcov='hetero', **TIGHT)",
+ 'params': {'x1': -0.4845469290320453},
+ 'std_errors': {'x1': 0.8752982466607908},
  'nobs': 13,
- 'deviance': 13.364430516033531,
- 'pseudo_r2': 0.06066415668641989,
- 'loglik': -11.295920896896876,
+ 'deviance': 13.364430516033533,
+ 'pseudo_r2': 0.06066415668641978,
+ 'loglik': -11.295920896896877,
  'dropped': []}
+
+glm_nonrobust = {'source': SOURCE_SM,
+ 'command': "model = sm.GLM(counts['y'], sm.add_constant(counts[['x1', 'x2']]), "
+            "family=sm.families.Poisson(), offset=counts['log_exposure']); model.fit(tol=1e-14)",
+ 'params': {'const': 0.08582930914558433, 'x1': 0.39880402157794104, 'x2': -0.8148013512840608},
+ 'std_errors': {'const': 0.07644723624472342, 'x1': 0.04237080021397538, 'x2': 0.14959313099011512},
+ 'nobs': 400,
+ 'deviance': 426.479802052909,
+ 'pseudo_r2': 0.09273257540277657,
+ 'loglik': -557.5327926478608,
+ 'dropped': []}
+
+glm_hc0 = {'source': SOURCE_SM,
+ 'command': "model = sm.GLM(counts['y'], sm.add_constant(counts[['x1', 'x2']]), "
+            'family=sm.families.Poisson(), offset=counts[\'log_exposure\']); model.fit(cov_type="HC0", '
+            'tol=1e-14)',
+ 'params': {'const': 0.08582930914558433, 'x1': 0.39880402157794104, 'x2': -0.8148013512840608},
+ 'std_errors': {'const': 0.07532198272574009, 'x1': 0.03995825940097688, 'x2': 0.13534650479385066},
+ 'nobs': 400,
+ 'deviance': 426.479802052909,
+ 'pseudo_r2': 0.09273257540277657,
+ 'loglik': -557.5327926478608,
+ 'dropped': []}
+
+glm_crv1_g = {'source': SOURCE_SM,
+ 'command': "model = sm.GLM(counts['y'], sm.add_constant(counts[['x1', 'x2']]), "
+            'family=sm.families.Poisson(), offset=counts[\'log_exposure\']); model.fit(cov_type="cluster", '
+            'cov_kwds={"groups": counts["g"], "use_correction": True, "df_correction": True}, tol=1e-14)',
+ 'params': {'const': 0.08582930914558433, 'x1': 0.39880402157794104, 'x2': -0.8148013512840608},
+ 'std_errors': {'const': 0.09136941482414525, 'x1': 0.041098559371244535, 'x2': 0.15205268488808982},
+ 'nobs': 400,
+ 'deviance': 426.479802052909,
+ 'pseudo_r2': 0.09273257540277657,
+ 'loglik': -557.5327926478608,
+ 'dropped': []}
+
+SOURCE_R = "R 4.2.2, sandwich 3.0.2: glm(family = poisson()) and sandwich, Rscript ppml_references.R (called by ppml_references.py)"
+
+r_panel_hc1 = {'source': SOURCE_R,
+ 'command': 'm <- glm(y ~ x1 + x2 + factor(town_id) + factor(year), family = poisson(), data = panel); '
+            "vcovHC(m, type = 'HC1')",
+ 'params': {'x1': 0.41334823388070185, 'x2': -0.6369515770261658},
+ 'std_errors': {'x1': 0.030075352181106643, 'x2': 0.06781560393191477},
+ 'nobs': 1327,
+ 'deviance': 1037.8396086886576,
+ 'loglik': -1208.9930871543672}
+
+r_gravity_od_crv1_pair = {'source': SOURCE_R,
+ 'command': 'm <- glm(flow ~ log_dist + same_region + factor(origin) + factor(destination), family = '
+            "poisson(), data = grav); vcovCL(m, cluster = ~pair, type = 'HC1')",
+ 'params': {'log_dist': -1.0459051974431601, 'same_region': 0.7142741100548913},
+ 'std_errors': {'log_dist': 0.0411524490718628, 'same_region': 0.05499463898247596},
+ 'nobs': 1520,
+ 'deviance': 1251.881369919919,
+ 'loglik': -1368.5167020164477}
+
+r_separation_hc1 = {'source': SOURCE_R,
+ 'command': 'm <- glm(y ~ x1 + factor(town_id) + factor(year), family = poisson(), data = sep); vcovHC(m, '
+            "type = 'HC1')",
+ 'params': {'x1': 0.5730334239838031},
+ 'std_errors': {'x1': 0.08260752276687261},
+ 'nobs': 211,
+ 'deviance': 159.00390054752955,
+ 'loglik': -192.17689323832826}
+
+r_glm_offset_hc1 = {'source': SOURCE_R,
+ 'command': 'm <- glm(y ~ x1 + x2 + offset(log_exposure), family = poisson(), data = counts); vcovHC(m, type '
+            "= 'HC1')",
+ 'params': {'const': 0.0858293091455844, 'x1': 0.3988040215779415, 'x2': -0.8148013512840611},
+ 'std_errors': {'const': 0.07560603897980386, 'x1': 0.04010895104601958, 'x2': 0.13585692711361413},
+ 'nobs': 400,
+ 'deviance': 426.479802052909,
+ 'loglik': -557.5327926478608}
+
+r_glm_offset_crv1_g = {'source': SOURCE_R,
+ 'command': 'm <- glm(y ~ x1 + x2 + offset(log_exposure), family = poisson(), data = counts); vcovCL(m, '
+            "cluster = ~g, type = 'HC1')",
+ 'params': {'const': 0.0858293091455844, 'x1': 0.3988040215779415, 'x2': -0.8148013512840611},
+ 'std_errors': {'const': 0.0913694148241668, 'x1': 0.041098559371258093, 'x2': 0.15205268488810125},
+ 'nobs': 400,
+ 'deviance': 426.479802052909,
+ 'loglik': -557.5327926478608}
+
