@@ -540,28 +540,59 @@ def ppml_covariance(Xt: np.ndarray, score_resid: np.ndarray, bread: np.ndarray, 
 
 
 # ------------------------------------------------------------------------------ the estimator
-def _check_inputs(y, X, factors, weights, clusters, offset, cov_type, small_sample, separation):
-    """Arrays as float64 and the options checked; the errors name what is wrong."""
-    y = np.asarray(y, dtype=np.float64).ravel()
+def _first_bad(bad: np.ndarray) -> str:
+    rows = np.flatnonzero(bad)
+    return f"{len(rows)} rows (first at row {rows[0]})"
+
+
+def _check_arrays(y, X, names, weights, offset):
+    """The outcome, regressors, weights and offset as float64 (one per row, finite; ``y >= 0``,
+    weights ``> 0``); the errors name the array or regressor, the count and the first row."""
+    y = np.asarray(y, dtype=np.float64)
+    if y.ndim != 1 and not (y.ndim == 2 and y.shape[1] == 1):
+        raise ValueError(f"the outcome must be one column; found shape {y.shape}")
+    y = y.ravel()
     n = len(y)
-    X = np.asarray(X, dtype=np.float64).reshape(n, -1)
+    X = np.asarray(X, dtype=np.float64)
+    X = X.reshape(-1, 1) if X.ndim == 1 else X
+    if X.ndim != 2 or X.shape[0] != n:
+        raise ValueError(f"the regressors must be a table of {n} rows (one per outcome); found shape {X.shape}")
+    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(X.shape[1]))
+    if len(names) != X.shape[1]:
+        raise ValueError(f"names: expected {X.shape[1]} names of regressors; found {len(names)}")
     if not np.isfinite(y).all():
-        raise ValueError(f"the outcome has {int((~np.isfinite(y)).sum())} missing or infinite values; "
-                         "drop those rows before fitting")
+        raise ValueError(f"the outcome is missing or infinite in {_first_bad(~np.isfinite(y))}; drop those rows "
+                         "before fitting")
     if (y < 0).any():
         bad = np.flatnonzero(y < 0)
         raise ValueError(f"PPML needs an outcome >= 0 (counts, flows, employment); {len(bad)} values are negative "
                          f"(first at row {bad[0]}: {y[bad[0]]:g})")
-    if not np.isfinite(X).all():
-        raise ValueError("the regressors have missing or infinite values; drop those rows before fitting")
+    finite = np.isfinite(X)
+    if not finite.all():
+        cols = np.flatnonzero(~finite.all(axis=0))
+        raise ValueError(f"the regressors {', '.join(names[j] for j in cols)} are missing or infinite in "
+                         f"{_first_bad(~finite.all(axis=1))}; drop those rows before fitting")
+    out = []
     for what, arr in (("weights", weights), ("offset", offset)):
-        if arr is not None and (len(arr) != n or not np.isfinite(arr).all()):
-            raise ValueError(f"{what} must be finite, one per row ({n}); found {len(arr)} values")
-    if weights is not None and (np.asarray(weights) <= 0).any():
-        raise ValueError("weights must be > 0 (drop the rows of weight 0)")
+        if arr is not None:
+            arr = np.asarray(arr, dtype=np.float64).ravel()
+            if len(arr) != n:
+                raise ValueError(f"{what}: expected one value per row ({n}); found {len(arr)}")
+            if not np.isfinite(arr).all():
+                raise ValueError(f"{what} are missing or infinite in {_first_bad(~np.isfinite(arr))}")
+            if what == "weights" and (arr <= 0).any():
+                raise ValueError(f"weights must be > 0; found {_first_bad(arr <= 0)} with weight <= 0 (drop them)")
+        out.append(arr)
+    return y, X, names, out[0], out[1]
+
+
+def _check_options(n, factors, clusters, cov_type, small_sample, separation):
+    """The effects and clusters (codes one per row in ``0..n_levels-1``) and the options."""
     for f in list(factors) + list(clusters):
-        if len(f.codes) != n or (n and (f.codes.min() < 0 or f.codes.max() >= f.n_levels)):
-            raise ValueError(f"{f.name!r}: expected {n} integer codes in 0..n_levels-1 ({f.n_levels})")
+        codes = np.asarray(f.codes)
+        if len(codes) != n or (n and (codes.min() < 0 or codes.max() >= f.n_levels)):
+            raise ValueError(f"{f.name!r}: expected {n} integer codes in 0..n_levels-1 ({f.n_levels}); found "
+                             f"{len(codes)} codes" + (f" in {codes.min()}..{codes.max()}" if len(codes) else ""))
     if cov_type not in COV_TYPES:
         raise ValueError(f"cov_type must be one of {', '.join(COV_TYPES)}; found {cov_type!r}")
     if cov_type == "clustered" and not 1 <= len(clusters) <= 3:
@@ -570,9 +601,6 @@ def _check_inputs(y, X, factors, weights, clusters, offset, cov_type, small_samp
         raise ValueError(f"small_sample must be 'stata' or 'none'; found {small_sample!r}")
     if separation not in SEPARATION:
         raise ValueError(f"separation must be one of {', '.join(SEPARATION)}; found {separation!r}")
-    w = None if weights is None else np.asarray(weights, dtype=np.float64)
-    off = None if offset is None else np.asarray(offset, dtype=np.float64)
-    return y, X, w, off
 
 
 def _drop_relu(y, X, factors, keep, reasons, names, drop_singletons):
@@ -660,10 +688,8 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
     PPMLResult
     """
     cov_type = cov_type or ("clustered" if clusters else "robust")
-    y, X, w, off = _check_inputs(y, X, factors, weights, clusters, offset, cov_type, small_sample, separation)
-    names = tuple(names) if names is not None else tuple(f"x{j}" for j in range(X.shape[1]))
-    if len(names) != X.shape[1]:
-        raise ValueError(f"names: expected {X.shape[1]} names of regressors; found {len(names)}")
+    y, X, names, w, off = _check_arrays(y, X, names, weights, offset)
+    _check_options(len(y), factors, clusters, cov_type, small_sample, separation)
     kw = dict(tol=tol, maxiter=maxiter, fixef_tol=fixef_tol, fixef_maxiter=fixef_maxiter, strict=strict)
     keep, reasons = drop_fe_separation(y, factors, None, drop_singletons)
     separated_by: tuple[str, ...] = ()

@@ -23,6 +23,7 @@ from models.exceptions import (
     AbsorbedRegressorError,
     CollinearityError,
     ConvergenceError,
+    DegenerateModelError,
     ModelWarning,
 )
 from models.gravity import gravity_frame
@@ -360,3 +361,56 @@ def test_iteration_limit_raises_or_warns(panel):
         r = ppml(y, X, f, maxiter=2, strict=False)
     assert not r.converged and r.iterations == 2
     assert any(issubclass(w.category, ModelWarning) for w in caught)
+
+
+def test_bad_arrays_are_named_with_the_count_and_first_row(panel):
+    f = [factor("town_id", panel["town_id"]), factor("year", panel["year"])]
+    y, X = panel["y"].to_numpy(float), panel[["x1", "x2"]].to_numpy()
+    n = len(y)
+    with pytest.raises(ValueError, match=r"outcome is missing or infinite in 2 rows \(first at row 4\)"):
+        ppml(np.where(np.isin(np.arange(n), [4, 9]), np.inf, y), X, f)
+    X_bad = X.copy()
+    X_bad[7, 1] = np.nan
+    with pytest.raises(ValueError, match=r"regressors x2 are missing or infinite in 1 rows \(first at row 7\)"):
+        ppml(y, X_bad, f, names=("x1", "x2"))
+    with pytest.raises(ValueError, match=f"table of {n} rows"):
+        ppml(y, X[:-1], f)
+    with pytest.raises(ValueError, match="names: expected 2 names"):
+        ppml(y, X, f, names=("x1",))
+    with pytest.raises(ValueError, match=r"weights must be > 0; found 1 rows \(first at row 0\)"):
+        ppml(y, X, f, weights=np.where(np.arange(n) == 0, 0.0, 1.0))
+    with pytest.raises(ValueError, match=r"weights are missing or infinite in 1 rows \(first at row 5\)"):
+        ppml(y, X, f, weights=np.where(np.arange(n) == 5, np.nan, 1.0))
+    with pytest.raises(ValueError, match=f"offset: expected one value per row \\({n}\\); found 3"):
+        ppml(y, X, f, offset=np.zeros(3))
+    with pytest.raises(ValueError, match="'year': expected .* integer codes in 0..n_levels-1"):
+        ppml(y, X, [f[0], Factor("year", f[1].codes + 1, f[1].n_levels)])
+    with pytest.raises(ValueError, match="cov_type must be one of unadjusted, robust, clustered; found 'HC1'"):
+        ppml(y, X, f, cov_type="HC1")
+    with pytest.raises(ValueError, match="separation must be one of auto, fe, relu"):
+        ppml(y, X, f, separation="simplex")
+
+
+def test_no_positive_outcome_left_is_a_clear_error():
+    town = Factor("town_id", np.array([0, 0, 1, 1]), 2)
+    with pytest.raises(DegenerateModelError, match="no row with a positive outcome is left"):
+        ppml(np.zeros(4), np.arange(4.0), [town])
+
+
+def test_demeaning_that_does_not_converge_names_the_effects(panel):
+    f = [factor("town_id", panel["town_id"]), factor("year", panel["year"])]
+    with pytest.raises(ConvergenceError, match="town_id, year"):
+        ppml(panel["y"], panel[["x1", "x2"]], f, fixef_maxiter=1)
+
+
+def test_result_is_read_only_and_reports_the_rows_dropped():
+    d = pd.read_csv(DATA / "ppml_separation.csv")
+    r = ppml(d["y"], d[["x1"]], [factor("town_id", d["town_id"]), factor("year", d["year"])], names=("x1",))
+    with pytest.raises(ValueError, match="read-only"):
+        r.params[0] = 0.0
+    with pytest.raises(AttributeError):
+        r.nobs = 0
+    assert list(r.dropped) == REF["separation_crv1_town"]["dropped"]
+    assert set(r.dropped.values()) == {"singleton in town_id", "only zero outcomes in town_id",
+                                       "only zero outcomes in year"}
+    assert [r.dropped[i] for i in np.flatnonzero(d["town_id"].isin([5, 6]))] == ["singleton in town_id"] * 2
