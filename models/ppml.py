@@ -15,8 +15,9 @@ The algorithm
 -------------
 Iteratively reweighted least squares (IRLS) with the effects partialled out at each step
 (Correia, Guimarães and Zylkin 2020, "Fast Poisson estimation with high-dimensional fixed
-effects", *Stata Journal* 20(1), 95-115, the method of ``ppmlhdfe``; the same as fixest's
-``fepois`` and pyfixest's ``fepois``). Starting from ``mu = (y + mean(y)) / 2``, each step forms
+effects", *Stata Journal* 20(1), 95-115, the method of ``ppmlhdfe``; the same iteration as
+fixest's ``fepois`` (Bergé 2018, "Efficient estimation of maximum likelihood models with multiple
+fixed-effects: the R package FENmlm", CREA Discussion Paper 2018-13) and pyfixest's ``fepois``). Starting from ``mu = (y + mean(y)) / 2``, each step forms
 the working outcome ``z = eta - o + (y - mu) / mu``, demeans ``z`` and ``X`` by the effects with
 weights ``w mu`` (:func:`models.absorb.demean`), solves the weighted least squares
 ``b = (X~' W X~)^{-1} X~' W z~`` and updates ``eta = o + z - (z~ - X~ b)``, ``mu = exp(eta)``.
@@ -69,7 +70,10 @@ fixest's ``z value``).
 Fit statistics: the deviance ``D``, the log likelihood
 ``l = sum_i w_i [y_i log mu_i - mu_i - log y_i!]``, McFadden's pseudo R-squared ``1 - l / l_0``
 with ``l_0`` the log likelihood of the intercept-only model (``mu_0 = sum w y / sum w`` without
-offset), as fixest's ``pr2``, pyfixest's ``pseudo_r2`` and ``ppmlhdfe``'s ``Pseudo R2``.
+offset), as fixest's ``pr2`` ("McFadden's R2s (ratios of log-likelihoods)", ``?fitstat``),
+pyfixest's ``_pseudo_r2`` (``1 - loglik / loglik_null``; none with weights, here the weighted
+intercept-only model) and ``ppmlhdfe``'s ``e(r2_p) = 1 - e(ll) / e(ll_0)`` (``ppmlhdfe.ado``
+2.3.2, ``ll_0`` with ``c = log(mean(y))``): not one minus a deviance ratio.
 """
 
 from __future__ import annotations

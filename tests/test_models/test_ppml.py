@@ -1,9 +1,11 @@
 """PPML with absorbed effects (``models.ppml``) and the gravity frame (``models.gravity``).
 
-References: pyfixest 0.60.0 ``fepois`` on the ``data/ppml_*.csv`` files (values, calls and the
-script in ``results/ppml.py`` and ``data/ppml_references.py``), to 1e-6 relative for coefficients
-and standard errors (they agree to about 1e-12); statsmodels' GLM Poisson (exact, computed here)
-for models without effects; ppmlhdfe's own test ``problem1.do`` for regressor separation.
+References (values and calls in ``results/ppml.py``, written by ``data/ppml_references.py``
+from the ``data/ppml_*.csv`` files): pyfixest 0.60.0 ``fepois``, to 1e-6 relative for
+coefficients and standard errors (they agree to about 1e-12); R 4.2.2 ``glm`` with the effects as
+dummies and sandwich 3.0.2 (HC1, ``vcovCL``); statsmodels' GLM Poisson for models without effects;
+ppmlhdfe's own test ``problem1.do`` for regressor separation. Two checks fit statsmodels' GLM here
+(the weighted null model, and a fit without the separated rows).
 """
 
 from __future__ import annotations
