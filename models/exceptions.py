@@ -22,8 +22,8 @@ class CollinearityError(ValueError):
 
 
 class ConvergenceError(ValueError):
-    """An iterative solver (the projection on the absorbed effects) reached its iteration limit
-    before its tolerance; the message names the effect(s)."""
+    """An iterative algorithm (the demeaning by fixed effects, the IRLS of a Poisson model) reached
+    its iteration limit before its tolerance (named, with the effect or the criterion)."""
 
 
 class DegenerateModelError(ValueError):
