@@ -22,11 +22,16 @@ Conventions (``N`` observations, ``K`` coefficients counted as described, ``G`` 
     cluster.adj=TRUE)``); ``"plm"`` plm's ``vcovHC(type="sss")``, the same formula with
     ``K`` = the coefficients plm reports (no constant, no effects, in within models);
     ``"none"``: no factor (plm's ``vcovHC`` default ``"HC0"``, linearmodels' default).
-    Two-way clustering is Cameron, Gelbach and Miller (2011): ``V_1 + V_2 - V_12`` with the
-    intersection of the two dimensions for ``V_12``; under ``"stata"`` every part takes the
-    factor of the smaller number of clusters (``reghdfe``, fixest's default
-    ``cluster.df="min"``), under ``"plm"`` each part its own ``G_j/(G_j-1)`` (CGM 2011, as
-    linearmodels' ``group_debias``).
+    Two- and three-way clustering is Cameron, Gelbach and Miller (2011): ``V_1 + V_2 - V_12``
+    (three ways: ``V_1 + V_2 + V_3 - V_12 - V_13 - V_23 + V_123``) with the intersections of
+    the dimensions; under ``"stata"`` every part takes the factor of the smallest number of
+    clusters (``reghdfe``, fixest's and pyfixest's default ``cluster.df="min"``), under
+    ``"plm"`` each part its own ``G_S/(G_S-1)`` (CGM 2011, fixest's ``"conventional"``, as
+    linearmodels' ``group_debias`` and sandwich's ``vcovCL``). A multi-way result with a
+    variance that is not positive has its negative eigenvalues set to 0 (CGM 2011, sec. 2.3;
+    fixest's ``vcov_fix``, which does so when a variance is below 1e-10), with a note.
+    Absorbed effects nested in any cluster dimension are not counted in ``K`` (reghdfe's
+    ``dof(clusters)``, fixest's ``fixef.K = "nested"``).
 ``driscoll_kraay``
     Driscoll and Kraay (1998): Newey-West on the cross-sectional sums of the scores of each
     period, Bartlett weights ``1 - j/(L+1)``; ``"stata"``: times ``(N-1)/(N-K)`` (Hoechle's
@@ -47,6 +52,7 @@ a pure function of arrays, as those above) and register it with :func:`register_
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -114,13 +120,20 @@ def cluster_factor(kind: str, n_clusters: int, nobs: int, k: int) -> float:
 
 def cov_clustered(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, clusters: list[tuple[np.ndarray, int]],
                   kind: str, k_stata: int, k_plm: int) -> np.ndarray:
-    """One- or two-way cluster-robust covariance (see the module docstring for ``kind``).
+    """One-, two- or three-way cluster-robust covariance (see the module docstring for ``kind``).
+
+    Multi-way: Cameron, Gelbach and Miller (2011), ``sum over the non-empty sets S of dimensions
+    of (-1)^(|S|+1) V_S``, ``V_S`` clustered by the intersection of the dimensions in ``S``
+    (two ways: ``V_1 + V_2 - V_12``). When a variance of the result is not positive, its
+    negative eigenvalues are set to 0 (CGM 2011, sec. 2.3; fixest's ``vcov_fix``).
 
     Parameters
     ----------
     clusters : list of (codes, n_groups)
-        One or two clusterings of the rows.
+        One to three clusterings of the rows.
     kind : {"stata", "plm", "none"}
+        ``"stata"``: every term times ``G/(G-1) (N-1)/(N-K)`` with ``G`` the fewest clusters of
+        the dimensions; ``"plm"``: each term its own ``G_S/(G_S-1)``; ``"none"``: no factor.
     k_stata, k_plm : int
         The ``K`` of the ``(N-1)/(N-K)`` factor under the Stata and plm conventions.
     """
@@ -131,17 +144,27 @@ def cov_clustered(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, clusters: l
         codes, g = clusters[0]
         meat = cluster_meat(scores, codes, g) * cluster_factor(kind, g, n, k)
         return _sym(XtX_inv @ meat @ XtX_inv)
-    (c1, g1), (c2, g2) = clusters
-    c12, g12 = intersect_codes(c1, c2)
-    m1, m2, m12 = cluster_meat(scores, c1, g1), cluster_meat(scores, c2, g2), cluster_meat(scores, c12, g12)
+    meat = None
+    for size in range(1, len(clusters) + 1):
+        for subset in itertools.combinations(clusters, size):
+            codes, g = subset[0]
+            for other, _ in subset[1:]:
+                codes, g = intersect_codes(codes, other)
+            term = cluster_meat(scores, codes, g)
+            if kind == "plm":  # each part with its own G/(G-1)
+                term = term * cluster_factor("plm", g, n, k)
+            meat = term if meat is None else (meat + term if size % 2 else meat - term)
     if kind == "stata":
-        meat = (m1 + m2 - m12) * cluster_factor("stata", min(g1, g2), n, k)
-    elif kind == "plm":  # each part with its own G/(G-1)
-        meat = (m1 * cluster_factor("plm", g1, n, k) + m2 * cluster_factor("plm", g2, n, k)
-                - m12 * cluster_factor("plm", g12, n, k))
-    else:
-        meat = m1 + m2 - m12
-    return _sym(XtX_inv @ meat @ XtX_inv)
+        meat = meat * cluster_factor("stata", min(g for _, g in clusters), n, k)
+    return _psd(_sym(XtX_inv @ meat @ XtX_inv))
+
+
+def _psd(V: np.ndarray) -> np.ndarray:
+    """``V`` with its negative eigenvalues set to 0 when a variance (diagonal) is not positive."""
+    if (np.diag(V) > 0).all():
+        return V
+    w, v = np.linalg.eigh(V)
+    return _sym((v * np.clip(w, 0.0, None)) @ v.T)
 
 
 def bartlett_lags(n_periods: int) -> int:

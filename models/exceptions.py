@@ -6,6 +6,7 @@ __all__ = [
     "AbsorbedRegressorError",
     "BootstrapWarning",
     "CollinearityError",
+    "ConvergenceError",
     "DegenerateModelError",
     "ModelWarning",
     "SpecificationTestWarning",
@@ -18,6 +19,11 @@ class AbsorbedRegressorError(ValueError):
 
 class CollinearityError(ValueError):
     """Regressors that are linear combinations of the others."""
+
+
+class ConvergenceError(ValueError):
+    """An iterative computation that did not converge within its iteration limit (for example
+    the demeaning by several absorbed effects, naming the effects still moving)."""
 
 
 class DegenerateModelError(ValueError):
