@@ -16,12 +16,12 @@ factors (``D_q' W D_h``, sparse, at most one cell per row) are formed once, so t
 costs the cells of the tables, not a pass over the data; the rows are read twice, to form the
 group sums and to subtract the fitted effects. One factor needs no iteration (group means).
 
-Degrees of freedom (:func:`absorbed_dof`): the levels of the first factor, plus for the second
-the levels less the connected components of the bipartite graph of the two factors (Abowd,
-Creecy and Kramarz 2002; ``scipy.sparse.csgraph``), exact for two factors; plus for every
-further factor its levels less one, a conservative count (reghdfe's ``dof(firstpair)``,
-Correia 2016; fixest and pyfixest count every factor after the first as levels less one,
-``rule="fixest"``).
+Degrees of freedom (:func:`absorbed_dof`): by default as fixest and pyfixest, the levels of the
+first factor plus, for every further factor, its levels less one (``rule="fixest"``); or as
+reghdfe's ``dof(firstpair)`` (Correia 2016), the second factor's levels less the connected
+components of the bipartite graph of the first two (Abowd, Creecy and Kramarz 2002;
+``scipy.sparse.csgraph``), exact for two factors, and levels less one for every further factor
+(``rule="firstpair"``). Both are conservative beyond two factors.
 
 References: Berge (2018), "Efficient estimation of maximum likelihood models with multiple
 fixed-effects: the R package FENmlm", CREA Discussion Paper 2018-13; Correia (2016), "A
@@ -59,7 +59,7 @@ __all__ = [
     "singleton_rows",
 ]
 
-FE_DOF = ("firstpair", "fixest")
+FE_DOF = ("fixest", "firstpair")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 
@@ -82,7 +82,7 @@ class AbsorbedEffects:
     factors: tuple[Factor, ...]
     tol: float = 1e-8
     maxiter: int = 10_000
-    dof: str = "firstpair"
+    dof: str = "fixest"
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -378,17 +378,42 @@ def demean(M: np.ndarray, factors: Sequence[Factor], weights: np.ndarray | None 
 
 
 # ------------------------------------------------------------------------------ degrees of freedom
-def absorbed_dof(factors: Sequence[Factor], rule: str = "firstpair", projector: Projector | None = None,
+def absorbed_dof(factors: Sequence[Factor], rule: str = "fixest", projector: Projector | None = None,
                  ) -> tuple[int, ...]:
-    """Degrees of freedom each factor absorbs beyond the constant, in the order given.
+    """Degrees of freedom each absorbed factor takes beyond the constant, in the order given.
 
-    The first factor: its levels less one (the constant). ``rule="firstpair"`` (reghdfe's
-    ``dof(firstpair)``): the second, its levels less the connected components of the bipartite
-    graph of the first two factors (exact: the rank of ``[D_1 D_2]`` is ``L_1 + L_2 - C``);
-    every further factor, its levels less one (conservative: redundancies among three or more
-    factors are not searched for). ``rule="fixest"``: every factor after the first, its levels
-    less one (fixest's ``ssc(fixef.force_exact = FALSE)``, pyfixest). The total plus one is the
-    number of absorbed parameters, the ``K`` of the effects.
+    With ``L_q`` the levels of factor ``q`` (``q = 1..Q``), the absorbed parameters are
+    ``K_fe = 1 + sum_q dof_q`` (the constant plus the returned counts) and
+
+    * ``rule="fixest"`` (the default): ``dof_q = L_q - 1`` for every factor, i.e.
+      ``K_fe = L_1 + sum_{q>1} (L_q - 1)``: fixest's ``ssc(fixef.force_exact=FALSE)`` and
+      pyfixest 0.60's ``get_ssc`` (``k_fe - (n_fe - 1)``, "subtract one for each fixed effect,
+      except for the first", fixest issue 554). Exact for one factor and for two connected
+      factors; an overcount (conservative) when the dummies have further dependencies, e.g.
+      year effects, which region-by-year effects span.
+    * ``rule="firstpair"`` (reghdfe's ``dof(firstpair)``, Correia 2016): the second factor
+      takes ``L_2 - C_12`` with ``C_12`` the connected components of the bipartite graph of the
+      first two factors (levels linked when a row has both; Abowd, Creecy and Kramarz 2002),
+      since ``rank [D_1 D_2] = L_1 + L_2 - C_12``: exact for two factors; every further
+      factor ``L_q - 1`` (redundancies among three or more factors are not searched for).
+
+    The two rules agree when the first two factors are connected (one component); they differ
+    in disconnected designs (e.g. towns nested in regions with region-by-year effects, where
+    ``C_12`` is the number of regions). The clustered ``K`` then leaves out the factors nested
+    in a cluster dimension (:func:`models.covariance.crv1_k`), as fixest's ``fixef.K="nested"``
+    and reghdfe.
+
+    Parameters
+    ----------
+    factors : sequence of Factor
+    rule : {"fixest", "firstpair"}
+    projector : Projector, optional
+        A projector of the same rows whose cross tables give the components (saves forming them).
+
+    Returns
+    -------
+    tuple of int
+        ``dof_q`` for each factor.
     """
     if rule not in FE_DOF:
         raise ValueError(f"rule must be one of {FE_DOF}; found {rule!r}")

@@ -28,8 +28,9 @@ Conventions (``N`` observations, ``K`` coefficients counted as described, ``G`` 
     clusters (``reghdfe``, fixest's and pyfixest's default ``cluster.df="min"``), under
     ``"plm"`` each part its own ``G_S/(G_S-1)`` (CGM 2011, fixest's ``"conventional"``, as
     linearmodels' ``group_debias`` and sandwich's ``vcovCL``). A multi-way result with a
-    variance that is not positive has its negative eigenvalues set to 0 (CGM 2011, sec. 2.3;
-    fixest's ``vcov_fix``, which does so when a variance is below 1e-10), with a note.
+    slope variance that is not positive has its negative eigenvalues set to 0 (CGM 2011, sec.
+    2.3; fixest's ``vcov_fix``, sandwich's ``vcovCL(fix=TRUE)``), with a note; pyfixest does not
+    repair. The intercept a within model reports is left out of the check (:func:`psd_fix`).
     Absorbed effects nested in any cluster dimension are not counted in ``K`` (reghdfe's
     ``dof(clusters)``, fixest's ``fixef.K = "nested"``).
 ``driscoll_kraay``
@@ -72,6 +73,7 @@ __all__ = [
     "cluster_factor",
     "clustered",
     "cov_clustered",
+    "psd_fix",
     "cov_driscoll_kraay",
     "cov_robust",
     "cov_unadjusted",
@@ -124,8 +126,8 @@ def cov_clustered(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, clusters: l
 
     Multi-way: Cameron, Gelbach and Miller (2011), ``sum over the non-empty sets S of dimensions
     of (-1)^(|S|+1) V_S``, ``V_S`` clustered by the intersection of the dimensions in ``S``
-    (two ways: ``V_1 + V_2 - V_12``). When a variance of the result is not positive, its
-    negative eigenvalues are set to 0 (CGM 2011, sec. 2.3; fixest's ``vcov_fix``).
+    (two ways: ``V_1 + V_2 - V_12``); :func:`psd_fix` repairs a result that is not positive
+    semi-definite.
 
     Parameters
     ----------
@@ -156,15 +158,23 @@ def cov_clustered(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, clusters: l
             meat = term if meat is None else (meat + term if size % 2 else meat - term)
     if kind == "stata":
         meat = meat * cluster_factor("stata", min(g for _, g in clusters), n, k)
-    return _psd(_sym(XtX_inv @ meat @ XtX_inv))
+    return _sym(XtX_inv @ meat @ XtX_inv)
 
 
-def _psd(V: np.ndarray) -> np.ndarray:
-    """``V`` with its negative eigenvalues set to 0 when a variance (diagonal) is not positive."""
-    if (np.diag(V) > 0).all():
-        return V
-    w, v = np.linalg.eigh(V)
-    return _sym((v * np.clip(w, 0.0, None)) @ v.T)
+def psd_fix(V: np.ndarray, skip: int = 0) -> tuple[np.ndarray, bool]:
+    """``V`` with the negative eigenvalues of its block ``V[skip:, skip:]`` set to 0 when a
+    variance of that block is not positive (CGM 2011, sec. 2.3), and whether it was fixed.
+
+    ``skip = 1`` leaves out the intercept a within model reports (the grand mean): its scores sum
+    to zero in every level of the absorbed effects, so its multi-way variance is zero up to
+    rounding and says nothing about the slopes."""
+    block = V[skip:, skip:]
+    if (np.diag(block) > 0).all():
+        return V, False
+    w, v = np.linalg.eigh(block)
+    out = V.copy()
+    out[skip:, skip:] = _sym((v * np.clip(w, 0.0, None)) @ v.T)
+    return out, True
 
 
 def bartlett_lags(n_periods: int) -> int:
@@ -287,7 +297,13 @@ def crv1_k(fit: LeastSquares) -> tuple[int, int]:
 def _clustered(fit: LeastSquares, kind: str) -> Covariance:
     k_stata, k_plm = crv1_k(fit)
     cov = cov_clustered(fit.X, fit.resid, fit.XtX_inv, list(fit.clusters), kind, k_stata, k_plm)
-    return Covariance(cov, df_dist=float(min(g for _, g in fit.clusters) - 1))
+    notes = ()
+    if len(fit.clusters) > 1:
+        cov, fixed = psd_fix(cov, 1 if fit.absorbs_constant and fit.has_intercept else 0)
+        if fixed:
+            notes = ("the multi-way clustered covariance was not positive semi-definite: its negative eigenvalues "
+                     "were set to 0 (Cameron, Gelbach and Miller 2011, sec. 2.3)",)
+    return Covariance(cov, df_dist=float(min(g for _, g in fit.clusters) - 1), notes=notes)
 
 
 @register_covariance("clustered", uses_clusters=True)

@@ -186,11 +186,14 @@ class PanelModelSpec:
     fe_tol, fe_maxiter : float, int
         Convergence tolerance and sweep limit of the demeaning by absorbed effects
         (:func:`models.absorb.demean`; default ``1e-8`` and ``10_000``, as reghdfe).
-    fe_dof : {"firstpair", "fixest"}
+    fe_dof : {"fixest", "firstpair"}
         Degrees of freedom of absorbed effects (:func:`models.absorb.absorbed_dof`):
+        ``"fixest"`` (default, fixest's and pyfixest's default count, so that standard errors
+        agree with theirs) counts every effect's levels less one, plus the constant;
         ``"firstpair"`` (reghdfe) counts the redundant levels of the first two effects exactly
-        (connected components) and one per further effect; ``"fixest"`` one per effect after the
-        first (fixest, pyfixest). Effects nested in a cluster are not counted in CRV1 ``K``.
+        (connected components), the others as levels less one. They differ only when the first
+        two effects are not connected. Effects nested in a cluster are not counted in the
+        clustered ``K`` (fixest's ``fixef.K="nested"``, reghdfe).
     name : str, optional
         Label of the model in tables.
     """
@@ -213,7 +216,7 @@ class PanelModelSpec:
     instruments: tuple[str, ...] = ()
     fe_tol: float = 1e-8
     fe_maxiter: int = 10_000
-    fe_dof: str = "firstpair"
+    fe_dof: str = "fixest"
 
     def __post_init__(self):
         if not isinstance(self.formula, str) or "~" not in self.formula:
