@@ -1,40 +1,344 @@
-"""Absorbed effects: the projection of columns on the dummies of one or more factors.
+"""High-dimensional fixed effects: the absorbed factors, their singletons, the demeaning, and
+the degrees of freedom they absorb.
 
-:func:`demean` returns the residuals of the (weighted) least-squares projection of each column
-on the indicators of every factor jointly (the within transformation of any number of
-effects, Frisch-Waugh-Lovell). This implementation solves each projection with LSQR on the
-sparse matrix of indicators (Paige and Saunders 1982), to the precision of the arithmetic: a
-slow but exact reference, with the interface of the accelerated alternating projections of
-fixest, reghdfe and pyhdfe (Gaure 2013; Correia 2017).
+An absorbed effect is a column of the data (or an index level) or an interaction of columns
+written ``a^b`` (fixest's and pyfixest's syntax: one level per combination of ``a`` and ``b``
+present in the data, e.g. ``region^year``). :func:`effect_codes` codes it, :class:`Factor`
+holds the codes of the rows a model uses.
+
+The demeaning (:func:`demean`) returns the residuals of the (weighted) least-squares projection
+of every column on the dummies of all factors jointly, as fixest, reghdfe and pyhdfe do, by
+alternating projections (Gauss-Seidel sweeps over the factors) with Irons-Tuck acceleration
+(Irons and Tuck 1969, as fixest: Berge 2018). As fixest, the sweeps run on the coefficients of
+the effects rather than on the rows: the coefficients of the factor with the most levels are
+a closed-form function of the others (they are eliminated), and the cross tables of the
+factors (``D_q' W D_h``, sparse, at most one cell per row) are formed once, so that a sweep
+costs the cells of the tables, not a pass over the data; the rows are read twice, to form the
+group sums and to subtract the fitted effects. One factor needs no iteration (group means).
+
+Degrees of freedom (:func:`absorbed_dof`): by default as fixest and pyfixest, the levels of the
+first factor plus, for every further factor, its levels less one (``rule="fixest"``); or as
+reghdfe's ``dof(firstpair)`` (Correia 2016), the second factor's levels less the connected
+components of the bipartite graph of the first two (Abowd, Creecy and Kramarz 2002;
+``scipy.sparse.csgraph``), exact for two factors, and levels less one for every further factor
+(``rule="firstpair"``). Both are conservative beyond two factors.
+
+References: Berge (2018), "Efficient estimation of maximum likelihood models with multiple
+fixed-effects: the R package FENmlm", CREA Discussion Paper 2018-13; Correia (2016), "A
+feasible estimator for linear models with multi-way fixed effects" (reghdfe); Gaure (2013),
+"OLS with multiple high dimensional category variables", Computational Statistics and Data
+Analysis 66; Guimaraes and Portugal (2010), Stata Journal 10(4); Irons and Tuck (1969),
+International Journal for Numerical Methods in Engineering 1(3); Abowd, Creecy and Kramarz
+(2002), "Computing person and firm effects using linked longitudinal employer-employee data".
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.sparse.linalg import lsqr
+import pandas as pd
+import scipy.sparse as sp
+from scipy.sparse.csgraph import connected_components
 
 from .exceptions import ConvergenceError
+from .panel import compress_codes
 
-__all__ = ["ConvergenceError", "Factor", "demean"]
+__all__ = [
+    "FE_DOF",
+    "AbsorbedEffects",
+    "Factor",
+    "Projector",
+    "absorbed_dof",
+    "demean",
+    "effect_codes",
+    "effect_columns",
+    "make_factor",
+    "singleton_rows",
+]
+
+FE_DOF = ("fixest", "firstpair")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 
 @dataclass(frozen=True)
 class Factor:
-    """One absorbed effect: ``codes`` (int64, ``0 .. n_levels-1``, one per row) and its
-    ``name`` (e.g. ``"town_id"``, ``"region^year"``)."""
+    """One absorbed effect: ``codes`` (int64, ``0 .. n_levels-1``, one per row) and its name
+    (e.g. ``"town_id"``, ``"region^year"``)."""
 
     name: str
     codes: np.ndarray
     n_levels: int
 
 
-def _dummies(factors: Sequence[Factor], n: int) -> sparse.csr_matrix:
-    blocks = [sparse.csr_matrix((np.ones(n), (np.arange(n), f.codes), ), shape=(n, f.n_levels)) for f in factors]
-    return sparse.hstack(blocks, format="csr")
+@dataclass(frozen=True, eq=False)
+class AbsorbedEffects:
+    """The absorbed effects of a sample and how to remove them: the ``factors`` (codes of the rows
+    used), the convergence tolerance ``tol`` and sweep limit ``maxiter`` of :func:`demean`, and
+    the rule ``dof`` of :func:`absorbed_dof`."""
+
+    factors: tuple[Factor, ...]
+    tol: float = 1e-8
+    maxiter: int = 10_000
+    dof: str = "fixest"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(f.name for f in self.factors)
+
+
+# ------------------------------------------------------------------------------ coding
+def effect_columns(name: str) -> tuple[str, ...]:
+    """The columns of an effect: ``"region^year"`` -> ``("region", "year")``; raises
+    ``ValueError`` for a name that is not columns joined by ``^``."""
+    parts = tuple(p.strip() for p in str(name).split("^")) if isinstance(name, str) else ()
+    if not parts or not all(_NAME.fullmatch(p) for p in parts) or len(set(parts)) != len(parts):
+        raise ValueError(f"an absorbed effect is a column name or columns joined by '^' (an interaction, as "
+                         f"'region^year'); found {name!r}")
+    return parts
+
+
+def _column_codes(data: pd.DataFrame, column: str, effect: str) -> tuple[np.ndarray, int]:
+    """Codes (-1: missing) and number of levels of a column or index level of ``data``."""
+    levels = [n for n in data.index.names if n]
+    if column in data.columns:
+        s = data[column]
+        if isinstance(s.dtype, pd.CategoricalDtype):
+            return np.asarray(s.cat.codes, dtype=np.int64), len(s.cat.categories)
+        codes, uniq = pd.factorize(s)
+        return codes.astype(np.int64, copy=False), len(uniq)
+    position = {"entity": 0, "time": 1}.get(column) if column not in levels else levels.index(column)
+    if position is not None and isinstance(data.index, pd.MultiIndex) and position < data.index.nlevels:
+        return np.asarray(data.index.codes[position], dtype=np.int64), len(data.index.levels[position])
+    cols = list(map(str, data.columns))
+    raise ValueError(f"absorbed effect {effect!r}: column {column!r} is not in the data; columns are {cols[:20]}"
+                     + (" ..." if len(cols) > 20 else "") + f", index levels {levels}")
+
+
+def effect_codes(data: pd.DataFrame, name: str) -> tuple[np.ndarray, int]:
+    """Integer codes of an absorbed effect for every row of ``data`` (``-1`` where a column of
+    the effect is missing) and its number of levels (levels present in ``data``).
+
+    ``name`` is a column, an index level (``"entity"`` and ``"time"`` are the two levels of the
+    panel index) or an interaction ``"a^b"`` (one level per combination present)."""
+    columns = effect_columns(name)
+    codes, n = _column_codes(data, columns[0], name)
+    for column in columns[1:]:
+        other, m = _column_codes(data, column, name)
+        codes = np.where((codes < 0) | (other < 0), -1, codes * m + other)
+        codes, n = _compress(codes, n * m)
+    return _compress(codes, n)
+
+
+def _compress(codes: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+    """Codes renumbered ``0 .. m-1`` over the levels present (``-1`` kept for missing)."""
+    ok = codes >= 0
+    valid = codes if ok.all() else codes[ok]
+    if n <= 4 * len(codes) + 1024:
+        new, used = compress_codes(valid, n)
+        m = len(used)
+    else:
+        new, uniq = pd.factorize(valid)
+        m = len(uniq)
+    if valid is codes:
+        return new.astype(np.int64, copy=False), m
+    out = np.full(len(codes), -1, np.int64)
+    out[ok] = new
+    return out, m
+
+
+def make_factor(name: str, codes: np.ndarray, n_levels: int) -> Factor:
+    """The :class:`Factor` of the rows used: ``codes`` (no missing) renumbered to the levels present."""
+    new, used = compress_codes(np.asarray(codes, dtype=np.int64), n_levels)
+    return Factor(name, new, len(used))
+
+
+def singleton_rows(effects: Sequence[tuple[np.ndarray, int]], keep: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows left alone in a level of an effect, dropped repeatedly across all effects until none
+    is left (as reghdfe and fixest; Correia 2015).
+
+    ``effects``: ``(codes, n_levels)`` of every row (codes of the rows not kept are ignored);
+    ``keep``: the rows kept so far. Returns the rows kept and, for each row, the position of
+    the effect whose singleton dropped it (``-1``: not dropped as a singleton)."""
+    keep = keep.copy()
+    by = np.full(len(keep), -1, np.int64)
+    clean = [False] * len(effects)
+    while not all(clean):
+        for q, (codes, n_levels) in enumerate(effects):
+            if clean[q]:
+                continue
+            clean[q] = True
+            counts = np.bincount(codes[keep], minlength=n_levels)
+            single = keep & (counts[codes] == 1)
+            if single.any():
+                by[single] = q
+                keep &= ~single
+                clean = [False] * len(effects)
+                clean[q] = True
+    return keep, by
+
+
+# ------------------------------------------------------------------------------ projection
+def _crosstab(a: Factor, b: Factor, weights: np.ndarray | None) -> sp.csr_matrix:
+    """``D_a' W D_b``: the (weighted) count of rows in each pair of levels, sparse."""
+    data = np.ones(len(a.codes)) if weights is None else weights
+    return sp.csr_matrix((data, (a.codes, b.codes)), shape=(a.n_levels, b.n_levels))
+
+
+def _column_sums(M: np.ndarray, fs: Sequence[Factor], weights: np.ndarray | None,
+                 ) -> tuple[list[np.ndarray], np.ndarray]:
+    """The (weighted) sums of the columns of ``M`` over the levels of each factor, and each
+    column's (weighted) standard deviation (1 for a constant column); one pass per column."""
+    sums = [np.empty((f.n_levels, M.shape[1])) for f in fs]
+    sd = np.ones(M.shape[1])
+    total = float(len(M)) if weights is None else float(weights.sum())
+    for j in range(M.shape[1]):  # a loop over columns, not rows
+        col = np.ascontiguousarray(M[:, j])
+        wcol = col if weights is None else col * weights
+        for f, s_f in zip(fs, sums, strict=True):
+            s_f[:, j] = np.bincount(f.codes, weights=wcol, minlength=f.n_levels)
+        d = col - wcol.sum() / total
+        var = (d @ d if weights is None else (d * weights) @ d) / total
+        if var > 0:
+            sd[j] = np.sqrt(var)
+    return sums, sd
+
+
+class Projector:
+    """The projection on the dummies of several factors, set up once for a sample and weights.
+
+    ``Projector(factors, weights).demean(M, tol, maxiter)`` is :func:`demean`; the cross
+    tables it forms also give the connected components of two factors
+    (:meth:`components`). The factor with the most levels comes first in the sweeps (its
+    coefficients are eliminated), the others in the order given.
+    """
+
+    def __init__(self, factors: Sequence[Factor], weights: np.ndarray | None = None):
+        self.factors = tuple(factors)
+        n = len(self.factors[0].codes) if self.factors else 0
+        for f in self.factors:
+            if not isinstance(f, Factor) or len(f.codes) != n:
+                raise ValueError("demean: every factor must be a Factor with one code per row")
+        if weights is not None:
+            weights = np.asarray(weights, dtype=np.float64)
+            if weights.shape != (n,) or not (weights > 0).all() or not np.isfinite(weights).all():
+                raise ValueError(f"demean: weights must be {n} positive finite numbers, one per row")
+        self.weights = weights
+        self.order = sorted(range(len(self.factors)), key=lambda q: -self.factors[q].n_levels)
+        fs = [self.factors[q] for q in self.order]
+        self._fs = fs
+        counts = [np.bincount(f.codes, weights=weights, minlength=f.n_levels).astype(np.float64) for f in fs]
+        self._counts = counts
+        self._total = float(counts[0].sum()) if counts else 0.0
+        self._inv = [np.divide(1.0, c, out=np.zeros_like(c), where=c > 0)[:, None] for c in counts]
+        self._cross: dict = {}
+        for q in range(len(fs)):
+            for h in range(q + 1, len(fs)):
+                c = _crosstab(fs[q], fs[h], weights)
+                self._cross[q, h], self._cross[h, q] = c, c.T
+
+    def components(self, a: int, b: int) -> int:
+        """Connected components of the bipartite graph of factors ``a`` and ``b`` (positions in
+        the factors given): levels linked when some row has both."""
+        qa, qb = self.order.index(a), self.order.index(b)
+        c = sp.coo_matrix(self._cross[qa, qb])
+        la, lb = c.shape
+        graph = sp.csr_matrix((np.ones(c.nnz), (c.row, c.col + la)), shape=(la + lb, la + lb))
+        return int(connected_components(graph, directed=True, connection="weak")[0])
+
+    def _sweep(self, beta: list, sums: list) -> tuple[list, np.ndarray]:
+        """One Gauss-Seidel sweep: the eliminated coefficients ``alpha`` from ``beta``, then each
+        other factor's coefficients given the latest of all others."""
+        cross, inv = self._cross, self._inv
+        acc = sums[0].copy()
+        for h in range(1, len(sums)):
+            acc -= cross[0, h] @ beta[h - 1]
+        alpha = acc * inv[0]
+        current = [alpha, *beta]
+        for q in range(1, len(sums)):
+            acc = sums[q] - cross[q, 0] @ alpha
+            for h in range(1, len(sums)):
+                if h != q:
+                    acc -= cross[q, h] @ current[h]
+            current[q] = acc * inv[q]
+        return current[1:], alpha
+
+    def _alpha(self, beta: list, sums: list) -> np.ndarray:
+        acc = sums[0].copy()
+        for h in range(1, len(sums)):
+            acc -= self._cross[0, h] @ beta[h - 1]
+        return acc * self._inv[0]
+
+    def _solve(self, sums: list, scale: np.ndarray, tol: float, maxiter: int) -> list:
+        """The coefficients of every factor but the first: sweeps with Irons-Tuck acceleration
+        (as fixest) until no coefficient moves by more than ``tol * scale`` of its column."""
+        sizes = np.cumsum([f.n_levels for f in self._fs[1:]])[:-1]
+        k = sums[0].shape[1]
+        x = np.zeros((int(sum(f.n_levels for f in self._fs[1:])), k))
+        limit = tol * scale
+
+        def step(state):
+            new, _ = self._sweep(np.split(state, sizes, axis=0), sums)
+            return np.concatenate(new, axis=0)
+
+        gx, sweeps = step(x), 1
+        while True:
+            if np.abs(gx - x).max(axis=0, initial=0.0).__le__(limit).all():
+                return np.split(gx, sizes, axis=0)
+            if sweeps >= maxiter:
+                self._not_converged(gx - x, sizes, scale, tol, maxiter)
+            ggx, sweeps = step(gx), sweeps + 1
+            d_gx = ggx - gx
+            if np.abs(d_gx).max(axis=0, initial=0.0).__le__(limit).all():
+                return np.split(ggx, sizes, axis=0)
+            d2 = d_gx - gx + x
+            den = np.einsum("ij,ij->j", d2, d2)
+            coef = np.divide(np.einsum("ij,ij->j", d_gx, d2), den, out=np.zeros(k), where=den > 0)
+            x = ggx - coef * d_gx
+            gx, sweeps = step(x), sweeps + 1
+
+    def _not_converged(self, change, sizes, scale, tol, maxiter):
+        moving = [f.name for f, d in zip(self._fs[1:], np.split(change, sizes, axis=0), strict=True)
+                  if (np.abs(d).max(axis=0, initial=0.0) > tol * scale).any()]
+        worst = float((np.abs(change) / scale).max())
+        raise ConvergenceError(
+            f"the demeaning by the absorbed effects {', '.join(f.name for f in self.factors)} did not converge "
+            f"in {maxiter} sweeps (tolerance {tol:g}): the coefficients of {', '.join(moving)} still change by "
+            f"up to {worst:.3g} standard deviations of the column per sweep. Raise fe_maxiter (or fe_tol), or "
+            f"check {'this effect' if len(moving) == 1 else 'these effects'}: levels linked to the others by few "
+            "rows slow the alternating projections down")
+
+    def demean(self, M: np.ndarray, tol: float = 1e-8, maxiter: int = 10_000) -> np.ndarray:
+        """Residuals of the projection of the columns of ``M`` (see :func:`demean`)."""
+        return self.residuals(M, tol, maxiter)[0]
+
+    def residuals(self, M: np.ndarray, tol: float = 1e-8, maxiter: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`demean`, and the (weighted) standard deviation of each column of ``M``."""
+        one_d = np.ndim(M) == 1
+        M = np.asarray(M, dtype=np.float64)
+        M2 = M[:, None] if one_d else M
+        n = len(self.factors[0].codes) if self.factors else len(M2)
+        if M2.ndim != 2 or len(M2) != n:
+            raise ValueError(f"demean: M must have {n} rows (one per row of the factors); found shape {M.shape}")
+        if not (isinstance(maxiter, int | np.integer) and maxiter >= 1) or not tol > 0:
+            raise ValueError(f"demean: tol must be > 0 and maxiter an integer >= 1; found {tol!r}, {maxiter!r}")
+        sums, sd = _column_sums(M2, self._fs, self.weights)
+        out = np.array(M2, dtype=np.float64, copy=True)
+        if len(self._fs) == 1:
+            coefs = [sums[0] * self._inv[0]]
+        elif self._fs:  # on the columns less their means (in the span of every factor): coefficients O(sd)
+            mean = sums[0].sum(axis=0) / self._total
+            sums = [s_q - np.outer(c, mean) for s_q, c in zip(sums, self._counts, strict=True)]
+            beta = self._solve(sums, sd, tol, maxiter)
+            coefs = [self._alpha(beta, sums) + mean, *beta]
+        else:
+            coefs = []
+        for f, coef in zip(self._fs, coefs, strict=True):
+            for j in range(out.shape[1]):  # a loop over columns, not rows
+                out[:, j] -= coef[:, j][f.codes]
+        return (out[:, 0] if one_d else out), sd
 
 
 def demean(M: np.ndarray, factors: Sequence[Factor], weights: np.ndarray | None = None, tol: float = 1e-8,
@@ -42,44 +346,79 @@ def demean(M: np.ndarray, factors: Sequence[Factor], weights: np.ndarray | None 
     """Residuals of the (weighted) least-squares projection of each column of ``M`` on the
     dummies of every factor jointly.
 
-    ``M_tilde = M - D a``, ``a = argmin || W^(1/2) (M - D a) ||`` with ``D`` the indicators of
-    all levels of all factors and ``W = diag(weights)``.
-
     Parameters
     ----------
-    M : (n,) or (n, k) float array
+    M : ndarray, shape (n, k) or (n,)
+        Columns to demean (float64).
     factors : sequence of Factor
-        No factor: ``M`` is returned (as a copy).
-    weights : (n,) positive array, optional
-        Weighted least squares (PPML's iteratively reweighted least squares).
+        The absorbed effects, codes of the same ``n`` rows.
+    weights : ndarray, shape (n,), optional
+        Positive weights: the projection is weighted least squares, ``min ||W^(1/2)(m - D a)||``
+        (PPML's iteratively reweighted least squares).
     tol : float
-        Upper bound of LSQR's relative stopping tolerances (the solver runs to
-        ``min(tol, 1e-14)``).
+        Convergence: stop when, between two sweeps, no coefficient of an absorbed effect changes by
+        more than ``tol`` times the (weighted) standard deviation of its column (fixest's
+        criterion on standardized columns).
     maxiter : int
-        Iteration limit of LSQR per column.
+        Largest number of sweeps.
+
+    Returns
+    -------
+    ndarray
+        ``M - D a`` with ``a`` the (weighted) least-squares coefficients of the dummies ``D`` of
+        all factors, the shape of ``M``. One factor: deviations from the (weighted) group means,
+        exact. Several: Gauss-Seidel sweeps with Irons-Tuck acceleration (see the module).
 
     Raises
     ------
     ConvergenceError
-        When a column's projection does not converge within ``maxiter`` iterations (names the
-        effects).
+        ``maxiter`` sweeps were not enough; the message names the effects still moving.
     """
-    M = np.asarray(M, dtype=float)
-    one_d = M.ndim == 1
-    V = M[:, None] if one_d else M
-    if not factors:
-        return V[:, 0].copy() if one_d else V.copy()
-    n = V.shape[0]
-    sw = np.sqrt(weights) if weights is not None else np.ones(n)
-    D = sparse.diags(sw) @ _dummies(factors, n)
-    a_tol = min(tol, 1e-14)
-    out = np.empty_like(V)
-    for j in range(V.shape[1]):  # one sparse solve per column
-        b = V[:, j] * sw
-        res = lsqr(D, b, atol=a_tol, btol=a_tol, conlim=1e16, iter_lim=maxiter)
-        if res[1] == 7:
-            names = ", ".join(f.name for f in factors)
-            raise ConvergenceError(f"the projection on the effects {names} did not converge in {maxiter} iterations; "
-                                   "raise maxiter or check the effects for disconnected or tiny groups")
-        out[:, j] = (b - D @ res[0]) / sw
-    return out[:, 0] if one_d else out
+    return Projector(factors, weights).demean(M, tol, maxiter)
+
+
+# ------------------------------------------------------------------------------ degrees of freedom
+def absorbed_dof(factors: Sequence[Factor], rule: str = "fixest", projector: Projector | None = None,
+                 ) -> tuple[int, ...]:
+    """Degrees of freedom each absorbed factor takes beyond the constant, in the order given.
+
+    With ``L_q`` the levels of factor ``q`` (``q = 1..Q``), the absorbed parameters are
+    ``K_fe = 1 + sum_q dof_q`` (the constant plus the returned counts) and
+
+    * ``rule="fixest"`` (the default): ``dof_q = L_q - 1`` for every factor, i.e.
+      ``K_fe = L_1 + sum_{q>1} (L_q - 1)``: fixest's ``ssc(fixef.force_exact=FALSE)`` and
+      pyfixest 0.60's ``get_ssc`` (``k_fe - (n_fe - 1)``, "subtract one for each fixed effect,
+      except for the first", fixest issue 554). Exact for one factor and for two connected
+      factors; an overcount (conservative) when the dummies have further dependencies, e.g.
+      year effects, which region-by-year effects span.
+    * ``rule="firstpair"`` (reghdfe's ``dof(firstpair)``, Correia 2016): the second factor
+      takes ``L_2 - C_12`` with ``C_12`` the connected components of the bipartite graph of the
+      first two factors (levels linked when a row has both; Abowd, Creecy and Kramarz 2002),
+      since ``rank [D_1 D_2] = L_1 + L_2 - C_12``: exact for two factors; every further
+      factor ``L_q - 1`` (redundancies among three or more factors are not searched for).
+
+    The two rules agree when the first two factors are connected (one component); they differ
+    in disconnected designs (e.g. towns nested in regions with region-by-year effects, where
+    ``C_12`` is the number of regions). The clustered ``K`` then leaves out the factors nested
+    in a cluster dimension (:func:`models.covariance.crv1_k`), as fixest's ``fixef.K="nested"``
+    and reghdfe.
+
+    Parameters
+    ----------
+    factors : sequence of Factor
+    rule : {"fixest", "firstpair"}
+    projector : Projector, optional
+        A projector of the same rows whose cross tables give the components (saves forming them).
+
+    Returns
+    -------
+    tuple of int
+        ``dof_q`` for each factor.
+    """
+    if rule not in FE_DOF:
+        raise ValueError(f"rule must be one of {FE_DOF}; found {rule!r}")
+    dof = [max(f.n_levels - 1, 0) for f in factors]
+    if rule == "firstpair" and len(factors) >= 2:
+        proj = projector if projector is not None else Projector(factors[:2])
+        dof[1] = factors[1].n_levels - proj.components(0, 1)
+    return tuple(dof)

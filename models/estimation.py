@@ -4,9 +4,10 @@ The steps, each a function of its own module:
 
 1. the design: the formula evaluated on the data (:mod:`models.formula`);
 2. the rows kept (:mod:`models.sample`): rows with a missing or invalid value in a variable of
-   the model or in a cluster variable are dropped, and so are the rows the estimator's own rule
-   drops (singletons of fixed-effects models, first years of first differences); every dropped
-   row is reported in ``result.dropped`` with its reason;
+   the model, an absorbed effect or a cluster variable are dropped, and so are the rows the
+   estimator's own rule drops (singletons of fixed-effects models, across all absorbed effects;
+   first years of first differences); every dropped row is reported in ``result.dropped`` with
+   its reason;
 3. the estimator's transformation, looked up by name in :data:`models.estimators.ESTIMATORS`
    (demeaning, quasi-demeaning, between means, differences; conventions there);
 4. least squares with NumPy (:func:`least_squares`);
@@ -30,15 +31,24 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from .absorb import effect_codes
 from .checks import ZERO, check_rank, zero_std_errors
 from .clusters import cluster_codes, group_cluster_codes
 from .covariance import COVARIANCES, Covariance, LeastSquares, cov_unadjusted
 from .estimators import ESTIMATORS, EstimatorType, PanelRegression
 from .exceptions import AbsorbedRegressorError, CollinearityError, DegenerateModelError
-from .formula import build_design, parse_formula_cached
+from .formula import build_design, parse_model
 from .panel import panel_index
 from .results import FitData, PanelModelResult
-from .sample import PanelSample, Rows, drop_missing_clusters, dropped_rows, panel_sample
+from .sample import (
+    PanelSample,
+    Rows,
+    drop_missing_clusters,
+    drop_missing_effects,
+    drop_singleton_effects,
+    dropped_rows,
+    panel_sample,
+)
 from .spec import PanelModelSpec
 from .transforms import group_means, within
 
@@ -56,12 +66,26 @@ def _as_spec(spec: PanelModelSpec | str, spec_kw: dict) -> PanelModelSpec:
     return spec
 
 
-def _rows_kept(data: pd.DataFrame, design, pidx, spec: PanelModelSpec, estimator: EstimatorType) -> Rows:
-    """Rows without a missing variable, cluster, or what the estimator's own rule needs."""
+def _rows_kept(data: pd.DataFrame, design, pidx, spec: PanelModelSpec, estimator: EstimatorType,
+               effects: tuple = ()) -> Rows:
+    """Rows without a missing variable, absorbed effect or cluster, nor singletons of the
+    absorbed ``effects``, and what the estimator's own rule needs."""
     rows = Rows(~design.missing, design.reasons.copy())
+    if effects:
+        rows = drop_missing_effects(rows, effects)
     if COVARIANCES[spec.cov_type].uses_clusters:
         rows = drop_missing_clusters(rows, data, spec.cluster_dims)
+    rows = drop_singleton_effects(rows, effects, spec)
     return estimator.rows(rows, pidx, spec) if estimator.rows is not None else rows
+
+
+def _refuse_instruments(spec: PanelModelSpec, estimator: EstimatorType) -> None:
+    if spec.endog and not estimator.instruments:
+        takes = [name for name, e in ESTIMATORS.items() if e.instruments]
+        raise NotImplementedError(
+            f"IV estimation is not available yet in this estimator: estimator={spec.estimator!r} does not estimate "
+            f"endogenous regressors ({', '.join(spec.endog)}) with instruments ({', '.join(spec.instruments)})"
+            + (f"; use estimator={takes[0]!r}" if takes else "; fit without endog and instruments"))
 
 
 def least_squares(reg: PanelRegression, names: tuple, has_intercept: bool, absorbs_constant: bool, n_periods: int,
@@ -173,14 +197,17 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     """
     spec = _as_spec(spec, spec_kw)
     estimator, covariance = ESTIMATORS[spec.estimator], COVARIANCES[spec.cov_type]
+    _refuse_instruments(spec, estimator)
     pidx = panel_index(data)
-    form = parse_formula_cached(spec.formula)
+    form = parse_model(spec.formula, spec.absorb, spec.endog, spec.instruments)
     design = build_design(data, form, pidx.entity, pidx.year, form.intercept or estimator.absorbs_constant)
     if len(data) and np.isnan(design.y).all():
         raise DegenerateModelError(f"the outcome {design.y_name!r} is missing or invalid in all {len(data)} rows: "
                                    "nothing to estimate; check the column (and, for log(...), that values are > 0)")
-    rows = _rows_kept(data, design, pidx, spec, estimator)
-    sample = panel_sample(design, pidx, rows, form.intercept, spec.mundlak)
+    effects = tuple((name, *effect_codes(data, name)) for name in spec.absorb)
+    rows = _rows_kept(data, design, pidx, spec, estimator, effects)
+    sample = panel_sample(design, pidx, rows, form.intercept, spec.mundlak, effects,
+                          (spec.fe_tol, spec.fe_maxiter, spec.fe_dof))
     reg = estimator.transform(sample, spec.effects)
     names = (("Intercept",) if sample.has_intercept else ()) + sample.names
     fit, beta, ssr, tss = least_squares(reg, names, sample.has_intercept, estimator.absorbs_constant,

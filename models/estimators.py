@@ -16,7 +16,11 @@ Conventions (checked against plm, Stata and linearmodels in ``tests/test_models`
   is run on the demeaned data plus the grand means, so the intercept is
   ``mean(y) - mean(x)' b`` and the slopes equal plm's. Residual degrees of freedom are
   ``N - (absorbed levels) - (slopes)``. Two-way effects are removed exactly in unbalanced
-  panels (:class:`models.transforms.TwoWayProjector`).
+  panels (:class:`models.transforms.TwoWayProjector`). With ``absorb`` (any effects, e.g.
+  town, year and region-by-year), the columns are demeaned by every absorbed effect jointly
+  (:func:`models.absorb.demean`: alternating projections with Irons-Tuck acceleration, as
+  fixest) and the absorbed degrees of freedom follow :func:`models.absorb.absorbed_dof`
+  (exact for two effects, one per level less one for the others, as reghdfe).
 * ``random``: one-way random town effects with Swamy-Arora variance components;
   ``sigma2_e`` from the within regression (``N - n - K_w`` degrees of freedom), ``sigma2_u``
   from the between regression weighted by the towns' numbers of observations (Baltagi and
@@ -47,6 +51,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .absorb import Projector, absorbed_dof
 from .checks import absorbed_error, check_outcome, no_variation_left
 from .sample import PanelSample, drop_singletons, drop_without_previous_year
 from .transforms import TwoWayProjector, group_means, within
@@ -101,7 +106,10 @@ class EstimatorType:
     the estimates are least squares on a transformation of the outcome that does not depend
     on it (the wild bootstrap re-estimates them on bootstrap outcomes); ``mundlak``: accepts
     the Mundlak means; ``dist``: ``"t"`` or ``"normal"`` inference; ``effects_hint``: what to
-    say for an effect it refuses.
+    say for an effect it refuses; ``absorb``: it takes ``PanelModelSpec.absorb`` (the sample
+    then holds the absorbed effects, ``sample.absorb``, and ``transform`` gets ``effects=None``);
+    ``instruments``: it estimates the endogenous regressors of ``PanelModelSpec.endog`` with
+    their instruments (the design's ``endog`` and ``instruments``).
     """
 
     name: str
@@ -113,6 +121,8 @@ class EstimatorType:
     mundlak: bool = False
     dist: str = "t"
     effects_hint: Mapping = field(default_factory=dict)
+    absorb: bool = False
+    instruments: bool = False
 
 
 ESTIMATORS: dict[str, EstimatorType] = {}
@@ -164,10 +174,48 @@ def _twoway_projector(s: PanelSample) -> tuple[TwoWayProjector, tuple, int]:
     return proj, absorbed, s.n_periods + proj.rank_b
 
 
-@register_estimator("within", ("entity", "time", "twoway"), rows=drop_singletons, absorbs_constant=True)
-def within_deviations(sample: PanelSample, effects: str) -> PanelRegression:
+# relative norm left after demeaning below which a column is demeaned again to a tight
+# tolerance before the checks decide whether the effects absorb it (the iterations stop at
+# ``fe_tol``, far above the 1e-9 of the checks)
+_RECHECK = 1e-6
+
+
+def _demean_checked(M: np.ndarray, proj: Projector, tol: float, maxiter: int) -> np.ndarray:
+    """:meth:`Projector.demean`, with the columns left with less than ``_RECHECK`` of their
+    variation demeaned again at ``tol = 1e-12``, so that an absorbed column is zero to rounding."""
+    R, sd = proj.residuals(M, tol, maxiter)
+    again = np.sqrt(np.einsum("ij,ij->j", R, R)) <= _RECHECK * sd * np.sqrt(len(M))
+    if again.any() and tol > 1e-12:
+        R[:, again] = proj.demean(M[:, again], 1e-12, maxiter)
+    return R
+
+
+def _absorbed_deviations(sample: PanelSample) -> PanelRegression:
+    """Within transformation by the absorbed effects of ``sample.absorb``, jointly; the grand
+    means are added back so that the intercept is Stata's (``reghdfe``'s ``_cons``)."""
+    ab = sample.absorb
+    X, y = sample.X, sample.y
+    proj = Projector(ab.factors)
+    R = _demean_checked(np.column_stack([y, X]), proj, ab.tol, ab.maxiter)
+    yd, Xd = R[:, 0], R[:, 1:]
+    names = " + ".join(ab.names)
+    check_outcome(y, yd, sample.y_name, f"is a sum of effects of {names}: the absorbed effects explain all of its "
+                  "variation", "absorb fewer effects or choose another outcome", "within")
+    _refuse_absorbed(Xd, sample, f"are absorbed by the effects {names} (sums of effects of theirs)", "within")
+    dof = absorbed_dof(ab.factors, ab.dof, proj)
+    if sample.has_intercept:
+        Xd, yd = np.column_stack([np.ones(len(y)), Xd + X.mean(axis=0)]), yd + y.mean()
+    return PanelRegression(Xd, yd, sample.entity, sample.time, df_absorbed=1 + sum(dof),
+                           absorbed=tuple((f.name, f.codes, f.n_levels, d) for f, d in zip(ab.factors, dof, strict=True)))
+
+
+@register_estimator("within", ("entity", "time", "twoway"), rows=drop_singletons, absorbs_constant=True, absorb=True)
+def within_deviations(sample: PanelSample, effects: str | None) -> PanelRegression:
     """Fixed effects: ``x_it - mean_i(x)`` (town), ``- mean_t(x)`` (year), or the exact two-way
-    projection; the grand means are added back so that the intercept is Stata's."""
+    projection; the absorbed effects of ``sample.absorb`` jointly (``effects=None``); the grand
+    means are added back so that the intercept is Stata's."""
+    if sample.absorb is not None:
+        return _absorbed_deviations(sample)
     X, y = sample.X, sample.y
     if effects == "twoway":
         proj, absorbed, df_absorbed = _twoway_projector(sample)
