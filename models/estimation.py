@@ -35,7 +35,7 @@ from .absorb import effect_codes
 from .checks import ZERO, check_rank, zero_std_errors
 from .clusters import cluster_codes, group_cluster_codes
 from .covariance import COVARIANCES, Covariance, LeastSquares, cov_unadjusted
-from .estimators import ESTIMATORS, EstimatorType, PanelRegression
+from .estimators import ESTIMATORS, EstimatorType, PanelRegression, PreparedFit
 from .exceptions import AbsorbedRegressorError, CollinearityError, DegenerateModelError
 from .formula import build_design, parse_model
 from .panel import panel_index
@@ -79,13 +79,12 @@ def _rows_kept(data: pd.DataFrame, design, pidx, spec: PanelModelSpec, estimator
     return estimator.rows(rows, pidx, spec) if estimator.rows is not None else rows
 
 
-def _refuse_instruments(spec: PanelModelSpec, estimator: EstimatorType) -> None:
-    if spec.endog and not estimator.instruments:
-        takes = [name for name, e in ESTIMATORS.items() if e.instruments]
-        raise NotImplementedError(
-            f"IV estimation is not available yet in this estimator: estimator={spec.estimator!r} does not estimate "
-            f"endogenous regressors ({', '.join(spec.endog)}) with instruments ({', '.join(spec.instruments)})"
-            + (f"; use estimator={takes[0]!r}" if takes else "; fit without endog and instruments"))
+def _self_fit(spec: PanelModelSpec, estimator: EstimatorType):
+    """The fit of an estimator that fits itself; with instruments, that of the estimator that
+    estimates them (``within`` with ``endog`` is two-stage least squares)."""
+    if spec.endog and estimator.fit is None:
+        return next(e.fit for e in ESTIMATORS.values() if e.instruments and e.fit is not None)
+    return estimator.fit
 
 
 def least_squares(reg: PanelRegression, names: tuple, has_intercept: bool, absorbs_constant: bool, n_periods: int,
@@ -116,14 +115,14 @@ def least_squares(reg: PanelRegression, names: tuple, has_intercept: bool, absor
 
 
 def _clusters(spec: PanelModelSpec, data: pd.DataFrame, rows: Rows, sample: PanelSample,
-              reg: PanelRegression) -> tuple:
+              reg: PanelRegression | None) -> tuple:
     """``((codes, G), ...)`` of the regression's rows for each cluster dimension of the spec; for a
     regression on group means, the cluster of each group (which must lie in one cluster)."""
     idx = None if rows.keep.all() else np.flatnonzero(rows.keep)
     out = []
     for dim in spec.cluster_dims:
         codes, g = cluster_codes(dim, data, idx, sample.entity, sample.time, sample.n_entities, sample.n_periods)
-        if reg.groups is not None:
+        if reg is not None and reg.groups is not None:
             groups, n_groups, label = reg.groups
             by_group = group_cluster_codes(codes, g, groups, n_groups)
             if by_group is None:
@@ -151,6 +150,16 @@ def _rsquared(sample: PanelSample, beta: np.ndarray, ssr: float, tss: float) -> 
             "rsquared_within": _corr2(within(y, e, n, counts), within(xb, e, n, counts)),
             "rsquared_between": _corr2(group_means(y, e, n, counts), group_means(xb, e, n, counts)),
             "rsquared_overall": _corr2(y, xb)}
+
+
+def _absorbed_names(sample: PanelSample, spec: PanelModelSpec, estimator: EstimatorType, index_names) -> tuple:
+    """The effects a fixed-effects model absorbed, by name (the index levels for ``effects``)."""
+    if sample.absorb is not None:
+        return sample.absorb.names
+    if not estimator.absorbs_constant:
+        return ()
+    return tuple(nm for nm, on in zip(index_names, (spec.effects in ("entity", "twoway"),
+                                                     spec.effects in ("time", "twoway")), strict=True) if on)
 
 
 def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -> PanelModelResult:
@@ -197,7 +206,6 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     """
     spec = _as_spec(spec, spec_kw)
     estimator, covariance = ESTIMATORS[spec.estimator], COVARIANCES[spec.cov_type]
-    _refuse_instruments(spec, estimator)
     pidx = panel_index(data)
     form = parse_model(spec.formula, spec.absorb, spec.endog, spec.instruments)
     design = build_design(data, form, pidx.entity, pidx.year, form.intercept or estimator.absorbs_constant)
@@ -208,6 +216,10 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     rows = _rows_kept(data, design, pidx, spec, estimator, effects)
     sample = panel_sample(design, pidx, rows, form.intercept, spec.mundlak, effects,
                           (spec.fe_tol, spec.fe_maxiter, spec.fe_dof))
+    hook = _self_fit(spec, estimator)
+    if hook is not None:
+        clusters = _clusters(spec, data, rows, sample, None) if covariance.uses_clusters else ()
+        return hook(PreparedFit(data, spec, design, rows, sample, clusters, pidx.names))
     reg = estimator.transform(sample, spec.effects)
     names = (("Intercept",) if sample.has_intercept else ()) + sample.names
     fit, beta, ssr, tss = least_squares(reg, names, sample.has_intercept, estimator.absorbs_constant,
@@ -238,4 +250,5 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         ssr=ssr, dist=dist, df_dist=df_dist, variance_components=reg.variance_components, dropped=dropped,
         notes=tuple(notes), n_clusters=dict(zip(spec.cluster_dims, (g for _, g in fit.clusters), strict=False)),
         bootstrap=cov.bootstrap, y_name=design.y_name, fit_data=fit_data, no_inference=no_inference,
+        absorbed=_absorbed_names(sample, spec, estimator, pidx.names),
         **_rsquared(sample, beta, ssr, tss))

@@ -60,11 +60,13 @@ __all__ = [
     "ESTIMATORS",
     "EstimatorType",
     "PanelRegression",
+    "PreparedFit",
     "between_means",
     "first_differences",
     "pooled_levels",
     "random_effects",
     "register_estimator",
+    "register_fit",
     "swamy_arora",
     "within_deviations",
 ]
@@ -109,11 +111,15 @@ class EstimatorType:
     say for an effect it refuses; ``absorb``: it takes ``PanelModelSpec.absorb`` (the sample
     then holds the absorbed effects, ``sample.absorb``, and ``transform`` gets ``effects=None``);
     ``instruments``: it estimates the endogenous regressors of ``PanelModelSpec.endog`` with
-    their instruments (the design's ``endog`` and ``instruments``).
+    their instruments (the design's ``endog`` and ``instruments``); ``fit(prepared) ->
+    PanelModelResult``: an estimator that is not least squares on a transformation (two-stage
+    least squares, Poisson pseudo-maximum likelihood) fits the :class:`PreparedFit` itself
+    (``transform`` is then ``None``), registered with :func:`register_fit`; ``cov_types``: the
+    covariances it takes (``None``: all).
     """
 
     name: str
-    transform: Callable[[PanelSample, str | None], PanelRegression]
+    transform: Callable[[PanelSample, str | None], PanelRegression] | None
     effects: tuple
     rows: Callable | None = None
     absorbs_constant: bool = False
@@ -123,6 +129,25 @@ class EstimatorType:
     effects_hint: Mapping = field(default_factory=dict)
     absorb: bool = False
     instruments: bool = False
+    fit: Callable | None = None
+    cov_types: tuple | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedFit:
+    """What :func:`models.fit_panel_model` has prepared for an estimator that fits itself: the
+    ``data`` and ``spec``, the evaluated ``design`` (every row of ``data``), the ``rows`` kept
+    (with the reasons of the others), the ``sample`` of the rows kept (with its absorbed
+    effects), the ``clusters`` (``(codes, G)`` of the rows kept per dimension, empty when the
+    covariance takes none) and the names of the two index levels (``index_names``)."""
+
+    data: object
+    spec: object
+    design: object
+    rows: object
+    sample: PanelSample
+    clusters: tuple
+    index_names: tuple
 
 
 ESTIMATORS: dict[str, EstimatorType] = {}
@@ -134,6 +159,16 @@ def register_estimator(name: str, effects: tuple, **options) -> Callable:
     def add(transform):
         ESTIMATORS[name] = EstimatorType(name, transform, tuple(effects), **options)
         return transform
+    return add
+
+
+def register_fit(name: str, effects: tuple, **options) -> Callable:
+    """Decorator: register ``fit(prepared: PreparedFit) -> PanelModelResult`` in
+    :data:`ESTIMATORS` under ``name``, for an estimator that fits itself (options of
+    :class:`EstimatorType`; ``linear`` is ``False`` unless given)."""
+    def add(fit):
+        ESTIMATORS[name] = EstimatorType(name, None, tuple(effects), fit=fit, **{"linear": False, **options})
+        return fit
     return add
 
 
@@ -209,7 +244,8 @@ def _absorbed_deviations(sample: PanelSample) -> PanelRegression:
                            absorbed=tuple((f.name, f.codes, f.n_levels, d) for f, d in zip(ab.factors, dof, strict=True)))
 
 
-@register_estimator("within", ("entity", "time", "twoway"), rows=drop_singletons, absorbs_constant=True, absorb=True)
+@register_estimator("within", ("entity", "time", "twoway"), rows=drop_singletons, absorbs_constant=True, absorb=True,
+                    instruments=True)
 def within_deviations(sample: PanelSample, effects: str | None) -> PanelRegression:
     """Fixed effects: ``x_it - mean_i(x)`` (town), ``- mean_t(x)`` (year), or the exact two-way
     projection; the absorbed effects of ``sample.absorb`` jointly (``effects=None``); the grand

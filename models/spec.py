@@ -130,12 +130,17 @@ class PanelModelSpec:
         ``k`` years earlier, calendar years, default ``k = 1``), ``C(g)`` (a categorical: string,
         categorical or integer column, or the ``year`` / ``town_id`` index level). See
         :mod:`models.formula` for the coding of categoricals and interactions.
-    estimator : {"within", "random", "pooled", "between", "first_difference"}
+    estimator : {"within", "random", "pooled", "between", "first_difference", "iv", "ppml"}
         ``within``: fixed effects (``effects`` absorbed by demeaning); ``random``: one-way
         random town effects, Swamy-Arora variance components (Baltagi 2021, sec. 2.3; the
         unbalanced-panel version of Baltagi and Chang 1994 as in plm); ``pooled``: OLS;
         ``between``: OLS on the means of towns (or of years); ``first_difference``: OLS on
-        differences between consecutive calendar years within towns.
+        differences between consecutive calendar years within towns; ``iv``: two-stage least
+        squares with ``endog`` and ``instruments`` and any absorbed effects
+        (:mod:`models.iv`; ``within`` with instruments is the same estimator); ``ppml``:
+        Poisson pseudo-maximum likelihood with any absorbed effects (:mod:`models.ppml`).
+        ``iv`` and ``ppml`` take ``cov_type`` ``"unadjusted"``, ``"robust"`` or
+        ``"clustered"``.
     effects : {"entity", "time", "twoway", None}
         Effects of the model. Default: ``"entity"`` for within, random, between and first
         differences, ``None`` for pooled. Year effects with random town effects: add
@@ -244,6 +249,7 @@ class PanelModelSpec:
         if not _known(self.cov_type, COVARIANCES):
             raise ValueError(f"cov_type must be one of {_listing(COVARIANCES)}; found {self.cov_type!r}")
         covariance = COVARIANCES[self.cov_type]
+        self._check_cov_type(estimator)
         if covariance.linear_only and not estimator.linear:
             linear = [name for name, e in ESTIMATOR_TYPES.items() if e.linear]
             raise ValueError(f"cov_type={self.cov_type!r} is available for the {_and(linear)} estimators "
@@ -292,7 +298,23 @@ class PanelModelSpec:
             takes = [name for name, e in ESTIMATOR_TYPES.items() if e.absorb]
             raise ValueError(f"absorb={absorb!r}: estimator {self.estimator!r} absorbs no effects; absorbed effects "
                              f"are for the {_or(takes)} estimator(s)")
+        if not endog and estimator.instruments and estimator.fit is not None:
+            raise ValueError(f"estimator {self.estimator!r} needs endog (the endogenous regressors) and instruments "
+                             "(the excluded instruments), as endog=('x2',), instruments=('z1', 'z2') or the formula "
+                             "part 'y ~ x1 | effects | x2 ~ z1 + z2'")
+        if endog and not estimator.instruments:
+            takes = [name for name, e in ESTIMATOR_TYPES.items() if e.instruments]
+            raise ValueError(f"endog={endog!r}: estimator {self.estimator!r} does not estimate endogenous regressors "
+                             f"with instruments; use estimator {_or(takes)}")
         _check_iv(self, (form or parse_formula_cached(self.formula)).regressor_names if endog else ())
+
+    def _check_cov_type(self, estimator) -> None:
+        """Estimators that fit themselves (and instrumental variables) take fewer covariances."""
+        iv = ESTIMATOR_TYPES.get("iv") if self.endog else None
+        allowed = estimator.cov_types or (iv.cov_types if iv is not None else None)
+        if allowed and self.cov_type not in allowed:
+            what = f"estimator={self.estimator!r}" + (" with instruments" if self.endog else "")
+            raise ValueError(f"cov_type={self.cov_type!r} is not available for {what}; it takes {_or(allowed)}")
 
     @property
     def absorb_label(self) -> str:
