@@ -210,7 +210,10 @@ def _crosstab(a: Factor, b: Factor, weights: np.ndarray | None) -> sp.csr_matrix
         present, inverse = np.unique(pair, return_inverse=True)
         values = np.bincount(inverse, weights=weights, minlength=len(present))
     del pair
-    return sp.csr_matrix((values, (present // lb, present % lb)), shape=(la, lb))
+    # ``present`` is sorted: the rows' pointers by binary search, no per-pair row array
+    indptr = np.searchsorted(present, np.arange(la + 1, dtype=np.int64) * lb)
+    indices = (present % lb).astype(np.int32 if lb < 2**31 - 1 else np.int64)
+    return sp.csr_matrix((values, indices, indptr), shape=(la, lb))
 
 
 def _column_sums(M: np.ndarray, fs: Sequence[Factor], weights: np.ndarray | None,

@@ -180,14 +180,17 @@ def _twoway_projector(s: PanelSample) -> tuple[TwoWayProjector, tuple, int]:
 _RECHECK = 1e-6
 
 
-def _demean_checked(W: np.ndarray, originals: list[np.ndarray], proj: Projector, tol: float, maxiter: int) -> None:
+def _demean_checked(W: np.ndarray, originals: list[np.ndarray], proj: Projector, tol: float, maxiter: int,
+                    ) -> np.ndarray:
     """Demean the columns of ``W`` in place (:meth:`Projector.residuals`); the columns left with
     less than ``_RECHECK`` of their variation are demeaned again from ``originals`` (the columns
-    before demeaning) at ``tol = 1e-12``, so that an absorbed column is zero to rounding."""
+    before demeaning) at ``tol = 1e-12``, so that an absorbed column is zero to rounding.
+    Returns the standard deviation of each column before demeaning (1 for a constant one)."""
     _, sd = proj.residuals(W, tol, maxiter, overwrite=True)
     again = np.flatnonzero(np.sqrt(np.einsum("ij,ij->j", W, W)) <= _RECHECK * sd * np.sqrt(len(W)))
     if len(again) and tol > 1e-12:
         W[:, again] = proj.demean(np.column_stack([originals[j] for j in again]), 1e-12, maxiter)
+    return sd
 
 
 def _absorbed_deviations(sample: PanelSample) -> PanelRegression:
@@ -199,15 +202,19 @@ def _absorbed_deviations(sample: PanelSample) -> PanelRegression:
     ab = sample.absorb
     X, y = sample.X, sample.y
     n, k = X.shape
+    proj = Projector(ab.factors)  # first: the cross tables' temporaries come and go before W exists
     W = np.empty((n, k + 2), order="F")
     W[:, 1:-1], W[:, -1] = X, y
-    proj = Projector(ab.factors)
-    _demean_checked(W[:, 1:], [*X.T, y], proj, ab.tol, ab.maxiter)
+    sd = _demean_checked(W[:, 1:], [*X.T, y], proj, ab.tol, ab.maxiter)
     Xd, yd = W[:, 1:-1], W[:, -1]
     names = " + ".join(ab.names)
     check_outcome(y, yd, sample.y_name, f"is a sum of effects of {names}: the absorbed effects explain all of its "
                   "variation", "absorb fewer effects or choose another outcome", "within")
-    _refuse_absorbed(Xd, sample, f"are absorbed by the effects {names} (sums of effects of theirs)", "within")
+    # no_variation_left's rule ||x~_j|| <= 1e-9 ||x_j - mean||, the norms without copies of X
+    gone = np.sqrt(np.einsum("ij,ij->j", Xd, Xd)) <= 1e-9 * np.sqrt(n) * sd[:k]
+    if gone.any():
+        raise absorbed_error([nm for nm, g in zip(sample.names, gone, strict=True) if g],
+                             f"are absorbed by the effects {names} (sums of effects of theirs)", "within")
     dof = absorbed_dof(ab.factors, ab.dof, proj)
     absorbed = tuple((f.name, f.codes, f.n_levels, d) for f, d in zip(ab.factors, dof, strict=True))
     if not sample.has_intercept:
