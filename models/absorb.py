@@ -65,8 +65,9 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 
 @dataclass(frozen=True)
 class Factor:
-    """One absorbed effect: ``codes`` (int64, ``0 .. n_levels-1``, one per row) and its name
-    (e.g. ``"town_id"``, ``"region^year"``)."""
+    """One absorbed effect: ``codes`` (integers ``0 .. n_levels-1``, one per row: int64, or
+    int32 as :func:`effect_codes` makes them to halve their memory) and its name (e.g.
+    ``"town_id"``, ``"region^year"``)."""
 
     name: str
     codes: np.ndarray
@@ -106,15 +107,21 @@ def _column_codes(data: pd.DataFrame, column: str, effect: str) -> tuple[np.ndar
     if column in data.columns:
         s = data[column]
         if isinstance(s.dtype, pd.CategoricalDtype):
-            return np.asarray(s.cat.codes, dtype=np.int64), len(s.cat.categories)
+            return _int_codes(s.cat.codes.to_numpy(), len(s.cat.categories)), len(s.cat.categories)
         codes, uniq = pd.factorize(s)
-        return codes.astype(np.int64, copy=False), len(uniq)
+        return _int_codes(codes, len(uniq)), len(uniq)
     position = {"entity": 0, "time": 1}.get(column) if column not in levels else levels.index(column)
     if position is not None and isinstance(data.index, pd.MultiIndex) and position < data.index.nlevels:
-        return np.asarray(data.index.codes[position], dtype=np.int64), len(data.index.levels[position])
+        n = len(data.index.levels[position])
+        return _int_codes(np.asarray(data.index.codes[position]), n), n
     cols = list(map(str, data.columns))
     raise ValueError(f"absorbed effect {effect!r}: column {column!r} is not in the data; columns are {cols[:20]}"
                      + (" ..." if len(cols) > 20 else "") + f", index levels {levels}")
+
+
+def _int_codes(codes: np.ndarray, n_levels: int) -> np.ndarray:
+    """``codes`` as int32 when the levels fit (half the memory of int64 on a large panel)."""
+    return codes.astype(np.int32 if n_levels < 2**31 - 1 else np.int64, copy=False)
 
 
 def effect_codes(data: pd.DataFrame, name: str) -> tuple[np.ndarray, int]:
@@ -127,7 +134,7 @@ def effect_codes(data: pd.DataFrame, name: str) -> tuple[np.ndarray, int]:
     codes, n = _column_codes(data, columns[0], name)
     for column in columns[1:]:
         other, m = _column_codes(data, column, name)
-        codes = np.where((codes < 0) | (other < 0), -1, codes * m + other)
+        codes = np.where((codes < 0) | (other < 0), -1, codes.astype(np.int64) * m + other)
         codes, n = _compress(codes, n * m)
     return _compress(codes, n)
 
@@ -143,15 +150,18 @@ def _compress(codes: np.ndarray, n: int) -> tuple[np.ndarray, int]:
         new, uniq = pd.factorize(valid)
         m = len(uniq)
     if valid is codes:
-        return new.astype(np.int64, copy=False), m
-    out = np.full(len(codes), -1, np.int64)
+        return _int_codes(new, m), m
+    out = np.full(len(codes), -1, np.int32 if m < 2**31 - 1 else np.int64)
     out[ok] = new
     return out, m
 
 
 def make_factor(name: str, codes: np.ndarray, n_levels: int) -> Factor:
     """The :class:`Factor` of the rows used: ``codes`` (no missing) renumbered to the levels present."""
-    new, used = compress_codes(np.asarray(codes, dtype=np.int64), n_levels)
+    codes = np.asarray(codes)
+    if not np.issubdtype(codes.dtype, np.integer):
+        raise ValueError(f"effect {name!r}: codes must be integers; found dtype {codes.dtype}")
+    new, used = compress_codes(codes, n_levels)
     return Factor(name, new, len(used))
 
 
@@ -182,9 +192,28 @@ def singleton_rows(effects: Sequence[tuple[np.ndarray, int]], keep: np.ndarray) 
 
 # ------------------------------------------------------------------------------ projection
 def _crosstab(a: Factor, b: Factor, weights: np.ndarray | None) -> sp.csr_matrix:
-    """``D_a' W D_b``: the (weighted) count of rows in each pair of levels, sparse."""
-    data = np.ones(len(a.codes)) if weights is None else weights
-    return sp.csr_matrix((data, (a.codes, b.codes)), shape=(a.n_levels, b.n_levels))
+    """``D_a' W D_b``: the (weighted) count of rows in each pair of levels, sparse.
+
+    The pairs are coded ``a * L_b + b``: counted by ``bincount`` when the table is not much
+    larger than the data, else by sorting the pair codes (``numpy.unique``); the table keeps
+    only the pairs present, never one entry per row."""
+    la, lb = a.n_levels, b.n_levels
+    pair = a.codes.astype(np.int64) * lb + b.codes
+    if la * lb <= 2 * len(pair) + 4096:
+        cells = np.bincount(pair, weights=weights, minlength=la * lb)
+        present = np.flatnonzero(cells)
+        values = cells[present]
+    elif weights is None:
+        present, counts = np.unique(pair, return_counts=True)
+        values = counts.astype(np.float64)
+    else:
+        present, inverse = np.unique(pair, return_inverse=True)
+        values = np.bincount(inverse, weights=weights, minlength=len(present))
+    del pair
+    # ``present`` is sorted: the rows' pointers by binary search, no per-pair row array
+    indptr = np.searchsorted(present, np.arange(la + 1, dtype=np.int64) * lb)
+    indices = (present % lb).astype(np.int32 if lb < 2**31 - 1 else np.int64)
+    return sp.csr_matrix((values, indices, indptr), shape=(la, lb))
 
 
 def _column_sums(M: np.ndarray, fs: Sequence[Factor], weights: np.ndarray | None,
@@ -314,8 +343,11 @@ class Projector:
         """Residuals of the projection of the columns of ``M`` (see :func:`demean`)."""
         return self.residuals(M, tol, maxiter)[0]
 
-    def residuals(self, M: np.ndarray, tol: float = 1e-8, maxiter: int = 10_000) -> tuple[np.ndarray, np.ndarray]:
-        """:meth:`demean`, and the (weighted) standard deviation of each column of ``M``."""
+    def residuals(self, M: np.ndarray, tol: float = 1e-8, maxiter: int = 10_000, overwrite: bool = False,
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`demean`, and the (weighted) standard deviation of each column of ``M``;
+        ``overwrite=True`` demeans a float64 ``M`` in place (no copy of the data; columns of a
+        Fortran-ordered ``M`` are read without copies too)."""
         one_d = np.ndim(M) == 1
         M = np.asarray(M, dtype=np.float64)
         M2 = M[:, None] if one_d else M
@@ -325,7 +357,7 @@ class Projector:
         if not (isinstance(maxiter, int | np.integer) and maxiter >= 1) or not tol > 0:
             raise ValueError(f"demean: tol must be > 0 and maxiter an integer >= 1; found {tol!r}, {maxiter!r}")
         sums, sd = _column_sums(M2, self._fs, self.weights)
-        out = np.array(M2, dtype=np.float64, copy=True)
+        out = M2 if overwrite and M2.dtype == np.float64 and M2.flags.writeable else M2.copy()
         if len(self._fs) == 1:
             coefs = [sums[0] * self._inv[0]]
         elif self._fs:  # on the columns less their means (in the span of every factor): coefficients O(sd)

@@ -95,9 +95,12 @@ def zero_std_errors(Xt: np.ndarray, yt: np.ndarray, se: np.ndarray, has_icpt: bo
     have if the residuals were as large as the outcome; a real standard error is at least
     about ``sqrt((1 - R^2) / N)`` of it."""
     yc = yt - yt.mean() if centre else yt
-    Xc = Xt - Xt.mean(axis=0) if centre else Xt.copy()
-    if has_icpt:
-        Xc[:, 0] = 1.0
-    xn = np.sqrt((Xc * Xc).sum(axis=0))
+    xn = np.empty(Xt.shape[1])
+    for j in range(Xt.shape[1]):  # a loop over columns (one column's copy at a time), not rows
+        if has_icpt and j == 0:
+            xn[j] = np.sqrt(len(Xt))
+            continue
+        c = Xt[:, j] - Xt[:, j].mean() if centre else Xt[:, j]
+        xn[j] = np.sqrt((c * c).sum())
     xn[xn == 0] = np.inf
     return ~(se > ZERO * np.sqrt(yc @ yc) / xn)

@@ -33,11 +33,12 @@ def cluster_codes(dim: str, data: pd.DataFrame, rows: np.ndarray | None, entity:
     ``"entity"`` and ``"time"`` are the towns and years (``entity``/``time``, codes of the rows
     used); any other name is a column or index level of ``data``, its values coded in sorted
     order (an index level: in the order of its levels)."""
-    if dim == "entity":
+    levels = list(data.index.names) if isinstance(data.index, pd.MultiIndex) and dim not in data.columns else []
+    if dim == "entity" or levels[:1] == [dim]:  # the town level of the panel index: its codes
         return entity, n_entities
-    if dim == "time":
+    if dim == "time" or levels[1:2] == [dim]:
         return time, n_periods
-    if dim not in data.columns and isinstance(data.index, pd.MultiIndex) and dim in data.index.names:
+    if dim in levels:
         i = list(data.index.names).index(dim)
         codes = np.asarray(data.index.codes[i], dtype=np.int64)
         codes, used = compress_codes(codes if rows is None else codes[rows], len(data.index.levels[i]))

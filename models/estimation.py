@@ -70,7 +70,7 @@ def _rows_kept(data: pd.DataFrame, design, pidx, spec: PanelModelSpec, estimator
                effects: tuple = ()) -> Rows:
     """Rows without a missing variable, absorbed effect or cluster, nor singletons of the
     absorbed ``effects``, and what the estimator's own rule needs."""
-    rows = Rows(~design.missing, design.reasons.copy())
+    rows = Rows(~design.missing, design.reasons)  # every drop_* copies the reasons before it writes
     if effects:
         rows = drop_missing_effects(rows, effects)
     if COVARIANCES[spec.cov_type].uses_clusters:

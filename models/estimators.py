@@ -215,33 +215,49 @@ def _twoway_projector(s: PanelSample) -> tuple[TwoWayProjector, tuple, int]:
 _RECHECK = 1e-6
 
 
-def _demean_checked(M: np.ndarray, proj: Projector, tol: float, maxiter: int) -> np.ndarray:
-    """:meth:`Projector.demean`, with the columns left with less than ``_RECHECK`` of their
-    variation demeaned again at ``tol = 1e-12``, so that an absorbed column is zero to rounding."""
-    R, sd = proj.residuals(M, tol, maxiter)
-    again = np.sqrt(np.einsum("ij,ij->j", R, R)) <= _RECHECK * sd * np.sqrt(len(M))
-    if again.any() and tol > 1e-12:
-        R[:, again] = proj.demean(M[:, again], 1e-12, maxiter)
-    return R
+def _demean_checked(W: np.ndarray, originals: list[np.ndarray], proj: Projector, tol: float, maxiter: int,
+                    ) -> np.ndarray:
+    """Demean the columns of ``W`` in place (:meth:`Projector.residuals`); the columns left with
+    less than ``_RECHECK`` of their variation are demeaned again from ``originals`` (the columns
+    before demeaning) at ``tol = 1e-12``, so that an absorbed column is zero to rounding.
+    Returns the standard deviation of each column before demeaning (1 for a constant one)."""
+    _, sd = proj.residuals(W, tol, maxiter, overwrite=True)
+    again = np.flatnonzero(np.sqrt(np.einsum("ij,ij->j", W, W)) <= _RECHECK * sd * np.sqrt(len(W)))
+    if len(again) and tol > 1e-12:
+        W[:, again] = proj.demean(np.column_stack([originals[j] for j in again]), 1e-12, maxiter)
+    return sd
 
 
 def _absorbed_deviations(sample: PanelSample) -> PanelRegression:
     """Within transformation by the absorbed effects of ``sample.absorb``, jointly; the grand
-    means are added back so that the intercept is Stata's (``reghdfe``'s ``_cons``)."""
+    means are added back so that the intercept is Stata's (``reghdfe``'s ``_cons``).
+
+    One Fortran-ordered block holds ``[1, X, y]``: ``X`` and ``y`` are demeaned in place and
+    the regression's ``X`` and ``y`` are views of it (no other copy of the data)."""
     ab = sample.absorb
     X, y = sample.X, sample.y
-    proj = Projector(ab.factors)
-    R = _demean_checked(np.column_stack([y, X]), proj, ab.tol, ab.maxiter)
-    yd, Xd = R[:, 0], R[:, 1:]
+    n, k = X.shape
+    proj = Projector(ab.factors)  # first: the cross tables' temporaries come and go before W exists
+    W = np.empty((n, k + 2), order="F")
+    W[:, 1:-1], W[:, -1] = X, y
+    sd = _demean_checked(W[:, 1:], [*X.T, y], proj, ab.tol, ab.maxiter)
+    Xd, yd = W[:, 1:-1], W[:, -1]
     names = " + ".join(ab.names)
     check_outcome(y, yd, sample.y_name, f"is a sum of effects of {names}: the absorbed effects explain all of its "
                   "variation", "absorb fewer effects or choose another outcome", "within")
-    _refuse_absorbed(Xd, sample, f"are absorbed by the effects {names} (sums of effects of theirs)", "within")
+    # no_variation_left's rule ||x~_j|| <= 1e-9 ||x_j - mean||, the norms without copies of X
+    gone = np.sqrt(np.einsum("ij,ij->j", Xd, Xd)) <= 1e-9 * np.sqrt(n) * sd[:k]
+    if gone.any():
+        raise absorbed_error([nm for nm, g in zip(sample.names, gone, strict=True) if g],
+                             f"are absorbed by the effects {names} (sums of effects of theirs)", "within")
     dof = absorbed_dof(ab.factors, ab.dof, proj)
-    if sample.has_intercept:
-        Xd, yd = np.column_stack([np.ones(len(y)), Xd + X.mean(axis=0)]), yd + y.mean()
-    return PanelRegression(Xd, yd, sample.entity, sample.time, df_absorbed=1 + sum(dof),
-                           absorbed=tuple((f.name, f.codes, f.n_levels, d) for f, d in zip(ab.factors, dof, strict=True)))
+    absorbed = tuple((f.name, f.codes, f.n_levels, d) for f, d in zip(ab.factors, dof, strict=True))
+    if not sample.has_intercept:
+        return PanelRegression(Xd, yd, sample.entity, sample.time, df_absorbed=1 + sum(dof), absorbed=absorbed)
+    W[:, 0] = 1.0
+    Xd += X.mean(axis=0)
+    yd += y.mean()
+    return PanelRegression(W[:, :-1], yd, sample.entity, sample.time, df_absorbed=1 + sum(dof), absorbed=absorbed)
 
 
 @register_estimator("within", ("entity", "time", "twoway"), rows=drop_singletons, absorbs_constant=True, absorb=True,

@@ -41,6 +41,8 @@ def compress_codes(codes: np.ndarray, n_levels: int) -> tuple[np.ndarray, np.nda
     ``codes`` are integers in ``0 .. n_levels-1``; the new code of a level is the number of
     used levels below it, so the order of the levels is kept."""
     used = np.bincount(codes, minlength=n_levels) > 0
+    if used.all():  # nothing to renumber: the codes themselves (no copy of a column of the panel)
+        return codes, np.arange(n_levels)
     new = np.cumsum(used) - 1
     return new[codes], np.flatnonzero(used)
 

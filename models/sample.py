@@ -80,9 +80,11 @@ def drop_missing_clusters(rows: Rows, data: pd.DataFrame, dims: tuple[str, ...])
     columns = [dim for dim in dims if dim not in ("entity", "time")]
     if not columns:
         return rows
+    missing = [(dim, cluster_values(data, dim).isna().to_numpy()) for dim in columns]
+    if not any(miss.any() for _, miss in missing):
+        return rows
     keep, reasons = rows.keep.copy(), rows.reasons.copy()
-    for dim in columns:
-        miss = cluster_values(data, dim).isna().to_numpy()
+    for dim, miss in missing:
         reasons[miss & keep] = f"missing cluster {dim}"
         keep &= ~miss
     return Rows(keep, reasons, rows.previous)
@@ -91,9 +93,11 @@ def drop_missing_clusters(rows: Rows, data: pd.DataFrame, dims: tuple[str, ...])
 def drop_missing_effects(rows: Rows, effects: tuple) -> Rows:
     """Drop the rows where a column of an absorbed effect is missing; ``effects`` holds
     ``(name, codes, levels)`` with code ``-1`` for a missing value."""
+    missing = [(name, codes < 0) for name, codes, _ in effects]
+    if not any(miss.any() for _, miss in missing):
+        return rows
     keep, reasons = rows.keep.copy(), rows.reasons.copy()
-    for name, codes, _ in effects:
-        miss = codes < 0
+    for name, miss in missing:
         reasons[miss & keep] = f"missing {name}"
         keep &= ~miss
     return Rows(keep, reasons, rows.previous)
