@@ -207,15 +207,18 @@ def _crosstab(a: Factor, b: Factor, weights: np.ndarray | None) -> sp.csr_matrix
     pair = a.codes.astype(np.int64) * lb + b.codes
     if la * lb <= 2 * len(pair) + 4096:
         cells = np.bincount(pair, weights=weights, minlength=la * lb)
+        del pair  # each temporary goes as soon as the next is formed
         present = np.flatnonzero(cells)
         values = cells[present]
+        del cells
     elif weights is None:
         present, counts = np.unique(pair, return_counts=True)
+        del pair
         values = counts.astype(np.float64)
     else:
         present, inverse = np.unique(pair, return_inverse=True)
+        del pair
         values = np.bincount(inverse, weights=weights, minlength=len(present))
-    del pair
     # ``present`` is sorted: the rows' pointers by binary search, no per-pair row array
     indptr = np.searchsorted(present, np.arange(la + 1, dtype=np.int64) * lb)
     indices = (present % lb).astype(np.int32 if lb < 2**31 - 1 else np.int64)
@@ -235,7 +238,10 @@ def _column_sums(columns: Sequence[np.ndarray], fs: Sequence[Factor], weights: n
         wcol = col if weights is None else col * weights
         for f, s_f in zip(fs, sums, strict=True):
             s_f[:, j] = np.bincount(f.codes, weights=wcol, minlength=f.n_levels)
-        d = col - wcol.sum() / total
+        mean = wcol.sum() / total
+        del wcol
+        d = col - mean
+        del col
         var = (d @ d if weights is None else (d * weights) @ d) / total
         if var > 0:
             sd[j] = np.sqrt(var)

@@ -16,6 +16,7 @@ __all__ = [
     "absorbed_error",
     "check_outcome",
     "check_rank",
+    "check_rank_gram",
     "no_variation_left",
     "zero_std_errors",
 ]
@@ -72,7 +73,13 @@ def check_rank(X: np.ndarray, names: list[str]) -> None:
     ``1e-10`` of the largest; the error names the regressors of the null direction."""
     if X.shape[1] == 0:
         return
-    xtx = X.T @ X
+    check_rank_gram(X.T @ X, names)
+
+
+def check_rank_gram(xtx: np.ndarray, names: list[str]) -> None:
+    """:func:`check_rank` of the regressors whose cross products ``X'X`` are ``xtx``."""
+    if xtx.shape[1] == 0:
+        return
     d = np.sqrt(np.diag(xtx))
     d[d == 0] = 1.0
     c = xtx / np.outer(d, d)
