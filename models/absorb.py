@@ -235,7 +235,7 @@ def _column_sums(columns: Sequence[np.ndarray], fs: Sequence[Factor], weights: n
     sd = np.ones(len(columns))
     total = float(len(fs[0].codes) if fs else len(columns[0])) if weights is None else float(weights.sum())
     for j, col in enumerate(columns):  # a loop over columns, not rows
-        col = np.ascontiguousarray(col)
+        col = np.ascontiguousarray(col) if weights is None else col  # col * weights is contiguous
         wcol = col if weights is None else col * weights
         for f, s_f in zip(fs, sums, strict=True):
             s_f[:, j] = np.bincount(f.codes, weights=wcol, minlength=f.n_levels)

@@ -80,7 +80,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import numpy as np
@@ -242,8 +242,16 @@ def drop_fe_separation(y: np.ndarray, factors: Sequence[Factor], keep: np.ndarra
         ``"singleton in <effect>"`` or ``"only zero outcomes in <effect>"`` for the rows dropped
         here, ``""`` otherwise.
     """
+    keep, codes, labels = _fe_separation(y, factors, keep, drop_singletons)
+    return keep, _reasons(codes, labels)
+
+
+def _fe_separation(y, factors, keep, drop_singletons) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """:func:`drop_fe_separation` with the reasons as one byte a row: ``codes`` (0 for the rows
+    kept, ``i`` for ``labels[i - 1]``; materialized by :func:`_reasons` once the fit is done)."""
     keep = np.ones(len(y), bool) if keep is None else keep.copy()
-    reasons = np.full(len(y), "", dtype=object)
+    codes = np.zeros(len(y), np.uint8)
+    labels: list[str] = []
     positive = y > 0
     changed = True
     while changed:
@@ -258,10 +266,17 @@ def drop_fe_separation(y: np.ndarray, factors: Sequence[Factor], keep: np.ndarra
                 label = f"only zero outcomes in {f.name}"
             hit = keep & bad[f.codes]
             if hit.any():
-                reasons[hit] = label
+                if label not in labels:
+                    labels.append(label)
+                codes[hit] = labels.index(label) + 1
                 keep &= ~hit
                 changed = True
-    return keep, reasons
+    return keep, codes, labels
+
+
+def _reasons(codes: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """The reasons of :func:`_fe_separation` as an object array of strings (``""``: kept)."""
+    return np.array(["", *labels], dtype=object)[codes]
 
 
 def _lse_fit(u: np.ndarray, A: sp.csr_matrix, k: int, sw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -354,9 +369,11 @@ def _gram(Xt: np.ndarray, w: np.ndarray, z: np.ndarray | None = None) -> np.ndar
     time (a loop over columns: no ``n x k`` temporary)."""
     k = Xt.shape[1]
     out = np.empty((k, k + (z is not None)))
+    wx = np.empty(len(w))
     for j in range(k):
-        wx = Xt[:, j] * w
-        out[:, j] = Xt.T @ wx
+        np.multiply(Xt[:, j], w, out=wx)
+        for i in range(k):
+            out[i, j] = Xt[:, i] @ wx
         if z is not None:
             out[j, k] = wx @ z
     return out
@@ -704,8 +721,8 @@ def _kept_columns(X: np.ndarray, omit: np.ndarray) -> np.ndarray:
     return X[:, ~omit] if omit.any() else X
 
 
-def _fit_rows(y, X, factors, w, off, keep, reasons, kw):
-    """IRLS on the rows kept."""
+def _fit_rows(y, X, factors, w, off, keep, kw):
+    """IRLS on the rows kept; returns their outcomes, effects and the fit."""
     rows = np.flatnonzero(keep)
     if len(rows) == 0 or not (y[rows] > 0).any():
         raise DegenerateModelError(
@@ -713,9 +730,9 @@ def _fit_rows(y, X, factors, w, off, keep, reasons, kw):
             "effect whose outcomes are all zero, or a singleton): the Poisson MLE does not exist")
     every = len(rows) == len(y)
     fs = [f if every and np.bincount(f.codes, minlength=f.n_levels).all() else restrict(f, rows) for f in factors]
-    fit = irls(y if every else y[rows], X, fs, None if w is None else w[rows], None if off is None else off[rows],
-               rows=None if every else rows, **kw)
-    return rows, fs, fit
+    yr, wr, offr = (y, w, off) if every else (y[rows], None if w is None else w[rows], None if off is None else off[rows])
+    rows = None if every else rows.astype(code_dtype(len(y)))  # int32 positions while the IRLS runs
+    return yr, fs, irls(yr, X, fs, wr, offr, rows=rows, **kw)
 
 
 def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[Factor] = (), *,
@@ -767,35 +784,41 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
     y, X, names, w, off = _check_arrays(y, X, names, weights, offset)
     _check_options(len(y), factors, clusters, cov_type, small_sample, separation)
     kw = dict(tol=tol, maxiter=maxiter, fixef_tol=fixef_tol, fixef_maxiter=fixef_maxiter, strict=strict)
-    keep, reasons = drop_fe_separation(y, factors, None, drop_singletons)
+    keep, codes, labels = _fe_separation(y, factors, None, drop_singletons)
+    reasons = None  # materialized from the codes when needed (one byte a row during the fit)
     separated_by: tuple[str, ...] = ()
     omit = np.zeros(X.shape[1], bool)
     if separation == "relu":
-        keep, reasons, separated_by, omit = _drop_relu(y, X, factors, keep, reasons, names, drop_singletons)
+        keep, reasons, separated_by, omit = _drop_relu(y, X, factors, keep, _reasons(codes, labels), names,
+                                                       drop_singletons)
     kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
     try:
-        rows, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep, reasons,
-                                  dict(kw, names=kept_names, stop_if_separated=separation == "auto"))
-        suspect = separation == "auto" and _looks_separated(y[rows], fit.mu)
+        yr, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep,
+                                dict(kw, names=kept_names, stop_if_separated=separation == "auto"))
+        suspect = separation == "auto" and _looks_separated(yr, fit.mu)
     except ConvergenceError:
         if separation != "auto":
             raise
         fit, suspect = None, True  # the symptom, or a fit slowed by vanishing weights
     if suspect:
+        reasons = _reasons(codes, labels) if reasons is None else reasons
         keep2, reasons2, separated_by, omit = _drop_relu(y, X, factors, keep, reasons, names, drop_singletons)
         if fit is None or (keep2 != keep).any():
             keep, reasons = keep2, reasons2
             kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
-            rows, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep, reasons,
-                                      dict(kw, names=kept_names))
+            yr, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep, dict(kw, names=kept_names))
     kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
-    if separation == "fe" and _looks_separated(y[rows], fit.mu):
+    if separation == "fe" and _looks_separated(yr, fit.mu):
         warnings.warn(f"observations look separated: zero outcomes have fitted means below {MU_SEPARATION:g} of "
                       "mean(y), and the coefficients of the regressors that separate them diverge; use "
                       "separation='auto' or 'relu' to find and drop them", ModelWarning, stacklevel=2)
-    return _result(y[rows], fit, fs, [restrict(c, rows) for c in clusters], w, off, rows, keep, reasons,
-                   kept_names, cov_type, small_sample, separated_by,
-                   tuple(nm for nm, o in zip(names, omit, strict=True) if o))
+    res = _result(yr, fit, fs, [restrict(c, keep) for c in clusters], w, off, keep, keep,
+                  np.empty(0, object) if reasons is None else reasons, kept_names, cov_type, small_sample,
+                  separated_by, tuple(nm for nm, o in zip(names, omit, strict=True) if o))
+    if reasons is None:  # the reasons of every row once the IRLS block is gone
+        del fit, yr
+        res = replace(res, reasons=_reasons(codes, labels))
+    return res
 
 
 def _result(y, fit: IRLSFit, fs, cs, w, off, rows, keep, reasons, names, cov_type, small_sample, separated_by,
@@ -809,7 +832,8 @@ def _result(y, fit: IRLSFit, fs, cs, w, off, rows, keep, reasons, names, cov_typ
         return float(np.sum(v) if wr is None else wr @ v)
 
     # l = sum w [y log mu - mu - log y!] (y log mu = y eta); log y! summed once for both likelihoods
-    log_factorial = wsum(gammaln(y + 1.0))
+    log_factorial = y + 1.0
+    log_factorial = wsum(gammaln(log_factorial, out=log_factorial))
     loglik = wsum(y * fit.eta) - wsum(fit.mu) - log_factorial
     if off is None:  # mu_0 = sum w y / sum w, one number
         mu0 = wsum(y) / (len(y) if wr is None else float(wr.sum()))
