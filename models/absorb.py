@@ -243,7 +243,7 @@ def _column_sums(columns: Sequence[np.ndarray], fs: Sequence[Factor], weights: n
         del wcol
         d = col - mean
         del col
-        var = (d @ d if weights is None else (d * weights) @ d) / total
+        var = (d @ d if weights is None else np.einsum("i,i,i->", d, weights, d)) / total  # no BLAS, no temporary
         if var > 0:
             sd[j] = np.sqrt(var)
     return sums, sd

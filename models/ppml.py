@@ -373,10 +373,16 @@ def _gram(Xt: np.ndarray, w: np.ndarray, z: np.ndarray | None = None) -> np.ndar
     for j in range(k):
         np.multiply(Xt[:, j], w, out=wx)
         for i in range(k):
-            out[i, j] = Xt[:, i] @ wx
+            out[i, j] = _dot(Xt[:, i], wx)
         if z is not None:
-            out[j, k] = wx @ z
+            out[j, k] = _dot(wx, z)
     return out
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``a @ b`` of two long vectors without BLAS (``einsum``, one thread: a threaded BLAS ``ddot``
+    on shared cores can take tens of times longer, and the IRLS forms about twenty a step)."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def _column_norms(A: np.ndarray, centre: bool) -> np.ndarray:
@@ -384,7 +390,7 @@ def _column_norms(A: np.ndarray, centre: bool) -> np.ndarray:
     out = np.empty(A.shape[1])
     for j in range(A.shape[1]):  # a loop over columns, not rows
         c = A[:, j] - A[:, j].mean() if centre else A[:, j]
-        out[j] = np.sqrt(c @ c)
+        out[j] = np.sqrt(_dot(c, c))
     return out
 
 
@@ -411,13 +417,13 @@ def _deviance_function(y: np.ndarray, w: np.ndarray | None):
         ylogy, wy = float(xlogy(y, y).sum()), float(y.sum())
 
         def deviance(eta: np.ndarray, mu: np.ndarray) -> float:
-            return 2.0 * (ylogy - float(y @ eta) - wy + float(mu.sum()))
+            return 2.0 * (ylogy - _dot(y, eta) - wy + float(mu.sum()))
         return deviance
     ylogy, wy = float(w @ xlogy(y, y)), float(w @ y)
     wyy = w * y
 
     def deviance(eta: np.ndarray, mu: np.ndarray) -> float:
-        return 2.0 * (ylogy - float(wyy @ eta) - wy + float(w @ mu))
+        return 2.0 * (ylogy - _dot(wyy, eta) - wy + _dot(w, mu))
     return deviance
 
 
@@ -506,7 +512,7 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
             if offset is not None:
                 zt -= offset
         elif k:  # warm start: M(z_t) = M(z_t - z_(t-1) + z~_(t-1)) = M(X~_(t-1) b_(t-1) + u_t)
-            np.dot(Xt, b, out=zt)
+            np.einsum("ij,j->i", Xt, b, out=zt)
         else:
             zt.fill(0.0)
         zt += u
@@ -522,7 +528,7 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
         u += eta
         u -= zt
         if k:
-            u += np.dot(Xt, b_new, out=mu)  # mu is recomputed from the new eta below
+            u += np.einsum("ij,j->i", Xt, b_new, out=mu)  # mu is recomputed from the new eta below
         eta, u = u, eta
         b, dev = _new_mean(deviance, eta, u, mu, b_new, b)
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
@@ -829,7 +835,7 @@ def _result(y, fit: IRLSFit, fs, cs, w, off, rows, keep, reasons, names, cov_typ
     df_k = ppml_df_k(len(names), fs, cs if cov_type == "clustered" else ())
     cov = ppml_covariance(fit.Xt, fit.score_resid, bread, cov_type, cs, df_k, small_sample, overwrite=True)
     def wsum(v):  # sum_i w_i v_i, without an array of unit weights
-        return float(np.sum(v) if wr is None else wr @ v)
+        return float(np.sum(v)) if wr is None else _dot(wr, v)
 
     # l = sum w [y log mu - mu - log y!] (y log mu = y eta); log y! summed once for both likelihoods
     log_factorial = y + 1.0
