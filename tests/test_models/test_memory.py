@@ -56,7 +56,7 @@ def _counts(n_towns: int, n_years: int) -> pd.DataFrame:
 
 def test_ppml_peak_memory():
     """PPML with town and year effects, CRV1 by town, 200,000 rows: the peak stays within 3x the
-    input arrays (six columns as 8-byte numbers). Measured 3.96x before the IRLS reused the cells
+    input arrays (six columns as 8-byte numbers). Measured 4.06x before the IRLS reused the cells
     of the cross tables, stopped storing the working outcome and the copy of X[rows], and kept
     the reasons as one byte a row; 2.93x after (2.84x at 1,000,000 rows; the target of 2x is not reached: the
     design's X stays alive for the separation check's refit)."""
