@@ -52,6 +52,7 @@ __all__ = [
     "Factor",
     "Projector",
     "absorbed_dof",
+    "cross_cells",
     "demean",
     "effect_codes",
     "effect_columns",
@@ -234,7 +235,7 @@ def _column_sums(columns: Sequence[np.ndarray], fs: Sequence[Factor], weights: n
     sd = np.ones(len(columns))
     total = float(len(fs[0].codes) if fs else len(columns[0])) if weights is None else float(weights.sum())
     for j, col in enumerate(columns):  # a loop over columns, not rows
-        col = np.ascontiguousarray(col)
+        col = np.ascontiguousarray(col) if weights is None else col  # col * weights is contiguous
         wcol = col if weights is None else col * weights
         for f, s_f in zip(fs, sums, strict=True):
             s_f[:, j] = np.bincount(f.codes, weights=wcol, minlength=f.n_levels)
@@ -242,10 +243,55 @@ def _column_sums(columns: Sequence[np.ndarray], fs: Sequence[Factor], weights: n
         del wcol
         d = col - mean
         del col
-        var = (d @ d if weights is None else (d * weights) @ d) / total
+        var = (d @ d if weights is None else np.einsum("i,i,i->", d, weights, d)) / total  # no BLAS, no temporary
         if var > 0:
             sd[j] = np.sqrt(var)
     return sums, sd
+
+
+def _in_cell_order(a: np.ndarray, b: np.ndarray) -> bool:
+    """The rows are sorted by ``a`` then ``b`` with one row per pair (a panel sorted by town and
+    year): each row is its own cell of the cross table, in the table's order."""
+    if len(a) < 2:
+        return True
+    return bool(((a[1:] > a[:-1]) | ((a[1:] == a[:-1]) & (b[1:] > b[:-1]))).all())
+
+
+def cross_cells(factors: Sequence[Factor]) -> dict:
+    """The cells of the cross tables ``D_q' W D_h`` of :class:`Projector` (its order of the
+    factors), whatever the weights: for each pair of factors, the table's sparse structure
+    (``indptr``, ``indices``: the pairs of levels present) and each row's cell (``None`` when the
+    rows are the cells in order, :func:`_in_cell_order`). Formed once for a sample whose weights
+    change (PPML's IRLS), so that each new table is one weighted ``bincount`` of the cells, or
+    the weights themselves."""
+    fs = [factors[q] for q in sorted(range(len(factors)), key=lambda q: -factors[q].n_levels)]
+    out = {}
+    for q in range(len(fs)):
+        for h in range(q + 1, len(fs)):
+            a, b = fs[q], fs[h]
+            la, lb = a.n_levels, b.n_levels
+            idx = np.int32 if lb < 2**31 - 1 else np.int64
+            if _in_cell_order(a.codes, b.codes):
+                indptr = np.searchsorted(a.codes, np.arange(la + 1))
+                out[q, h] = (None, b.codes.astype(idx, copy=False), indptr, (la, lb))
+                continue
+            present, cell = np.unique(a.codes.astype(np.int64) * lb + b.codes, return_inverse=True)
+            indptr = np.searchsorted(present, np.arange(la + 1, dtype=np.int64) * lb)
+            out[q, h] = (cell.astype(np.int32 if len(present) < 2**31 - 1 else np.int64), (present % lb).astype(idx),
+                         indptr, (la, lb))
+    return out
+
+
+def _cell_table(cells: tuple, weights: np.ndarray | None) -> sp.csr_matrix:
+    """A cross table from its cells (:func:`cross_cells`): the (weighted) count of the rows of each
+    cell, summed in the order of the rows as :func:`_crosstab` sums them."""
+    cell, indices, indptr, shape = cells
+    n_cells = len(indices)
+    if cell is None:
+        values = np.ones(n_cells) if weights is None else weights
+    else:
+        values = np.bincount(cell, weights=weights, minlength=n_cells).astype(np.float64, copy=False)
+    return sp.csr_matrix((values, indices, indptr), shape=shape)
 
 
 class Projector:
@@ -257,7 +303,10 @@ class Projector:
     coefficients are eliminated), the others in the order given.
     """
 
-    def __init__(self, factors: Sequence[Factor], weights: np.ndarray | None = None):
+    def __init__(self, factors: Sequence[Factor], weights: np.ndarray | None = None, cells: dict | None = None):
+        """``cells``: the cells of the cross tables of these factors (:func:`cross_cells`), when
+        they are reused with new weights (PPML's IRLS): the tables' values are then the weights
+        summed into the cells, the same numbers as when the tables are formed from the codes."""
         self.factors = tuple(factors)
         n = len(self.factors[0].codes) if self.factors else 0
         for f in self.factors:
@@ -278,7 +327,7 @@ class Projector:
         self._cross: dict = {}
         for q in range(len(fs)):
             for h in range(q + 1, len(fs)):
-                c = _crosstab(fs[q], fs[h], weights)
+                c = _crosstab(fs[q], fs[h], weights) if cells is None else _cell_table(cells[q, h], weights)
                 self._cross[q, h], self._cross[h, q] = c, c.T
 
     def components(self, a: int, b: int) -> int:

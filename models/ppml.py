@@ -80,7 +80,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import combinations
 
 import numpy as np
@@ -88,7 +88,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import lsmr
 from scipy.special import gammaln, xlogy
 
-from .absorb import Factor, Projector, demean
+from .absorb import Factor, Projector, cross_cells, demean
 from .checks import check_rank_gram, no_variation_left
 from .clusters import intersect_codes, nested
 from .exceptions import (
@@ -242,8 +242,16 @@ def drop_fe_separation(y: np.ndarray, factors: Sequence[Factor], keep: np.ndarra
         ``"singleton in <effect>"`` or ``"only zero outcomes in <effect>"`` for the rows dropped
         here, ``""`` otherwise.
     """
+    keep, codes, labels = _fe_separation(y, factors, keep, drop_singletons)
+    return keep, _reasons(codes, labels)
+
+
+def _fe_separation(y, factors, keep, drop_singletons) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """:func:`drop_fe_separation` with the reasons as one byte a row: ``codes`` (0 for the rows
+    kept, ``i`` for ``labels[i - 1]``; materialized by :func:`_reasons` once the fit is done)."""
     keep = np.ones(len(y), bool) if keep is None else keep.copy()
-    reasons = np.full(len(y), "", dtype=object)
+    codes = np.zeros(len(y), np.uint8)
+    labels: list[str] = []
     positive = y > 0
     changed = True
     while changed:
@@ -258,19 +266,17 @@ def drop_fe_separation(y: np.ndarray, factors: Sequence[Factor], keep: np.ndarra
                 label = f"only zero outcomes in {f.name}"
             hit = keep & bad[f.codes]
             if hit.any():
-                reasons[hit] = label
+                if label not in labels:
+                    labels.append(label)
+                codes[hit] = labels.index(label) + 1
                 keep &= ~hit
                 changed = True
-    return keep, reasons
+    return keep, codes, labels
 
 
-def _wls(Xt: np.ndarray, zt: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``b = (X' W X)^{-1} X' W z`` and ``(X' W X)^{-1}``."""
-    if Xt.shape[1] == 0:
-        return np.zeros(0), np.zeros((0, 0))
-    xw = Xt * w[:, None]
-    inv = np.linalg.inv(xw.T @ Xt)
-    return inv @ (xw.T @ zt), inv
+def _reasons(codes: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """The reasons of :func:`_fe_separation` as an object array of strings (``""``: kept)."""
+    return np.array(["", *labels], dtype=object)[codes]
 
 
 def _lse_fit(u: np.ndarray, A: sp.csr_matrix, k: int, sw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -339,13 +345,14 @@ def _looks_separated(y: np.ndarray, mu: np.ndarray, share: float = MU_SEPARATION
     return bool(((y == 0) & (mu < share * y.mean())).any())
 
 
-def _check_regressors(X: np.ndarray, Xt: np.ndarray, w: np.ndarray, factors: Sequence[Factor],
+def _check_regressors(before: np.ndarray, Xt: np.ndarray, w: np.ndarray, factors: Sequence[Factor],
                       names: Sequence[str], fixef_tol: float) -> None:
-    """Refuse regressors the effects absorb (``||x~_j|| <= max(1e-9, 1e3 fixef_tol) ||x_j - mean||``)
-    and collinear regressors (:func:`models.checks.check_rank` on ``W^(1/2) X~``)."""
+    """Refuse regressors the effects absorb (``||x~_j|| <= max(1e-9, 1e3 fixef_tol) ||x_j - mean||``,
+    ``before`` the norms of the centred regressors) and collinear regressors
+    (:func:`models.checks.check_rank` on ``W^(1/2) X~``)."""
     if factors:
         scale = max(1e-9, 1e3 * fixef_tol)
-        left, before = _column_norms(Xt, False), _column_norms(X, True)
+        left, before = _column_norms(Xt, False), before.copy()
         before[before == 0] = 1.0
         gone = left * (1e-9 / scale) <= 1e-9 * before  # no_variation_left, one column at a time
         if gone.any():
@@ -354,10 +361,28 @@ def _check_regressors(X: np.ndarray, Xt: np.ndarray, w: np.ndarray, factors: Seq
                 f"{listing}: no variation left once the effects {', '.join(f.name for f in factors)} are removed "
                 "(constant within their levels in the rows used); their coefficients cannot be estimated with "
                 "these effects: drop them from the model or absorb fewer effects")
-    gram = np.empty((Xt.shape[1], Xt.shape[1]))
-    for j in range(Xt.shape[1]):  # X~' W X~, one weighted column at a time (a loop over columns)
-        gram[:, j] = Xt.T @ (Xt[:, j] * w)
-    check_rank_gram(gram, list(names))
+    check_rank_gram(_gram(Xt, w), list(names))
+
+
+def _gram(Xt: np.ndarray, w: np.ndarray, z: np.ndarray | None = None) -> np.ndarray:
+    """``X~' W X~`` (and ``X~' W z`` as a last column when ``z`` is given), one weighted column at a
+    time (a loop over columns: no ``n x k`` temporary)."""
+    k = Xt.shape[1]
+    out = np.empty((k, k + (z is not None)))
+    wx = np.empty(len(w))
+    for j in range(k):
+        np.multiply(Xt[:, j], w, out=wx)
+        for i in range(k):
+            out[i, j] = _dot(Xt[:, i], wx)
+        if z is not None:
+            out[j, k] = _dot(wx, z)
+    return out
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    """``a @ b`` of two long vectors without BLAS (``einsum``, one thread: a threaded BLAS ``ddot``
+    on shared cores can take tens of times longer, and the IRLS forms about twenty a step)."""
+    return float(np.einsum("i,i->", a, b))
 
 
 def _column_norms(A: np.ndarray, centre: bool) -> np.ndarray:
@@ -365,16 +390,17 @@ def _column_norms(A: np.ndarray, centre: bool) -> np.ndarray:
     out = np.empty(A.shape[1])
     for j in range(A.shape[1]):  # a loop over columns, not rows
         c = A[:, j] - A[:, j].mean() if centre else A[:, j]
-        out[j] = np.sqrt(c @ c)
+        out[j] = np.sqrt(_dot(c, c))
     return out
 
 
-def _demean_step(source, factors, w, tol, maxiter, y, mu):
-    """:func:`demean` within the IRLS, in place (``source``: the float64 block ``[z, X]``); when it
-    fails and zero outcomes have vanishing fitted means, the error says that observations look
-    separated (``source`` is then unchanged)."""
+def _demean_step(source, factors, w, tol, maxiter, y, mu, cells):
+    """:func:`demean` within the IRLS, in place (``source``: the float64 block ``[z, X]``; ``cells``
+    the cells of the effects' cross tables, :func:`models.absorb.cross_cells`); when it fails and
+    zero outcomes have vanishing fitted means, the error says that observations look separated
+    (``source`` is then unchanged)."""
     try:
-        return Projector(factors, w).residuals(source, tol, maxiter, overwrite=True)[0]
+        return Projector(factors, w, cells).residuals(source, tol, maxiter, overwrite=True)[0]
     except ConvergenceError as e:
         if _looks_separated(y, mu):
             raise ConvergenceError(f"{e}. Zero outcomes have fitted means below {MU_SEPARATION:g} of mean(y): "
@@ -391,37 +417,30 @@ def _deviance_function(y: np.ndarray, w: np.ndarray | None):
         ylogy, wy = float(xlogy(y, y).sum()), float(y.sum())
 
         def deviance(eta: np.ndarray, mu: np.ndarray) -> float:
-            return 2.0 * (ylogy - float(y @ eta) - wy + float(mu.sum()))
+            return 2.0 * (ylogy - _dot(y, eta) - wy + float(mu.sum()))
         return deviance
     ylogy, wy = float(w @ xlogy(y, y)), float(w @ y)
     wyy = w * y
 
     def deviance(eta: np.ndarray, mu: np.ndarray) -> float:
-        return 2.0 * (ylogy - float(wyy @ eta) - wy + float(w @ mu))
+        return 2.0 * (ylogy - _dot(wyy, eta) - wy + _dot(w, mu))
     return deviance
 
 
-def _halve_if_infinite(deviance, eta, eta_old, b, b_old):
-    """Halve the step (up to 30 times) while the deviance is not finite."""
+def _new_mean(deviance, eta, eta_old, mu, b, b_old):
+    """``mu = exp(eta)`` (in place in ``mu``) and the deviance; while it is not finite, the step is
+    halved (``eta`` and ``b`` towards the previous ones, ``eta`` in place; up to 30 times)."""
     for _ in range(30):
-        mu = np.exp(eta)
+        np.exp(eta, out=mu)
         with np.errstate(invalid="ignore", over="ignore"):
             dev = deviance(eta, mu)
         if np.isfinite(dev):
-            return eta, mu, b, dev
-        eta, b = (eta + eta_old) / 2.0, (b + b_old) / 2.0
+            return b, dev
+        eta += eta_old
+        eta /= 2.0
+        b = (b + b_old) / 2.0
     raise ConvergenceError("the Poisson IRLS diverged: the deviance is not finite after halving the step 30 times "
                            "(fitted means overflow); check the scale of the regressors and the offset")
-
-
-def _working_outcome(y: np.ndarray, mu: np.ndarray, eta: np.ndarray, off: np.ndarray | None) -> np.ndarray:
-    """``z = eta - o + (y - mu) / mu = y / mu + eta - 1 - o``, in place (three passes, one array)."""
-    z = np.divide(y, mu)
-    z += eta
-    z -= 1.0
-    if off is not None:
-        z -= off
-    return z
 
 
 def _weighted(w: np.ndarray | None, v: np.ndarray) -> np.ndarray:
@@ -437,54 +456,83 @@ def _vanishing(y: np.ndarray, share: float):
     return lambda mu: bool(np.min(mu, where=zero, initial=np.inf) < limit)
 
 
+def _regressor_block(X: np.ndarray, rows: np.ndarray | None, extra: int) -> np.ndarray:
+    """A Fortran-ordered float64 block of ``extra`` free columns followed by the columns of ``X``
+    on ``rows`` (all rows when ``None``), gathered one column at a time (no copy of ``X[rows]``)."""
+    n = len(X) if rows is None else len(rows)
+    block = np.empty((n, extra + X.shape[1]), order="F")
+    for j in range(X.shape[1]):  # a loop over columns, not rows
+        if rows is None:
+            block[:, extra + j] = X[:, j]
+        else:
+            np.take(X[:, j], rows, out=block[:, extra + j])
+    return block
+
+
 def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: np.ndarray | None = None,
          offset: np.ndarray | None = None, names: Sequence[str] | None = None, tol: float = 1e-8,
          maxiter: int = 100, fixef_tol: float = 1e-8, fixef_maxiter: int = 10_000, strict: bool = True,
-         stop_if_separated: bool = False) -> IRLSFit:
+         stop_if_separated: bool = False, rows: np.ndarray | None = None) -> IRLSFit:
     """Poisson IRLS with the effects partialled out at each step (the module docstring gives the
     steps, the accelerations and the criterion). The rows must be those of the model: every
-    level of every effect with a positive outcome (:func:`drop_fe_separation`).
+    level of every effect with a positive outcome (:func:`drop_fe_separation`); ``rows``: the rows
+    of ``X`` to use (``y``, the factors, weights and offset are already those rows), gathered
+    column by column into the working block (no copy of ``X[rows]``).
     ``stop_if_separated``: raise :class:`SeparationSuspected` as soon as a zero outcome has a
     fitted mean below ``1e-8 mean(y)`` (the weights of such rows vanish and slow the demeaning).
 
-    Work per step: one weighted demeaning of the ``n x (k + 1)`` block ``[z, X~]`` (warm-started,
-    in place in one Fortran-ordered block allocated once), the ``k x k`` weighted least squares, and a fixed number of
-    passes over ``n``-vectors (no loop over rows; ``sum w y log y`` and ``sum w y`` are computed
-    once).
+    Memory: besides ``y``, three vectors (``mu``, ``eta`` and a working vector) and the block
+    ``[z~, X~]`` (Fortran-ordered, demeaned in place at every step); the cells of the effects'
+    cross tables are found once (:func:`models.absorb.cross_cells`), so that each step sums the
+    new weights into them. The working outcome ``z = eta - o + u``, ``u = y / mu - 1``, is never
+    stored: the warm start ``z~_(t-1) + z_t - z_(t-1)`` equals ``X~_(t-1) b_(t-1) + u_t`` (the
+    update ``eta_t = z_(t-1) - z~_(t-1) + X~_(t-1) b_(t-1) + o``), and the update is
+    ``eta_(t+1) = eta_t + u_t - (z~_t - X~_t b_t)``.
     """
-    n, k = X.shape
+    k = X.shape[1]
+    n = len(y)
     names = list(names) if names is not None else [f"x{j}" for j in range(k)]
+    cells = cross_cells(factors) if len(factors) > 1 else None
+    source = _regressor_block(X, rows, 1)
+    Xt = source[:, 1:]
+    before = _column_norms(Xt, True) if factors else None
     mu = (y + np.average(y, weights=weights)) / 2.0
     eta, b = np.log(mu), np.zeros(k)
+    u = np.empty(n)
     deviance, stops = _deviance_function(y, weights), _vanishing(y, MU_STOP)
     dev = dev_old = deviance(eta, mu)
     inner = fixef_tol
-    source = np.empty((n, k + 1), order="F") if factors else None
-    z_prev = Xt = None
     crit, converged, it = np.inf, False, 0
     for it in range(1, maxiter + 1):
-        z = _working_outcome(y, mu, eta, offset)
+        np.divide(y, mu, out=u)
+        u -= 1.0  # u = (y - mu) / mu
+        zt = source[:, 0]
+        if it == 1 or not factors:  # z = eta - o + u
+            np.copyto(zt, eta)
+            if offset is not None:
+                zt -= offset
+        elif k:  # warm start: M(z_t) = M(z_t - z_(t-1) + z~_(t-1)) = M(X~_(t-1) b_(t-1) + u_t)
+            np.einsum("ij,j->i", Xt, b, out=zt)
+        else:
+            zt.fill(0.0)
+        zt += u
         w = weights * mu if weights is not None else mu
         if factors:
-            if z_prev is None:
-                source[:, 0], source[:, 1:] = z, X
-            else:  # warm start: M(z_t) = M(z_t - z_(t-1) + z~_(t-1)); source holds [z~_(t-1), X~_(t-1)]
-                source[:, 0] += z - z_prev
-            _demean_step(source, factors, w, inner, fixef_maxiter, y, mu)
-            zt, Xt = source[:, 0], source[:, 1:]
-        else:
-            zt, Xt = z, X
+            _demean_step(source, factors, w, inner, fixef_maxiter, y, mu, cells)
         if it == 1:
-            _check_regressors(X, Xt, w, factors, names, fixef_tol)
+            _check_regressors(before, Xt, w, factors, names, fixef_tol)
             inner = max(START_FIXEF_TOL, fixef_tol)
-        b_new, _ = _wls(Xt, zt, w)
-        eta_new = z - zt  # the effects' part of z (plus the offset below)
-        eta_new += Xt @ b_new if k else 0.0
-        if offset is not None:
-            eta_new += offset
-        eta, mu, b, dev = _halve_if_infinite(deviance, eta_new, eta, b_new, b)
+        b_new = _solve_wls(_gram(Xt, w, zt)) if k else np.zeros(0)
+        del w
+        # eta_(t+1) = eta_t + u_t - (z~_t - X~_t b_t), formed in u; eta_t kept for a halved step
+        u += eta
+        u -= zt
+        if k:
+            u += np.einsum("ij,j->i", Xt, b_new, out=mu)  # mu is recomputed from the new eta below
+        eta, u = u, eta
+        b, dev = _new_mean(deviance, eta, u, mu, b_new, b)
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
-        dev_old, z_prev = dev, z
+        dev_old = dev
         if stop_if_separated and stops(mu):
             raise SeparationSuspected(f"after {it} IRLS iterations a zero outcome has a fitted mean below "
                                       f"{MU_STOP:g} of mean(y): observations look separated")
@@ -493,6 +541,7 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
             break
         if crit < 10.0 * inner:
             inner = max(min(inner / 10.0, crit), fixef_tol)
+    del u
     if not converged:
         why = (f"the Poisson IRLS did not converge in {maxiter} iterations: the deviance criterion "
                f"|D_t - D_(t-1)| / (0.1 + |D_t|) is {crit:.3g}, tolerance {tol:g}; raise maxiter, or look for "
@@ -502,9 +551,15 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
         warnings.warn(why, ModelWarning, stacklevel=2)
     # the sandwich at the estimate: regressors demeaned with the final weights (warm start)
     w = weights * mu if weights is not None else mu
-    Xt = Projector(factors, w).residuals(Xt, fixef_tol, fixef_maxiter, overwrite=True)[0] if factors else X
+    if factors:
+        Projector(factors, w, cells).residuals(Xt, fixef_tol, fixef_maxiter, overwrite=True)
     return IRLSFit(params=b, mu=mu, eta=eta, Xt=Xt, weights=w, score_resid=_weighted(weights, y - mu), iterations=it,
                    converged=converged, crit=float(crit), deviance=float(dev))
+
+
+def _solve_wls(gram: np.ndarray) -> np.ndarray:
+    """``b = (X' W X)^{-1} X' W z`` from ``[X' W X, X' W z]`` (:func:`_gram`)."""
+    return np.linalg.inv(gram[:, :-1]) @ gram[:, -1]
 
 
 # ------------------------------------------------------------------------------ covariance
@@ -521,7 +576,8 @@ def ppml_df_k(k: int, effects: Sequence[Factor], clusters: Sequence[Factor] = ()
 
 
 def ppml_covariance(Xt: np.ndarray, score_resid: np.ndarray, bread: np.ndarray, cov_type: str,
-                    clusters: Sequence[Factor] = (), df_k: int = 0, small_sample: str = "stata") -> np.ndarray:
+                    clusters: Sequence[Factor] = (), df_k: int = 0, small_sample: str = "stata",
+                    overwrite: bool = False) -> np.ndarray:
     """Covariance of PPML coefficients (conventions in the module docstring).
 
     Parameters
@@ -539,6 +595,8 @@ def ppml_covariance(Xt: np.ndarray, score_resid: np.ndarray, bread: np.ndarray, 
         ``K`` of the small-sample factors (:func:`ppml_df_k`).
     small_sample : {"stata", "none"}
         ``"stata"``: fixest's and pyfixest's factors; ``"none"``: HC0 / no factor.
+    overwrite : bool
+        Form the scores in place in ``Xt`` (a float64 block of the caller's, no longer needed).
     """
     n = len(score_resid)
     adjust = small_sample == "stata"
@@ -546,7 +604,12 @@ def ppml_covariance(Xt: np.ndarray, score_resid: np.ndarray, bread: np.ndarray, 
         raise ValueError(f"the small-sample factor needs N > K; found N={n}, K={df_k}")
     if cov_type == "unadjusted":
         return bread * ((n - 1) / (n - df_k) if adjust else 1.0)
-    scores = Xt * score_resid[:, None]
+    if overwrite and Xt.dtype == np.float64 and Xt.flags.writeable:
+        scores = Xt
+        for j in range(Xt.shape[1]):  # a loop over columns: no temporary of the block's size
+            scores[:, j] *= score_resid
+    else:
+        scores = Xt * score_resid[:, None]
     if cov_type == "robust":
         meat = scores.T @ scores * (n / (n - df_k) if adjust else 1.0)
     else:
@@ -664,16 +727,18 @@ def _kept_columns(X: np.ndarray, omit: np.ndarray) -> np.ndarray:
     return X[:, ~omit] if omit.any() else X
 
 
-def _fit_rows(y, X, factors, w, off, keep, reasons, kw):
-    """IRLS on the rows kept."""
+def _fit_rows(y, X, factors, w, off, keep, kw):
+    """IRLS on the rows kept; returns their outcomes, effects and the fit."""
     rows = np.flatnonzero(keep)
     if len(rows) == 0 or not (y[rows] > 0).any():
         raise DegenerateModelError(
             "no row with a positive outcome is left (every outcome is zero, or every row is in a level of an "
             "effect whose outcomes are all zero, or a singleton): the Poisson MLE does not exist")
-    fs = [restrict(f, rows) for f in factors]
-    fit = irls(y[rows], X[rows], fs, None if w is None else w[rows], None if off is None else off[rows], **kw)
-    return rows, fs, fit
+    every = len(rows) == len(y)
+    fs = [f if every and np.bincount(f.codes, minlength=f.n_levels).all() else restrict(f, rows) for f in factors]
+    yr, wr, offr = (y, w, off) if every else (y[rows], None if w is None else w[rows], None if off is None else off[rows])
+    rows = None if every else rows.astype(code_dtype(len(y)))  # int32 positions while the IRLS runs
+    return yr, fs, irls(yr, X, fs, wr, offr, rows=rows, **kw)
 
 
 def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[Factor] = (), *,
@@ -725,51 +790,64 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
     y, X, names, w, off = _check_arrays(y, X, names, weights, offset)
     _check_options(len(y), factors, clusters, cov_type, small_sample, separation)
     kw = dict(tol=tol, maxiter=maxiter, fixef_tol=fixef_tol, fixef_maxiter=fixef_maxiter, strict=strict)
-    keep, reasons = drop_fe_separation(y, factors, None, drop_singletons)
+    keep, codes, labels = _fe_separation(y, factors, None, drop_singletons)
+    reasons = None  # materialized from the codes when needed (one byte a row during the fit)
     separated_by: tuple[str, ...] = ()
     omit = np.zeros(X.shape[1], bool)
     if separation == "relu":
-        keep, reasons, separated_by, omit = _drop_relu(y, X, factors, keep, reasons, names, drop_singletons)
+        keep, reasons, separated_by, omit = _drop_relu(y, X, factors, keep, _reasons(codes, labels), names,
+                                                       drop_singletons)
     kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
     try:
-        rows, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep, reasons,
-                                  dict(kw, names=kept_names, stop_if_separated=separation == "auto"))
-        suspect = separation == "auto" and _looks_separated(y[rows], fit.mu)
+        yr, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep,
+                                dict(kw, names=kept_names, stop_if_separated=separation == "auto"))
+        suspect = separation == "auto" and _looks_separated(yr, fit.mu)
     except ConvergenceError:
         if separation != "auto":
             raise
         fit, suspect = None, True  # the symptom, or a fit slowed by vanishing weights
     if suspect:
+        reasons = _reasons(codes, labels) if reasons is None else reasons
         keep2, reasons2, separated_by, omit = _drop_relu(y, X, factors, keep, reasons, names, drop_singletons)
         if fit is None or (keep2 != keep).any():
             keep, reasons = keep2, reasons2
             kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
-            rows, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep, reasons,
-                                      dict(kw, names=kept_names))
+            yr, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep, dict(kw, names=kept_names))
     kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
-    if separation == "fe" and _looks_separated(y[rows], fit.mu):
+    if separation == "fe" and _looks_separated(yr, fit.mu):
         warnings.warn(f"observations look separated: zero outcomes have fitted means below {MU_SEPARATION:g} of "
                       "mean(y), and the coefficients of the regressors that separate them diverge; use "
                       "separation='auto' or 'relu' to find and drop them", ModelWarning, stacklevel=2)
-    return _result(y[rows], fit, fs, [restrict(c, rows) for c in clusters], w, off, rows, keep, reasons,
-                   kept_names, cov_type, small_sample, separated_by,
-                   tuple(nm for nm, o in zip(names, omit, strict=True) if o))
+    res = _result(yr, fit, fs, [restrict(c, keep) for c in clusters], w, off, keep, keep,
+                  np.empty(0, object) if reasons is None else reasons, kept_names, cov_type, small_sample,
+                  separated_by, tuple(nm for nm, o in zip(names, omit, strict=True) if o))
+    if reasons is None:  # the reasons of every row once the IRLS block is gone
+        del fit, yr
+        res = replace(res, reasons=_reasons(codes, labels))
+    return res
 
 
 def _result(y, fit: IRLSFit, fs, cs, w, off, rows, keep, reasons, names, cov_type, small_sample, separated_by,
             omitted):
     """Covariance and fit statistics of the rows used."""
     wr = None if w is None else w[rows]
-    bread = np.linalg.inv((fit.Xt * fit.weights[:, None]).T @ fit.Xt) if len(names) else np.zeros((0, 0))
+    bread = np.linalg.inv(_gram(fit.Xt, fit.weights)) if len(names) else np.zeros((0, 0))
     df_k = ppml_df_k(len(names), fs, cs if cov_type == "clustered" else ())
-    cov = ppml_covariance(fit.Xt, fit.score_resid, bread, cov_type, cs, df_k, small_sample)
-    ww = np.ones(len(y)) if wr is None else wr
-    base = np.ones(len(y)) if off is None else np.exp(off[rows])
-    mu0 = base * (ww @ y) / (ww @ base)
-    # l = sum w [y log mu - mu - log y!] (y log mu = y eta); log y! computed once for both likelihoods
-    log_factorial = gammaln(y + 1.0)
-    loglik = float(ww @ (y * fit.eta - fit.mu - log_factorial))
-    loglik0 = float(ww @ (xlogy(y, mu0) - mu0 - log_factorial))
+    cov = ppml_covariance(fit.Xt, fit.score_resid, bread, cov_type, cs, df_k, small_sample, overwrite=True)
+    def wsum(v):  # sum_i w_i v_i, without an array of unit weights
+        return float(np.sum(v)) if wr is None else _dot(wr, v)
+
+    # l = sum w [y log mu - mu - log y!] (y log mu = y eta); log y! summed once for both likelihoods
+    log_factorial = y + 1.0
+    log_factorial = wsum(gammaln(log_factorial, out=log_factorial))
+    loglik = wsum(y * fit.eta) - wsum(fit.mu) - log_factorial
+    if off is None:  # mu_0 = sum w y / sum w, one number
+        mu0 = wsum(y) / (len(y) if wr is None else float(wr.sum()))
+        loglik0 = wsum(y) * np.log(mu0) - mu0 * (len(y) if wr is None else float(wr.sum())) - log_factorial
+    else:
+        base = np.exp(off[rows])
+        mu0 = base * (wsum(y) / wsum(base))
+        loglik0 = wsum(xlogy(y, mu0)) - wsum(mu0) - log_factorial
     with np.errstate(invalid="ignore", divide="ignore"):
         se = np.sqrt(np.diag(cov))
     return PPMLResult(

