@@ -256,6 +256,7 @@ def _column_sums(columns: Sequence[np.ndarray], fs: Sequence[Factor], weights: n
         d = col - mean
         del col
         var = (d @ d if weights is None else np.einsum("i,i,i->", d, weights, d)) / total  # no BLAS, no temporary
+        del d  # before the next column's product is formed
         if var > 0:
             sd[j] = np.sqrt(var)
     return sums, sd

@@ -464,23 +464,36 @@ def _vanishing(y: np.ndarray, share: float):
     return lambda mu: bool(np.min(mu, where=zero, initial=np.inf) < limit)
 
 
-def _regressor_rows(X: np.ndarray, rows: np.ndarray | None, overwrite: bool) -> np.ndarray:
-    """The float64 regressors of ``rows`` (all rows when ``None``) for the IRLS to demean in place.
+def _can_hold_block(X: np.ndarray) -> bool:
+    """``X`` can hold the IRLS's block in its own memory: writeable, contiguous float64."""
+    return X.dtype == np.float64 and X.flags.writeable and (X.flags.c_contiguous or X.flags.f_contiguous)
 
-    ``overwrite``: ``X`` (a writeable float64 array of the caller's, no longer needed) is itself
-    the block: the rows used are moved to its top, block by block of rows (a row moves to a
-    position at or before its own, so that no row is overwritten before it is read), and the top
-    is returned (a view). Otherwise a Fortran-ordered copy, gathered one column at a time (no
-    copy of ``X[rows]``)."""
-    if overwrite and X.dtype == np.float64 and X.flags.writeable:
-        if rows is None:
+
+def _top_block(X: np.ndarray, m: int) -> np.ndarray:
+    """The Fortran-ordered ``m x k`` block at the start of the memory of ``X`` (contiguous, ``m``
+    at most its rows): where :func:`_regressor_rows` writes the regressors when it may overwrite ``X``."""
+    return X.reshape(-1, order="F" if X.flags.f_contiguous else "C")[:m * X.shape[1]].reshape((m, X.shape[1]),
+                                                                                              order="F")
+
+
+def _regressor_rows(X: np.ndarray, rows: np.ndarray | None, overwrite: bool) -> np.ndarray:
+    """The float64 regressors of ``rows`` (all rows when ``None``) as a Fortran-ordered block (each
+    column contiguous) for the IRLS to demean in place.
+
+    ``overwrite``: ``X`` (a writeable contiguous float64 array of the caller's, no longer needed)
+    holds the block: the rows used are gathered (a temporary copy, before the IRLS's vectors exist)
+    and written back column after column from the start of ``X``'s memory; the block is a view of
+    it. Otherwise a copy, gathered one column at a time (no copy of ``X[rows]``)."""
+    m, k = (len(X) if rows is None else len(rows)), X.shape[1]
+    if overwrite and _can_hold_block(X):
+        if X.flags.f_contiguous and rows is None:
             return X
-        for start in range(0, len(rows), _ROW_BLOCK):  # a loop over blocks of rows, not rows
-            block = rows[start:start + _ROW_BLOCK]
-            X[start:start + len(block)] = X[block]
-        return X[:len(rows)]
-    block = np.empty((len(X) if rows is None else len(rows), X.shape[1]), order="F")
-    for j in range(X.shape[1]):  # a loop over columns, not rows
+        gathered = X.copy() if rows is None else X[rows]
+        block = _top_block(X, m)
+        block[...] = gathered
+        return block
+    block = np.empty((m, k), order="F")
+    for j in range(k):  # a loop over columns, not rows
         if rows is None:
             block[:, j] = X[:, j]
         else:
@@ -854,7 +867,7 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
         keep, reasons, separated_by, omit = _drop_relu(y, X[keep], factors, keep, _reasons(codes, labels), names,
                                                        drop_singletons)
     kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
-    in_place = overwrite_X and not omit.any() and X.flags.writeable  # X becomes the IRLS's block
+    in_place = overwrite_X and not omit.any() and _can_hold_block(X)  # X becomes the IRLS's block
     try:
         yr, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep,
                                 dict(kw, names=kept_names, stop_if_separated=separation == "auto"),
@@ -867,7 +880,7 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
     if suspect:
         reasons = _reasons(codes, labels) if reasons is None else reasons
         # the regressors of the rows fitted: X's, or the demeaned ones at the top of the block
-        Xk = X[: int(keep.sum())] if in_place else X[keep]
+        Xk = _top_block(X, int(keep.sum())) if in_place else X[keep]
         keep2, reasons2, separated_by, omit = _drop_relu(y, Xk, factors, keep, reasons, names, drop_singletons)
         if fit is None or (keep2 != keep).any():
             kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
