@@ -226,6 +226,18 @@ def _crosstab(a: Factor, b: Factor, weights: np.ndarray | None) -> sp.csr_matrix
     return sp.csr_matrix((values, indices, indptr), shape=(la, lb))
 
 
+def _level_sums(codes: np.ndarray, values: np.ndarray, n_levels: int) -> np.ndarray:
+    """``np.bincount(codes, weights=values, minlength=n_levels)``, the same numbers (each level's
+    values added one by one in the order of the rows), in blocks of rows: ``bincount`` copies
+    codes narrower than ``intp`` (int32, int8) whole, one ``intp`` array of the size of the data,
+    where ``np.add.at`` on a block copies only the block's."""
+    out = np.zeros(n_levels)
+    for start in range(0, len(codes), _BLOCK):  # a loop over blocks of rows, not rows
+        rows = slice(start, start + _BLOCK)
+        np.add.at(out, codes[rows], values[rows])
+    return out
+
+
 def _column_sums(columns: Sequence[np.ndarray], fs: Sequence[Factor], weights: np.ndarray | None,
                  ) -> tuple[list[np.ndarray], np.ndarray]:
     """The (weighted) sums of the ``columns`` (float64 vectors) over the levels of each factor,
@@ -238,12 +250,13 @@ def _column_sums(columns: Sequence[np.ndarray], fs: Sequence[Factor], weights: n
         col = np.ascontiguousarray(col) if weights is None else col  # col * weights is contiguous
         wcol = col if weights is None else col * weights
         for f, s_f in zip(fs, sums, strict=True):
-            s_f[:, j] = np.bincount(f.codes, weights=wcol, minlength=f.n_levels)
+            s_f[:, j] = _level_sums(f.codes, wcol, f.n_levels)
         mean = wcol.sum() / total
         del wcol
         d = col - mean
         del col
         var = (d @ d if weights is None else np.einsum("i,i,i->", d, weights, d)) / total  # no BLAS, no temporary
+        del d  # before the next column's product is formed
         if var > 0:
             sd[j] = np.sqrt(var)
     return sums, sd

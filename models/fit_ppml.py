@@ -45,6 +45,8 @@ def fit_ppml(prepared: PreparedFit) -> PanelModelResult:
         raise ValueError("cluster_small_sample='plm' is plm's convention for linear models; a ppml model takes "
                          "'stata' (fixest's and pyfixest's factors) or 'none'")
     factors = sample_factors(prepared)
+    # the sample's regressors become the IRLS's block (demeaned in place: no copy of the regressors);
+    # they are the design's own rows or a copy of them, and nothing reads them after the fit
     X, names = s.X, list(s.names)
     if s.has_intercept and not factors:
         X, names = np.column_stack([np.ones(len(s.y)), X]), ["Intercept", *names]
@@ -53,7 +55,7 @@ def fit_ppml(prepared: PreparedFit) -> PanelModelResult:
     small = "none" if spec.cluster_small_sample == "none" else "stata"
     res = ppml(s.y, X, factors, clusters=clusters if spec.cov_type == "clustered" else (), names=names,
                cov_type=spec.cov_type, small_sample=small, drop_singletons=spec.singletons == "drop",
-               fixef_tol=spec.fe_tol, fixef_maxiter=spec.fe_maxiter)
+               fixef_tol=spec.fe_tol, fixef_maxiter=spec.fe_maxiter, overwrite_X=True)
     rows = _rows_after(prepared.rows, np.asarray(res.keep), np.asarray(res.reasons))
     dropped, note = dropped_rows(prepared.data, rows)
     notes = [note] if note else []

@@ -88,7 +88,7 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import lsmr
 from scipy.special import gammaln, xlogy
 
-from .absorb import Factor, Projector, cross_cells, demean
+from .absorb import Factor, Projector, cross_cells, demean, subtract_effects
 from .checks import check_rank_gram, no_variation_left
 from .clusters import intersect_codes, nested
 from .exceptions import (
@@ -125,6 +125,8 @@ START_FIXEF_TOL = 1e-4
 MU_SEPARATION = 1e-6
 #: ... and below this share during the IRLS stops it (``separation="auto"``): the weights vanish
 MU_STOP = 1e-8
+#: rows of a block of the IRLS's elementwise updates (their temporaries are of this size)
+_ROW_BLOCK = 1 << 16
 
 
 class SeparationSuspected(ConvergenceError):
@@ -394,19 +396,22 @@ def _column_norms(A: np.ndarray, centre: bool) -> np.ndarray:
     return out
 
 
-def _demean_step(source, factors, w, tol, maxiter, y, mu, cells):
-    """:func:`demean` within the IRLS, in place (``source``: the float64 block ``[z, X]``; ``cells``
-    the cells of the effects' cross tables, :func:`models.absorb.cross_cells`); when it fails and
-    zero outcomes have vanishing fitted means, the error says that observations look separated
-    (``source`` is then unchanged)."""
+def _demean_step(z, Xt, factors, w, tol, maxiter, y, mu, cells):
+    """:func:`demean` within the IRLS, in place, of the working outcome ``z`` and the regressors
+    ``Xt`` (float64; one projection for both: the group sums of every column, then the effects
+    subtracted from each; ``cells`` the cells of the effects' cross tables,
+    :func:`models.absorb.cross_cells`); when it fails and zero outcomes have vanishing fitted
+    means, the error says that observations look separated (``z`` and ``Xt`` are then unchanged)."""
     try:
-        return Projector(factors, w, cells).residuals(source, tol, maxiter, overwrite=True)[0]
+        effects, _ = Projector(factors, w, cells).effects([z, *Xt.T], tol, maxiter)
     except ConvergenceError as e:
         if _looks_separated(y, mu):
             raise ConvergenceError(f"{e}. Zero outcomes have fitted means below {MU_SEPARATION:g} of mean(y): "
                                    "observations look separated by the regressors (their weights vanish); "
                                    "use separation='auto' or 'relu'") from e
         raise
+    subtract_effects(z[:, None], [(f, coef[:, :1]) for f, coef in effects])
+    subtract_effects(Xt, [(f, coef[:, 1:]) for f, coef in effects])
 
 
 def _deviance_function(y: np.ndarray, w: np.ndarray | None):
@@ -427,16 +432,19 @@ def _deviance_function(y: np.ndarray, w: np.ndarray | None):
     return deviance
 
 
-def _new_mean(deviance, eta, eta_old, mu, b, b_old):
-    """``mu = exp(eta)`` (in place in ``mu``) and the deviance; while it is not finite, the step is
-    halved (``eta`` and ``b`` towards the previous ones, ``eta`` in place; up to 30 times)."""
+def _new_mean(deviance, eta, mu, scratch, b, b_old):
+    """The fitted means of the new ``eta`` and their deviance: ``exp(eta)`` is formed in ``scratch``,
+    and while the deviance is not finite the step is halved (``eta`` and ``b`` towards the previous
+    ones, ``eta`` in place; up to 30 times), the previous ``eta`` recovered as ``log(mu)`` from the
+    previous means ``mu``. Returns ``b``, the deviance and the two vectors as ``(mu, scratch)``:
+    the new means and the previous ones (a free vector)."""
     for _ in range(30):
-        np.exp(eta, out=mu)
+        np.exp(eta, out=scratch)
         with np.errstate(invalid="ignore", over="ignore"):
-            dev = deviance(eta, mu)
+            dev = deviance(eta, scratch)
         if np.isfinite(dev):
-            return b, dev
-        eta += eta_old
+            return b, dev, scratch, mu
+        eta += np.log(mu, out=scratch)
         eta /= 2.0
         b = (b + b_old) / 2.0
     raise ConvergenceError("the Poisson IRLS diverged: the deviance is not finite after halving the step 30 times "
@@ -456,81 +464,125 @@ def _vanishing(y: np.ndarray, share: float):
     return lambda mu: bool(np.min(mu, where=zero, initial=np.inf) < limit)
 
 
-def _regressor_block(X: np.ndarray, rows: np.ndarray | None, extra: int) -> np.ndarray:
-    """A Fortran-ordered float64 block of ``extra`` free columns followed by the columns of ``X``
-    on ``rows`` (all rows when ``None``), gathered one column at a time (no copy of ``X[rows]``)."""
-    n = len(X) if rows is None else len(rows)
-    block = np.empty((n, extra + X.shape[1]), order="F")
-    for j in range(X.shape[1]):  # a loop over columns, not rows
+def _can_hold_block(X: np.ndarray) -> bool:
+    """``X`` can hold the IRLS's block in its own memory: writeable, contiguous float64."""
+    return X.dtype == np.float64 and X.flags.writeable and (X.flags.c_contiguous or X.flags.f_contiguous)
+
+
+def _top_block(X: np.ndarray, m: int) -> np.ndarray:
+    """The Fortran-ordered ``m x k`` block at the start of the memory of ``X`` (contiguous, ``m``
+    at most its rows): where :func:`_regressor_rows` writes the regressors when it may overwrite ``X``."""
+    return X.reshape(-1, order="F" if X.flags.f_contiguous else "C")[:m * X.shape[1]].reshape((m, X.shape[1]),
+                                                                                              order="F")
+
+
+def _regressor_rows(X: np.ndarray, rows: np.ndarray | None, overwrite: bool) -> np.ndarray:
+    """The float64 regressors of ``rows`` (all rows when ``None``) as a Fortran-ordered block (each
+    column contiguous) for the IRLS to demean in place.
+
+    ``overwrite``: ``X`` (a writeable contiguous float64 array of the caller's, no longer needed)
+    holds the block: the rows used are gathered (a temporary copy, before the IRLS's vectors exist)
+    and written back column after column from the start of ``X``'s memory; the block is a view of
+    it. Otherwise a copy, gathered one column at a time (no copy of ``X[rows]``)."""
+    m, k = (len(X) if rows is None else len(rows)), X.shape[1]
+    if overwrite and _can_hold_block(X):
+        if X.flags.f_contiguous and rows is None:
+            return X
+        gathered = X.copy() if rows is None else X[rows]
+        block = _top_block(X, m)
+        block[...] = gathered
+        return block
+    block = np.empty((m, k), order="F")
+    for j in range(k):  # a loop over columns, not rows
         if rows is None:
-            block[:, extra + j] = X[:, j]
+            block[:, j] = X[:, j]
         else:
-            np.take(X[:, j], rows, out=block[:, extra + j])
+            np.take(X[:, j], rows, out=block[:, j])
     return block
+
+
+def _working_outcome(z, y, mu, eta, offset, Xt, b, warm) -> None:
+    """``z = eta - o + u`` with ``u = y / mu - 1`` (``warm``: the warm start ``X~ b + u`` of the
+    demeaning instead, :func:`irls`), in place in ``z``, block by block of rows (no vector ``u``)."""
+    for start in range(0, len(z), _ROW_BLOCK):  # a loop over blocks of rows, not rows
+        r = slice(start, start + _ROW_BLOCK)
+        u = np.divide(y[r], mu[r])
+        u -= 1.0
+        zr = z[r]
+        if warm and len(b):
+            np.einsum("ij,j->i", Xt[r], b, out=zr)
+        elif warm:
+            zr.fill(0.0)
+        else:
+            np.copyto(zr, eta[r])
+            if offset is not None:
+                zr -= offset[r]
+        zr += u
+
+
+def _update_eta(eta, y, mu, z, Xt, b) -> None:
+    """``eta_(t+1) = eta_t + u_t - (z~_t - X~_t b_t)`` in place in ``eta``, with ``u_t = y / mu_t - 1``
+    formed again block by block of rows (the same operations in the same order as with ``u`` stored)."""
+    for start in range(0, len(eta), _ROW_BLOCK):  # a loop over blocks of rows, not rows
+        r = slice(start, start + _ROW_BLOCK)
+        u = np.divide(y[r], mu[r])
+        u -= 1.0
+        u += eta[r]
+        u -= z[r]
+        if len(b):
+            u += np.einsum("ij,j->i", Xt[r], b)
+        eta[r] = u
 
 
 def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: np.ndarray | None = None,
          offset: np.ndarray | None = None, names: Sequence[str] | None = None, tol: float = 1e-8,
          maxiter: int = 100, fixef_tol: float = 1e-8, fixef_maxiter: int = 10_000, strict: bool = True,
-         stop_if_separated: bool = False, rows: np.ndarray | None = None) -> IRLSFit:
+         stop_if_separated: bool = False, rows: np.ndarray | None = None, overwrite_X: bool = False) -> IRLSFit:
     """Poisson IRLS with the effects partialled out at each step (the module docstring gives the
     steps, the accelerations and the criterion). The rows must be those of the model: every
     level of every effect with a positive outcome (:func:`drop_fe_separation`); ``rows``: the rows
-    of ``X`` to use (``y``, the factors, weights and offset are already those rows), gathered
-    column by column into the working block (no copy of ``X[rows]``).
+    of ``X`` to use (``y``, the factors, weights and offset are already those rows).
     ``stop_if_separated``: raise :class:`SeparationSuspected` as soon as a zero outcome has a
     fitted mean below ``1e-8 mean(y)`` (the weights of such rows vanish and slow the demeaning).
+    ``overwrite_X``: ``X`` (float64, writeable, of the caller's) holds the demeaned regressors
+    ``X~`` (``IRLSFit.Xt``, at its top rows) instead of a copy (:func:`_regressor_rows`).
 
-    Memory: besides ``y``, three vectors (``mu``, ``eta`` and a working vector) and the block
-    ``[z~, X~]`` (Fortran-ordered, demeaned in place at every step); the cells of the effects'
-    cross tables are found once (:func:`models.absorb.cross_cells`), so that each step sums the
-    new weights into them. The working outcome ``z = eta - o + u``, ``u = y / mu - 1``, is never
-    stored: the warm start ``z~_(t-1) + z_t - z_(t-1)`` equals ``X~_(t-1) b_(t-1) + u_t`` (the
-    update ``eta_t = z_(t-1) - z~_(t-1) + X~_(t-1) b_(t-1) + o``), and the update is
-    ``eta_(t+1) = eta_t + u_t - (z~_t - X~_t b_t)``.
+    Memory: besides ``y``, three vectors (``mu``, ``eta`` and the working outcome ``z``) and the
+    regressors (demeaned in place at every step); the cells of the effects' cross tables are found
+    once (:func:`models.absorb.cross_cells`), so that each step sums the new weights into them.
+    ``u = y / mu - 1`` is never stored, nor the working outcome itself: the warm start
+    ``z~_(t-1) + z_t - z_(t-1)`` equals ``X~_(t-1) b_(t-1) + u_t`` (the update
+    ``eta_t = z_(t-1) - z~_(t-1) + X~_(t-1) b_(t-1) + o``), and the update is
+    ``eta_(t+1) = eta_t + u_t - (z~_t - X~_t b_t)``, with ``u_t`` formed again block by block of
+    rows; ``exp(eta_(t+1))`` is formed in ``z``'s vector, and the previous ``mu`` becomes the
+    next ``z`` (a halved step recovers ``eta_t`` as ``log(mu_t)``).
     """
     k = X.shape[1]
-    n = len(y)
     names = list(names) if names is not None else [f"x{j}" for j in range(k)]
     cells = cross_cells(factors) if len(factors) > 1 else None
-    source = _regressor_block(X, rows, 1)
-    Xt = source[:, 1:]
+    Xt = _regressor_rows(X, rows, overwrite_X)
+    del X, rows
     before = _column_norms(Xt, True) if factors else None
     mu = (y + np.average(y, weights=weights)) / 2.0
     eta, b = np.log(mu), np.zeros(k)
-    u = np.empty(n)
+    z = np.empty(len(y))
     deviance, stops = _deviance_function(y, weights), _vanishing(y, MU_STOP)
     dev = dev_old = deviance(eta, mu)
     inner = fixef_tol
     crit, converged, it = np.inf, False, 0
     for it in range(1, maxiter + 1):
-        np.divide(y, mu, out=u)
-        u -= 1.0  # u = (y - mu) / mu
-        zt = source[:, 0]
-        if it == 1 or not factors:  # z = eta - o + u
-            np.copyto(zt, eta)
-            if offset is not None:
-                zt -= offset
-        elif k:  # warm start: M(z_t) = M(z_t - z_(t-1) + z~_(t-1)) = M(X~_(t-1) b_(t-1) + u_t)
-            np.einsum("ij,j->i", Xt, b, out=zt)
-        else:
-            zt.fill(0.0)
-        zt += u
+        # z = eta - o + u, or the warm start M(z_t) = M(z_t - z_(t-1) + z~_(t-1)) = M(X~_(t-1) b_(t-1) + u_t)
+        _working_outcome(z, y, mu, eta, offset, Xt, b, warm=it > 1 and bool(factors))
         w = weights * mu if weights is not None else mu
         if factors:
-            _demean_step(source, factors, w, inner, fixef_maxiter, y, mu, cells)
+            _demean_step(z, Xt, factors, w, inner, fixef_maxiter, y, mu, cells)
         if it == 1:
             _check_regressors(before, Xt, w, factors, names, fixef_tol)
             inner = max(START_FIXEF_TOL, fixef_tol)
-        b_new = _solve_wls(_gram(Xt, w, zt)) if k else np.zeros(0)
+        b_new = _solve_wls(_gram(Xt, w, z)) if k else np.zeros(0)
         del w
-        # eta_(t+1) = eta_t + u_t - (z~_t - X~_t b_t), formed in u; eta_t kept for a halved step
-        u += eta
-        u -= zt
-        if k:
-            u += np.einsum("ij,j->i", Xt, b_new, out=mu)  # mu is recomputed from the new eta below
-        eta, u = u, eta
-        b, dev = _new_mean(deviance, eta, u, mu, b_new, b)
+        _update_eta(eta, y, mu, z, Xt, b_new)  # eta_(t+1); eta_t is log(mu_t) for a halved step
+        b, dev, mu, z = _new_mean(deviance, eta, mu, z, b_new, b)
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
         dev_old = dev
         if stop_if_separated and stops(mu):
@@ -541,7 +593,7 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
             break
         if crit < 10.0 * inner:
             inner = max(min(inner / 10.0, crit), fixef_tol)
-    del u
+    del z
     if not converged:
         why = (f"the Poisson IRLS did not converge in {maxiter} iterations: the deviance criterion "
                f"|D_t - D_(t-1)| / (0.1 + |D_t|) is {crit:.3g}, tolerance {tol:g}; raise maxiter, or look for "
@@ -695,13 +747,15 @@ def _check_options(n, factors, clusters, cov_type, small_sample, separation):
         raise ValueError(f"separation must be one of {', '.join(SEPARATION)}; found {separation!r}")
 
 
-def _drop_relu(y, X, factors, keep, reasons, names, drop_singletons):
+def _drop_relu(y, Xk, factors, keep, reasons, names, drop_singletons):
     """Drop the rows the rectifier finds separated (and the singletons this leaves); returns the
     rows kept, the reasons, the separating regressors and the mask of regressors left without
-    variation (to omit: their coefficient is infinite, as ppmlhdfe omits them)."""
+    variation (to omit: their coefficient is infinite, as ppmlhdfe omits them). ``Xk``: the
+    regressors of the rows ``keep`` (or the same demeaned by the effects: with the effects they
+    span the same space, so the rectifier finds the same rows)."""
     rows = np.flatnonzero(keep)
-    sep, involved = relu_separation(y[rows], X[rows], [restrict(f, rows) for f in factors], names)
-    omit = np.zeros(X.shape[1], bool)
+    sep, involved = relu_separation(y[rows], Xk, [restrict(f, rows) for f in factors], names)
+    omit = np.zeros(Xk.shape[1], bool)
     if not sep.any():
         return keep, reasons, (), omit
     keep, reasons = keep.copy(), reasons.copy()
@@ -709,10 +763,11 @@ def _drop_relu(y, X, factors, keep, reasons, names, drop_singletons):
     reasons[rows[sep]] = "separated by " + (", ".join(involved) if involved else "the effects")
     keep2, why = drop_fe_separation(y, factors, keep, drop_singletons)
     reasons[keep & ~keep2] = why[keep & ~keep2]
+    fitted = rows  # the rows of Xk
     rows = np.flatnonzero(keep2)
-    candidate = np.isin(np.asarray(names, dtype=object), involved) & (np.ptp(X, axis=0) > 0)
+    candidate = np.isin(np.asarray(names, dtype=object), involved) & (np.ptp(Xk, axis=0) > 0)
     if candidate.any():
-        Xk = X[rows][:, candidate]
+        Xk = Xk[keep2[fitted]][:, candidate]
         if factors:
             left = ~no_variation_left(demean(Xk, [restrict(f, rows) for f in factors], None, 1e-12),
                                       Xk - Xk.mean(axis=0))
@@ -727,8 +782,10 @@ def _kept_columns(X: np.ndarray, omit: np.ndarray) -> np.ndarray:
     return X[:, ~omit] if omit.any() else X
 
 
-def _fit_rows(y, X, factors, w, off, keep, kw):
-    """IRLS on the rows kept; returns their outcomes, effects and the fit."""
+def _fit_rows(y, X, factors, w, off, keep, kw, base=None, overwrite=False):
+    """IRLS on the rows kept; returns their outcomes, effects and the fit. ``X``: the regressors of
+    every row, or of the rows of the mask ``base`` only (a superset of ``keep``); ``overwrite``:
+    ``X`` may hold the IRLS's demeaned regressors (:func:`irls`)."""
     rows = np.flatnonzero(keep)
     if len(rows) == 0 or not (y[rows] > 0).any():
         raise DegenerateModelError(
@@ -737,14 +794,20 @@ def _fit_rows(y, X, factors, w, off, keep, kw):
     every = len(rows) == len(y)
     fs = [f if every and np.bincount(f.codes, minlength=f.n_levels).all() else restrict(f, rows) for f in factors]
     yr, wr, offr = (y, w, off) if every else (y[rows], None if w is None else w[rows], None if off is None else off[rows])
-    rows = None if every else rows.astype(code_dtype(len(y)))  # int32 positions while the IRLS runs
-    return yr, fs, irls(yr, X, fs, wr, offr, rows=rows, **kw)
+    if base is not None:
+        rows = np.flatnonzero(keep[base])
+    # int32 positions while the regressors are gathered, then none: the IRLS demeans its own block
+    rows = None if len(rows) == len(X) else rows.astype(code_dtype(len(X)))
+    X = _regressor_rows(X, rows, overwrite)
+    del rows
+    return yr, fs, irls(yr, X, fs, wr, offr, overwrite_X=True, **kw)
 
 
 def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[Factor] = (), *,
          names: Sequence[str] | None = None, offset=None, cov_type: str | None = None, small_sample: str = "stata",
          separation: str = "auto", drop_singletons: bool = True, tol: float = 1e-8, maxiter: int = 100,
-         fixef_tol: float = 1e-8, fixef_maxiter: int = 10_000, strict: bool = True) -> PPMLResult:
+         fixef_tol: float = 1e-8, fixef_maxiter: int = 10_000, strict: bool = True,
+         overwrite_X: bool = False) -> PPMLResult:
     """Poisson pseudo-maximum likelihood with absorbed effects (the module docstring gives the
     model, the algorithm, the separation checks and the covariance conventions).
 
@@ -781,6 +844,12 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
     strict : bool
         Raise :class:`ConvergenceError` when the IRLS does not converge (else warn and return
         ``converged=False``).
+    overwrite_X : bool
+        ``X`` (float64 and writeable; the caller's, not needed afterwards) is the IRLS's block:
+        the regressors are demeaned in it (no copy of ``X``; its rows no longer hold the
+        regressors). A check for separation after the fit then works on the regressors demeaned by
+        the effects, which span the same space with the effects (the same rows are found and the
+        refit gives the same estimates).
 
     Returns
     -------
@@ -795,12 +864,14 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
     separated_by: tuple[str, ...] = ()
     omit = np.zeros(X.shape[1], bool)
     if separation == "relu":
-        keep, reasons, separated_by, omit = _drop_relu(y, X, factors, keep, _reasons(codes, labels), names,
+        keep, reasons, separated_by, omit = _drop_relu(y, X[keep], factors, keep, _reasons(codes, labels), names,
                                                        drop_singletons)
     kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
+    in_place = overwrite_X and not omit.any() and _can_hold_block(X)  # X becomes the IRLS's block
     try:
         yr, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep,
-                                dict(kw, names=kept_names, stop_if_separated=separation == "auto"))
+                                dict(kw, names=kept_names, stop_if_separated=separation == "auto"),
+                                overwrite=in_place)
         suspect = separation == "auto" and _looks_separated(yr, fit.mu)
     except ConvergenceError:
         if separation != "auto":
@@ -808,11 +879,15 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
         fit, suspect = None, True  # the symptom, or a fit slowed by vanishing weights
     if suspect:
         reasons = _reasons(codes, labels) if reasons is None else reasons
-        keep2, reasons2, separated_by, omit = _drop_relu(y, X, factors, keep, reasons, names, drop_singletons)
+        # the regressors of the rows fitted: X's, or the demeaned ones at the top of the block
+        Xk = _top_block(X, int(keep.sum())) if in_place else X[keep]
+        keep2, reasons2, separated_by, omit = _drop_relu(y, Xk, factors, keep, reasons, names, drop_singletons)
         if fit is None or (keep2 != keep).any():
-            keep, reasons = keep2, reasons2
             kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
-            yr, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep, dict(kw, names=kept_names))
+            fit = None
+            yr, fs, fit = _fit_rows(y, _kept_columns(Xk, omit), factors, w, off, keep2, dict(kw, names=kept_names),
+                                    base=keep, overwrite=True)
+            keep, reasons = keep2, reasons2
     kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
     if separation == "fe" and _looks_separated(yr, fit.mu):
         warnings.warn(f"observations look separated: zero outcomes have fitted means below {MU_SEPARATION:g} of "

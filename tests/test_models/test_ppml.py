@@ -254,6 +254,23 @@ def test_regressor_separation_ppmlhdfe_problem1():
         np.testing.assert_allclose(r.params, list(REF["problem1_ir_hetero"]["params"].values()), rtol=1e-9)
 
 
+def test_separation_found_on_regressors_demeaned_in_place_gives_the_same_fit():
+    """``overwrite_X=True`` (as ``fit_panel_model`` calls it): the IRLS demeans the caller's X in
+    place, so the check for separation after the fit (``"auto"``) works on the demeaned
+    regressors; with the effects they span the same space, so the same rows are dropped and the
+    13-row fit is ppmlhdfe's and pyfixest's (test above)."""
+    d = pd.read_csv(DATA / "ppml_problem1.csv")
+    f = [factor("i", d["i"]), factor("j", d["j"])]
+    for order in ("C", "F"):
+        X = np.array(d[["x1", "x2"]], dtype=float, order=order)
+        r = ppml(d["y"], X, f, names=("x1", "x2"), cov_type="robust", overwrite_X=True, **TIGHT)
+        assert np.flatnonzero(~r.keep).tolist() == [4, 6, 7, 13, 14]
+        assert r.reasons[6] == "singleton in i" and r.reasons[4] == "separated by x2"
+        assert r.omitted == ("x2",) and r.separated_by == ("x2",)
+        check(r, {**REF["problem1_13rows_hetero"], "dropped": [4, 6, 7, 13, 14]})
+        assert not np.array_equal(X, d[["x1", "x2"]].to_numpy(float))  # X held the IRLS's block
+
+
 def test_separation_by_a_regressor_without_effects_matches_statsmodels():
     """Without effects: a dummy that is 1 only where y = 0 separates those rows; dropped, it is
     omitted, and the rest is statsmodels' GLM on the other rows."""
