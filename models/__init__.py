@@ -17,6 +17,8 @@ formulas), ``clusters`` (cluster codes), ``bootstrap`` (wild cluster bootstrap),
 plots), ``exceptions``.
 """
 
+from . import fit_iv as _fit_iv  # noqa: F401  (registers the 'iv' estimator)
+from . import fit_ppml as _fit_ppml  # noqa: F401  (registers the 'ppml' estimator)
 from .bootstrap import wild_cluster_bootstrap
 from .discrete import DiscreteModelResult, SeparationError, fit_discrete_model
 from .estimation import fit_panel_model
@@ -29,6 +31,7 @@ from .exceptions import (
     SpecificationTestWarning,
 )
 from .formula import FormulaError, parse_formula
+from .iv import FirstStage, IdentificationError, IVDiagnostics, IVTest
 from .results import FitData, PanelModelResult, WaldTest
 from .spec import PanelModelSpec
 from .specification import breusch_pagan, f_test_effects, hausman, mundlak_test, specification_tests
@@ -40,7 +43,11 @@ __all__ = [
     "CollinearityError",
     "DegenerateModelError",
     "DiscreteModelResult",
+    "FirstStage",
     "FitData",
+    "IVDiagnostics",
+    "IVTest",
+    "IdentificationError",
     "FormulaError",
     "ModelWarning",
     "PanelModelResult",

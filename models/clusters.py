@@ -32,11 +32,17 @@ def cluster_codes(dim: str, data: pd.DataFrame, rows: np.ndarray | None, entity:
 
     ``"entity"`` and ``"time"`` are the towns and years (``entity``/``time``, codes of the rows
     used); any other name is a column or index level of ``data``, its values coded in sorted
-    order."""
-    if dim == "entity":
+    order (an index level: in the order of its levels)."""
+    levels = list(data.index.names) if isinstance(data.index, pd.MultiIndex) and dim not in data.columns else []
+    if dim == "entity" or levels[:1] == [dim]:  # the town level of the panel index: its codes
         return entity, n_entities
-    if dim == "time":
+    if dim == "time" or levels[1:2] == [dim]:
         return time, n_periods
+    if dim in levels:
+        i = list(data.index.names).index(dim)
+        codes = np.asarray(data.index.codes[i], dtype=np.int64)
+        codes, used = compress_codes(codes if rows is None else codes[rows], len(data.index.levels[i]))
+        return codes, len(used)
     vals = cluster_values(data, dim)
     v = vals.to_numpy()[rows] if rows is not None else vals.to_numpy()
     codes, uniq = pd.factorize(v, sort=True)
@@ -51,8 +57,11 @@ def intersect_codes(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, int]:
 
 
 def nested(inner: np.ndarray, n_inner: int, outer: np.ndarray) -> bool:
-    """Each level of ``inner`` lies in one level of ``outer``."""
-    return intersect_codes(inner, outer)[1] == n_inner
+    """Each level of ``inner`` (codes ``0 .. n_inner-1``, all present) lies in one level of
+    ``outer``: the outer code of any row of a level is that of every row of the level."""
+    one = np.zeros(n_inner, dtype=outer.dtype)
+    one[inner] = outer
+    return bool((one[inner] == outer).all())
 
 
 def group_cluster_codes(codes: np.ndarray, n_clusters: int, groups: np.ndarray, n_groups: int,

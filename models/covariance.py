@@ -22,11 +22,17 @@ Conventions (``N`` observations, ``K`` coefficients counted as described, ``G`` 
     cluster.adj=TRUE)``); ``"plm"`` plm's ``vcovHC(type="sss")``, the same formula with
     ``K`` = the coefficients plm reports (no constant, no effects, in within models);
     ``"none"``: no factor (plm's ``vcovHC`` default ``"HC0"``, linearmodels' default).
-    Two-way clustering is Cameron, Gelbach and Miller (2011): ``V_1 + V_2 - V_12`` with the
-    intersection of the two dimensions for ``V_12``; under ``"stata"`` every part takes the
-    factor of the smaller number of clusters (``reghdfe``, fixest's default
-    ``cluster.df="min"``), under ``"plm"`` each part its own ``G_j/(G_j-1)`` (CGM 2011, as
-    linearmodels' ``group_debias``).
+    Two- and three-way clustering is Cameron, Gelbach and Miller (2011): ``V_1 + V_2 - V_12``
+    (three ways: ``V_1 + V_2 + V_3 - V_12 - V_13 - V_23 + V_123``) with the intersections of
+    the dimensions; under ``"stata"`` every part takes the factor of the smallest number of
+    clusters (``reghdfe``, fixest's and pyfixest's default ``cluster.df="min"``), under
+    ``"plm"`` each part its own ``G_S/(G_S-1)`` (CGM 2011, fixest's ``"conventional"``, as
+    linearmodels' ``group_debias`` and sandwich's ``vcovCL``). A multi-way result with a
+    slope variance that is not positive has its negative eigenvalues set to 0 (CGM 2011, sec.
+    2.3; fixest's ``vcov_fix``, sandwich's ``vcovCL(fix=TRUE)``), with a note; pyfixest does not
+    repair. The intercept a within model reports is left out of the check (:func:`psd_fix`).
+    Absorbed effects nested in any cluster dimension are not counted in ``K`` (reghdfe's
+    ``dof(clusters)``, fixest's ``fixef.K = "nested"``).
 ``driscoll_kraay``
     Driscoll and Kraay (1998): Newey-West on the cross-sectional sums of the scores of each
     period, Bartlett weights ``1 - j/(L+1)``; ``"stata"``: times ``(N-1)/(N-K)`` (Hoechle's
@@ -47,6 +53,7 @@ a pure function of arrays, as those above) and register it with :func:`register_
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -66,6 +73,7 @@ __all__ = [
     "cluster_factor",
     "clustered",
     "cov_clustered",
+    "psd_fix",
     "cov_driscoll_kraay",
     "cov_robust",
     "cov_unadjusted",
@@ -101,6 +109,15 @@ def cluster_meat(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.nda
     return sums.T @ sums
 
 
+def _score_meat(X: np.ndarray, u: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """:func:`cluster_meat` of the scores ``x_i u_i``, formed one column at a time (the same sums,
+    without an array of all the scores)."""
+    sums = np.empty((n_groups, X.shape[1]))
+    for j in range(X.shape[1]):  # a loop over columns, not rows
+        sums[:, j] = np.bincount(codes, weights=X[:, j] * u, minlength=n_groups)
+    return sums.T @ sums
+
+
 def cluster_factor(kind: str, n_clusters: int, nobs: int, k: int) -> float:
     """Small-sample factor of clustered errors: ``G/(G-1) (N-1)/(N-K)`` or 1 for ``"none"``."""
     if kind == "none":
@@ -114,34 +131,58 @@ def cluster_factor(kind: str, n_clusters: int, nobs: int, k: int) -> float:
 
 def cov_clustered(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, clusters: list[tuple[np.ndarray, int]],
                   kind: str, k_stata: int, k_plm: int) -> np.ndarray:
-    """One- or two-way cluster-robust covariance (see the module docstring for ``kind``).
+    """One-, two- or three-way cluster-robust covariance (see the module docstring for ``kind``).
+
+    Multi-way: Cameron, Gelbach and Miller (2011), ``sum over the non-empty sets S of dimensions
+    of (-1)^(|S|+1) V_S``, ``V_S`` clustered by the intersection of the dimensions in ``S``
+    (two ways: ``V_1 + V_2 - V_12``); :func:`psd_fix` repairs a result that is not positive
+    semi-definite.
 
     Parameters
     ----------
     clusters : list of (codes, n_groups)
-        One or two clusterings of the rows.
+        One to three clusterings of the rows.
     kind : {"stata", "plm", "none"}
+        ``"stata"``: every term times ``G/(G-1) (N-1)/(N-K)`` with ``G`` the fewest clusters of
+        the dimensions; ``"plm"``: each term its own ``G_S/(G_S-1)``; ``"none"``: no factor.
     k_stata, k_plm : int
         The ``K`` of the ``(N-1)/(N-K)`` factor under the Stata and plm conventions.
     """
     n = len(u)
-    scores = X * u[:, None]
     k = k_stata if kind == "stata" else k_plm
     if len(clusters) == 1:
         codes, g = clusters[0]
-        meat = cluster_meat(scores, codes, g) * cluster_factor(kind, g, n, k)
+        meat = _score_meat(X, u, codes, g) * cluster_factor(kind, g, n, k)
         return _sym(XtX_inv @ meat @ XtX_inv)
-    (c1, g1), (c2, g2) = clusters
-    c12, g12 = intersect_codes(c1, c2)
-    m1, m2, m12 = cluster_meat(scores, c1, g1), cluster_meat(scores, c2, g2), cluster_meat(scores, c12, g12)
+    meat = None
+    for size in range(1, len(clusters) + 1):
+        for subset in itertools.combinations(clusters, size):
+            codes, g = subset[0]
+            for other, _ in subset[1:]:
+                codes, g = intersect_codes(codes, other)
+            term = _score_meat(X, u, codes, g)
+            if kind == "plm":  # each part with its own G/(G-1)
+                term = term * cluster_factor("plm", g, n, k)
+            meat = term if meat is None else (meat + term if size % 2 else meat - term)
     if kind == "stata":
-        meat = (m1 + m2 - m12) * cluster_factor("stata", min(g1, g2), n, k)
-    elif kind == "plm":  # each part with its own G/(G-1)
-        meat = (m1 * cluster_factor("plm", g1, n, k) + m2 * cluster_factor("plm", g2, n, k)
-                - m12 * cluster_factor("plm", g12, n, k))
-    else:
-        meat = m1 + m2 - m12
+        meat = meat * cluster_factor("stata", min(g for _, g in clusters), n, k)
     return _sym(XtX_inv @ meat @ XtX_inv)
+
+
+def psd_fix(V: np.ndarray, skip: int = 0) -> tuple[np.ndarray, bool]:
+    """``V`` with the negative eigenvalues of its block ``V[skip:, skip:]`` set to 0 when a
+    variance of that block is not positive (CGM 2011, sec. 2.3), and whether it was fixed.
+
+    ``skip = 1`` leaves out the intercept a within model reports (the grand mean): its scores sum
+    to zero in every level of the absorbed effects, so its multi-way variance is zero up to
+    rounding and says nothing about the slopes."""
+    block = V[skip:, skip:]
+    if (np.diag(block) > 0).all():
+        return V, False
+    w, v = np.linalg.eigh(block)
+    out = V.copy()
+    out[skip:, skip:] = _sym((v * np.clip(w, 0.0, None)) @ v.T)
+    return out, True
 
 
 def bartlett_lags(n_periods: int) -> int:
@@ -264,7 +305,13 @@ def crv1_k(fit: LeastSquares) -> tuple[int, int]:
 def _clustered(fit: LeastSquares, kind: str) -> Covariance:
     k_stata, k_plm = crv1_k(fit)
     cov = cov_clustered(fit.X, fit.resid, fit.XtX_inv, list(fit.clusters), kind, k_stata, k_plm)
-    return Covariance(cov, df_dist=float(min(g for _, g in fit.clusters) - 1))
+    notes = ()
+    if len(fit.clusters) > 1:
+        cov, fixed = psd_fix(cov, 1 if fit.absorbs_constant and fit.has_intercept else 0)
+        if fixed:
+            notes = ("the multi-way clustered covariance was not positive semi-definite: its negative eigenvalues "
+                     "were set to 0 (Cameron, Gelbach and Miller 2011, sec. 2.3)",)
+    return Covariance(cov, df_dist=float(min(g for _, g in fit.clusters) - 1), notes=notes)
 
 
 @register_covariance("clustered", uses_clusters=True)

@@ -4,9 +4,10 @@ The steps, each a function of its own module:
 
 1. the design: the formula evaluated on the data (:mod:`models.formula`);
 2. the rows kept (:mod:`models.sample`): rows with a missing or invalid value in a variable of
-   the model or in a cluster variable are dropped, and so are the rows the estimator's own rule
-   drops (singletons of fixed-effects models, first years of first differences); every dropped
-   row is reported in ``result.dropped`` with its reason;
+   the model, an absorbed effect or a cluster variable are dropped, and so are the rows the
+   estimator's own rule drops (singletons of fixed-effects models, across all absorbed effects;
+   first years of first differences); every dropped row is reported in ``result.dropped`` with
+   its reason;
 3. the estimator's transformation, looked up by name in :data:`models.estimators.ESTIMATORS`
    (demeaning, quasi-demeaning, between means, differences; conventions there);
 4. least squares with NumPy (:func:`least_squares`);
@@ -30,15 +31,24 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from .absorb import effect_codes
 from .checks import ZERO, check_rank, zero_std_errors
 from .clusters import cluster_codes, group_cluster_codes
 from .covariance import COVARIANCES, Covariance, LeastSquares, cov_unadjusted
-from .estimators import ESTIMATORS, EstimatorType, PanelRegression
+from .estimators import ESTIMATORS, EstimatorType, PanelRegression, PreparedFit
 from .exceptions import AbsorbedRegressorError, CollinearityError, DegenerateModelError
-from .formula import build_design, parse_formula_cached
+from .formula import build_design, parse_model
 from .panel import panel_index
 from .results import FitData, PanelModelResult
-from .sample import PanelSample, Rows, drop_missing_clusters, dropped_rows, panel_sample
+from .sample import (
+    PanelSample,
+    Rows,
+    drop_missing_clusters,
+    drop_missing_effects,
+    drop_singleton_effects,
+    dropped_rows,
+    panel_sample,
+)
 from .spec import PanelModelSpec
 from .transforms import group_means, within
 
@@ -56,12 +66,25 @@ def _as_spec(spec: PanelModelSpec | str, spec_kw: dict) -> PanelModelSpec:
     return spec
 
 
-def _rows_kept(data: pd.DataFrame, design, pidx, spec: PanelModelSpec, estimator: EstimatorType) -> Rows:
-    """Rows without a missing variable, cluster, or what the estimator's own rule needs."""
-    rows = Rows(~design.missing, design.reasons.copy())
+def _rows_kept(data: pd.DataFrame, design, pidx, spec: PanelModelSpec, estimator: EstimatorType,
+               effects: tuple = ()) -> Rows:
+    """Rows without a missing variable, absorbed effect or cluster, nor singletons of the
+    absorbed ``effects``, and what the estimator's own rule needs."""
+    rows = Rows(~design.missing, design.reasons)  # every drop_* copies the reasons before it writes
+    if effects:
+        rows = drop_missing_effects(rows, effects)
     if COVARIANCES[spec.cov_type].uses_clusters:
         rows = drop_missing_clusters(rows, data, spec.cluster_dims)
+    rows = drop_singleton_effects(rows, effects, spec)
     return estimator.rows(rows, pidx, spec) if estimator.rows is not None else rows
+
+
+def _self_fit(spec: PanelModelSpec, estimator: EstimatorType):
+    """The fit of an estimator that fits itself; with instruments, that of the estimator that
+    estimates them (``within`` with ``endog`` is two-stage least squares)."""
+    if spec.endog and estimator.fit is None:
+        return next(e.fit for e in ESTIMATORS.values() if e.instruments and e.fit is not None)
+    return estimator.fit
 
 
 def least_squares(reg: PanelRegression, names: tuple, has_intercept: bool, absorbs_constant: bool, n_periods: int,
@@ -82,7 +105,7 @@ def least_squares(reg: PanelRegression, names: tuple, has_intercept: bool, absor
         raise ValueError(f"the model has no residual degrees of freedom: {n_fit} observations, {k} regressors "
                          f"and {reg.df_absorbed} absorbed effects")
     centre = has_intercept or absorbs_constant
-    tss = float(((reg.y - reg.y.mean()) ** 2).sum()) if centre else float(reg.y @ reg.y)
+    tss = _centred_squares(reg.y) if centre else float(reg.y @ reg.y)
     ssr = float(u @ u)
     fit = LeastSquares(X=reg.X, y=reg.y, resid=u, XtX_inv=XtX_inv, df_resid=int(df_resid), names=tuple(names),
                        has_intercept=has_intercept, absorbs_constant=absorbs_constant,
@@ -92,14 +115,14 @@ def least_squares(reg: PanelRegression, names: tuple, has_intercept: bool, absor
 
 
 def _clusters(spec: PanelModelSpec, data: pd.DataFrame, rows: Rows, sample: PanelSample,
-              reg: PanelRegression) -> tuple:
+              reg: PanelRegression | None) -> tuple:
     """``((codes, G), ...)`` of the regression's rows for each cluster dimension of the spec; for a
     regression on group means, the cluster of each group (which must lie in one cluster)."""
     idx = None if rows.keep.all() else np.flatnonzero(rows.keep)
     out = []
     for dim in spec.cluster_dims:
         codes, g = cluster_codes(dim, data, idx, sample.entity, sample.time, sample.n_entities, sample.n_periods)
-        if reg.groups is not None:
+        if reg is not None and reg.groups is not None:
             groups, n_groups, label = reg.groups
             by_group = group_cluster_codes(codes, g, groups, n_groups)
             if by_group is None:
@@ -110,23 +133,51 @@ def _clusters(spec: PanelModelSpec, data: pd.DataFrame, rows: Rows, sample: Pane
     return tuple(out)
 
 
-def _corr2(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
+def _centred_squares(y: np.ndarray) -> float:
+    """``sum (y - mean(y))^2``, the squares formed in the one copy of ``y``."""
+    d = y - y.mean()
+    d *= d
+    return float(d.sum())
+
+
+def _corr2(a: np.ndarray, b: np.ndarray, overwrite: tuple[bool, bool] = (False, False)) -> float:
+    """Squared correlation of ``a`` and ``b``; ``overwrite`` says which of the two may be centred
+    in place (arrays of the caller's own, no longer needed)."""
+    a = _centred(a, overwrite[0])
+    b = _centred(b, overwrite[1])
     den = np.sqrt((a @ a) * (b @ b))
     return float((a @ b) ** 2 / den**2) if den > 0 else float("nan")
+
+
+def _centred(a: np.ndarray, in_place: bool) -> np.ndarray:
+    if not in_place:
+        return a - a.mean()
+    a -= a.mean()
+    return a
 
 
 def _rsquared(sample: PanelSample, beta: np.ndarray, ssr: float, tss: float) -> dict:
     """R-squared of the estimated regression, and Stata's within, between and overall R-squared:
     squared correlations of the fitted index ``x b`` (in levels) with the outcome, after
-    removing town means, between town means, and overall."""
+    removing town means, between town means, and overall. At most three arrays of the size of
+    ``y`` at a time (the fitted index is centred in place when it is used for the last time)."""
     xb = sample.X @ (beta[1:] if sample.has_intercept else beta)
     y, e, n, counts = sample.y, sample.entity, sample.n_entities, sample.entity_counts
-    return {"rsquared": 1.0 - ssr / tss if tss > 0 else float("nan"),
-            "rsquared_within": _corr2(within(y, e, n, counts), within(xb, e, n, counts)),
-            "rsquared_between": _corr2(group_means(y, e, n, counts), group_means(xb, e, n, counts)),
-            "rsquared_overall": _corr2(y, xb)}
+    out = {"rsquared": 1.0 - ssr / tss if tss > 0 else float("nan"),
+           "rsquared_within": _corr2(within(y, e, n, counts), within(xb, e, n, counts), (True, True)),
+           "rsquared_between": _corr2(group_means(y, e, n, counts), group_means(xb, e, n, counts))}
+    out["rsquared_overall"] = _corr2(y, xb, (False, True))
+    return out
+
+
+def _absorbed_names(sample: PanelSample, spec: PanelModelSpec, estimator: EstimatorType, index_names) -> tuple:
+    """The effects a fixed-effects model absorbed, by name (the index levels for ``effects``)."""
+    if sample.absorb is not None:
+        return sample.absorb.names
+    if not estimator.absorbs_constant:
+        return ()
+    return tuple(nm for nm, on in zip(index_names, (spec.effects in ("entity", "twoway"),
+                                                     spec.effects in ("time", "twoway")), strict=True) if on)
 
 
 def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -> PanelModelResult:
@@ -174,13 +225,19 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     spec = _as_spec(spec, spec_kw)
     estimator, covariance = ESTIMATORS[spec.estimator], COVARIANCES[spec.cov_type]
     pidx = panel_index(data)
-    form = parse_formula_cached(spec.formula)
+    form = parse_model(spec.formula, spec.absorb, spec.endog, spec.instruments)
     design = build_design(data, form, pidx.entity, pidx.year, form.intercept or estimator.absorbs_constant)
     if len(data) and np.isnan(design.y).all():
         raise DegenerateModelError(f"the outcome {design.y_name!r} is missing or invalid in all {len(data)} rows: "
                                    "nothing to estimate; check the column (and, for log(...), that values are > 0)")
-    rows = _rows_kept(data, design, pidx, spec, estimator)
-    sample = panel_sample(design, pidx, rows, form.intercept, spec.mundlak)
+    effects = tuple((name, *effect_codes(data, name)) for name in spec.absorb)
+    rows = _rows_kept(data, design, pidx, spec, estimator, effects)
+    sample = panel_sample(design, pidx, rows, form.intercept, spec.mundlak, effects,
+                          (spec.fe_tol, spec.fe_maxiter, spec.fe_dof))
+    hook = _self_fit(spec, estimator)
+    if hook is not None:
+        clusters = _clusters(spec, data, rows, sample, None) if covariance.uses_clusters else ()
+        return hook(PreparedFit(data, spec, design, rows, sample, clusters, pidx.names))
     reg = estimator.transform(sample, spec.effects)
     names = (("Intercept",) if sample.has_intercept else ()) + sample.names
     fit, beta, ssr, tss = least_squares(reg, names, sample.has_intercept, estimator.absorbs_constant,
@@ -205,10 +262,13 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     no_inference = fit.exact_fit | zero_std_errors(reg.X, reg.y, np.sqrt(np.clip(np.diag(cov.cov), 0.0, None)),
                                                    sample.has_intercept,
                                                    sample.has_intercept or estimator.absorbs_constant)
+    df_resid, clusters = int(fit.df_resid), fit.clusters
+    del fit  # the residuals go before the arrays of the R-squared are formed
     return PanelModelResult.build(
         spec, list(names), beta, cov.cov, nobs=int(reg.X.shape[0]), n_entities=int(sample.n_entities),
-        n_periods=int(sample.n_periods), df_resid=int(fit.df_resid), df_model=int(reg.X.shape[1] - sample.has_intercept),
+        n_periods=int(sample.n_periods), df_resid=df_resid, df_model=int(reg.X.shape[1] - sample.has_intercept),
         ssr=ssr, dist=dist, df_dist=df_dist, variance_components=reg.variance_components, dropped=dropped,
-        notes=tuple(notes), n_clusters=dict(zip(spec.cluster_dims, (g for _, g in fit.clusters), strict=False)),
+        notes=tuple(notes), n_clusters=dict(zip(spec.cluster_dims, (g for _, g in clusters), strict=False)),
         bootstrap=cov.bootstrap, y_name=design.y_name, fit_data=fit_data, no_inference=no_inference,
+        absorbed=_absorbed_names(sample, spec, estimator, pidx.names),
         **_rsquared(sample, beta, ssr, tss))

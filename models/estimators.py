@@ -16,7 +16,11 @@ Conventions (checked against plm, Stata and linearmodels in ``tests/test_models`
   is run on the demeaned data plus the grand means, so the intercept is
   ``mean(y) - mean(x)' b`` and the slopes equal plm's. Residual degrees of freedom are
   ``N - (absorbed levels) - (slopes)``. Two-way effects are removed exactly in unbalanced
-  panels (:class:`models.transforms.TwoWayProjector`).
+  panels (:class:`models.transforms.TwoWayProjector`). With ``absorb`` (any effects, e.g.
+  town, year and region-by-year), the columns are demeaned by every absorbed effect jointly
+  (:func:`models.absorb.demean`: alternating projections with Irons-Tuck acceleration, as
+  fixest) and the absorbed degrees of freedom follow :func:`models.absorb.absorbed_dof`
+  (exact for two effects, one per level less one for the others, as reghdfe).
 * ``random``: one-way random town effects with Swamy-Arora variance components;
   ``sigma2_e`` from the within regression (``N - n - K_w`` degrees of freedom), ``sigma2_u``
   from the between regression weighted by the towns' numbers of observations (Baltagi and
@@ -47,6 +51,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .absorb import Projector, absorbed_dof, subtract_effects
 from .checks import absorbed_error, check_outcome, no_variation_left
 from .sample import PanelSample, drop_singletons, drop_without_previous_year
 from .transforms import TwoWayProjector, group_means, within
@@ -55,11 +60,13 @@ __all__ = [
     "ESTIMATORS",
     "EstimatorType",
     "PanelRegression",
+    "PreparedFit",
     "between_means",
     "first_differences",
     "pooled_levels",
     "random_effects",
     "register_estimator",
+    "register_fit",
     "swamy_arora",
     "within_deviations",
 ]
@@ -101,11 +108,18 @@ class EstimatorType:
     the estimates are least squares on a transformation of the outcome that does not depend
     on it (the wild bootstrap re-estimates them on bootstrap outcomes); ``mundlak``: accepts
     the Mundlak means; ``dist``: ``"t"`` or ``"normal"`` inference; ``effects_hint``: what to
-    say for an effect it refuses.
+    say for an effect it refuses; ``absorb``: it takes ``PanelModelSpec.absorb`` (the sample
+    then holds the absorbed effects, ``sample.absorb``, and ``transform`` gets ``effects=None``);
+    ``instruments``: it estimates the endogenous regressors of ``PanelModelSpec.endog`` with
+    their instruments (the design's ``endog`` and ``instruments``); ``fit(prepared) ->
+    PanelModelResult``: an estimator that is not least squares on a transformation (two-stage
+    least squares, Poisson pseudo-maximum likelihood) fits the :class:`PreparedFit` itself
+    (``transform`` is then ``None``), registered with :func:`register_fit`; ``cov_types``: the
+    covariances it takes (``None``: all).
     """
 
     name: str
-    transform: Callable[[PanelSample, str | None], PanelRegression]
+    transform: Callable[[PanelSample, str | None], PanelRegression] | None
     effects: tuple
     rows: Callable | None = None
     absorbs_constant: bool = False
@@ -113,6 +127,27 @@ class EstimatorType:
     mundlak: bool = False
     dist: str = "t"
     effects_hint: Mapping = field(default_factory=dict)
+    absorb: bool = False
+    instruments: bool = False
+    fit: Callable | None = None
+    cov_types: tuple | None = None
+
+
+@dataclass(frozen=True, eq=False)
+class PreparedFit:
+    """What :func:`models.fit_panel_model` has prepared for an estimator that fits itself: the
+    ``data`` and ``spec``, the evaluated ``design`` (every row of ``data``), the ``rows`` kept
+    (with the reasons of the others), the ``sample`` of the rows kept (with its absorbed
+    effects), the ``clusters`` (``(codes, G)`` of the rows kept per dimension, empty when the
+    covariance takes none) and the names of the two index levels (``index_names``)."""
+
+    data: object
+    spec: object
+    design: object
+    rows: object
+    sample: PanelSample
+    clusters: tuple
+    index_names: tuple
 
 
 ESTIMATORS: dict[str, EstimatorType] = {}
@@ -124,6 +159,16 @@ def register_estimator(name: str, effects: tuple, **options) -> Callable:
     def add(transform):
         ESTIMATORS[name] = EstimatorType(name, transform, tuple(effects), **options)
         return transform
+    return add
+
+
+def register_fit(name: str, effects: tuple, **options) -> Callable:
+    """Decorator: register ``fit(prepared: PreparedFit) -> PanelModelResult`` in
+    :data:`ESTIMATORS` under ``name``, for an estimator that fits itself (options of
+    :class:`EstimatorType`; ``linear`` is ``False`` unless given)."""
+    def add(fit):
+        ESTIMATORS[name] = EstimatorType(name, None, tuple(effects), fit=fit, **{"linear": False, **options})
+        return fit
     return add
 
 
@@ -164,10 +209,69 @@ def _twoway_projector(s: PanelSample) -> tuple[TwoWayProjector, tuple, int]:
     return proj, absorbed, s.n_periods + proj.rank_b
 
 
-@register_estimator("within", ("entity", "time", "twoway"), rows=drop_singletons, absorbs_constant=True)
-def within_deviations(sample: PanelSample, effects: str) -> PanelRegression:
+# relative norm left after demeaning below which a column is demeaned again to a tight
+# tolerance before the checks decide whether the effects absorb it (the iterations stop at
+# ``fe_tol``, far above the 1e-9 of the checks)
+_RECHECK = 1e-6
+
+
+def _demean_again(W: np.ndarray, originals: list[np.ndarray], sd: np.ndarray, absorb) -> None:
+    """The columns of the demeaned ``W`` left with less than ``_RECHECK`` of their variation
+    (``sd``: standard deviations before demeaning) are demeaned again from ``originals`` (the
+    columns before demeaning) at ``tol = 1e-12``, in place, so that an absorbed column is zero
+    to rounding."""
+    again = np.flatnonzero(np.sqrt(np.einsum("ij,ij->j", W, W)) <= _RECHECK * sd * np.sqrt(len(W)))
+    if len(again) and absorb.tol > 1e-12:
+        W[:, again] = Projector(absorb.factors).demean(np.column_stack([originals[j] for j in again]), 1e-12,
+                                                       absorb.maxiter)
+
+
+def _absorbed_deviations(sample: PanelSample) -> PanelRegression:
+    """Within transformation by the absorbed effects of ``sample.absorb``, jointly; the grand
+    means are added back so that the intercept is Stata's (``reghdfe``'s ``_cons``).
+
+    The effects are fitted from the group sums of ``X`` and ``y`` (:meth:`Projector.effects`);
+    the projector's cross tables are then let go, and one Fortran-ordered block holds ``[1, X,
+    y]``, from which the effects are subtracted in place: the regression's ``X`` and ``y`` are
+    views of it (no other copy of the data, and never both the cross tables and the block)."""
+    ab = sample.absorb
+    X, y = sample.X, sample.y
+    n, k = X.shape
+    proj = Projector(ab.factors)
+    effects, sd = proj.effects([*X.T, y], ab.tol, ab.maxiter)
+    dof = absorbed_dof(ab.factors, ab.dof, proj)
+    del proj
+    W = np.empty((n, k + 2), order="F")
+    W[:, 1:-1], W[:, -1] = X, y
+    subtract_effects(W[:, 1:], effects)
+    del effects
+    _demean_again(W[:, 1:], [*X.T, y], sd, ab)
+    Xd, yd = W[:, 1:-1], W[:, -1]
+    names = " + ".join(ab.names)
+    check_outcome(y, yd, sample.y_name, f"is a sum of effects of {names}: the absorbed effects explain all of its "
+                  "variation", "absorb fewer effects or choose another outcome", "within")
+    # no_variation_left's rule ||x~_j|| <= 1e-9 ||x_j - mean||, the norms without copies of X
+    gone = np.sqrt(np.einsum("ij,ij->j", Xd, Xd)) <= 1e-9 * np.sqrt(n) * sd[:k]
+    if gone.any():
+        raise absorbed_error([nm for nm, g in zip(sample.names, gone, strict=True) if g],
+                             f"are absorbed by the effects {names} (sums of effects of theirs)", "within")
+    absorbed = tuple((f.name, f.codes, f.n_levels, d) for f, d in zip(ab.factors, dof, strict=True))
+    if not sample.has_intercept:
+        return PanelRegression(Xd, yd, sample.entity, sample.time, df_absorbed=1 + sum(dof), absorbed=absorbed)
+    W[:, 0] = 1.0
+    Xd += X.mean(axis=0)
+    yd += y.mean()
+    return PanelRegression(W[:, :-1], yd, sample.entity, sample.time, df_absorbed=1 + sum(dof), absorbed=absorbed)
+
+
+@register_estimator("within", ("entity", "time", "twoway"), rows=drop_singletons, absorbs_constant=True, absorb=True,
+                    instruments=True)
+def within_deviations(sample: PanelSample, effects: str | None) -> PanelRegression:
     """Fixed effects: ``x_it - mean_i(x)`` (town), ``- mean_t(x)`` (year), or the exact two-way
-    projection; the grand means are added back so that the intercept is Stata's."""
+    projection; the absorbed effects of ``sample.absorb`` jointly (``effects=None``); the grand
+    means are added back so that the intercept is Stata's."""
+    if sample.absorb is not None:
+        return _absorbed_deviations(sample)
     X, y = sample.X, sample.y
     if effects == "twoway":
         proj, absorbed, df_absorbed = _twoway_projector(sample)

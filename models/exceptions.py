@@ -6,6 +6,7 @@ __all__ = [
     "AbsorbedRegressorError",
     "BootstrapWarning",
     "CollinearityError",
+    "ConvergenceError",
     "DegenerateModelError",
     "ModelWarning",
     "SpecificationTestWarning",
@@ -18,6 +19,11 @@ class AbsorbedRegressorError(ValueError):
 
 class CollinearityError(ValueError):
     """Regressors that are linear combinations of the others."""
+
+
+class ConvergenceError(ValueError):
+    """An iterative algorithm (the demeaning by fixed effects, the IRLS of a Poisson model) reached
+    its iteration limit before its tolerance (named, with the effect or the criterion)."""
 
 
 class DegenerateModelError(ValueError):

@@ -9,6 +9,9 @@ Grammar (a small, explicit subset of R / patsy formulas)::
     log(x), log1p(x), sqrt(x)
     lag(x, k)              x of the same town k calendar years earlier (k >= 1, default 1)
     C(g), C(g, ref="v")    categorical factor (reference level: the first sorted level, or ``ref``)
+    y ~ x | a + b^c        absorbed effects (fixest's syntax): columns, ``^`` interacts columns
+    y ~ x | a | w ~ z1 + z2   and endogenous regressors ``w`` instrumented by ``z1``, ``z2``
+    y ~ x | w ~ z1 + z2    instrumental variables without absorbed effects
 
 Names are data columns or the levels of the (``town_id``, ``year``) index. Functions nest
 (``log(lag(x, 2))``, ``lag(log(x), 1)``).
@@ -29,12 +32,15 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Design", "Factor", "FormulaError", "ParsedFormula", "build_design", "parse_formula", "parse_formula_cached"]
+from .absorb import effect_columns
+
+__all__ = ["Design", "Factor", "FormulaError", "ParsedFormula", "build_design", "no_reasons", "parse_formula", "parse_formula_cached",
+           "parse_model", "parse_terms", "term_names"]
 
 _FUNCS = ("log", "log1p", "sqrt", "lag")
 
@@ -89,19 +95,50 @@ Term = tuple[Factor, ...]
 
 @dataclass(frozen=True)
 class ParsedFormula:
+    """A parsed formula: outcome ``lhs``, regressors ``terms``, ``intercept``; and, from the parts
+    after ``|`` (fixest's syntax), the absorbed effects ``absorb`` (names such as ``"town_id"``,
+    ``"region^year"``), the endogenous regressors ``endog`` and their instruments
+    ``instruments`` (terms)."""
+
     lhs: Var | Func
     terms: tuple[Term, ...]
     intercept: bool
     text: str
+    absorb: tuple[str, ...] = ()
+    endog: tuple[Term, ...] = ()
+    instruments: tuple[Term, ...] = ()
 
     @property
     def variables(self) -> tuple[str, ...]:
-        """Every data name the formula reads."""
+        """Every data name the formula reads (outcome, regressors, endogenous regressors and
+        instruments; the columns of absorbed effects are :attr:`absorb_variables`)."""
         out = list(self.lhs.names())
-        for t in self.terms:
+        for t in self.terms + self.endog + self.instruments:
             for f in t:
                 out.extend(f.expr.names())
         return tuple(dict.fromkeys(out))
+
+    @property
+    def absorb_variables(self) -> tuple[str, ...]:
+        """The columns (or index levels) of the absorbed effects."""
+        return tuple(dict.fromkeys(c.strip() for e in self.absorb for c in e.split("^")))
+
+    @property
+    def regressor_names(self) -> tuple[str, ...]:
+        """The terms of the right-hand side as written (``"x1"``, ``"x1:C(type)"``)."""
+        return tuple(_render_term(t) for t in self.terms)
+
+    @property
+    def endog_names(self) -> tuple[str, ...]:
+        return tuple(_render_term(t) for t in self.endog)
+
+    @property
+    def instrument_names(self) -> tuple[str, ...]:
+        return tuple(_render_term(t) for t in self.instruments)
+
+
+def _render_term(term: Term) -> str:
+    return ":".join(f.render() for f in term)
 
 
 # ------------------------------------------------------------------------------ parser
@@ -255,14 +292,7 @@ def _merge(a: Term, b: Term) -> Term:
     return tuple(out)
 
 
-def parse_formula(text: str) -> ParsedFormula:
-    """Parse ``"y ~ x1 + x2"`` into a :class:`ParsedFormula` (terms deduplicated, in order)."""
-    if not isinstance(text, str) or text.count("~") != 1:
-        raise FormulaError(f"a formula needs exactly one '~', as in 'y ~ x1 + x2'; found {text!r}")
-    p = _Parser(text)
-    lhs = p.expr()
-    p.take("~")
-    terms, intercept = p.rhs()
+def _dedup(terms) -> tuple[Term, ...]:
     seen: list[Term] = []
     keys = []
     for t in terms:
@@ -270,7 +300,85 @@ def parse_formula(text: str) -> ParsedFormula:
         if key not in keys:
             keys.append(key)
             seen.append(t)
-    return ParsedFormula(lhs=lhs, terms=tuple(seen), intercept=True if intercept is None else intercept, text=text)
+    return tuple(seen)
+
+
+def _effects_part(part: str, text: str) -> tuple[str, ...]:
+    """``"town_id + region^year"`` -> ``("town_id", "region^year")``."""
+    names = []
+    for item in part.split("+"):
+        try:
+            names.append("^".join(effect_columns(item)))
+        except ValueError:
+            raise FormulaError(f"formula {text!r}: the part after '|' lists absorbed effects, columns or "
+                               f"interactions a^b joined by '+' (as 'town_id + region^year'); found {item.strip()!r}"
+                               ) from None
+    if len(set(names)) != len(names):
+        raise FormulaError(f"formula {text!r}: an absorbed effect is listed twice in {part.strip()!r}")
+    return tuple(names)
+
+
+def _side(text: str, side: str, what: str) -> tuple[Term, ...]:
+    """Terms of one side of the instrumental-variables part (no intercept)."""
+    if not side.strip():
+        raise FormulaError(f"formula {text!r}: the instrumental-variables part 'endog ~ z1 + z2' has no {what}")
+    p = _Parser(side)
+    terms, intercept = p.rhs()
+    if intercept is not None:
+        raise FormulaError(f"formula {text!r}: the {what} of the instrumental-variables part cannot set the "
+                           "intercept (0, 1, - 1)")
+    return _dedup(terms)
+
+
+def parse_terms(text: str) -> tuple[Term, ...]:
+    """Terms of a right-hand side without intercept, e.g. ``"x2"`` or ``"log(z1) + z2"`` (the
+    endogenous regressors and instruments of a specification)."""
+    if not isinstance(text, str) or not text.strip():
+        raise FormulaError(f"expected a term such as 'x2' or 'log(z1)'; found {text!r}")
+    return _side(text, text, "terms")
+
+
+def term_names(text: str) -> tuple[str, ...]:
+    """The terms of ``text`` as the design names them: ``"log( z1 ) + z2"`` -> ``("log(z1)", "z2")``."""
+    return tuple(_render_term(t) for t in parse_terms(text))
+
+
+def parse_formula(text: str) -> ParsedFormula:
+    """Parse ``"y ~ x1 + x2"`` into a :class:`ParsedFormula` (terms deduplicated, in order).
+
+    fixest's parts after ``|`` are read too: ``y ~ x | town_id + region^year`` (absorbed effects),
+    ``y ~ x | fe | w ~ z1 + z2`` and ``y ~ x | w ~ z1 + z2`` (endogenous ``w``, instruments
+    ``z1``, ``z2``; the part with ``~`` comes last).
+    """
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula needs exactly one '~', as in 'y ~ x1 + x2'; found {text!r}")
+    main, *rest = text.split("|")
+    if main.count("~") != 1:
+        raise FormulaError(f"a formula needs exactly one '~' before any '|', as in 'y ~ x1 + x2' or "
+                           f"'y ~ x1 | town_id + year'; found {text!r}")
+    absorb: tuple[str, ...] = ()
+    endog: tuple[Term, ...] = ()
+    instruments: tuple[Term, ...] = ()
+    for i, part in enumerate(rest):
+        if "~" in part:
+            if i != len(rest) - 1 or part.count("~") != 1:
+                raise FormulaError(f"formula {text!r}: the instrumental-variables part 'endog ~ z1 + z2' comes "
+                                   "last, after the absorbed effects, with one '~'")
+            left, right = part.split("~")
+            endog, instruments = _side(text, left, "endogenous regressors"), _side(text, right, "instruments")
+        elif i > 0 or not part.strip():
+            raise FormulaError(f"formula {text!r}: after '|' come the absorbed effects ('| town_id + year') and "
+                               "then the instrumental-variables part ('| w ~ z1 + z2'); found "
+                               f"{'an empty part' if not part.strip() else repr(part.strip())}")
+        else:
+            absorb = _effects_part(part, text)
+    p = _Parser(main)
+    p.text = text
+    lhs = p.expr()
+    p.take("~")
+    terms, intercept = p.rhs()
+    return ParsedFormula(lhs=lhs, terms=_dedup(terms), intercept=True if intercept is None else intercept, text=text,
+                         absorb=absorb, endog=endog, instruments=instruments)
 
 
 @functools.lru_cache(maxsize=256)
@@ -280,13 +388,25 @@ def parse_formula_cached(text: str) -> ParsedFormula:
     return parse_formula(text)
 
 
+@functools.lru_cache(maxsize=256)
+def parse_model(formula: str, absorb: tuple = (), endog: tuple = (), instruments: tuple = ()) -> ParsedFormula:
+    """The formula of a specification with the parts it gives apart: ``absorb`` (effect names),
+    ``endog`` and ``instruments`` (terms as text) replace those written after ``|``
+    (:class:`models.PanelModelSpec` has already checked that both agree)."""
+    form = parse_formula_cached(formula)
+    return replace(form, absorb=tuple(absorb), endog=_dedup(t for e in endog for t in parse_terms(e)),
+                   instruments=_dedup(t for z in instruments for t in parse_terms(z)))
+
+
 # ------------------------------------------------------------------------------ evaluation
 @dataclass
 class Design:
     """The evaluated formula: outcome, regressors and rows that cannot be used.
 
     ``X`` has no intercept column (the estimators add it); ``missing`` flags rows with a
-    missing or invalid value, ``reasons`` says why (one string per missing row).
+    missing or invalid value, ``reasons`` says why (one string per row, ``""`` when none; read-only
+    when no row is missing, :func:`no_reasons`: copy it before writing); ``endog`` and
+    ``instruments`` hold the columns of the instrumental-variables part (``None`` without one).
     """
 
     y: np.ndarray
@@ -295,6 +415,10 @@ class Design:
     y_name: str
     missing: np.ndarray
     reasons: np.ndarray
+    endog: np.ndarray | None = None
+    endog_names: list[str] = field(default_factory=list)
+    instruments: np.ndarray | None = None
+    instrument_names: list[str] = field(default_factory=list)
 
 
 class _Evaluator:
@@ -396,6 +520,12 @@ class _Evaluator:
         return out
 
 
+def no_reasons(n: int) -> np.ndarray:
+    """``n`` empty reasons (no row dropped) as a read-only broadcast view of one ``""``: no memory
+    per row until a row is dropped; whoever writes a reason copies the array first."""
+    return np.broadcast_to(np.array("", dtype=object), (n,))
+
+
 def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray, year: np.ndarray,
                  intercept_in_model: bool, at: dict | None = None) -> Design:
     """Evaluate a parsed formula on a panel DataFrame.
@@ -423,22 +553,53 @@ def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray,
     y_name = formula.lhs.render()
     missing_by: dict[str, np.ndarray] = {y_name: np.isnan(y)}
     invalid_by: dict[str, np.ndarray] = {y_name: ybad}
-    term_keys = {frozenset(t) for t in formula.terms}
+    seen = (missing_by, invalid_by)
+    cols, names = _columns(ev, formula.terms, intercept_in_model, at, seen)
+    iv = [_columns(ev, part, intercept_in_model, at, seen) for part in (formula.endog, formula.instruments)]
+    X = np.column_stack(cols) if cols else np.empty((n, 0))
+    missing = np.zeros(n, bool)
+    for m in missing_by.values():
+        missing |= m
+    reasons = no_reasons(n)
+    if missing.any():
+        reasons = reasons.copy()
+        idx = np.flatnonzero(missing)
+        parts = []
+        for label, m in missing_by.items():
+            inv = invalid_by[label][idx]
+            miss = m[idx]
+            parts.append(np.where(miss & inv, f"invalid {label}", np.where(miss, f"missing {label}", "")))
+        joined = parts[0].astype(object)
+        for p in parts[1:]:
+            joined = np.where((joined != "") & (p != ""), joined + "; " + p, np.where(joined != "", joined, p))
+        reasons[idx] = joined
+    endog, instruments = ((np.column_stack(c), nm) if c else (None, []) for c, nm in iv)
+    return Design(y=y, X=X, names=names, y_name=y_name, missing=missing, reasons=reasons, endog=endog[0],
+                  endog_names=endog[1], instruments=instruments[0], instrument_names=instruments[1])
+
+
+def _columns(ev: _Evaluator, terms: tuple[Term, ...], intercept_in_model: bool, at: dict, seen: tuple,
+             ) -> tuple[list[np.ndarray], list[str]]:
+    """The columns of ``terms`` and their names; records the rows each factor makes missing
+    (or invalid) in ``seen``."""
+    missing_by, invalid_by = seen
+    n = len(ev.entity)
+    term_keys = {frozenset(t) for t in terms}
     cols: list[np.ndarray] = []
     names: list[str] = []
-    for term in formula.terms:
+    for term in terms:
         num = [f for f in term if not f.categorical]
         cats = [f for f in term if f.categorical]
-        base = np.ones(n)
+        base = None
         num_names = []
         for f in num:
             v, bad = (np.full(n, float(at[f])), np.zeros(n, bool)) if f in at else ev.numeric(f.expr)
             label = f.render()
             missing_by.setdefault(label, np.isnan(v))
             invalid_by.setdefault(label, bad)
-            base = base * v
+            base = v if base is None else base * v  # 1 * v is v: no product for a lone factor
             num_names.append(label)
-        pieces = [(base, num_names)]
+        pieces = [(np.ones(n) if base is None else base, num_names)]
         for f in cats:
             codes, levels = ev.categorical(f)
             if f in at:
@@ -458,20 +619,4 @@ def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray,
         for vec, nm in pieces:
             cols.append(vec)
             names.append(":".join(nm))
-    X = np.column_stack(cols) if cols else np.empty((n, 0))
-    missing = np.zeros(n, bool)
-    for m in missing_by.values():
-        missing |= m
-    reasons = np.full(n, "", dtype=object)
-    if missing.any():
-        idx = np.flatnonzero(missing)
-        parts = []
-        for label, m in missing_by.items():
-            inv = invalid_by[label][idx]
-            miss = m[idx]
-            parts.append(np.where(miss & inv, f"invalid {label}", np.where(miss, f"missing {label}", "")))
-        joined = parts[0].astype(object)
-        for p in parts[1:]:
-            joined = np.where((joined != "") & (p != ""), joined + "; " + p, np.where(joined != "", joined, p))
-        reasons[idx] = joined
-    return Design(y=y, X=X, names=names, y_name=y_name, missing=missing, reasons=reasons)
+    return cols, names

@@ -96,6 +96,19 @@ class PanelModelResult:
         Number of clusters by dimension.
     bootstrap : DataFrame or None
         Wild bootstrap p-values and intervals by term (``cov_type="wild_bootstrap"``).
+    absorbed : tuple of str
+        The effects the model absorbed, by name (``("town_id", "year", "region^year")``;
+        ``effects="twoway"``: the two index levels).
+    first_stage : DataFrame or None
+        Instrumental variables: the first-stage coefficients, indexed by (``endog``, ``term``),
+        with ``estimate``, ``std_error``, ``tstat``, ``pvalue``; ``first_stage_tests`` one row
+        per endogenous regressor (``F`` of the excluded instruments, its degrees of freedom
+        and p-value, partial R-squared); ``iv_diagnostics`` the weak-identification,
+        over-identification and endogeneity tests (:class:`models.iv.IVDiagnostics`), as a
+        table in ``iv_tests``.
+    pseudo_rsquared, deviance, loglik : float
+        PPML: McFadden's pseudo R-squared ``1 - ll / ll_0`` (fixest's ``pr2``, ppmlhdfe's
+        ``r2_p``), the Poisson deviance and log-likelihood (NaN for linear models).
     """
 
     spec: PanelModelSpec
@@ -123,6 +136,12 @@ class PanelModelResult:
     _bootstrap: pd.DataFrame | None = None
     y_name: str = ""
     fit_data: FitData | None = field(default=None, repr=False)
+    absorbed: tuple = ()
+    _first_stage: tuple = ()
+    iv_diagnostics: object = None
+    pseudo_rsquared: float = float("nan")
+    deviance: float = float("nan")
+    loglik: float = float("nan")
 
     # pandas objects are handed out as copies (lazy under copy-on-write): the result never changes
     @property
@@ -152,6 +171,50 @@ class PanelModelResult:
     @property
     def bootstrap(self) -> pd.DataFrame | None:
         return None if self._bootstrap is None else self._bootstrap.copy()
+
+    @property
+    def first_stage(self) -> pd.DataFrame | None:
+        if not self._first_stage:
+            return None
+        parts = []
+        for fs in self._first_stage:
+            se = np.asarray(fs.std_errors, float)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                t = np.where(se > 0, fs.params / se, np.nan)
+            p = 2.0 * (stats.norm.sf(np.abs(t)) if self.dist == "normal" else stats.t.sf(np.abs(t), self.df_dist))
+            idx = pd.MultiIndex.from_product([[fs.endog], list(fs.names)], names=["endog", "term"])
+            parts.append(pd.DataFrame({"estimate": fs.params, "std_error": se, "tstat": t, "pvalue": p}, idx))
+        return pd.concat(parts)
+
+    @property
+    def first_stage_tests(self) -> pd.DataFrame | None:
+        if not self._first_stage:
+            return None
+        rows = {fs.endog: {"F": fs.f_test.statistic, "df": fs.f_test.df, "df_denom": fs.f_test.df_denom,
+                           "pvalue": fs.f_test.pvalue, "partial_rsquared": fs.partial_r2} for fs in self._first_stage}
+        return pd.DataFrame.from_dict(rows, orient="index").rename_axis("endog")
+
+    @property
+    def iv_tests(self) -> pd.DataFrame | None:
+        """Instrumental variables: one row per diagnostic (``test``): the first-stage F of each
+        endogenous regressor, the Cragg-Donald and Kleibergen-Paap rk Wald F (weak
+        identification: no p-value, compare with Stock and Yogo's critical values), Sargan's or
+        Hansen's over-identification test and the endogeneity tests, with ``statistic``,
+        ``df``, ``df_denom`` and ``pvalue``; ``None`` for other models."""
+        d = self.iv_diagnostics
+        if d is None:
+            return None
+        nan = float("nan")
+        rows = [(f"first-stage F ({fs.endog})", fs.f_test.statistic, fs.f_test.df, fs.f_test.df_denom,
+                 fs.f_test.pvalue) for fs in self._first_stage]
+        rows.append(("Cragg-Donald Wald F", d.cragg_donald_f, d.weak_id_df[0], d.weak_id_df[1], nan))
+        if d.kleibergen_paap_f is not None:
+            rows.append(("Kleibergen-Paap rk Wald F", d.kleibergen_paap_f, d.weak_id_df[0], d.weak_id_df[1], nan))
+        rows += [(t.name, t.statistic, t.df, t.df_denom, t.pvalue)
+                 for t in (d.overid, d.endogeneity, d.endogeneity_c) if t is not None]
+        out = pd.DataFrame(rows, columns=["test", "statistic", "df", "df_denom", "pvalue"]).set_index("test")
+        out["df_denom"] = out["df_denom"].astype(float)
+        return out
 
     @classmethod
     def build(cls, spec, names, params, cov, no_inference=None, **kw) -> PanelModelResult:
@@ -187,6 +250,7 @@ class PanelModelResult:
         idx = pd.Index(names, name="term")
         kw["_dropped"] = kw.pop("dropped", None)
         kw["_bootstrap"] = kw.pop("bootstrap", None)
+        kw["_first_stage"] = tuple(kw.pop("first_stage", ()))
         return cls(spec=spec, _params=pd.Series(params, idx, name="estimate"),
                    _std_errors=pd.Series(_ro(se), idx, name="std_error"), _tstats=pd.Series(_ro(t), idx, name="tstat"),
                    _pvalues=pd.Series(_ro(p), idx, name="pvalue"), _cov=pd.DataFrame(cov, idx, idx), **kw)
@@ -274,6 +338,8 @@ class PanelModelResult:
                  f"  standard errors: {self.cov_label}"
                  + (f"    clusters: {', '.join(f'{k}={v}' for k, v in self.n_clusters.items())}" if self.n_clusters else ""),
                  f"  inference: {'normal' if self.dist == 'normal' else f't({self.df_dist:g})'}"]
+        lines[1:2] = [self._model_line()]
+        lines[3:4] = self._fit_lines()
         if self.variance_components:
             vc = self.variance_components
             lines.append(f"  sigma2_e: {vc['sigma2_e']:.6g}    sigma2_u: {vc['sigma2_u']:.6g}    theta: "
@@ -288,6 +354,35 @@ class PanelModelResult:
         if self.notes:
             lines += ["", "Notes:"] + [f"  - {n}" for n in self.notes]
         return "\n".join(lines)
+
+    def _model_line(self) -> str:
+        s = self.spec
+        effects = " + ".join(self.absorbed) if s.absorb else s.effects
+        iv = f"    endogenous: {', '.join(s.endog)}    instruments: {', '.join(s.instruments)}" if s.endog else ""
+        return f"  estimator: {s.estimator}    effects: {effects}    outcome: {self.y_name}{iv}"
+
+    def _fit_lines(self) -> list[str]:
+        if np.isfinite(self.pseudo_rsquared) or self.spec.estimator == "ppml":
+            return [f"  pseudo R-squared (McFadden): {self.pseudo_rsquared:.4f}    deviance: {self.deviance:.6g}"
+                    f"    log-likelihood: {self.loglik:.6g}"]
+        lines = [f"  R-squared: {self.rsquared:.4f}    within: {self.rsquared_within:.4f}    between: "
+                 f"{self.rsquared_between:.4f}    overall: {self.rsquared_overall:.4f}"]
+        tests = self.first_stage_tests
+        if tests is not None:
+            for endog, row in tests.iterrows():
+                lines.append(f"  first stage {endog}: F({row['df']:g}, {row['df_denom']:g}) = {row['F']:.4g}"
+                             f" (p = {row['pvalue']:.4g}), partial R-squared {row['partial_rsquared']:.4f}")
+            d = self.iv_diagnostics
+            weak = f"  Cragg-Donald Wald F: {d.cragg_donald_f:.4g}"
+            if d.kleibergen_paap_f is not None:
+                weak += f"    Kleibergen-Paap rk Wald F: {d.kleibergen_paap_f:.4g}"
+            lines.append(weak)
+            for test in (d.overid, d.endogeneity, d.endogeneity_c):
+                if test is not None:
+                    lines.append(f"  {test.name}: {test.statistic:.4g} (df {test.df}"
+                                 + (f", {test.df_denom:g}" if test.df_denom is not None else "")
+                                 + f"), p = {test.pvalue:.4g}")
+        return lines
 
     def __repr__(self) -> str:
         return (f"PanelModelResult({self.spec.label!r}, estimator={self.spec.estimator!r}, "

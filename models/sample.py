@@ -2,9 +2,10 @@
 
 Rows are dropped, each with its reason, when a variable of the model is missing or invalid
 (:func:`models.formula.build_design`), when a cluster variable is missing
-(:func:`drop_missing_clusters`), and by the estimator's own rule: first differences need the
-previous calendar year (:func:`drop_without_previous_year`), fixed effects drop singletons
-(:func:`drop_singletons`). :func:`panel_sample` then takes the rows kept, renumbers towns and
+(:func:`drop_missing_clusters`) or an absorbed effect (:func:`drop_missing_effects`), and by the
+estimator's own rule: first differences need the previous calendar year
+(:func:`drop_without_previous_year`), fixed effects drop singletons (:func:`drop_singletons`;
+of absorbed effects, iteratively across all of them: :func:`drop_singleton_effects`). :func:`panel_sample` then takes the rows kept, renumbers towns and
 years, and adds the Mundlak means when asked. Every function is pure (new arrays out).
 """
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from .absorb import AbsorbedEffects, make_factor, singleton_rows
 from .checks import check_outcome, no_variation_left
 from .clusters import cluster_values
 from .formula import Design
@@ -25,6 +27,8 @@ __all__ = [
     "PanelSample",
     "Rows",
     "drop_missing_clusters",
+    "drop_missing_effects",
+    "drop_singleton_effects",
     "drop_singletons",
     "drop_without_previous_year",
     "dropped_rows",
@@ -49,7 +53,8 @@ class PanelSample:
     ``X`` holds the regressors without an intercept column (with the Mundlak means appended
     when asked), ``y`` the outcome; ``entity``/``time`` code the towns and years of the rows
     ``0 .. n-1`` (calendar order), ``entity_counts`` the rows of each town; ``previous``:
-    ``(X, y)`` of each row's previous calendar year (first differences), else ``None``.
+    ``(X, y)`` of each row's previous calendar year (first differences), else ``None``;
+    ``absorb``: the absorbed effects of the rows (``PanelModelSpec.absorb``), else ``None``.
     """
 
     X: np.ndarray
@@ -63,6 +68,7 @@ class PanelSample:
     n_periods: int
     entity_counts: np.ndarray
     previous: tuple[np.ndarray, np.ndarray] | None = None
+    absorb: AbsorbedEffects | None = None
 
     @property
     def nobs(self) -> int:
@@ -74,11 +80,41 @@ def drop_missing_clusters(rows: Rows, data: pd.DataFrame, dims: tuple[str, ...])
     columns = [dim for dim in dims if dim not in ("entity", "time")]
     if not columns:
         return rows
+    missing = [(dim, cluster_values(data, dim).isna().to_numpy()) for dim in columns]
+    if not any(miss.any() for _, miss in missing):
+        return rows
     keep, reasons = rows.keep.copy(), rows.reasons.copy()
-    for dim in columns:
-        miss = cluster_values(data, dim).isna().to_numpy()
+    for dim, miss in missing:
         reasons[miss & keep] = f"missing cluster {dim}"
         keep &= ~miss
+    return Rows(keep, reasons, rows.previous)
+
+
+def drop_missing_effects(rows: Rows, effects: tuple) -> Rows:
+    """Drop the rows where a column of an absorbed effect is missing; ``effects`` holds
+    ``(name, codes, levels)`` with code ``-1`` for a missing value."""
+    missing = [(name, codes < 0) for name, codes, _ in effects]
+    if not any(miss.any() for _, miss in missing):
+        return rows
+    keep, reasons = rows.keep.copy(), rows.reasons.copy()
+    for name, miss in missing:
+        reasons[miss & keep] = f"missing {name}"
+        keep &= ~miss
+    return Rows(keep, reasons, rows.previous)
+
+
+def drop_singleton_effects(rows: Rows, effects: tuple, spec) -> Rows:
+    """Absorbed effects: drop the rows alone in a level of an effect, repeatedly across all
+    effects until none is left (``spec.singletons == "drop"``, as ``reghdfe`` and ``fixest``);
+    the reason names the effect (``"singleton region^year"``)."""
+    if spec.singletons != "drop" or not effects:
+        return rows
+    keep, by = singleton_rows([(codes, n) for _, codes, n in effects], rows.keep)
+    if keep.all() or (keep == rows.keep).all():
+        return rows
+    reasons = rows.reasons.copy()
+    for q, (name, _, _) in enumerate(effects):
+        reasons[by == q] = f"singleton {name}"
     return Rows(keep, reasons, rows.previous)
 
 
@@ -135,9 +171,12 @@ def _mundlak_means(X: np.ndarray, names: list[str], entity: np.ndarray, n_ent: i
             names + [f"mean({nm})" for nm, v in zip(names, varies, strict=True) if v])
 
 
-def panel_sample(design: Design, pidx: PanelIndex, rows: Rows, has_intercept: bool, mundlak: bool) -> PanelSample:
+def panel_sample(design: Design, pidx: PanelIndex, rows: Rows, has_intercept: bool, mundlak: bool,
+                 effects: tuple = (), absorb_options: tuple = ()) -> PanelSample:
     """The sample of the rows kept: towns and years renumbered, the outcome checked to vary,
-    the Mundlak means appended when ``mundlak``; raises ``ValueError`` when no row is left."""
+    the Mundlak means appended when ``mundlak``, the absorbed ``effects`` (``(name, codes,
+    levels)`` of every row) coded for the rows kept with ``absorb_options`` ``(tol, maxiter,
+    dof)``; raises ``ValueError`` when no row is left."""
     keep = rows.keep
     all_kept = bool(keep.all())
     idx = None if all_kept else np.flatnonzero(keep)
@@ -160,9 +199,13 @@ def panel_sample(design: Design, pidx: PanelIndex, rows: Rows, has_intercept: bo
     if rows.previous is not None:
         prev = sub(rows.previous)
         previous = (design.X[prev], design.y[prev])
+    absorb = None
+    if effects:
+        absorb = AbsorbedEffects(tuple(make_factor(name, sub(codes), n) for name, codes, n in effects),
+                                 *absorb_options)
     return PanelSample(X=X, y=y, names=tuple(names), y_name=design.y_name, has_intercept=has_intercept,
                        entity=entity, time=time, n_entities=n_ent, n_periods=len(used_t), entity_counts=counts,
-                       previous=previous)
+                       previous=previous, absorb=absorb)
 
 
 def dropped_rows(data: pd.DataFrame, rows: Rows) -> tuple[pd.DataFrame, str | None]:

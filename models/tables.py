@@ -67,6 +67,35 @@ def _wald_ci(est: pd.Series, se: pd.Series):
     return ci
 
 
+def _estimator_label(spec) -> str:
+    if spec.endog:
+        return "IV (2SLS)" if spec.estimator == "iv" else f"{spec.estimator} IV (2SLS)"
+    return "PPML" if spec.estimator == "ppml" else spec.estimator
+
+
+def _first_stage_f(r) -> str:
+    """The first-stage F of each endogenous regressor (``x2: 41.2``), or ``""``."""
+    tests = r.first_stage_tests
+    if tests is None:
+        return ""
+    if len(tests) == 1:
+        return _num(float(tests["F"].iloc[0]), "{:.2f}")
+    return "; ".join(f"{e}: {_num(float(f), '{:.2f}')}" for e, f in tests["F"].items())
+
+
+def _panel_foot(r) -> dict:
+    """The fit rows of a panel result: effects by name (absorbed ones as written), the
+    first-stage F of an IV model, McFadden's pseudo R-squared of a PPML model."""
+    effects = " + ".join(r.absorbed) if r.spec.absorb else _EFFECTS.get(r.spec.effects, str(r.spec.effects))
+    ppml = r.spec.estimator == "ppml"
+    return {"Estimator": _estimator_label(r.spec), "Effects": effects, "Standard errors": r.cov_label,
+            "Observations": f"{r.nobs:d}", "Towns": f"{r.n_entities:d}",
+            "R-squared": "" if ppml else _num(r.rsquared, "{:.3f}"),
+            "R-squared within": "" if ppml or r.spec.endog else _num(r.rsquared_within, "{:.3f}"),
+            "First-stage F": _first_stage_f(r), "Pseudo R-squared": _num(r.pseudo_rsquared, "{:.3f}") if ppml else "",
+            "Estimates": "coefficients"}
+
+
 def _columns(results, names, what: str) -> list[_Column]:
     from .discrete import DiscreteModelResult
 
@@ -75,15 +104,11 @@ def _columns(results, names, what: str) -> list[_Column]:
     cols = []
     for name, r in zip(names, results, strict=True):
         if not isinstance(r, DiscreteModelResult):
-            cols.append(_Column(name, r.params, r.std_errors, r.pvalues, r.conf_int, {
-                "Estimator": r.spec.estimator, "Effects": _EFFECTS.get(r.spec.effects, str(r.spec.effects)),
-                "Standard errors": r.cov_label, "Observations": f"{r.nobs:d}", "Towns": f"{r.n_entities:d}",
-                "R-squared": _num(r.rsquared, "{:.3f}"), "R-squared within": _num(r.rsquared_within, "{:.3f}"),
-                "Pseudo R-squared": "", "Estimates": "coefficients"}))
+            cols.append(_Column(name, r.params, r.std_errors, r.pvalues, r.conf_int, _panel_foot(r)))
             continue
         foot = {"Estimator": r.estimator, "Effects": "none", "Standard errors": r.cov_label,
                 "Observations": f"{r.nobs:d}", "Towns": f"{r.n_entities:d}", "R-squared": "",
-                "R-squared within": "", "Pseudo R-squared": _num(r.pseudo_rsquared, "{:.3f}"),
+                "R-squared within": "", "First-stage F": "", "Pseudo R-squared": _num(r.pseudo_rsquared, "{:.3f}"),
                 "Estimates": "coefficients" if what == "params" else "average marginal effects"}
         if what == "params" and r.model != "mnlogit":
             cols.append(_Column(name, r.params, r.std_errors, r.pvalues, r.conf_int, foot, True))
@@ -148,8 +173,12 @@ class RegressionTable:
             labels += [term, ""]
         self.n_coef_rows = len(rows)
         keys = ["Estimator", "Effects", "Standard errors", "Observations", "Towns", "R-squared", "R-squared within"]
+        if any(c.foot["First-stage F"] for c in self.columns):
+            keys.append("First-stage F")
         if any(c.discrete for c in self.columns):
             keys += ["Pseudo R-squared", "Estimates"]
+        elif any(c.foot["Pseudo R-squared"] for c in self.columns):
+            keys.append("Pseudo R-squared")
         for k in keys:
             rows.append([c.foot[k] for c in self.columns])
             labels.append(k)

@@ -18,13 +18,26 @@ __all__ = [
 ]
 
 
+#: rows of a block of :func:`group_sums`
+_BLOCK = 1 << 16
+
+
 def group_sums(values: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
-    """Sums of ``values`` (1-d or 2-d, rows) over groups: shape ``(n_groups,)`` or ``(n_groups, k)``."""
-    if values.ndim == 1:
-        return np.bincount(codes, weights=values, minlength=n_groups)
-    out = np.empty((n_groups, values.shape[1]))
-    for j in range(values.shape[1]):  # loop over columns, not rows
-        out[:, j] = np.bincount(codes, weights=values[:, j], minlength=n_groups)
+    """Sums of ``values`` (1-d or 2-d, rows) over groups: shape ``(n_groups,)`` or ``(n_groups, k)``.
+
+    The numbers of ``np.bincount(codes, weights=column, minlength=n_groups)`` (each group's values
+    added one by one in the order of the rows), summed block by block of rows with ``np.add.at``:
+    ``bincount`` would copy codes narrower than ``intp`` and a strided column whole (two arrays of
+    the size of the data), ``add.at`` only a block's."""
+    if values.ndim == 2:
+        out = np.empty((n_groups, values.shape[1]))
+        for j in range(values.shape[1]):  # a loop over columns, not rows
+            out[:, j] = group_sums(values[:, j], codes, n_groups)
+        return out
+    out = np.zeros(n_groups)
+    for start in range(0, len(codes), _BLOCK):  # a loop over blocks of rows, not rows
+        rows = slice(start, start + _BLOCK)
+        np.add.at(out, codes[rows], values[rows])
     return out
 
 
@@ -38,8 +51,10 @@ def group_means(values: np.ndarray, codes: np.ndarray, n_groups: int, counts: np
 
 
 def within(values: np.ndarray, codes: np.ndarray, n_groups: int, counts: np.ndarray | None = None) -> np.ndarray:
-    """One-way within transformation ``v_it - mean_i(v)``."""
-    return values - group_means(values, codes, n_groups, counts)[codes]
+    """One-way within transformation ``v_it - mean_i(v)`` (the means of the rows are formed in
+    the array returned: one array of the size of ``values``)."""
+    out = group_means(values, codes, n_groups, counts)[codes]
+    return np.subtract(values, out, out=out)
 
 
 class TwoWayProjector:

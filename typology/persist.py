@@ -107,6 +107,9 @@ CLASSES: dict[str, tuple[str, str]] = {
     "models.results.FitData": ("models", "FitData"),
     "models.results.WaldTest": ("models", "WaldTest"),
     "models.discrete.DiscreteModelResult": ("models", "DiscreteModelResult"),
+    "models.iv.FirstStage": ("models", "FirstStage"),
+    "models.iv.IVTest": ("models", "IVTest"),
+    "models.iv.IVDiagnostics": ("models", "IVDiagnostics"),
     "sklearn.mixture.GaussianMixture": ("sklearn.mixture", "GaussianMixture"),
     "sklearn.tree.DecisionTreeClassifier": ("sklearn.tree", "DecisionTreeClassifier"),
 }

@@ -159,6 +159,11 @@ def _model_variables(m) -> list[tuple[str, str, str]]:
     from models import parse_formula
 
     names = [(v, "formula", m.formula) for v in parse_formula(m.formula).variables]
+    spec = getattr(m, "spec", None)
+    if spec is not None:  # absorbed effects, endogenous regressors and instruments given as keys
+        names += [(c.strip(), "absorb", e) for e in spec.absorb for c in e.split("^")]
+        names += [(v, key, t) for key in ("endog", "instruments") for t in getattr(spec, key)
+                  for v in parse_formula(f"_ ~ {t}").variables[1:]]
     if m.cluster is not None:
         dims = [p.strip() for p in str(m.cluster).split("+")]
         names += [(d, "cluster", m.cluster) for d in dims if d not in ("entity", "time")]
@@ -360,6 +365,7 @@ def _models_stage(cfg: RunConfig, frame: pd.DataFrame, notes: list[str], progres
     """Every ``[[models]]`` table fitted on ``frame``: linear results, discrete results, and the
     specification tests of the linear models."""
     from models import fit_panel_model, specification_tests
+    from models.estimators import ESTIMATORS
 
     results: dict = {}
     discrete: dict = {}
@@ -376,6 +382,11 @@ def _models_stage(cfg: RunConfig, frame: pd.DataFrame, notes: list[str], progres
             except (KeyError, ValueError, np.linalg.LinAlgError) as exc:
                 raise ConfigError(f"{cfg.where}: [[models]] {name!r}: {exc}") from None
             results[name] = res
+            if spec.absorb or spec.endog or not ESTIMATORS[spec.estimator].linear:
+                notes.append(f"specification tests of model {name!r} not computed: they compare town-effects models "
+                             "(within, random, pooled) and are not defined for absorbed effects, instruments or "
+                             "PPML")
+                continue
             effects = spec.effects if spec.effects in ("entity", "twoway") else "entity"
             cluster = spec.cluster if spec.cov_type in ("clustered", "wild_bootstrap") else "entity"
             try:

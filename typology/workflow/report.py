@@ -260,6 +260,13 @@ def _panel_models_section(doc: _Doc, run: ReportInput) -> None:
         doc.p("Specification tests (H0 of each: f_effects - no town effects; breusch_pagan - no random "
               "effects; hausman and mundlak - random effects are consistent):")
         doc.table(st.set_index(["model", "test_name"]))
+    iv = run.table("iv_tests.csv")
+    if iv is not None:
+        doc.p("Instrumental variables (iv_tests.csv): first-stage F of the excluded instruments; Cragg-Donald and "
+              "Kleibergen-Paap rk Wald F of weak identification (no p-value: compare with Stock and Yogo's "
+              "critical values); Sargan / Hansen J of over-identification; endogeneity tests (H0: the regressors "
+              "are exogenous).")
+        doc.table(iv.set_index(["model", "test"]))
     notes = [f"{n}: {x}" for n, r in models.items() for x in getattr(r, "notes", ())]
     doc.items(notes)
 

@@ -66,6 +66,19 @@ def coefficients_table(models: dict) -> pd.DataFrame:
     return pd.concat(rows, ignore_index=True)
 
 
+def iv_tests_table(models: dict) -> pd.DataFrame | None:
+    """The instrumental-variables diagnostics of the IV models (``result.iv_tests``), one row per
+    (model, test); ``None`` without an IV model."""
+    rows = []
+    for name, r in models.items():
+        t = getattr(r, "iv_tests", None)
+        if t is not None:
+            t = t.reset_index()
+            t.insert(0, "model", name)
+            rows.append(t)
+    return pd.concat(rows, ignore_index=True) if rows else None
+
+
 def _write_tables(res: PipelineResult, d: Path) -> None:
     from models import compare
 
@@ -91,6 +104,9 @@ def _write_tables(res: PipelineResult, d: Path) -> None:
         (d / "regression_table.tex").write_text(table.to_latex(), encoding="utf-8")
         (d / "regression_table.txt").write_text(table.to_text(), encoding="utf-8")
         (d / "regression_table.csv").write_text(table.to_csv(), encoding="utf-8")
+        iv = iv_tests_table(res.models)
+        if iv is not None:
+            iv.to_csv(d / "iv_tests.csv", index=False)
     from .pipeline import discrete_tables
 
     for stem, frame in discrete_tables(res.discrete).items():  # [[models]] of kind logit, probit, mnlogit
