@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.harness import Case
+from benchmarks.pyfixest_pair import pyfixest_pair
 
 FORMULA = "y ~ x1 + x2 | town_id + year + region^year"
 
@@ -42,39 +43,19 @@ def _panel(n_towns: int, n_years: int, n_regions: int = 80, seed: int = 0) -> pd
 
 def _cases(n_towns: int, n_years: int, repeat: int) -> list[Case]:
     size = f"{n_towns * n_years:,} rows"
-    state = {}
-    input_mib = n_towns * n_years * 6 * 8 / 2**20
 
-    def setup():
-        if "flat" not in state:
-            state["flat"] = _panel(n_towns, n_years)
-            state["indexed"] = state["flat"].set_index(["town_id", "year"])
-        return state
-
-    def pyfixest_setup():
+    def theirs(flat):
         import pyfixest as pf
 
-        s = setup()
-        pf.feols(FORMULA, data=s["flat"], vcov={"CRV1": "town_id"})  # warm-up, not timed
-        return s
+        return pf.feols(FORMULA, data=flat, vcov={"CRV1": "town_id"})
 
-    def pyfixest(s):
-        import pyfixest as pf
-
-        return pf.feols(FORMULA, data=s["flat"], vcov={"CRV1": "town_id"})
-
-    def ours(s):
+    def ours(indexed):
         from models import PanelModelSpec, fit_panel_model
 
-        return fit_panel_model(s["indexed"], PanelModelSpec(FORMULA, cov_type="clustered", cluster="town_id"))
+        return fit_panel_model(indexed, PanelModelSpec(FORMULA, cov_type="clustered", cluster="town_id"))
 
-    base = f"pyfixest feols 3 effects, CRV1 ({size})"
-    return [
-        Case(base, pyfixest, pyfixest_setup, repeat=repeat, note="warm (one call before timing)"),
-        Case(f"models within absorb 3 effects, CRV1 ({size})", ours, setup, repeat=repeat, baseline=base,
-             note=f"target: ratio >= 1, peak <= {2 * input_mib:.0f} MiB (2x the input arrays)",
-             target={"speedup": 1.0, "peak_mib": 2 * input_mib}),
-    ]
+    return pyfixest_pair(lambda: _panel(n_towns, n_years), theirs, ours, f"pyfixest feols 3 effects, CRV1 ({size})", f"models within absorb 3 effects, CRV1 ({size})", repeat,
+                         input_mib=n_towns * n_years * 6 * 8 / 2**20)
 
 
 def cases(quick: bool) -> list[Case]:

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.harness import Case
+from benchmarks.pyfixest_pair import pyfixest_pair
 
 FORMULA = "y ~ x1 + x2 + x3"
 EFFECTS = ("town_id", "year")
@@ -45,40 +46,20 @@ def _counts(n_towns: int, n_years: int, seed: int = 0) -> pd.DataFrame:
 
 def _cases(n_towns: int, n_years: int, repeat: int) -> list[Case]:
     size = f"{n_towns * n_years:,} rows"
-    state = {}
-    input_mib = n_towns * n_years * 6 * 8 / 2**20
 
-    def setup():
-        if "flat" not in state:
-            state["flat"] = _counts(n_towns, n_years)
-            state["indexed"] = state["flat"].set_index(["town_id", "year"])
-        return state
-
-    def pyfixest_setup():
+    def theirs(flat):
         import pyfixest as pf
 
-        s = setup()
-        pf.fepois(PYFIXEST_FORMULA, data=s["flat"], vcov={"CRV1": "town_id"})  # warm-up, not timed
-        return s
+        return pf.fepois(PYFIXEST_FORMULA, data=flat, vcov={"CRV1": "town_id"})
 
-    def pyfixest(s):
-        import pyfixest as pf
-
-        return pf.fepois(PYFIXEST_FORMULA, data=s["flat"], vcov={"CRV1": "town_id"})
-
-    def ours(s):
+    def ours(indexed):
         from models import PanelModelSpec, fit_panel_model
 
-        return fit_panel_model(s["indexed"], PanelModelSpec(FORMULA, estimator="ppml", absorb=EFFECTS,
-                                                            cov_type="clustered", cluster="town_id"))
+        return fit_panel_model(indexed, PanelModelSpec(FORMULA, estimator="ppml", absorb=EFFECTS, cov_type="clustered",
+                                                         cluster="town_id"))
 
-    base = f"pyfixest fepois 2 effects, CRV1 ({size})"
-    return [
-        Case(base, pyfixest, pyfixest_setup, repeat=repeat, note="warm (one call before timing)"),
-        Case(f"models ppml absorb 2 effects, CRV1 ({size})", ours, setup, repeat=repeat, baseline=base,
-             note=f"target: ratio >= 1, peak <= {2 * input_mib:.0f} MiB (2x the input arrays)",
-             target={"speedup": 1.0, "peak_mib": 2 * input_mib}),
-    ]
+    return pyfixest_pair(lambda: _counts(n_towns, n_years), theirs, ours, f"pyfixest fepois 2 effects, CRV1 ({size})", f"models ppml absorb 2 effects, CRV1 ({size})", repeat,
+                         input_mib=n_towns * n_years * 6 * 8 / 2**20)
 
 
 def cases(quick: bool) -> list[Case]:
