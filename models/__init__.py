@@ -20,6 +20,7 @@ plots), ``exceptions``.
 from .bootstrap import wild_cluster_bootstrap
 from .discrete import DiscreteModelResult, SeparationError, fit_discrete_model
 from .estimation import fit_panel_model
+from .event import EventDataError, EventStudyResult, bacon_decomposition, event_plot, event_study
 from .exceptions import (
     AbsorbedRegressorError,
     BootstrapWarning,
@@ -40,6 +41,8 @@ __all__ = [
     "CollinearityError",
     "DegenerateModelError",
     "DiscreteModelResult",
+    "EventDataError",
+    "EventStudyResult",
     "FitData",
     "FormulaError",
     "ModelWarning",
@@ -49,9 +52,12 @@ __all__ = [
     "SeparationError",
     "SpecificationTestWarning",
     "WaldTest",
+    "bacon_decomposition",
     "breusch_pagan",
     "coefplot",
     "compare",
+    "event_plot",
+    "event_study",
     "f_test_effects",
     "fit_discrete_model",
     "fit_panel_model",

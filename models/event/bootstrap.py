@@ -32,9 +32,11 @@ def cluster_sum(inf: np.ndarray, cluster: np.ndarray, n_clusters: int) -> np.nda
     """Rows of ``inf`` (units x k) summed within clusters (clusters x k)."""
     if n_clusters == len(cluster) and np.array_equal(cluster, np.arange(n_clusters)):
         return inf
-    order = np.argsort(cluster, kind="stable")
-    starts = np.searchsorted(cluster[order], np.arange(n_clusters))
-    return np.add.reduceat(inf[order], starts, axis=0)
+    from scipy import sparse
+
+    m = sparse.csr_matrix((np.ones(len(cluster)), (cluster, np.arange(len(cluster)))),
+                          shape=(n_clusters, len(cluster)))
+    return np.asarray(m @ inf)
 
 
 def std_errors(phi: np.ndarray) -> np.ndarray:

@@ -144,7 +144,7 @@ def _exits(df: pd.DataFrame, exit: str | None, towns, town_codes, years, method:
 
 def build_panel(data: pd.DataFrame, outcome: str, cohort: str, *, cluster: str = "town_id",
                 covariates=(), exit: str | None = "exit_year", method: str = "",
-                unit: str = "town_id", time: str = "year") -> EventPanel:
+                unit: str = "town_id", time: str = "year", drop_always: bool = True) -> EventPanel:
     """Validate the long data and return the :class:`EventPanel` (towns sorted, years sorted)."""
     df = _long(data, unit, time)
     dup = df.duplicated([unit, time])
@@ -175,7 +175,7 @@ def build_panel(data: pd.DataFrame, outcome: str, cohort: str, *, cluster: str =
     codes, cl_codes = np.unique(cl[first], return_inverse=True)
     panel = EventPanel(towns, years, g, y, x, cl_codes.astype(np.int64), len(codes), outcome, covariates)
     always = (g != NEVER) & (g <= years[0])
-    if always.any():
+    if always.any() and drop_always:
         panel = panel.subset(~always, f"{int(always.sum())} towns treated from the first panel year "
                                       f"{int(years[0])} on (no untreated year) were dropped: {_listing(panel.towns[always])}")
     return panel
