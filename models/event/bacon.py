@@ -27,10 +27,10 @@ from .cohorts import NEVER, EventDataError, build_panel
 __all__ = ["bacon_decomposition"]
 
 
-def _did(ybar, k, l, treat_years, base_years):
-    """``(mean_k[treat] - mean_k[base]) - (mean_l[treat] - mean_l[base])`` on group means by year."""
+def _did(ybar, k, c, treat_years, base_years):
+    """``(mean_k[treat] - mean_k[base]) - (mean_c[treat] - mean_c[base])`` on group means by year."""
     d = ybar[:, treat_years].mean(axis=1) - ybar[:, base_years].mean(axis=1)
-    return d[k] - d[l]
+    return d[k] - d[c]
 
 
 def bacon_decomposition(data: pd.DataFrame, outcome: str, cohort: str, exit: str | None = "exit_year") -> pd.DataFrame:
@@ -53,7 +53,6 @@ def bacon_decomposition(data: pd.DataFrame, outcome: str, cohort: str, exit: str
         raise EventDataError(f"bacon_decomposition: the decomposition needs a balanced panel; {int(missing.sum())} "
                              f"towns miss {outcome!r} in some year, first: {list(panel.towns[missing][:8])}.")
     years, y, g = panel.years, panel.y, panel.cohort
-    T = len(years)
     D = ((g[:, None] != NEVER) & (years[None, :] >= g[:, None])).astype(float)
     Dt = D - D.mean(axis=1, keepdims=True) - D.mean(axis=0, keepdims=True) + D.mean()
     VD = np.mean(Dt**2)
@@ -74,19 +73,18 @@ def bacon_decomposition(data: pd.DataFrame, outcome: str, cohort: str, exit: str
             b = _did(ybar, k, u, years >= groups[k], years < groups[k])
             rows.append(("treated vs never treated", groups[k], "never", b, s))
     for i, k in enumerate(treated):
-        for l in treated[i + 1:]:
-            nk, nl, dk, dl = share[k], share[l], Dbar[k], Dbar[l]
+        for j in treated[i + 1:]:
+            nk, nl, dk, dl = share[k], share[j], Dbar[k], Dbar[j]
             nkl = nk / (nk + nl)
-            mid = (years >= groups[k]) & (years < groups[l])
+            mid = (years >= groups[k]) & (years < groups[j])
             if dk < 1:
                 s = ((nk + nl) * (1 - dl)) ** 2 * nkl * (1 - nkl) * (dk - dl) / (1 - dl) * (1 - dk) / (1 - dl) / VD
-                b = _did(ybar, k, l, mid, years < groups[k])
-                rows.append(("earlier vs later treated", groups[k], str(groups[l]), b, s))
+                b = _did(ybar, k, j, mid, years < groups[k])
+                rows.append(("earlier vs later treated", groups[k], str(groups[j]), b, s))
             s = ((nk + nl) * dk) ** 2 * nkl * (1 - nkl) * (dl / dk) * (dk - dl) / dk / VD
-            b = _did(ybar, l, k, years >= groups[l], mid)
+            b = _did(ybar, j, k, years >= groups[j], mid)
             kind = "later vs earlier treated" if dk < 1 else "later vs always treated"
-            rows.append((kind, groups[l], str(groups[k]), b, s))
+            rows.append((kind, groups[j], str(groups[k]), b, s))
     out = pd.DataFrame(rows, columns=["type", "treated", "control", "estimate", "weight"])
     out.attrs["twfe"] = float(out["weight"] @ out["estimate"])
-    del T
     return out

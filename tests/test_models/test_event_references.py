@@ -90,7 +90,7 @@ def test_bacon_with_always_treated_towns_and_no_never_treated(panel):
     df.loc[df["g"] == 2003, "g"] = 2000  # treated from the first year: a control only
     b = models.bacon_decomposition(df.set_index(["town_id", "year"]), "y", "g")
     pf = pytest.importorskip("pyfixest")
-    X = df.assign(D=((df["year"] >= df["g"])).astype(float))
+    X = df.assign(D=(df["year"] >= df["g"]).astype(float))
     twfe = pf.feols("y ~ D | town_id + year", data=X).coef().iloc[0]
     assert float(b["weight"] @ b["estimate"]) == pytest.approx(twfe, abs=1e-10)
     assert "later vs always treated" in set(b["type"])
