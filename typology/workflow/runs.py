@@ -12,6 +12,7 @@ folder at once, and what killed runs left behind is removed (:mod:`typology.fold
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 import shutil
 from pathlib import Path
@@ -110,6 +111,10 @@ def _write_tables(res: PipelineResult, d: Path) -> None:
     from .pipeline import discrete_tables
 
     for stem, frame in discrete_tables(res.discrete).items():  # [[models]] of kind logit, probit, mnlogit
+        frame.to_csv(d / f"{stem}.csv", index=False)
+    from .events import event_tables
+
+    for stem, frame in event_tables(res.event_studies).items():  # [[event_studies]]
         frame.to_csv(d / f"{stem}.csv", index=False)
     st = []
     for name, t in res.spec_tests.items():
@@ -323,7 +328,8 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
 
     Compared: the input files' sha256, the feature table (1e-10), the type of every town and
     the type names (exactly), the other assignment columns (1e-10), every coefficient and
-    standard error (1e-10), and the model file (checked against the manifest and decoded;
+    standard error (1e-10), the event studies (estimates, intervals, bands, overall effects and
+    pre-trend tests, 1e-10), and the model file (checked against the manifest and decoded;
     written with the package versions installed now, its fitted state bit for bit).
     """
     d = Path(run)
@@ -361,6 +367,29 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
         new_c = coefficients_table(res.models).set_index(["model", "term"]) if res.models else old_c.iloc[0:0]
         diffs += _compare_frames("coefficients", old_c, new_c)
     diffs += _discrete_differences(d, res)
+    diffs += _event_differences(d, res)
+    return diffs
+
+
+def _event_differences(d: Path, res: PipelineResult) -> list[str]:
+    """Differences of the event studies: estimates, standard errors, intervals and bands by event
+    time, overall effects and pre-trend tests (1e-10)."""
+    from .events import event_tables
+
+    new_tabs = event_tables(res.event_studies)
+    diffs = []
+    for stem, keys in (("event_studies", ["study", "method", "event_time"]), ("event_overall", ["study", "method"])):
+        f = d / f"{stem}.csv"
+        if not f.is_file() and stem not in new_tabs:
+            continue
+        if not f.is_file() or stem not in new_tabs:
+            diffs.append(f"{stem}: the {'reproduction' if stem in new_tabs else 'run folder'} has event studies the "
+                         f"{'run folder' if stem in new_tabs else 'reproduction'} does not")
+            continue
+        old = pd.read_csv(f, dtype={"study": str, "method": str}, keep_default_na=False, na_values=[""])
+        new = pd.read_csv(io.StringIO(new_tabs[stem].to_csv(index=False)), dtype={"study": str, "method": str},
+                          keep_default_na=False, na_values=[""])  # as written, so text columns compare alike
+        diffs += _compare_frames(stem, old.set_index(keys), new.set_index(keys))
     return diffs
 
 
