@@ -203,3 +203,18 @@ def test_resolved_config_round_trips():
     assert parse_config({"data": {"path": "/tmp"}}).event_studies == ()
     with pytest.raises(ValueError, match="two \\[\\[event_studies\\]\\] are named 'a'"):
         parse_config({"data": {"path": "/tmp"}, "event_studies": [raw["event_studies"][0]] * 2})
+
+
+def test_starter_config_offers_an_event_study_that_parses():
+    import tomllib
+
+    from typology.workflow.config import starter_config
+
+    text = starter_config("ds", outcomes=["avg_wage", "population"])
+    lines = text.splitlines()
+    start = lines.index("# [[event_studies]]")
+    block = [ln[2:] for ln in lines[start:] if ln.startswith("# ")]
+    cfg = parse_config(tomllib.loads(text + "\n" + "\n".join(block)))
+    (study,) = cfg.event_studies
+    assert study.outcome == "log(avg_wage)" and study.rule["rule"] == "share" and study.rule["min_years"] == 2
+    assert "# [[event_studies]]" not in starter_config("ds", outcomes=["avg_wage"], groups=["specialization"])
