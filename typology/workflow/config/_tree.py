@@ -259,11 +259,14 @@ class RunConfig:
         return str(self.path) if self.path is not None else (self.label or "config")
 
     def to_dict(self) -> dict:
-        """The resolved form: JSON-ready, every default filled in; what the manifest records."""
-        return {"data": self.data.to_dict(), "features": self.features.to_dict(),
-                "typology": self.typology.to_dict(), "models": [m.to_dict() for m in self.models],
-                "report": self.report.to_dict(), "compute": self.compute.to_dict(),
-                "event_studies": [e.to_dict() for e in self.event_studies]}
+        """The resolved form: JSON-ready, every default filled in; what the manifest records
+        (``event_studies`` only when there are some, so a run without them records what it always did)."""
+        out = {"data": self.data.to_dict(), "features": self.features.to_dict(),
+               "typology": self.typology.to_dict(), "models": [m.to_dict() for m in self.models],
+               "report": self.report.to_dict(), "compute": self.compute.to_dict()}
+        if self.event_studies:
+            out["event_studies"] = [e.to_dict() for e in self.event_studies]
+        return out
 
     @property
     def resolved(self) -> dict:
