@@ -64,6 +64,71 @@ function ``stage(rng, plan, world)`` of the seeded generator, the arguments (:cl
 the results of the stages before it. ``tests/test_typology/test_synth_digest.py`` holds the
 digests of every table: a change that keeps the draws and their order keeps them.
 
+World 2 (``world=2``, the default; ``world=1`` is the static world above, reproduced bit for
+bit): the same geography, economy, registry and suppressed cells (the same draws), then
+
+Corporate entry and exit (stage ``events``)
+    Each corporate town (``integrated_connected`` and ``corporate_remote`` sites) has an anchor
+    firm, its largest. 10 % are VI-owned from the first year (``entry_year`` = the first year
+    of the panel: always treated); the others are bought by their VI group in one of
+    ``N_COHORTS = 5`` cohort years spread from the fourth year to the fourth-last (2013, 2015,
+    2018, 2020, 2022 for the default panel), drawn at random, independently of every outcome
+    draw (a town present less than two years before its cohort is VI-owned from the start).
+    In the firms table the anchor's ``group_id`` changes from empty to the VI group in the entry
+    year: the event is read from the registry by that rule (or by ``corp_share`` leaving 0: it is 0
+    before entry and after exit, at least 0.05 from entry to exit).
+    Satellites, detached towns, cores and rural municipalities never change owner
+    (``entry_year = 0``). Exits: 35 % of the towns of the first two cohorts are left by the
+    group 4-6 years after entry, and 15 % of the always-VI towns in a random year; the anchor's
+    ``group_id`` becomes empty again (``exit_year``). Before entry the anchor employs 45 % of
+    its consolidated size (``ANCHOR_START``; it is still the town's largest firm); after entry
+    the group consolidates it over ``RAMP_YEARS = 5`` years to 100 % (first cohort) .. 45 %
+    (last cohort: no consolidation) and buys, 1-5 years
+    after entry, the town's suppliers and private local firms (each with probability 0.95 for
+    the first cohort .. 0.35 for the last): ``corp_share`` (and ``core_control_share`` where the
+    group is headquartered in a core, as for the towns near cores) builds up after entry,
+    faster and further for earlier cohorts; at exit the town's firms leave the group.
+    Retail chains are present from the first year and VI groups buy no firms elsewhere, so the
+    only changes of ownership towards VI groups are the events.
+
+The stagnation index and the outcomes (stage ``dynamics``)
+    For every municipality-year, ``L_it = eta_it + eps_it`` with
+    ``eta_it = -3.0 - 4.0 corp_share_it - 2.0 core_control_share_it + 0.004 dist_core_km_i``
+    (``STATUS_COEF``) and ``eps_it`` standard logistic (an AR(1) Gaussian copula, correlation
+    0.7, so a town's status persists). After the municipality's base (first) year ``b``:
+    ``log(population_it / population_ib) = -0.03 L_it`` and the published employment likewise
+    with slope 0.07 where ``L > 0`` and 0.03 where ``L < 0`` (0.1 times that in the cores), every
+    sector cell scaled alike; a total that rounding would leave on the wrong side of its base
+    value moves by one person or job. So the dynamics group's ``status`` is ``"stagnating"``
+    (population and employment both below the base year) exactly when ``L_it > 0``:
+    ``P(stagnating) = logistic(eta_it)``, the logit ``status ~ corp_share + core_control_share +
+    dist_core_km`` of the demo with known coefficients (``truth.json`` ``equations.stagnation``;
+    ``eta`` uses the shares before the jobs are rescaled, which differ from the published ones by
+    rounding). A non-stagnating town-year has a status only when its wages of the year and of
+    the base year are both published (probability ``(1 - missing_outcome_rate)^2``, independent
+    of the regressors): on those rows the intercept is ``-3.0 - 2 log(1 - missing_outcome_rate)``
+    (stored as the coefficient; the slopes are unchanged). Modernizing (not stagnating, wages
+    outgrowing the national average, competitive shift >= 0) comes mostly from the towns whose
+    ``corp_share`` rises after entry. Wages and investment follow the equations above with the
+    generated shares. The municipalities that enter the data late have a quarter of their
+    world-1 jobs and residents (they barely move the national totals of the shift-share).
+
+Potential outcomes and the truth
+    The outcomes are a deterministic function of the ownership schedule and of draws shared by
+    every schedule, so the generator computes them under the actual schedule, without the
+    entries of the panel (``untreated``) and without exits. ``truth.json`` ``events`` holds
+    ``entry_year`` and ``exit_year`` of every municipality (also columns of the outcomes table,
+    0 = never), the cohorts, and for ``log_wage``, ``log_employment``, ``log_population``:
+    ``by_cohort`` ``ATT(g, e)`` = the mean over the towns of cohort ``g`` present in year
+    ``g + e`` of ``Y(actual) - Y(untreated)`` (exits included; 0 before entry: no
+    anticipation), ``dynamic`` ``theta(e) = sum_g n_g ATT(g, e) / sum_g n_g`` over the cohorts
+    observed at ``e`` (``n_g`` the cohort's towns: Callaway and Sant'Anna's dynamic
+    aggregation), ``overall`` = the ``n_g``-weighted mean of ``ATT(g, t - g)`` over the cells
+    ``t >= g`` (their simple aggregation); ``exit_effects`` the same paths of an exit against no
+    exit; ``types_by_year`` the type of each town in each year it is present, the study's 2 x 2
+    (anchor VI-owned that year or not; site near a core or not); ``town_types`` the type in the
+    town's last year. ``SyntheticDataset.potential`` holds the untreated outcomes.
+
 Adding a mechanism: write it as a stage (or a step of one) returning its result; draw its
 random numbers from its own generator,
 ``np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(zlib.crc32(b"name"),)))``,
@@ -768,8 +833,8 @@ CORE_RESPONSE = 0.1       # ... times this in the agglomeration cores (the natio
 LATE_SCALE = 0.25         # jobs and residents of the municipalities that enter the data late, times this
 N_COHORTS = 5             # entry cohorts spread over the panel
 ALWAYS_SHARE = 0.1        # corporate towns whose anchor firm is VI-owned from the first year
-ANCHOR_START = 0.3        # the anchor firm's jobs before consolidation, as a share of the consolidated firm's
-CONSOLIDATION = (1.0, 0.35)  # ... after consolidation: towns of the first and of the last cohort
+ANCHOR_START = 0.45       # the anchor firm's jobs before consolidation, as a share of the consolidated firm's
+CONSOLIDATION = (1.0, 0.45)  # ... after consolidation: towns of the first and of the last cohort
 RAMP_YEARS = 5            # the group consolidates the anchor (and buys suppliers) over these years after entry
 SUPPLIER_BUY = (0.95, 0.35)  # probability that the group buys a supplier or a private local firm after
 #                              entry: first and last cohort
