@@ -32,6 +32,7 @@ DIGEST_FILE = Path(__file__).with_name("data") / "synth_digest.json"
 PACKAGES = ("numpy", "pandas")
 CASES = {"default": {}, "small": {"n_towns": 40, "n_years": 6, "seed": 3},
          "world1_default": {"world": 1}, "world1_small": {"n_towns": 40, "n_years": 6, "seed": 3, "world": 1}}
+FIXTURES = {"world1_default": "synthetic", "world1_small": "small_synthetic"}  # the session fixtures (world 1)
 
 
 def column_digest(s: pd.Series) -> str:
@@ -61,14 +62,14 @@ def versions() -> dict:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_generated_tables_are_bit_identical_to_the_stored_digests(case, synthetic, small_synthetic):
+def test_generated_tables_are_bit_identical_to_the_stored_digests(case, request):
     stored = json.loads(DIGEST_FILE.read_text(encoding="utf-8"))
     differ = {p: (v, stored["versions"][p]) for p, v in versions().items() if v != stored["versions"][p]}
     if differ:
         pytest.skip("the digests were written with other package versions: "
                     + ", ".join(f"{p} {old} (now {new})" for p, (new, old) in differ.items()))
-    if case in ("default", "small"):
-        ds = {"default": synthetic, "small": small_synthetic}[case]  # the session fixtures are these two calls
+    if case in FIXTURES:
+        ds = request.getfixturevalue(FIXTURES[case])  # the session fixtures are these two calls
     else:
         from typology.data.synth import generate
 
