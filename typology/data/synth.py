@@ -96,8 +96,9 @@ The stagnation index and the outcomes (stage ``dynamics``)
     ``eta_it = -3.0 - 4.0 corp_share_it - 2.0 core_control_share_it + 0.004 dist_core_km_i``
     (``STATUS_COEF``) and ``eps_it`` standard logistic (an AR(1) Gaussian copula, correlation
     0.7, so a town's status persists). After the municipality's base (first) year ``b``:
-    ``log(population_it / population_ib) = -0.03 L_it`` and the published employment likewise
-    with slope 0.07 where ``L > 0`` and 0.03 where ``L < 0`` (0.1 times that in the cores), every
+    ``log(population_it / population_ib) = -0.03 h(L_it)``, ``h(L) = 3 tanh(L / 3)`` (the sign
+    of ``L``, bounded), and the published employment likewise with slope 0.07 where ``L > 0``
+    and 0.03 where ``L < 0`` (0.1 times that in the cores), every
     sector cell scaled alike; a total that rounding would leave on the wrong side of its base
     value moves by one person or job. So the dynamics group's ``status`` is ``"stagnating"``
     (population and employment both below the base year) exactly when ``L_it > 0``:
@@ -826,7 +827,8 @@ def _outcomes(rng, p: Plan, world: dict) -> Outcomes:
 # The study's dynamics (the module docstring, "World 2"): constants of the mechanisms.
 STATUS_COEF = {"Intercept": -3.0, "corp_share": -4.0, "core_control_share": -2.0, "dist_core_km": 0.004}
 STATUS_RHO = 0.7          # AR(1) correlation of the Gaussian copula behind the logistic errors
-POP_RESPONSE = 0.03       # log population change since the base year per unit of the index
+POP_RESPONSE = 0.03       # log population change since the base year per unit of the index near 0
+RESPONSE_BOUND = 3.0      # the responses act on RESPONSE_BOUND * tanh(L / RESPONSE_BOUND): no jump beyond 3 units
 EMP_RESPONSE = (0.07, 0.03)  # log published employment change since the base year per unit of the index:
 #                              where the index is positive (falling) and negative (growing)
 CORE_RESPONSE = 0.1       # ... times this in the agglomeration cores (the national total stays near flat)
@@ -1013,7 +1015,8 @@ def _realize(p: Plan, geo: Geography, reg: Registry, supp: np.ndarray, ev: Event
     # employment: every cell of the town-year scaled so that the published total moves by exp(-c L) from the base year
     pub = np.where(supp, 0.0, E).sum(axis=2)
     c_e = np.where(down, EMP_RESPONSE[0], EMP_RESPONSE[1]) * np.where(geo.role == 4, CORE_RESPONSE, 1.0)[:, None]
-    m = np.where(after, np.exp(-c_e * L) * pub[rows, b][:, None] / np.maximum(pub, 1.0), 1.0)
+    h = RESPONSE_BOUND * np.tanh(L / RESPONSE_BOUND)  # monotone, the sign of L, bounded
+    m = np.where(after, np.exp(-c_e * h) * pub[rows, b][:, None] / np.maximum(pub, 1.0), 1.0)
     E2 = np.where(E > 0, np.maximum(np.round(E * m[:, :, None]), 1.0), 0.0)
     pub2 = np.where(supp, 0.0, E2).sum(axis=2)
     fixed = _signed_growth(pub2, pub2[rows, b], down, after)
@@ -1023,7 +1026,7 @@ def _realize(p: Plan, geo: Geography, reg: Registry, supp: np.ndarray, ev: Event
     # population: exp(-c L) from the base year
     pop = np.round(geo.pop * size[:, None])
     pop_b = pop[rows, b]
-    pop2 = np.where(after, np.round(pop_b[:, None] * np.exp(-POP_RESPONSE * L)), pop)
+    pop2 = np.where(after, np.round(pop_b[:, None] * np.exp(-POP_RESPONSE * h)), pop)
     pop2 = _signed_growth(pop2, pop_b, down, after)
     reg2 = replace(reg, E=E2, fe=fe2, grp_t=grp)
     corp, core = _true_regressors(p, geo, reg2, supp)
@@ -1232,10 +1235,11 @@ def _dataset(rng, p: Plan, world: dict) -> SyntheticDataset:
     last = {t: years_types[max(years_types)] for t, years_types in dyn.truth["events"]["types_by_year"].items()}
     truth["town_types"] = {t: last.get(t, v) for t, v in truth["town_types"].items()}
     truth["town_types_year"] = "the type of each town in its last year (events.types_by_year); cores and rural as before"
-    truth["population"] = ("log(population_it / population_ib) = -POP_RESPONSE * L_it and the published "
-                           "employment likewise with EMP_RESPONSE, after each municipality's base (first) year b; "
+    truth["population"] = ("log(population_it / population_ib) = -POP_RESPONSE * h(L_it), h(L) = 3 tanh(L / 3), "
+                           "and the published employment likewise with EMP_RESPONSE, after each municipality's "
+                           "base (first) year b; "
                            "L_it the latent stagnation index (no other trend)")
-    truth["response"] = {"population": POP_RESPONSE, "employment_falling": EMP_RESPONSE[0],
+    truth["response"] = {"population": POP_RESPONSE, "bound": RESPONSE_BOUND, "employment_falling": EMP_RESPONSE[0],
                          "employment_growing": EMP_RESPONSE[1], "core_factor": CORE_RESPONSE,
                          "status_rho": STATUS_RHO}
     truth["equations"]["stagnation"] = dyn.truth["stagnation"]
