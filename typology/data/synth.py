@@ -61,8 +61,10 @@ population paths, entry years), ``economy`` (employment by sector), ``registry``
 groups, firms, owners by year), ``publication`` (suppressed cells), ``outcomes`` (true
 regressors, outcome equations), ``dataset`` (the validated tables and the truth). Each is a
 function ``stage(rng, plan, world)`` of the seeded generator, the arguments (:class:`Plan`) and
-the results of the stages before it. ``tests/test_typology/test_synth_digest.py`` holds the
-digests of every table: a change that keeps the draws and their order keeps them.
+the results of the stages before it. :data:`WORLDS` maps each version of the generator to its
+stages (world 1: :data:`STAGES`; world 2: :data:`STAGES_2`, below). ``tests/test_typology/
+test_synth_digest.py`` holds the digests of every table of both worlds: a change that keeps
+the draws and their order keeps them.
 
 World 2 (``world=2``, the default; ``world=1`` is the static world above, reproduced bit for
 bit): the same geography, economy, registry and suppressed cells (the same draws), then
@@ -133,8 +135,10 @@ Potential outcomes and the truth
 Adding a mechanism: write it as a stage (or a step of one) returning its result; draw its
 random numbers from its own generator,
 ``np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(zlib.crc32(b"name"),)))``,
-rather than from ``rng``, so that every draw of the existing stages, and so every dataset
-written before, stays the same; add it to :data:`STAGES` after the stages it reads, and its
+rather than from ``rng`` (world 2's stages use :func:`_stream`), so that every draw of the
+existing stages, and so every dataset written before, stays the same; add it to the stages of
+its world (:data:`WORLDS`; a new version of the generator for a change of the data) after the
+stages it reads, and its
 columns to the tables in ``_dataset``; then rewrite the digests
 (``python tests/test_typology/test_synth_digest.py --write``): only the new columns may differ.
 """
