@@ -13,7 +13,8 @@ and compiles what it needs). The ratio column reads ``pyfixest median / ours``: 
 we are faster.
 
 Peak memory is tracemalloc's (numpy and pandas buffers; pyfixest's Rust allocations are not
-seen, so its column understates it). The input arrays are the six columns the model reads
+seen, so its column understates it) and the peak resident set size above the size before the
+run (the RSS column: every allocator, pages touched only). The input arrays are the six columns the model reads
 (y, x1, x2, town_id, year, region) as 8-byte numbers: 48 bytes a row, 18.3 MiB at 400,000
 rows and 183 MiB at 4,000,000; the target is a peak at most twice that.
 """

@@ -57,6 +57,7 @@ __all__ = [
     "effect_columns",
     "make_factor",
     "singleton_rows",
+    "subtract_effects",
 ]
 
 FE_DOF = ("fixest", "firstpair")
@@ -66,8 +67,9 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
 @dataclass(frozen=True)
 class Factor:
     """One absorbed effect: ``codes`` (integers ``0 .. n_levels-1``, one per row: int64, or
-    int32 as :func:`effect_codes` makes them to halve their memory) and its name (e.g.
-    ``"town_id"``, ``"region^year"``)."""
+    int32 as :func:`effect_codes` makes them to halve their memory, or the int8 / int16 codes of
+    a pandas index level or categorical as they are; products of codes are formed in int64)
+    and its name (e.g. ``"town_id"``, ``"region^year"``)."""
 
     name: str
     codes: np.ndarray
@@ -120,7 +122,11 @@ def _column_codes(data: pd.DataFrame, column: str, effect: str) -> tuple[np.ndar
 
 
 def _int_codes(codes: np.ndarray, n_levels: int) -> np.ndarray:
-    """``codes`` as int32 when the levels fit (half the memory of int64 on a large panel)."""
+    """``codes`` as int32 when the levels fit (half the memory of int64 on a large panel);
+    narrower signed codes (those of a pandas index or categorical: int8, int16) are kept as they
+    are, without a copy."""
+    if codes.dtype.kind == "i" and codes.dtype.itemsize <= 4:
+        return codes
     return codes.astype(np.int32 if n_levels < 2**31 - 1 else np.int64, copy=False)
 
 
@@ -201,34 +207,41 @@ def _crosstab(a: Factor, b: Factor, weights: np.ndarray | None) -> sp.csr_matrix
     pair = a.codes.astype(np.int64) * lb + b.codes
     if la * lb <= 2 * len(pair) + 4096:
         cells = np.bincount(pair, weights=weights, minlength=la * lb)
+        del pair  # each temporary goes as soon as the next is formed
         present = np.flatnonzero(cells)
         values = cells[present]
+        del cells
     elif weights is None:
         present, counts = np.unique(pair, return_counts=True)
+        del pair
         values = counts.astype(np.float64)
     else:
         present, inverse = np.unique(pair, return_inverse=True)
+        del pair
         values = np.bincount(inverse, weights=weights, minlength=len(present))
-    del pair
     # ``present`` is sorted: the rows' pointers by binary search, no per-pair row array
     indptr = np.searchsorted(present, np.arange(la + 1, dtype=np.int64) * lb)
     indices = (present % lb).astype(np.int32 if lb < 2**31 - 1 else np.int64)
     return sp.csr_matrix((values, indices, indptr), shape=(la, lb))
 
 
-def _column_sums(M: np.ndarray, fs: Sequence[Factor], weights: np.ndarray | None,
+def _column_sums(columns: Sequence[np.ndarray], fs: Sequence[Factor], weights: np.ndarray | None,
                  ) -> tuple[list[np.ndarray], np.ndarray]:
-    """The (weighted) sums of the columns of ``M`` over the levels of each factor, and each
-    column's (weighted) standard deviation (1 for a constant column); one pass per column."""
-    sums = [np.empty((f.n_levels, M.shape[1])) for f in fs]
-    sd = np.ones(M.shape[1])
-    total = float(len(M)) if weights is None else float(weights.sum())
-    for j in range(M.shape[1]):  # a loop over columns, not rows
-        col = np.ascontiguousarray(M[:, j])
+    """The (weighted) sums of the ``columns`` (float64 vectors) over the levels of each factor,
+    and each column's (weighted) standard deviation (1 for a constant column); one pass per
+    column, a contiguous copy of one column at a time when it is strided."""
+    sums = [np.empty((f.n_levels, len(columns))) for f in fs]
+    sd = np.ones(len(columns))
+    total = float(len(fs[0].codes) if fs else len(columns[0])) if weights is None else float(weights.sum())
+    for j, col in enumerate(columns):  # a loop over columns, not rows
+        col = np.ascontiguousarray(col)
         wcol = col if weights is None else col * weights
         for f, s_f in zip(fs, sums, strict=True):
             s_f[:, j] = np.bincount(f.codes, weights=wcol, minlength=f.n_levels)
-        d = col - wcol.sum() / total
+        mean = wcol.sum() / total
+        del wcol
+        d = col - mean
+        del col
         var = (d @ d if weights is None else (d * weights) @ d) / total
         if var > 0:
             sd[j] = np.sqrt(var)
@@ -343,6 +356,32 @@ class Projector:
         """Residuals of the projection of the columns of ``M`` (see :func:`demean`)."""
         return self.residuals(M, tol, maxiter)[0]
 
+    def effects(self, columns: Sequence[np.ndarray], tol: float = 1e-8, maxiter: int = 10_000,
+                ) -> tuple[list[tuple[Factor, np.ndarray]], np.ndarray]:
+        """The fitted effects of the ``columns`` (float64 vectors of the factors' rows) and the
+        (weighted) standard deviation of each column.
+
+        The effects are ``(factor, coefficients)`` pairs, the coefficients ``levels x columns``,
+        in the order :func:`subtract_effects` takes them: the residuals of :meth:`demean` are
+        ``column_j - sum_f coefficients_f[codes_f, j]``. Only the columns' group sums are formed
+        (no copy of the data), so the residuals can be written in a block made afterwards."""
+        n = len(self.factors[0].codes) if self.factors else (len(columns[0]) if len(columns) else 0)
+        if any(np.ndim(c) != 1 or len(c) != n for c in columns):
+            raise ValueError(f"demean: every column must be a vector of {n} rows (one per row of the factors)")
+        if not (isinstance(maxiter, int | np.integer) and maxiter >= 1) or not tol > 0:
+            raise ValueError(f"demean: tol must be > 0 and maxiter an integer >= 1; found {tol!r}, {maxiter!r}")
+        sums, sd = _column_sums(columns, self._fs, self.weights)
+        if len(self._fs) == 1:
+            coefs = [sums[0] * self._inv[0]]
+        elif self._fs:  # on the columns less their means (in the span of every factor): coefficients O(sd)
+            mean = sums[0].sum(axis=0) / self._total
+            sums = [s_q - np.outer(c, mean) for s_q, c in zip(sums, self._counts, strict=True)]
+            beta = self._solve(sums, sd, tol, maxiter)
+            coefs = [self._alpha(beta, sums) + mean, *beta]
+        else:
+            coefs = []
+        return list(zip(self._fs, coefs, strict=True)), sd
+
     def residuals(self, M: np.ndarray, tol: float = 1e-8, maxiter: int = 10_000, overwrite: bool = False,
                   ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`demean`, and the (weighted) standard deviation of each column of ``M``;
@@ -354,23 +393,29 @@ class Projector:
         n = len(self.factors[0].codes) if self.factors else len(M2)
         if M2.ndim != 2 or len(M2) != n:
             raise ValueError(f"demean: M must have {n} rows (one per row of the factors); found shape {M.shape}")
-        if not (isinstance(maxiter, int | np.integer) and maxiter >= 1) or not tol > 0:
-            raise ValueError(f"demean: tol must be > 0 and maxiter an integer >= 1; found {tol!r}, {maxiter!r}")
-        sums, sd = _column_sums(M2, self._fs, self.weights)
+        effects, sd = self.effects(list(M2.T), tol, maxiter)
         out = M2 if overwrite and M2.dtype == np.float64 and M2.flags.writeable else M2.copy()
-        if len(self._fs) == 1:
-            coefs = [sums[0] * self._inv[0]]
-        elif self._fs:  # on the columns less their means (in the span of every factor): coefficients O(sd)
-            mean = sums[0].sum(axis=0) / self._total
-            sums = [s_q - np.outer(c, mean) for s_q, c in zip(sums, self._counts, strict=True)]
-            beta = self._solve(sums, sd, tol, maxiter)
-            coefs = [self._alpha(beta, sums) + mean, *beta]
-        else:
-            coefs = []
-        for f, coef in zip(self._fs, coefs, strict=True):
-            for j in range(out.shape[1]):  # a loop over columns, not rows
-                out[:, j] -= coef[:, j][f.codes]
+        subtract_effects(out, effects)
         return (out[:, 0] if one_d else out), sd
+
+
+# rows of a block of :func:`subtract_effects`: the gathered effects of a block are small
+_BLOCK = 1 << 16
+
+
+def subtract_effects(out: np.ndarray, effects: Sequence[tuple[Factor, np.ndarray]]) -> None:
+    """``out[:, j] -= coefficients_f[codes_f, j]`` for every effect ``(f, coefficients)`` of
+    :meth:`Projector.effects`, in their order, in place (``out``: n x k float64).
+
+    Block by block of rows, so that no array of a row's effects is formed for all rows (the
+    result is the same: each element is a sequence of subtractions)."""
+    by_column = [(f.codes, np.ascontiguousarray(coef.T)) for f, coef in effects]
+    for start in range(0, len(out), _BLOCK):
+        rows = slice(start, start + _BLOCK)
+        for codes, coef_t in by_column:
+            block = codes[rows]
+            for j in range(out.shape[1]):  # loops over blocks of rows and columns, not rows
+                out[rows, j] -= coef_t[j][block]
 
 
 def demean(M: np.ndarray, factors: Sequence[Factor], weights: np.ndarray | None = None, tol: float = 1e-8,

@@ -16,6 +16,7 @@ __all__ = [
     "absorbed_error",
     "check_outcome",
     "check_rank",
+    "check_rank_gram",
     "no_variation_left",
     "zero_std_errors",
 ]
@@ -72,7 +73,13 @@ def check_rank(X: np.ndarray, names: list[str]) -> None:
     ``1e-10`` of the largest; the error names the regressors of the null direction."""
     if X.shape[1] == 0:
         return
-    xtx = X.T @ X
+    check_rank_gram(X.T @ X, names)
+
+
+def check_rank_gram(xtx: np.ndarray, names: list[str]) -> None:
+    """:func:`check_rank` of the regressors whose cross products ``X'X`` are ``xtx``."""
+    if xtx.shape[1] == 0:
+        return
     d = np.sqrt(np.diag(xtx))
     d[d == 0] = 1.0
     c = xtx / np.outer(d, d)
@@ -95,12 +102,15 @@ def zero_std_errors(Xt: np.ndarray, yt: np.ndarray, se: np.ndarray, has_icpt: bo
     have if the residuals were as large as the outcome; a real standard error is at least
     about ``sqrt((1 - R^2) / N)`` of it."""
     yc = yt - yt.mean() if centre else yt
+    y_norm = np.sqrt(yc @ yc)
+    del yc
     xn = np.empty(Xt.shape[1])
     for j in range(Xt.shape[1]):  # a loop over columns (one column's copy at a time), not rows
         if has_icpt and j == 0:
             xn[j] = np.sqrt(len(Xt))
             continue
-        c = Xt[:, j] - Xt[:, j].mean() if centre else Xt[:, j]
-        xn[j] = np.sqrt((c * c).sum())
+        c = Xt[:, j] - Xt[:, j].mean() if centre else Xt[:, j] * 1.0
+        c *= c  # the squares in the copy
+        xn[j] = np.sqrt(c.sum())
     xn[xn == 0] = np.inf
-    return ~(se > ZERO * np.sqrt(yc @ yc) / xn)
+    return ~(se > ZERO * y_norm / xn)

@@ -109,6 +109,15 @@ def cluster_meat(scores: np.ndarray, codes: np.ndarray, n_groups: int) -> np.nda
     return sums.T @ sums
 
 
+def _score_meat(X: np.ndarray, u: np.ndarray, codes: np.ndarray, n_groups: int) -> np.ndarray:
+    """:func:`cluster_meat` of the scores ``x_i u_i``, formed one column at a time (the same sums,
+    without an array of all the scores)."""
+    sums = np.empty((n_groups, X.shape[1]))
+    for j in range(X.shape[1]):  # a loop over columns, not rows
+        sums[:, j] = np.bincount(codes, weights=X[:, j] * u, minlength=n_groups)
+    return sums.T @ sums
+
+
 def cluster_factor(kind: str, n_clusters: int, nobs: int, k: int) -> float:
     """Small-sample factor of clustered errors: ``G/(G-1) (N-1)/(N-K)`` or 1 for ``"none"``."""
     if kind == "none":
@@ -140,11 +149,10 @@ def cov_clustered(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, clusters: l
         The ``K`` of the ``(N-1)/(N-K)`` factor under the Stata and plm conventions.
     """
     n = len(u)
-    scores = X * u[:, None]
     k = k_stata if kind == "stata" else k_plm
     if len(clusters) == 1:
         codes, g = clusters[0]
-        meat = cluster_meat(scores, codes, g) * cluster_factor(kind, g, n, k)
+        meat = _score_meat(X, u, codes, g) * cluster_factor(kind, g, n, k)
         return _sym(XtX_inv @ meat @ XtX_inv)
     meat = None
     for size in range(1, len(clusters) + 1):
@@ -152,7 +160,7 @@ def cov_clustered(X: np.ndarray, u: np.ndarray, XtX_inv: np.ndarray, clusters: l
             codes, g = subset[0]
             for other, _ in subset[1:]:
                 codes, g = intersect_codes(codes, other)
-            term = cluster_meat(scores, codes, g)
+            term = _score_meat(X, u, codes, g)
             if kind == "plm":  # each part with its own G/(G-1)
                 term = term * cluster_factor("plm", g, n, k)
             meat = term if meat is None else (meat + term if size % 2 else meat - term)

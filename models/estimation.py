@@ -105,7 +105,7 @@ def least_squares(reg: PanelRegression, names: tuple, has_intercept: bool, absor
         raise ValueError(f"the model has no residual degrees of freedom: {n_fit} observations, {k} regressors "
                          f"and {reg.df_absorbed} absorbed effects")
     centre = has_intercept or absorbs_constant
-    tss = float(((reg.y - reg.y.mean()) ** 2).sum()) if centre else float(reg.y @ reg.y)
+    tss = _centred_squares(reg.y) if centre else float(reg.y @ reg.y)
     ssr = float(u @ u)
     fit = LeastSquares(X=reg.X, y=reg.y, resid=u, XtX_inv=XtX_inv, df_resid=int(df_resid), names=tuple(names),
                        has_intercept=has_intercept, absorbs_constant=absorbs_constant,
@@ -133,23 +133,41 @@ def _clusters(spec: PanelModelSpec, data: pd.DataFrame, rows: Rows, sample: Pane
     return tuple(out)
 
 
-def _corr2(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean()
-    b = b - b.mean()
+def _centred_squares(y: np.ndarray) -> float:
+    """``sum (y - mean(y))^2``, the squares formed in the one copy of ``y``."""
+    d = y - y.mean()
+    d *= d
+    return float(d.sum())
+
+
+def _corr2(a: np.ndarray, b: np.ndarray, overwrite: tuple[bool, bool] = (False, False)) -> float:
+    """Squared correlation of ``a`` and ``b``; ``overwrite`` says which of the two may be centred
+    in place (arrays of the caller's own, no longer needed)."""
+    a = _centred(a, overwrite[0])
+    b = _centred(b, overwrite[1])
     den = np.sqrt((a @ a) * (b @ b))
     return float((a @ b) ** 2 / den**2) if den > 0 else float("nan")
+
+
+def _centred(a: np.ndarray, in_place: bool) -> np.ndarray:
+    if not in_place:
+        return a - a.mean()
+    a -= a.mean()
+    return a
 
 
 def _rsquared(sample: PanelSample, beta: np.ndarray, ssr: float, tss: float) -> dict:
     """R-squared of the estimated regression, and Stata's within, between and overall R-squared:
     squared correlations of the fitted index ``x b`` (in levels) with the outcome, after
-    removing town means, between town means, and overall."""
+    removing town means, between town means, and overall. At most three arrays of the size of
+    ``y`` at a time (the fitted index is centred in place when it is used for the last time)."""
     xb = sample.X @ (beta[1:] if sample.has_intercept else beta)
     y, e, n, counts = sample.y, sample.entity, sample.n_entities, sample.entity_counts
-    return {"rsquared": 1.0 - ssr / tss if tss > 0 else float("nan"),
-            "rsquared_within": _corr2(within(y, e, n, counts), within(xb, e, n, counts)),
-            "rsquared_between": _corr2(group_means(y, e, n, counts), group_means(xb, e, n, counts)),
-            "rsquared_overall": _corr2(y, xb)}
+    out = {"rsquared": 1.0 - ssr / tss if tss > 0 else float("nan"),
+           "rsquared_within": _corr2(within(y, e, n, counts), within(xb, e, n, counts), (True, True)),
+           "rsquared_between": _corr2(group_means(y, e, n, counts), group_means(xb, e, n, counts))}
+    out["rsquared_overall"] = _corr2(y, xb, (False, True))
+    return out
 
 
 def _absorbed_names(sample: PanelSample, spec: PanelModelSpec, estimator: EstimatorType, index_names) -> tuple:
@@ -244,11 +262,13 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     no_inference = fit.exact_fit | zero_std_errors(reg.X, reg.y, np.sqrt(np.clip(np.diag(cov.cov), 0.0, None)),
                                                    sample.has_intercept,
                                                    sample.has_intercept or estimator.absorbs_constant)
+    df_resid, clusters = int(fit.df_resid), fit.clusters
+    del fit  # the residuals go before the arrays of the R-squared are formed
     return PanelModelResult.build(
         spec, list(names), beta, cov.cov, nobs=int(reg.X.shape[0]), n_entities=int(sample.n_entities),
-        n_periods=int(sample.n_periods), df_resid=int(fit.df_resid), df_model=int(reg.X.shape[1] - sample.has_intercept),
+        n_periods=int(sample.n_periods), df_resid=df_resid, df_model=int(reg.X.shape[1] - sample.has_intercept),
         ssr=ssr, dist=dist, df_dist=df_dist, variance_components=reg.variance_components, dropped=dropped,
-        notes=tuple(notes), n_clusters=dict(zip(spec.cluster_dims, (g for _, g in fit.clusters), strict=False)),
+        notes=tuple(notes), n_clusters=dict(zip(spec.cluster_dims, (g for _, g in clusters), strict=False)),
         bootstrap=cov.bootstrap, y_name=design.y_name, fit_data=fit_data, no_inference=no_inference,
         absorbed=_absorbed_names(sample, spec, estimator, pidx.names),
         **_rsquared(sample, beta, ssr, tss))

@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .absorb import Projector, absorbed_dof
+from .absorb import Projector, absorbed_dof, subtract_effects
 from .checks import absorbed_error, check_outcome, no_variation_left
 from .sample import PanelSample, drop_singletons, drop_without_previous_year
 from .transforms import TwoWayProjector, group_means, within
@@ -215,32 +215,37 @@ def _twoway_projector(s: PanelSample) -> tuple[TwoWayProjector, tuple, int]:
 _RECHECK = 1e-6
 
 
-def _demean_checked(W: np.ndarray, originals: list[np.ndarray], proj: Projector, tol: float, maxiter: int,
-                    ) -> np.ndarray:
-    """Demean the columns of ``W`` in place (:meth:`Projector.residuals`); the columns left with
-    less than ``_RECHECK`` of their variation are demeaned again from ``originals`` (the columns
-    before demeaning) at ``tol = 1e-12``, so that an absorbed column is zero to rounding.
-    Returns the standard deviation of each column before demeaning (1 for a constant one)."""
-    _, sd = proj.residuals(W, tol, maxiter, overwrite=True)
+def _demean_again(W: np.ndarray, originals: list[np.ndarray], sd: np.ndarray, absorb) -> None:
+    """The columns of the demeaned ``W`` left with less than ``_RECHECK`` of their variation
+    (``sd``: standard deviations before demeaning) are demeaned again from ``originals`` (the
+    columns before demeaning) at ``tol = 1e-12``, in place, so that an absorbed column is zero
+    to rounding."""
     again = np.flatnonzero(np.sqrt(np.einsum("ij,ij->j", W, W)) <= _RECHECK * sd * np.sqrt(len(W)))
-    if len(again) and tol > 1e-12:
-        W[:, again] = proj.demean(np.column_stack([originals[j] for j in again]), 1e-12, maxiter)
-    return sd
+    if len(again) and absorb.tol > 1e-12:
+        W[:, again] = Projector(absorb.factors).demean(np.column_stack([originals[j] for j in again]), 1e-12,
+                                                       absorb.maxiter)
 
 
 def _absorbed_deviations(sample: PanelSample) -> PanelRegression:
     """Within transformation by the absorbed effects of ``sample.absorb``, jointly; the grand
     means are added back so that the intercept is Stata's (``reghdfe``'s ``_cons``).
 
-    One Fortran-ordered block holds ``[1, X, y]``: ``X`` and ``y`` are demeaned in place and
-    the regression's ``X`` and ``y`` are views of it (no other copy of the data)."""
+    The effects are fitted from the group sums of ``X`` and ``y`` (:meth:`Projector.effects`);
+    the projector's cross tables are then let go, and one Fortran-ordered block holds ``[1, X,
+    y]``, from which the effects are subtracted in place: the regression's ``X`` and ``y`` are
+    views of it (no other copy of the data, and never both the cross tables and the block)."""
     ab = sample.absorb
     X, y = sample.X, sample.y
     n, k = X.shape
-    proj = Projector(ab.factors)  # first: the cross tables' temporaries come and go before W exists
+    proj = Projector(ab.factors)
+    effects, sd = proj.effects([*X.T, y], ab.tol, ab.maxiter)
+    dof = absorbed_dof(ab.factors, ab.dof, proj)
+    del proj
     W = np.empty((n, k + 2), order="F")
     W[:, 1:-1], W[:, -1] = X, y
-    sd = _demean_checked(W[:, 1:], [*X.T, y], proj, ab.tol, ab.maxiter)
+    subtract_effects(W[:, 1:], effects)
+    del effects
+    _demean_again(W[:, 1:], [*X.T, y], sd, ab)
     Xd, yd = W[:, 1:-1], W[:, -1]
     names = " + ".join(ab.names)
     check_outcome(y, yd, sample.y_name, f"is a sum of effects of {names}: the absorbed effects explain all of its "
@@ -250,7 +255,6 @@ def _absorbed_deviations(sample: PanelSample) -> PanelRegression:
     if gone.any():
         raise absorbed_error([nm for nm, g in zip(sample.names, gone, strict=True) if g],
                              f"are absorbed by the effects {names} (sums of effects of theirs)", "within")
-    dof = absorbed_dof(ab.factors, ab.dof, proj)
     absorbed = tuple((f.name, f.codes, f.n_levels, d) for f, d in zip(ab.factors, dof, strict=True))
     if not sample.has_intercept:
         return PanelRegression(Xd, yd, sample.entity, sample.time, df_absorbed=1 + sum(dof), absorbed=absorbed)

@@ -39,7 +39,7 @@ import pandas as pd
 
 from .absorb import effect_columns
 
-__all__ = ["Design", "Factor", "FormulaError", "ParsedFormula", "build_design", "parse_formula", "parse_formula_cached",
+__all__ = ["Design", "Factor", "FormulaError", "ParsedFormula", "build_design", "no_reasons", "parse_formula", "parse_formula_cached",
            "parse_model", "parse_terms", "term_names"]
 
 _FUNCS = ("log", "log1p", "sqrt", "lag")
@@ -404,7 +404,8 @@ class Design:
     """The evaluated formula: outcome, regressors and rows that cannot be used.
 
     ``X`` has no intercept column (the estimators add it); ``missing`` flags rows with a
-    missing or invalid value, ``reasons`` says why (one string per missing row); ``endog`` and
+    missing or invalid value, ``reasons`` says why (one string per row, ``""`` when none; read-only
+    when no row is missing, :func:`no_reasons`: copy it before writing); ``endog`` and
     ``instruments`` hold the columns of the instrumental-variables part (``None`` without one).
     """
 
@@ -519,6 +520,12 @@ class _Evaluator:
         return out
 
 
+def no_reasons(n: int) -> np.ndarray:
+    """``n`` empty reasons (no row dropped) as a read-only broadcast view of one ``""``: no memory
+    per row until a row is dropped; whoever writes a reason copies the array first."""
+    return np.broadcast_to(np.array("", dtype=object), (n,))
+
+
 def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray, year: np.ndarray,
                  intercept_in_model: bool, at: dict | None = None) -> Design:
     """Evaluate a parsed formula on a panel DataFrame.
@@ -553,8 +560,9 @@ def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray,
     missing = np.zeros(n, bool)
     for m in missing_by.values():
         missing |= m
-    reasons = np.full(n, "", dtype=object)
+    reasons = no_reasons(n)
     if missing.any():
+        reasons = reasons.copy()
         idx = np.flatnonzero(missing)
         parts = []
         for label, m in missing_by.items():

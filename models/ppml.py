@@ -88,8 +88,8 @@ import scipy.sparse as sp
 from scipy.sparse.linalg import lsmr
 from scipy.special import gammaln, xlogy
 
-from .absorb import Factor, demean
-from .checks import check_rank, no_variation_left
+from .absorb import Factor, Projector, demean
+from .checks import check_rank_gram, no_variation_left
 from .clusters import intersect_codes, nested
 from .exceptions import (
     AbsorbedRegressorError,
@@ -97,6 +97,7 @@ from .exceptions import (
     DegenerateModelError,
     ModelWarning,
 )
+from .panel import code_dtype
 from .transforms import group_sums
 
 __all__ = [
@@ -218,8 +219,8 @@ def restrict(factor: Factor, rows: np.ndarray) -> Factor:
     ``0 .. L-1`` in their old order, empty levels removed."""
     codes = factor.codes[rows]
     used = np.bincount(codes, minlength=factor.n_levels) > 0
-    new = np.cumsum(used) - 1
-    return Factor(factor.name, new[codes].astype(np.int64), int(used.sum()))
+    new = (np.cumsum(used) - 1).astype(code_dtype(factor.n_levels))
+    return Factor(factor.name, new[codes], int(used.sum()))
 
 
 def drop_fe_separation(y: np.ndarray, factors: Sequence[Factor], keep: np.ndarray | None = None,
@@ -344,21 +345,36 @@ def _check_regressors(X: np.ndarray, Xt: np.ndarray, w: np.ndarray, factors: Seq
     and collinear regressors (:func:`models.checks.check_rank` on ``W^(1/2) X~``)."""
     if factors:
         scale = max(1e-9, 1e3 * fixef_tol)
-        gone = no_variation_left(Xt * (1e-9 / scale), X - X.mean(axis=0))
+        left, before = _column_norms(Xt, False), _column_norms(X, True)
+        before[before == 0] = 1.0
+        gone = left * (1e-9 / scale) <= 1e-9 * before  # no_variation_left, one column at a time
         if gone.any():
             listing = ", ".join(nm for nm, g in zip(names, gone, strict=True) if g)
             raise AbsorbedRegressorError(
                 f"{listing}: no variation left once the effects {', '.join(f.name for f in factors)} are removed "
                 "(constant within their levels in the rows used); their coefficients cannot be estimated with "
                 "these effects: drop them from the model or absorb fewer effects")
-    check_rank(Xt * np.sqrt(w)[:, None], list(names))
+    gram = np.empty((Xt.shape[1], Xt.shape[1]))
+    for j in range(Xt.shape[1]):  # X~' W X~, one weighted column at a time (a loop over columns)
+        gram[:, j] = Xt.T @ (Xt[:, j] * w)
+    check_rank_gram(gram, list(names))
+
+
+def _column_norms(A: np.ndarray, centre: bool) -> np.ndarray:
+    """``||a_j||`` (``||a_j - mean(a_j)||`` when ``centre``) of every column, one column's copy at a time."""
+    out = np.empty(A.shape[1])
+    for j in range(A.shape[1]):  # a loop over columns, not rows
+        c = A[:, j] - A[:, j].mean() if centre else A[:, j]
+        out[j] = np.sqrt(c @ c)
+    return out
 
 
 def _demean_step(source, factors, w, tol, maxiter, y, mu):
-    """:func:`demean` within the IRLS; when it fails and zero outcomes have vanishing fitted means,
-    the error says that observations look separated."""
+    """:func:`demean` within the IRLS, in place (``source``: the float64 block ``[z, X]``); when it
+    fails and zero outcomes have vanishing fitted means, the error says that observations look
+    separated (``source`` is then unchanged)."""
     try:
-        return demean(source, factors, w, tol, maxiter)
+        return Projector(factors, w).residuals(source, tol, maxiter, overwrite=True)[0]
     except ConvergenceError as e:
         if _looks_separated(y, mu):
             raise ConvergenceError(f"{e}. Zero outcomes have fitted means below {MU_SEPARATION:g} of mean(y): "
@@ -367,9 +383,16 @@ def _demean_step(source, factors, w, tol, maxiter, y, mu):
         raise
 
 
-def _deviance_function(y: np.ndarray, w: np.ndarray):
+def _deviance_function(y: np.ndarray, w: np.ndarray | None):
     """``(eta, mu) -> D``, the deviance with ``sum w y log y`` and ``sum w y`` computed once
-    (``y log mu = y eta``; one pass over the rows per IRLS step)."""
+    (``y log mu = y eta``; one pass over the rows per IRLS step); ``w=None``: no weights (no
+    array of ones)."""
+    if w is None:
+        ylogy, wy = float(xlogy(y, y).sum()), float(y.sum())
+
+        def deviance(eta: np.ndarray, mu: np.ndarray) -> float:
+            return 2.0 * (ylogy - float(y @ eta) - wy + float(mu.sum()))
+        return deviance
     ylogy, wy = float(w @ xlogy(y, y)), float(w @ y)
     wyy = w * y
 
@@ -401,6 +424,11 @@ def _working_outcome(y: np.ndarray, mu: np.ndarray, eta: np.ndarray, off: np.nda
     return z
 
 
+def _weighted(w: np.ndarray | None, v: np.ndarray) -> np.ndarray:
+    """``w * v``, or ``v`` itself without weights."""
+    return v if w is None else w * v
+
+
 def _vanishing(y: np.ndarray, share: float):
     """``mu -> bool``: a zero outcome has a fitted mean below ``share * mean(y)`` (one pass)."""
     zero, limit = y == 0, share * float(y.mean())
@@ -420,33 +448,30 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
     fitted mean below ``1e-8 mean(y)`` (the weights of such rows vanish and slow the demeaning).
 
     Work per step: one weighted demeaning of the ``n x (k + 1)`` block ``[z, X~]`` (warm-started,
-    into a buffer allocated once), the ``k x k`` weighted least squares, and a fixed number of
+    in place in one Fortran-ordered block allocated once), the ``k x k`` weighted least squares, and a fixed number of
     passes over ``n``-vectors (no loop over rows; ``sum w y log y`` and ``sum w y`` are computed
     once).
     """
     n, k = X.shape
     names = list(names) if names is not None else [f"x{j}" for j in range(k)]
-    w_user = np.ones(n) if weights is None else weights
-    mu = (y + np.average(y, weights=w_user)) / 2.0
+    mu = (y + np.average(y, weights=weights)) / 2.0
     eta, b = np.log(mu), np.zeros(k)
-    deviance, stops = _deviance_function(y, w_user), _vanishing(y, MU_STOP)
+    deviance, stops = _deviance_function(y, weights), _vanishing(y, MU_STOP)
     dev = dev_old = deviance(eta, mu)
     inner = fixef_tol
-    source = np.empty((n, k + 1)) if factors else None
-    z_prev = zt_prev = Xt = None
+    source = np.empty((n, k + 1), order="F") if factors else None
+    z_prev = Xt = None
     crit, converged, it = np.inf, False, 0
     for it in range(1, maxiter + 1):
         z = _working_outcome(y, mu, eta, offset)
-        w = w_user * mu if weights is not None else mu
+        w = weights * mu if weights is not None else mu
         if factors:
             if z_prev is None:
                 source[:, 0], source[:, 1:] = z, X
-            else:  # warm start: M(z_t) = M(z_t - z_(t-1) + z~_(t-1))
-                np.subtract(z, z_prev, out=source[:, 0])
-                source[:, 0] += zt_prev
-                source[:, 1:] = Xt
-            both = _demean_step(source, factors, w, inner, fixef_maxiter, y, mu)
-            zt, Xt = both[:, 0], both[:, 1:]
+            else:  # warm start: M(z_t) = M(z_t - z_(t-1) + z~_(t-1)); source holds [z~_(t-1), X~_(t-1)]
+                source[:, 0] += z - z_prev
+            _demean_step(source, factors, w, inner, fixef_maxiter, y, mu)
+            zt, Xt = source[:, 0], source[:, 1:]
         else:
             zt, Xt = z, X
         if it == 1:
@@ -459,7 +484,7 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
             eta_new += offset
         eta, mu, b, dev = _halve_if_infinite(deviance, eta_new, eta, b_new, b)
         crit = abs(dev - dev_old) / (0.1 + abs(dev))
-        dev_old, z_prev, zt_prev = dev, z, zt
+        dev_old, z_prev = dev, z
         if stop_if_separated and stops(mu):
             raise SeparationSuspected(f"after {it} IRLS iterations a zero outcome has a fitted mean below "
                                       f"{MU_STOP:g} of mean(y): observations look separated")
@@ -476,9 +501,9 @@ def irls(y: np.ndarray, X: np.ndarray, factors: Sequence[Factor] = (), weights: 
             raise ConvergenceError(why)
         warnings.warn(why, ModelWarning, stacklevel=2)
     # the sandwich at the estimate: regressors demeaned with the final weights (warm start)
-    w = w_user * mu
-    Xt = demean(Xt, factors, w, fixef_tol, fixef_maxiter) if factors else X
-    return IRLSFit(params=b, mu=mu, eta=eta, Xt=Xt, weights=w, score_resid=w_user * (y - mu), iterations=it,
+    w = weights * mu if weights is not None else mu
+    Xt = Projector(factors, w).residuals(Xt, fixef_tol, fixef_maxiter, overwrite=True)[0] if factors else X
+    return IRLSFit(params=b, mu=mu, eta=eta, Xt=Xt, weights=w, score_resid=_weighted(weights, y - mu), iterations=it,
                    converged=converged, crit=float(crit), deviance=float(dev))
 
 
@@ -634,6 +659,11 @@ def _drop_relu(y, X, factors, keep, reasons, names, drop_singletons):
     return keep2, reasons, involved, omit
 
 
+def _kept_columns(X: np.ndarray, omit: np.ndarray) -> np.ndarray:
+    """The columns of ``X`` not omitted (``X`` itself, no copy, when none is)."""
+    return X[:, ~omit] if omit.any() else X
+
+
 def _fit_rows(y, X, factors, w, off, keep, reasons, kw):
     """IRLS on the rows kept."""
     rows = np.flatnonzero(keep)
@@ -702,7 +732,7 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
         keep, reasons, separated_by, omit = _drop_relu(y, X, factors, keep, reasons, names, drop_singletons)
     kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
     try:
-        rows, fs, fit = _fit_rows(y, X[:, ~omit], factors, w, off, keep, reasons,
+        rows, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep, reasons,
                                   dict(kw, names=kept_names, stop_if_separated=separation == "auto"))
         suspect = separation == "auto" and _looks_separated(y[rows], fit.mu)
     except ConvergenceError:
@@ -714,7 +744,8 @@ def ppml(y, X, factors: Sequence[Factor] = (), weights=None, clusters: Sequence[
         if fit is None or (keep2 != keep).any():
             keep, reasons = keep2, reasons2
             kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
-            rows, fs, fit = _fit_rows(y, X[:, ~omit], factors, w, off, keep, reasons, dict(kw, names=kept_names))
+            rows, fs, fit = _fit_rows(y, _kept_columns(X, omit), factors, w, off, keep, reasons,
+                                      dict(kw, names=kept_names))
     kept_names = tuple(nm for nm, o in zip(names, omit, strict=True) if not o)
     if separation == "fe" and _looks_separated(y[rows], fit.mu):
         warnings.warn(f"observations look separated: zero outcomes have fitted means below {MU_SEPARATION:g} of "

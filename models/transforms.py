@@ -38,8 +38,10 @@ def group_means(values: np.ndarray, codes: np.ndarray, n_groups: int, counts: np
 
 
 def within(values: np.ndarray, codes: np.ndarray, n_groups: int, counts: np.ndarray | None = None) -> np.ndarray:
-    """One-way within transformation ``v_it - mean_i(v)``."""
-    return values - group_means(values, codes, n_groups, counts)[codes]
+    """One-way within transformation ``v_it - mean_i(v)`` (the means of the rows are formed in
+    the array returned: one array of the size of ``values``)."""
+    out = group_means(values, codes, n_groups, counts)[codes]
+    return np.subtract(values, out, out=out)
 
 
 class TwoWayProjector:
