@@ -136,11 +136,14 @@ def _tables(fams, refs, level, n_boot, random_state, boot_weights, n_jobs):
         seed = (np.random.SeedSequence().entropy if random_state is None else
                 random_state.entropy if isinstance(random_state, np.random.SeedSequence) else int(random_state))
         draws = bootstrap_draws(phi, int(n_boot), seed, boot_weights, n_jobs)
-    frames, crit, start = {}, {}, 0
+    frames, crit, start, floored = {}, {}, 0, []
     for k in names:
         labels, theta, ph = fams[k]
         se = se_all[start:start + ph.shape[1]]
         c = sup_t_critical(draws[:, start:start + ph.shape[1]], se, level) if n_boot > 0 else np.nan
+        if c < stats.norm.ppf(0.5 + level / 2):  # as R did: never a band narrower than the intervals
+            floored.append(k)
+            c = float(stats.norm.ppf(0.5 + level / 2))
         start += ph.shape[1]
         crit[k] = c
         frames[k] = estimate_table(labels, theta, se, level, c, INDEX[k])
@@ -148,7 +151,7 @@ def _tables(fams, refs, level, n_boot, random_state, boot_weights, n_jobs):
         d = frames["dynamic"]
         add = pd.DataFrame({"estimate": 0.0}, index=pd.Index([r for r in refs if r not in d.index], name="event_time"))
         frames["dynamic"] = pd.concat([d, add.reindex(columns=d.columns)]).sort_index()
-    return frames, crit, seed
+    return frames, crit, seed, floored
 
 
 def _control_used(method, control, notes) -> str:
@@ -246,7 +249,11 @@ def event_study(data: pd.DataFrame, outcome: str, cohort: str, method: str = "ca
                              "control='not_yet_treated'.")
     fams, extra, fixed, refs, panel, notes = _families(panel, method, control, estimation, base_period,
                                                        int(anticipation), leads, lags, bin_endpoints, reference)
-    frames, crit, seed = _tables(fams, refs, level, n_boot, random_state, boot_weights, n_jobs)
+    frames, crit, seed, floored = _tables(fams, refs, level, n_boot, random_state, boot_weights, n_jobs)
+    if floored:
+        notes = [*notes, f"the bootstrap's sup-t critical value of the {', '.join(floored)} estimates was below the "
+                 f"pointwise normal one ({stats.norm.ppf(0.5 + level / 2):.3f}): the uniform bands are the pointwise "
+                 f"intervals there (R did's rule; {int(n_boot)} draws; more draws make the band reliable)"]
     o = frames["overall"].iloc[0]
     se = o["std_error"]
     p = 2 * stats.norm.sf(abs(o["estimate"] / se)) if np.isfinite(se) and se > 0 else np.nan

@@ -216,3 +216,16 @@ def test_monte_carlo_coverage_of_the_robust_estimators():
             hits[m].append(o["ci_lower"] <= true <= o["ci_upper"])
     for m, h in hits.items():
         assert 0.92 <= np.mean(h) <= 0.98, (m, np.mean(h))
+
+
+def test_a_uniform_band_is_never_narrower_than_the_pointwise_intervals():
+    """With few draws the sup-t quantile can fall below the normal one; the band is then the
+    pointwise interval, with a note (R did's ``mboot`` rule)."""
+    df, _ = simulate(n=200, T=6, seed=2, cohorts=(2003,))
+    floored = 0
+    for seed in range(12):
+        r = models.event_study(df, "y", "g", n_boot=19, random_state=seed)
+        d = r.dynamic.dropna(subset=["std_error"])
+        assert (d["band_upper"] - d["band_lower"] >= d["ci_upper"] - d["ci_lower"] - 1e-12).all()
+        floored += any("R did's rule" in n for n in r.notes)
+    assert floored > 0  # the case occurs with these draws
