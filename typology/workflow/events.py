@@ -30,7 +30,7 @@ import pandas as pd
 from .config import ConfigError, EventStudyConfig, RunConfig
 
 __all__ = ["FORBIDDEN", "EventStudyFit", "bacon_summary", "check_event_studies", "cohort_label", "compare_table",
-           "event_tables", "fit_event_studies", "fit_study"]
+           "event_tables", "fit_event_studies", "fit_study", "truth_comparison"]
 
 FORBIDDEN = ("later vs earlier treated", "later vs always treated")  # Goodman-Bacon's already-treated controls
 
@@ -299,4 +299,61 @@ def compare_table(dynamic: pd.DataFrame, overall: pd.DataFrame) -> pd.DataFrame:
                          index=["overall", "pre-trend p", "towns"])
     out = pd.concat([t, extra])
     out.index.name = "event time"
+    return out
+
+
+TRUTH_OUTCOMES = {"avg_wage": "log_wage", "employment": "log_employment", "population": "log_population"}
+
+
+def _method_truth(r, path: pd.Series, overall: float | None) -> dict:
+    """One method's estimates against the true path (event times where both exist) and the overall ATT."""
+    d = r.dynamic[np.isfinite(r.dynamic["std_error"])]  # the reference period has no interval
+    common = d.index[d.index.isin(path.index)]
+    d, t = d.loc[common], path.loc[common].to_numpy()
+    in_band = (d["band_lower"].to_numpy() <= t) & (t <= d["band_upper"].to_numpy())
+    in_ci = (d["ci_lower"].to_numpy() <= t) & (t <= d["ci_upper"].to_numpy())
+    o = r.overall
+    return {
+        "overall": {"true": overall, "estimate": float(o["estimate"]), "ci_lower": float(o["ci_lower"]),
+                    "ci_upper": float(o["ci_upper"]),
+                    "covered": None if overall is None else bool(o["ci_lower"] <= overall <= o["ci_upper"])},
+        "path_in_band": bool(in_band.all()) if len(common) else None,
+        "n_event_times": int(len(common)), "n_outside_band": int((~in_band).sum()),
+        "n_outside_ci": int((~in_ci).sum()),
+        "event_times": {str(int(e)): {"true": float(v), "estimate": float(est), "band_lower": float(lo),
+                                      "band_upper": float(hi), "in_band": bool(b)}
+                        for e, v, est, lo, hi, b in zip(common, t, d["estimate"], d["band_lower"], d["band_upper"],
+                                                        in_band, strict=True)},
+    }
+
+
+def truth_comparison(fits: dict, events_truth: dict) -> dict:
+    """The studies whose cohort is the generator's ``entry_year`` and whose outcome is the log of
+    one studied in ``truth.json`` ``events.effects`` (log wage, employment, population): per
+    method, the estimates by event time against the true dynamic path, whether the truth lies
+    inside the uniform band at every event time, and the overall ATT against the true one.
+
+    The truth is the effect of entry as it happened (exits included): a study that censored
+    the towns' exits estimates the effect on the towns still owned at the later event times,
+    said in ``note``."""
+    out = {}
+    for name, fit in fits.items():
+        s = fit.config
+        col, logged = s.log_outcome
+        key = TRUTH_OUTCOMES.get(col) if logged else None
+        eff = events_truth.get("effects", {}).get(key) if key else None
+        if s.rule is not None or s.cohort != "entry_year" or not eff:
+            continue
+        path = pd.Series({int(e): float(v) for e, v in eff["dynamic"].items()}).sort_index()
+        overall = eff.get("overall")
+        entry = {"outcome": key, "overall": overall,
+                 "methods": {m: _method_truth(r, path, overall) for m, r in fit.results.items()}}
+        exits = sum(1 for v in events_truth.get("exit_year", {}).values() if v)
+        if s.exit is not None and exits:
+            entry["note"] = (f"the truth includes the effect of the {exits} exits (Y(actual) - Y(untreated)); this "
+                             f"study censored the towns at exit ({s.exit}), so after the first exits it estimates the "
+                             "effect on the towns still owned: set exit = \"none\" to estimate the truth's estimand")
+        if "twfe" in fit.results and (s.leads is not None or s.lags is not None):
+            entry["note_twfe"] = "twfe: the end points pool the event times beyond the window (their truth is not one event time)"
+        out[name] = entry
     return out

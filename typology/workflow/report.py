@@ -334,6 +334,7 @@ def _event_studies_section(doc: _Doc, run: ReportInput) -> None:
         ax = event_plot(shown, title=f"{name}: {o['outcome'].iloc[0]}")
         doc.figure(f"event_study_{i + 1}", ax.figure, f"event study {name}: estimates, 95% intervals and uniform bands")
         doc.table(compare_table(d, o))
+        _event_truth(doc, ((run.manifest["summary"].get("truth") or {}).get("event_studies") or {}).get(name))
         b = bacon[bacon["study"] == name] if bacon is not None else None
         if b is not None and len(b):
             w = b["weight"].to_numpy()
@@ -346,6 +347,36 @@ def _event_studies_section(doc: _Doc, run: ReportInput) -> None:
         doc.items([n.removeprefix(prefix) for n in run.manifest.get("notes", []) if n.startswith(prefix)]
                   + [f"{r.method}: {x}" for r in o.itertuples() if isinstance(r.notes, str)
                      for x in r.notes.split(" | ") if x])
+
+
+def _event_truth(doc: _Doc, t: dict | None) -> None:
+    """A study against the synthetic truth (the manifest's ``summary.truth.event_studies``): the true
+    path and each method's estimates, a star where the truth is outside the method's uniform band."""
+    if not t:
+        return
+    methods = t["methods"]
+    times = sorted({int(e) for m in methods.values() for e in m["event_times"]})
+    true = {int(e): v["true"] for m in methods.values() for e, v in m["event_times"].items()}
+    table = pd.DataFrame({"truth": [f"{true[e]:.4f}" for e in times]}, index=[str(e) for e in times])
+    for m, v in methods.items():
+        et = v["event_times"]
+        table[m] = [("" if str(e) not in et else f"{et[str(e)]['estimate']:.4f}" + ("" if et[str(e)]["in_band"] else " *"))
+                    for e in times]
+    ov = t.get("overall")
+    last = {"truth": "" if ov is None else f"{ov:.4f}"}
+    path = {"truth": ""}
+    for m, v in methods.items():
+        o = v["overall"]
+        last[m] = f"{o['estimate']:.4f} [{o['ci_lower']:.4f}, {o['ci_upper']:.4f}]" + (" *" if o["covered"] is False else "")
+        path[m] = ("" if v["path_in_band"] is None else "yes" if v["path_in_band"] else
+                   f"no ({v['n_outside_band']} of {v['n_event_times']} outside)")
+    table = pd.concat([table, pd.DataFrame([last, path], index=["overall", "true path inside the band"])])
+    table.index.name = "event time"
+    doc.p(f"Against the synthetic truth (truth.json events.effects.{t['outcome']}: the true average effect of entry by "
+          "event time, cohorts weighted by their number of towns, and the true overall ATT): estimates, with * where "
+          "the truth lies outside the method's uniform 95% band (overall: outside its 95% interval).")
+    doc.table(table)
+    doc.items([t[k] for k in ("note", "note_twfe") if t.get(k)])
 
 
 def _truth_section(doc: _Doc, run: ReportInput) -> None:

@@ -152,7 +152,9 @@ def _towns_table(data, builder) -> pd.DataFrame:
 
 
 def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
-    """When the input is a synthetic dataset (truth.json beside it): recovery of types and effects."""
+    """When the input is a synthetic dataset (truth.json beside it): recovery of types and effects
+    (panel models and binary discrete models named as an equation of ``truth.json``; event
+    studies of ``entry_year`` against ``events.effects``)."""
     f = data_path / "truth.json"
     if not f.is_file():
         return None
@@ -169,7 +171,8 @@ def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
         out["crosstab"] = {str(k): {str(c): int(v) for c, v in row.items()} for k, row in ct.iterrows()}
     eqs = truth.get("equations", {})
     cov = {}
-    for name, r in res.models.items():
+    fitted = {**res.models, **{n: r for n, r in res.discrete.items() if isinstance(r.params, pd.Series)}}
+    for name, r in fitted.items():  # panel models, and binary discrete ones (the stagnation logit)
         eq = eqs.get(name)
         if not eq:
             continue
@@ -182,6 +185,10 @@ def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
                               "covered": bool(lo <= true <= hi)}
         cov[name] = rows
     out["coefficients"] = cov
+    if truth.get("events") and res.event_studies:
+        from .events import truth_comparison
+
+        out["event_studies"] = truth_comparison(res.event_studies, truth["events"])
     return out
 
 
