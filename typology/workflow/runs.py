@@ -46,7 +46,8 @@ from .pipeline import PipelineResult, run_pipeline, sample_towns, typology_input
 from .progress import Progress
 from .report import write_report
 
-__all__ = ["fit_run", "load_manifest", "manifest_config", "reproduce_run", "run_demo", "score_run", "verify_run"]
+__all__ = ["fit_run", "load_manifest", "manifest_config", "reproduce_run", "run_demo", "score_run", "verify_run",
+           "write_embedded_dataset"]
 
 TOL = 1e-10
 
@@ -462,10 +463,17 @@ def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = Fals
     The dataset folder is written only where there is none, or over a dataset folder that the
     toolkit wrote; the run folder only over a run folder (see :func:`fit_run`).
     """
+    data_dir = Path(data_dir)
+    write_embedded_dataset(data_dir, Progress(quiet=quiet))
+    return fit_run(embedded_config("demo", data_dir), out, overwrite=True, quiet=quiet)
+
+
+def write_embedded_dataset(data_dir, progress: Progress) -> None:
+    """Write the embedded synthetic dataset (:func:`typology.data.synth.generate` with its
+    defaults) to ``data_dir`` unless an identical one is there."""
     from ..data.synth import generate
 
     data_dir = Path(data_dir)
-    progress = Progress(quiet=quiet)
     ds = generate()
     truth_file = data_dir / "truth.json"
     try:
@@ -475,4 +483,3 @@ def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = Fals
     if not same:
         progress.say(f"writing the embedded synthetic dataset to {data_dir}")
         write_dataset(ds.data, data_dir, truth=ds.truth, extra={"truth_regressors": ds.regressors}, overwrite=True)
-    return fit_run(embedded_config("demo", data_dir), out, overwrite=True, quiet=quiet)
