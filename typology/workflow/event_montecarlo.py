@@ -166,6 +166,7 @@ def _summarize(draws: pd.DataFrame, n_reps: int) -> pd.DataFrame:
         "bias": g["error"].mean(),
         "rmse": g["error"].apply(lambda v: float(np.sqrt(np.mean(v**2)))),
         "sd_estimate": g["estimate"].std(ddof=1) if n_reps > 1 else g["estimate"].mean() * np.nan,
+        "sd_error": g["error"].std(ddof=1) if n_reps > 1 else g["error"].mean() * np.nan,
         "mean_std_error": g["std_error"].mean(),
         "coverage": g["covered"].mean(),
         "band_coverage": g["in_band"].mean(),
@@ -202,7 +203,8 @@ def run_event_monte_carlo(n_reps: int = 200, seed: int = 0, n_jobs: int = 1, n_b
         Indexed by (``method``, ``target``): ``target`` is ``"overall"`` (the overall ATT; the
         two-way: the static DiD), an event time (int), or ``"path"`` (the whole true path
         inside the uniform band). Columns ``true`` (mean over replications of the truth of each),
-        ``mean_estimate``, ``bias``, ``rmse``, ``sd_estimate``, ``mean_std_error``, ``coverage``
+        ``mean_estimate``, ``bias``, ``rmse``, ``sd_estimate``, ``sd_error`` (of the estimate minus
+        its replication's truth, which varies with the cohort sizes), ``mean_std_error``, ``coverage``
         (share of 95 % pointwise intervals holding the truth; for ``path``, share of
         replications whose band holds the whole path), ``band_coverage`` (the truth at that event
         time inside the uniform band), ``n_reps``; ``attrs`` hold the parameters.
