@@ -1,5 +1,6 @@
 """Indices of towns: specialization, diversification, concentration, relatedness, connectivity,
-corporate ties, dynamics.
+corporate ties, dynamics; corporate entry and exit events from the firm registry
+(:func:`corporate_events`).
 
 Pure functions take an employment matrix (rows = towns or town-years, columns = sectors,
 ``NaN`` = suppressed) and return a Series or DataFrame with the same row labels;
@@ -15,6 +16,7 @@ from . import (
     dictionary,
     diversification,
     dynamics,
+    events,
     groups,
     relatedness,
     rosstat,
@@ -30,6 +32,7 @@ from .builder import (
 )
 from .data import TownData
 from .dictionary import data_dictionary
+from .events import corporate_events, join_cohort
 from .panel import employment_matrix
 from .validation import DataValidationError, Problem
 
@@ -44,12 +47,15 @@ __all__ = [
     "concentration",
     "connectivity",
     "corporate",
+    "corporate_events",
     "data_dictionary",
     "dictionary",
     "diversification",
     "dynamics",
     "employment_matrix",
+    "events",
     "groups",
+    "join_cohort",
     "relatedness",
     "rosstat",
     "sectors",

@@ -22,6 +22,7 @@ from . import fit_ppml as _fit_ppml  # noqa: F401  (registers the 'ppml' estimat
 from .bootstrap import wild_cluster_bootstrap
 from .discrete import DiscreteModelResult, SeparationError, fit_discrete_model
 from .estimation import fit_panel_model
+from .event import EventDataError, EventStudyResult, bacon_decomposition, event_plot, event_study
 from .exceptions import (
     AbsorbedRegressorError,
     BootstrapWarning,
@@ -43,6 +44,8 @@ __all__ = [
     "CollinearityError",
     "DegenerateModelError",
     "DiscreteModelResult",
+    "EventDataError",
+    "EventStudyResult",
     "FirstStage",
     "FitData",
     "IVDiagnostics",
@@ -56,9 +59,12 @@ __all__ = [
     "SeparationError",
     "SpecificationTestWarning",
     "WaldTest",
+    "bacon_decomposition",
     "breusch_pagan",
     "coefplot",
     "compare",
+    "event_plot",
+    "event_study",
     "f_test_effects",
     "fit_discrete_model",
     "fit_panel_model",

@@ -12,18 +12,20 @@ SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 @pytest.fixture(scope="session")
 def synthetic():
-    """The default embedded dataset (300 towns, 15 years, seed 0) with its truth."""
+    """The static synthetic world (``world=1``: 300 towns, 15 years, seed 0) with its truth: the
+    typology's and the models' reference values were computed on it. The embedded dataset of
+    the demo is ``generate()``, world 2 (its tests are in tests/test_typology/test_synth.py)."""
     from typology.data.synth import generate
 
-    return generate()
+    return generate(world=1)
 
 
 @pytest.fixture(scope="session")
 def small_synthetic():
-    """A small synthetic dataset (40 towns, 6 years) for quick tests."""
+    """A small synthetic dataset (40 towns, 6 years, ``world=1``) for quick tests."""
     from typology.data.synth import generate
 
-    return generate(n_towns=40, n_years=6, seed=3)
+    return generate(n_towns=40, n_years=6, seed=3, world=1)
 
 
 @pytest.fixture(scope="session")

@@ -39,7 +39,7 @@ def typology_input() -> np.ndarray:
     import typology
     from typology.estimator.transforms import fit_plan
 
-    synth = typology.generate(seed=0)
+    synth = typology.generate(seed=0, world=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         panel = features.build_features(synth.data)

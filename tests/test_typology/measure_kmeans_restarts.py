@@ -52,7 +52,7 @@ def typology_input(seed: int, typed_only: bool) -> np.ndarray:
     import typology
     from typology.estimator.transforms import fit_plan
 
-    synth = typology.generate(seed=seed)
+    synth = typology.generate(seed=seed, world=1)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         panel = features.build_features(synth.data)

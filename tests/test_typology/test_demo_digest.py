@@ -1,4 +1,5 @@
-"""The demo's outputs are bit-identical to the stored digests (features, types, names, coefficients).
+"""The demo's outputs are bit-identical to the stored digests (features, types, names, coefficients,
+event studies).
 
 A refactoring must not change a number: ``data/demo_digest.json`` holds the sha256 of the
 demo run folder's tables, taken column by column on the exact bits of every value. It was
@@ -34,6 +35,8 @@ TABLES = {
     "discrete_coefficients": ("discrete_coefficients.csv", None),
     "selection": ("selection.csv", "k"),
     "stability": ("stability.csv", "type"),
+    "event_studies": ("event_studies.csv", None),
+    "event_overall": ("event_overall.csv", None),
 }
 
 

@@ -4,7 +4,7 @@
 the configuration became a tree of dataclasses (commit 7e42be7), with
 
     python -c "from typology.data.synth import generate; from typology.data.io import write_dataset; \
-               write_dataset(generate(n_towns=40, n_years=6, seed=3).data, 'ds')"
+               write_dataset(generate(n_towns=40, n_years=6, seed=3, world=1).data, 'ds')"
     typology fit config.toml --out run        # data/legacy_run/config.toml
 
 Its configuration uses the old names ``[typology] transform`` (now ``feature_transform``) and

@@ -29,7 +29,7 @@ def test_demo_recovers_the_true_types_and_coefficients(demo_report):
     assert truth["n_types_found"] == truth["n_true_types"] == 4
     assert truth["adjusted_rand"] >= 0.8
     terms = [v for model in truth["coefficients"].values() for v in model.values()]
-    assert len(terms) == 5  # 3 wage and 2 investment coefficients of truth.json
+    assert len(terms) == 9  # 3 wage, 2 investment and 4 stagnation-logit coefficients of truth.json
     for v in terms:
         assert v["ci_lower"] <= v["true"] <= v["ci_upper"], v
 

@@ -1,11 +1,13 @@
 """The synthetic generator's output is bit-identical to the stored digests.
 
-``typology.data.synth.generate`` draws everything from one ``numpy`` Generator; a change of
-its code that keeps the draws and their order keeps every table bit for bit, and anything else
-(one draw more, two draws swapped, another dtype) changes a digest. ``data/synth_digest.json``
-holds, for ``generate()`` and ``generate(n_towns=40, n_years=6, seed=3)``, the sha256 of every
-column of every table (its dtype, and the exact bits of its values), of the true regressors and
-of ``truth.json``. It was written by
+``typology.data.synth.generate`` draws everything from seeded ``numpy`` Generators; a change
+of its code that keeps the draws and their order keeps every table bit for bit, and anything
+else (one draw more, two draws swapped, another dtype) changes a digest. ``data/synth_digest.json``
+holds, for ``generate()`` and ``generate(n_towns=40, n_years=6, seed=3)`` of both versions of
+the generator (``world=1``, the static world, whose digests are those stored before world 2
+existed, unchanged; and the default ``world=2``), the sha256 of every column of every table
+(its dtype, and the exact bits of its values), of the true regressors and of ``truth.json``.
+It was written by
 
     python tests/test_typology/test_synth_digest.py --write
 
@@ -28,7 +30,9 @@ import pytest
 
 DIGEST_FILE = Path(__file__).with_name("data") / "synth_digest.json"
 PACKAGES = ("numpy", "pandas")
-CASES = {"default": {}, "small": {"n_towns": 40, "n_years": 6, "seed": 3}}
+CASES = {"default": {}, "small": {"n_towns": 40, "n_years": 6, "seed": 3},
+         "world1_default": {"world": 1}, "world1_small": {"n_towns": 40, "n_years": 6, "seed": 3, "world": 1}}
+FIXTURES = {"world1_default": "synthetic", "world1_small": "small_synthetic"}  # the session fixtures (world 1)
 
 
 def column_digest(s: pd.Series) -> str:
@@ -58,13 +62,18 @@ def versions() -> dict:
 
 
 @pytest.mark.parametrize("case", list(CASES))
-def test_generated_tables_are_bit_identical_to_the_stored_digests(case, synthetic, small_synthetic):
+def test_generated_tables_are_bit_identical_to_the_stored_digests(case, request):
     stored = json.loads(DIGEST_FILE.read_text(encoding="utf-8"))
     differ = {p: (v, stored["versions"][p]) for p, v in versions().items() if v != stored["versions"][p]}
     if differ:
         pytest.skip("the digests were written with other package versions: "
                     + ", ".join(f"{p} {old} (now {new})" for p, (new, old) in differ.items()))
-    ds = {"default": synthetic, "small": small_synthetic}[case]  # the session fixtures are these two calls
+    if case in FIXTURES:
+        ds = request.getfixturevalue(FIXTURES[case])  # the session fixtures are these two calls
+    else:
+        from typology.data.synth import generate
+
+        ds = generate(**CASES[case])
     assert stored["cases"][case]["kwargs"] == CASES[case]
     want, got = stored["cases"][case]["digests"], dataset_digests(ds)
     assert list(got) == list(want)

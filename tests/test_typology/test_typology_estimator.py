@@ -154,7 +154,7 @@ def test_new_towns_from_the_same_process_are_typed_right(fitted):
     from features import build_features
     from typology import generate
 
-    new = generate(n_towns=80, n_years=6, seed=11, n_cores=6)  # the reference has 6 cores
+    new = generate(n_towns=80, n_years=6, seed=11, n_cores=6, world=1)  # the reference: 6 cores, world 1
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         feats = build_features(new.data)

@@ -224,6 +224,25 @@ def cmd_init_config(args) -> int:
     return EXIT_OK
 
 
+def _corporate_events(args) -> int:
+    from ..workflow import experiments
+
+    res = experiments.corporate_events(out=args.out or "runs/corporate_events.csv",
+                                       data_dir=args.data or "data/northern_towns", reps=args.reps, jobs=args.jobs,
+                                       seed=args.seed, quiet=args.quiet)
+    print(f"run folder {res['run']}: event studies against truth.json")
+    for name, t in res["truth"].items():
+        for m, v in t["methods"].items():
+            o = v["overall"]
+            inside = "yes" if v["path_in_band"] else f"no ({v['n_outside_band']} of {v['n_event_times']} outside)"
+            print(f"  {name} {m}: overall {o['estimate']:.4f} [{o['ci_lower']:.4f}, {o['ci_upper']:.4f}] "
+                  f"(true {t['overall']:.4f}); true path inside the band: {inside}")
+    if "monte_carlo" in res:
+        print(experiments.monte_carlo_headlines(res["monte_carlo"]).round(4).to_string())
+        print(f"wrote {res['monte_carlo_file']}")
+    return EXIT_OK
+
+
 def cmd_experiment(args) -> int:
     from ..workflow import experiments
 
@@ -237,6 +256,8 @@ def cmd_experiment(args) -> int:
         res.to_csv(out)
         print(f"wrote {out}")
         return EXIT_OK
+    if args.name == "corporate_events":
+        return _corporate_events(args)
     if args.name == "northern_towns":
         res = experiments.northern_towns(out=args.out or "runs/northern_towns",
                                          data_dir=args.data or "data/northern_towns", quiet=args.quiet)
@@ -348,8 +369,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_init_config)
 
     s = sub.add_parser("experiment", help="run one of the experiments of experiments/")
-    s.add_argument("name", choices=["northern_towns", "monte_carlo", "russia_north_real"])
-    s.add_argument("--out", help="run folder (or CSV for monte_carlo); default under runs/")
+    s.add_argument("name", choices=["northern_towns", "monte_carlo", "corporate_events", "russia_north_real"])
+    s.add_argument("--out", help="run folder (or CSV for monte_carlo and corporate_events, whose run folder is the "
+                   "CSV's path without its suffix); default under runs/")
     s.add_argument("--data", help="where the experiment's dataset is written; default under data/")
     s.add_argument("--shared", default="../shared/data", help="real data folder (russia_north_real)")
     s.add_argument("--reps", type=int, default=1000, help="Monte Carlo replications (default 1000)")

@@ -61,21 +61,92 @@ population paths, entry years), ``economy`` (employment by sector), ``registry``
 groups, firms, owners by year), ``publication`` (suppressed cells), ``outcomes`` (true
 regressors, outcome equations), ``dataset`` (the validated tables and the truth). Each is a
 function ``stage(rng, plan, world)`` of the seeded generator, the arguments (:class:`Plan`) and
-the results of the stages before it. ``tests/test_typology/test_synth_digest.py`` holds the
-digests of every table: a change that keeps the draws and their order keeps them.
+the results of the stages before it. :data:`WORLDS` maps each version of the generator to its
+stages (world 1: :data:`STAGES`; world 2: :data:`STAGES_2`, below). ``tests/test_typology/
+test_synth_digest.py`` holds the digests of every table of both worlds: a change that keeps
+the draws and their order keeps them.
+
+World 2 (``world=2``, the default; ``world=1`` is the static world above, reproduced bit for
+bit): the same geography, economy, registry and suppressed cells (the same draws), then
+
+Corporate entry and exit (stage ``events``)
+    Each corporate town (``integrated_connected`` and ``corporate_remote`` sites) has an anchor
+    firm, its largest. 10 % are VI-owned from the first year (``entry_year`` = the first year
+    of the panel: always treated); the others are bought by their VI group in one of
+    ``N_COHORTS = 5`` cohort years spread from the fourth year to the fourth-last (2013, 2015,
+    2018, 2020, 2022 for the default panel), drawn at random, independently of every outcome
+    draw (a town present less than two years before its cohort is VI-owned from the start).
+    In the firms table the anchor's ``group_id`` changes from empty to the VI group in the entry
+    year: the event is read from the registry by that rule (or by ``corp_share`` leaving 0: it is 0
+    before entry and after exit, at least 0.05 from entry to exit).
+    Satellites, detached towns, cores and rural municipalities never change owner
+    (``entry_year = 0``). Exits: 35 % of the towns of the first two cohorts are left by the
+    group 4-6 years after entry, and 15 % of the always-VI towns in a random year; the anchor's
+    ``group_id`` becomes empty again (``exit_year``). Before entry the anchor employs 45 % of
+    its consolidated size (``ANCHOR_START``; it is still the town's largest firm); after entry
+    the group consolidates it over ``RAMP_YEARS = 5`` years to 100 % (first cohort) .. 45 %
+    (last cohort: no consolidation) and buys, 1-5 years
+    after entry, the town's suppliers and private local firms (each with probability 0.95 for
+    the first cohort .. 0.35 for the last): ``corp_share`` (and ``core_control_share`` where the
+    group is headquartered in a core, as for the towns near cores) builds up after entry,
+    faster and further for earlier cohorts; at exit the town's firms leave the group.
+    Retail chains are present from the first year and VI groups buy no firms elsewhere, so the
+    only changes of ownership towards VI groups are the events.
+
+The stagnation index and the outcomes (stage ``dynamics``)
+    For every municipality-year, ``L_it = eta_it + eps_it`` with
+    ``eta_it = -3.0 - 4.0 corp_share_it - 2.0 core_control_share_it + 0.004 dist_core_km_i``
+    (``STATUS_COEF``) and ``eps_it`` standard logistic (an AR(1) Gaussian copula, correlation
+    0.7, so a town's status persists). After the municipality's base (first) year ``b``:
+    ``log(population_it / population_ib) = -0.03 h(L_it)``, ``h(L) = 3 tanh(L / 3)`` (the sign
+    of ``L``, bounded), and the published employment likewise with slope 0.07 where ``L > 0``
+    and 0.03 where ``L < 0`` (0.1 times that in the cores), every
+    sector cell scaled alike; a total that rounding would leave on the wrong side of its base
+    value moves by one person or job. So the dynamics group's ``status`` is ``"stagnating"``
+    (population and employment both below the base year) exactly when ``L_it > 0``:
+    ``P(stagnating) = logistic(eta_it)``, the logit ``status ~ corp_share + core_control_share +
+    dist_core_km`` of the demo with known coefficients (``truth.json`` ``equations.stagnation``;
+    ``eta`` uses the shares before the jobs are rescaled, which differ from the published ones by
+    rounding). A non-stagnating town-year has a status only when its wages of the year and of
+    the base year are both published (probability ``(1 - missing_outcome_rate)^2``, independent
+    of the regressors): on those rows the intercept is ``-3.0 - 2 log(1 - missing_outcome_rate)``
+    (stored as the coefficient; the slopes are unchanged). Modernizing (not stagnating, wages
+    outgrowing the national average, competitive shift >= 0) comes mostly from the towns whose
+    ``corp_share`` rises after entry. Wages and investment follow the equations above with the
+    generated shares. The municipalities that enter the data late have a quarter of their
+    world-1 jobs and residents (they barely move the national totals of the shift-share).
+
+Potential outcomes and the truth
+    The outcomes are a deterministic function of the ownership schedule and of draws shared by
+    every schedule, so the generator computes them under the actual schedule, without the
+    entries of the panel (``untreated``) and without exits. ``truth.json`` ``events`` holds
+    ``entry_year`` and ``exit_year`` of every municipality (also columns of the outcomes table,
+    0 = never), the cohorts, and for ``log_wage``, ``log_employment``, ``log_population``:
+    ``by_cohort`` ``ATT(g, e)`` = the mean over the towns of cohort ``g`` present in year
+    ``g + e`` of ``Y(actual) - Y(untreated)`` (exits included; 0 before entry: no
+    anticipation), ``dynamic`` ``theta(e) = sum_g n_g ATT(g, e) / sum_g n_g`` over the cohorts
+    observed at ``e`` (``n_g`` the cohort's towns: Callaway and Sant'Anna's dynamic
+    aggregation), ``overall`` = the ``n_g``-weighted mean of ``ATT(g, t - g)`` over the cells
+    ``t >= g`` (their simple aggregation); ``exit_effects`` the same paths of an exit against no
+    exit; ``types_by_year`` the type of each town in each year it is present, the study's 2 x 2
+    (anchor VI-owned that year or not; site near a core or not); ``town_types`` the type in the
+    town's last year. ``SyntheticDataset.potential`` holds the untreated outcomes.
 
 Adding a mechanism: write it as a stage (or a step of one) returning its result; draw its
 random numbers from its own generator,
 ``np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(zlib.crc32(b"name"),)))``,
-rather than from ``rng``, so that every draw of the existing stages, and so every dataset
-written before, stays the same; add it to :data:`STAGES` after the stages it reads, and its
+rather than from ``rng`` (world 2's stages use :func:`_stream`), so that every draw of the
+existing stages, and so every dataset written before, stays the same; add it to the stages of
+its world (:data:`WORLDS`; a new version of the generator for a change of the data) after the
+stages it reads, and its
 columns to the tables in ``_dataset``; then rewrite the digests
 (``python tests/test_typology/test_synth_digest.py --write``): only the new columns may differ.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import zlib
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -99,6 +170,7 @@ WAGE_COEF = {"corp_share": 0.25, "core_control_share": 0.10, "corp_share:core_co
 INVEST_COEF = {"corp_share": 1.20, "core_control_share": 0.60}
 WAGE_SD = 0.04
 INVEST_SD = 0.15
+DEFAULT_WORLD = 2  # the version of the generator generate() runs (WORLDS)
 
 _CORE_SITES = [  # (lat, lon): plausible sites of northern agglomeration cores
     (64.54, 40.54), (68.97, 33.07), (61.67, 50.84), (61.25, 73.40), (62.03, 129.73), (66.53, 66.60),
@@ -136,6 +208,7 @@ class SyntheticDataset:
     data: TownData
     truth: dict
     regressors: pd.DataFrame
+    potential: pd.DataFrame | None = None
 
 
 def _destination(lat, lon, dist_km, bearing):
@@ -155,12 +228,14 @@ def _profile(weights: dict, sectors: list[str]) -> np.ndarray:
     return v
 
 
-def check_arguments(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: int = 2010) -> None:
+def check_arguments(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: int = 2010,
+                    world: int = DEFAULT_WORLD) -> None:
     """Raise ``ValueError`` naming the argument that :func:`generate` cannot honour.
 
     ``n_towns >= 8`` (two towns of each of the four true types), ``n_years >= 5`` (ownership
     changes happen between the third and the last year), ``seed >= 0`` (numpy's
-    ``default_rng``), and every year within the range the data contract accepts.
+    ``default_rng``), every year within the range the data contract accepts, and ``world`` one
+    of :data:`WORLDS`.
     """
     lo, hi = YEAR_RANGE
 
@@ -177,6 +252,8 @@ def check_arguments(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_
                          f"got {n_years}")
     if seed < 0:
         raise ValueError(f"seed must be a whole number >= 0, got {seed}")
+    if isinstance(world, bool) or world not in WORLDS:
+        raise ValueError(f"world must be one of {sorted(WORLDS)} (the versions of the generator), got {world!r}")
     if start_year < lo or start_year + n_years - 1 > hi:
         raise ValueError(f"the years {start_year}..{start_year + n_years - 1} (start_year, n_years) must lie in "
                          f"{lo}..{hi}, the range the data contract accepts")
@@ -184,7 +261,8 @@ def check_arguments(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_
 
 def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: int = 2010, n_cores: int | None = None,
              rural_per_town: float = 0.5, firms_per_town: float = 5.0, suppress_rate: float = 0.1,
-             late_entry_rate: float = 0.12, missing_outcome_rate: float = 0.04) -> SyntheticDataset:
+             late_entry_rate: float = 0.12, missing_outcome_rate: float = 0.04,
+             world: int = DEFAULT_WORLD) -> SyntheticDataset:
     """Generate the synthetic northern-towns dataset (see the module docstring).
 
     The dataset is built in stages, each a function of the one seeded generator and of what
@@ -209,18 +287,22 @@ def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: i
     firms_per_town : float
         Scale of the registry: registered (large and medium) firms per municipality besides
         the anchor and chain firms.
+    world : int
+        Version of the generator (:data:`WORLDS`): ``1`` the static world (every file it wrote
+        before is reproduced bit for bit), ``2`` (default) the world with corporate entry and
+        exit events and the stagnation index (see the module docstring).
     """
-    check_arguments(n_towns=n_towns, n_years=n_years, seed=seed, start_year=start_year)
+    check_arguments(n_towns=n_towns, n_years=n_years, seed=seed, start_year=start_year, world=world)
     if n_cores is None:
         n_cores = int(np.clip(n_towns // 50, 4, 12)) if n_towns <= 5000 else max(12, n_towns // 400)
     plan = Plan(n_towns=n_towns, n_years=n_years, seed=seed, start_year=start_year, n_cores=n_cores,
                 rural_per_town=rural_per_town, firms_per_town=firms_per_town, suppress_rate=suppress_rate,
-                late_entry_rate=late_entry_rate, missing_outcome_rate=missing_outcome_rate)
+                late_entry_rate=late_entry_rate, missing_outcome_rate=missing_outcome_rate, world=world)
     rng = np.random.default_rng(seed)
-    world: dict = {}
-    for name, stage in STAGES:  # in this order: every stage draws from rng after the ones before it
-        world[name] = stage(rng, plan, world)
-    return world["dataset"]
+    built: dict = {}
+    for name, stage in WORLDS[world]:  # in this order: every stage draws from rng after the ones before it
+        built[name] = stage(rng, plan, built)
+    return built["dataset"]
 
 
 # ------------------------------------------------------------------------ the plan
@@ -239,6 +321,7 @@ class Plan:
     suppress_rate: float
     late_entry_rate: float
     missing_outcome_rate: float
+    world: int = 1
 
     @property
     def T(self) -> int:
@@ -261,7 +344,8 @@ class Plan:
         return {"n_towns": self.n_towns, "n_years": self.n_years, "seed": self.seed, "start_year": self.start_year,
                 "n_cores": self.n_cores, "rural_per_town": self.rural_per_town, "firms_per_town": self.firms_per_town,
                 "suppress_rate": self.suppress_rate, "late_entry_rate": self.late_entry_rate,
-                "missing_outcome_rate": self.missing_outcome_rate}
+                "missing_outcome_rate": self.missing_outcome_rate,
+                **({"world": self.world} if self.world != 1 else {})}  # world 1's truth.json is unchanged
 
 
 # ------------------------------------------------------------------------ stage 1: geography
@@ -496,6 +580,7 @@ class Registry:
     fe: np.ndarray           # n_f x T employees
     grp_t: np.ndarray        # n_f x T owning group, -1 = independent
     f_present: np.ndarray    # n_f x T
+    f_block: np.ndarray | None = None  # n_f: the block of each firm (:data:`FIRM_BLOCKS`)
 
 
 def _groups(rng, p: Plan, geo: Geography, eco: Economy) -> Groups:
@@ -547,6 +632,9 @@ def _groups(rng, p: Plan, geo: Geography, eco: Economy) -> Groups:
 # a block of firms: (municipality, sector, share of the cell's jobs, group before, group from
 # year tau on, tau); groups are indices into Groups.ids, -1 = independent, tau = T + 1: never
 FirmBlock = tuple
+# the blocks in the order _registry concatenates them (Registry.f_block numbers them so)
+FIRM_BLOCKS = ("anchor", "supplier", "supplier", "supplier", "vi_entry", "chain_store", "chain_store_detached",
+               "local", "rural_controlled", "holding_farm")
 
 
 def _corporate_firms(rng, p: Plan, geo: Geography, eco: Economy, g: Groups) -> list[FirmBlock]:
@@ -648,6 +736,7 @@ def _registry(rng, p: Plan, world: dict) -> Registry:
     T = p.T
     g = _groups(rng, p, geo, eco)
     blocks = [*_corporate_firms(rng, p, geo, eco, g), *_chain_stores(rng, p, geo, g), *_local_firms(rng, p, geo, eco, g)]
+    f_block = np.repeat(np.arange(len(blocks)), [len(np.asarray(b[0])) for b in blocks])
     f_town, f_sec, f_frac, f_g0, f_g1, f_tau = (np.concatenate([np.asarray(b[i]) for b in blocks]) for i in range(6))
     f_town, f_sec, f_g0, f_g1, f_tau = (a.astype(int) for a in (f_town, f_sec, f_g0, f_g1, f_tau))
     f_frac = f_frac.astype(float)
@@ -668,7 +757,7 @@ def _registry(rng, p: Plan, world: dict) -> Registry:
     fe = np.maximum(fe, 1.0)
     grp_t = np.where(t_idx[None, :] < f_tau[:, None], f_g0[:, None], f_g1[:, None])  # n_f x T, -1 = independent
     return Registry(groups=g, E=E, has_firm_sector=has_firm_sector, f_town=f_town, f_sec=f_sec, firm_id=firm_id,
-                    fe=fe, grp_t=grp_t, f_present=present[f_town])
+                    fe=fe, grp_t=grp_t, f_present=present[f_town], f_block=f_block)
 
 
 # ------------------------------------------------------------------------ stage 4: publication
@@ -738,11 +827,370 @@ def _outcomes(rng, p: Plan, world: dict) -> Outcomes:
     return Outcomes(corp_share=corp_share, core_share=core_share, avg_wage=avg_wage, investment=investment)
 
 
+# ------------------------------------------------------------------------ world 2: corporate events
+# The study's dynamics (the module docstring, "World 2"): constants of the mechanisms.
+STATUS_COEF = {"Intercept": -3.0, "corp_share": -4.0, "core_control_share": -2.0, "dist_core_km": 0.004}
+STATUS_RHO = 0.7          # AR(1) correlation of the Gaussian copula behind the logistic errors
+POP_RESPONSE = 0.03       # log population change since the base year per unit of the index near 0
+RESPONSE_BOUND = 3.0      # the responses act on RESPONSE_BOUND * tanh(L / RESPONSE_BOUND): no jump beyond 3 units
+EMP_RESPONSE = (0.07, 0.03)  # log published employment change since the base year per unit of the index:
+#                              where the index is positive (falling) and negative (growing)
+CORE_RESPONSE = 0.1       # ... times this in the agglomeration cores (the national total stays near flat)
+LATE_SCALE = 0.25         # jobs and residents of the municipalities that enter the data late, times this
+N_COHORTS = 5             # entry cohorts spread over the panel
+ALWAYS_SHARE = 0.1        # corporate towns whose anchor firm is VI-owned from the first year
+ANCHOR_START = 0.45       # the anchor firm's jobs before consolidation, as a share of the consolidated firm's
+CONSOLIDATION = (1.0, 0.45)  # ... after consolidation: towns of the first and of the last cohort
+RAMP_YEARS = 5            # the group consolidates the anchor (and buys suppliers) over these years after entry
+SUPPLIER_BUY = (0.95, 0.35)  # probability that the group buys a supplier or a private local firm after
+#                              entry: first and last cohort
+PUBLIC_SECTORS = ("84", "85", "86")  # local firms in these divisions (public institutions) are never bought
+EXIT_SHARE = 0.35         # towns of the first two cohorts that the group leaves 4-6 years after entry
+ALWAYS_EXIT_SHARE = 0.15  # always-VI towns that the group leaves during the panel
+EVENT_OUTCOMES = ("log_wage", "log_employment", "log_population")
+
+
+def _stream(p: Plan, name: str) -> np.random.Generator:
+    """The own generator of a world-2 mechanism (the draws of the stages of world 1 stay as they were)."""
+    return np.random.default_rng(np.random.SeedSequence(p.seed, spawn_key=(zlib.crc32(name.encode()),)))
+
+
+def cohort_indices(n_years: int) -> np.ndarray:
+    """Year indices of the entry cohorts: :data:`N_COHORTS` spread from the fourth year to the
+    fourth-last (fewer in short panels; at least two years before each)."""
+    lo = min(3, n_years - 2)
+    hi = max(lo, n_years - 3)
+    return np.unique(np.round(np.linspace(lo, hi, N_COHORTS)).astype(int))
+
+
+@dataclass(frozen=True)
+class Events:
+    """Corporate entry and exit: the schedule of every municipality's anchor firm (``N``) and of
+    the suppliers the group buys (``n_f``, per firm)."""
+
+    entry_t: np.ndarray      # N: year index of entry; 0 = VI-owned from the first year; -1 never
+    exit_t: np.ndarray       # N: year index of exit; -1 never
+    cohort_rank: np.ndarray  # N: 0 .. n_cohorts - 1 for towns with an entry in the panel, else -1
+    consolidation: np.ndarray  # N: the anchor firm's jobs once consolidated (share of the full firm; 1 = none)
+    near: np.ndarray         # N: a town within 220 km of a core (integrated and satellite towns)
+    join_delay: np.ndarray   # n_f: years after entry the firm joins the group (0 anchor), -1 never
+    cohorts: np.ndarray      # year indices of the cohorts
+
+
+def _events(rng, p: Plan, world: dict) -> Events:
+    """World 2, stage ``events``: which corporate towns are VI-owned from the first year, which
+    are bought in which cohort (at least two years after their first year, else VI-owned from
+    the start), the exits, the anchor's consolidation and the firms bought after entry."""
+    geo, eco, reg = world["geography"], world["economy"], world["registry"]
+    r = _stream(p, "events")
+    N, T, n_f = geo.N, p.T, len(reg.f_town)
+    cohorts = cohort_indices(T)
+    n_c = len(cohorts)
+    first = geo.present.argmax(axis=1)
+    corp = eco.corp_town
+    always = corp & (r.random(N) < ALWAYS_SHARE)
+    rank = r.integers(0, n_c, N)
+    entry_t = np.where(always, 0, np.where(corp, cohorts[rank], -1))
+    entry_t = np.where(corp & (first > entry_t - 2), 0, entry_t)  # no two years before: VI from the start
+    entered = entry_t > 0
+    rank = np.where(entered, rank, -1)
+    leave = r.integers(4, 7, N)
+    exit_t = np.where(entered & (rank <= 1) & (r.random(N) < EXIT_SHARE), entry_t + leave, -1)
+    lo_x = min(4, T - 1)
+    exit_at = r.integers(lo_x, max(lo_x + 1, T - 1), N)
+    exit_t = np.where((entry_t == 0) & corp & (r.random(N) < ALWAYS_EXIT_SHARE), exit_at, exit_t)
+    exit_t = np.where(exit_t >= T, -1, exit_t)
+    frac = np.where(n_c > 1, rank / max(n_c - 1, 1), 0.0)
+    near = np.isin(geo.role, [0, 2])
+    consolidation = np.where(entered, CONSOLIDATION[0] + (CONSOLIDATION[1] - CONSOLIDATION[0]) * frac, 1.0)
+    # suppliers and private local firms: bought 1..RAMP_YEARS years after entry (suppliers are in the
+    # group from the start in half of the always-VI towns' cases)
+    ft, blk = reg.f_town, reg.f_block
+    public = np.isin(np.array(p.sectors)[reg.f_sec], PUBLIC_SECTORS)
+    buyable = np.isin(blk, [1, 2, 3]) | ((blk == 7) & ~public & entered[ft])
+    p_buy = np.where(entered[ft], SUPPLIER_BUY[0] + (SUPPLIER_BUY[1] - SUPPLIER_BUY[0]) * frac[ft], 0.5)
+    bought = buyable & (r.random(n_f) < p_buy)
+    delay = np.where(entered[ft], r.integers(1, RAMP_YEARS + 1, n_f), 0)
+    join_delay = np.where(blk == 0, 0, np.where(bought, delay, -1))
+    return Events(entry_t=entry_t, exit_t=exit_t, cohort_rank=rank, consolidation=consolidation, near=near,
+                  join_delay=join_delay, cohorts=cohorts)
+
+
+def _ownership(p: Plan, reg: Registry, ev: Events, mode: str):
+    """Owner of every firm by year (n_f x T) and the anchor's job multiplier (N x T) under the
+    schedule ``mode``: ``"actual"``, ``"untreated"`` (no entry in the panel: the towns bought
+    during the panel keep an independent anchor) or ``"no_exit"`` (no group leaves)."""
+    T = p.T
+    t = np.arange(T)
+    never = T + 1
+    entry, exit_ = ev.entry_t, ev.exit_t
+    if mode == "untreated":
+        entry = np.where(entry > 0, -1, entry)
+    if mode == "no_exit":
+        exit_ = np.full_like(exit_, -1)
+    ent = np.where(entry < 0, never, entry)
+    ext = np.where(exit_ < 0, never, exit_)
+    blk, ft = reg.f_block, reg.f_town
+    grp = reg.grp_t.copy()
+    grp[blk == 4] = -1                                        # no VI firms in satellites and detached towns
+    chains = (blk == 5) | (blk == 6)
+    grp[chains] = reg.grp_t[chains][:, -1:]                   # retail chains present from the first year
+    sched = (blk <= 3) | ((blk == 7) & (ev.join_delay >= 0))  # the anchor, its suppliers, local firms bought
+    join = np.where(ev.join_delay[sched] < 0, never, ent[ft[sched]] + ev.join_delay[sched])
+    owned = (t[None, :] >= join[:, None]) & (t[None, :] < ext[ft[sched]][:, None])
+    grp[sched] = np.where(owned, reg.groups.vi_of_town[ft[sched]][:, None], -1)
+    e = t[None, :] - ent[:, None]
+    start = np.where(ev.entry_t > 0, ANCHOR_START, 1.0)[:, None]  # towns bought in the panel (in any mode)
+    A = start + (ev.consolidation[:, None] - start) * np.clip(e / RAMP_YEARS, 0.0, 1.0)
+    return grp, A
+
+
+@dataclass(frozen=True)
+class Noise:
+    """The draws of world 2's outcomes, shared by every potential schedule."""
+
+    eps: np.ndarray          # N x T logistic errors of the stagnation index (AR(1) Gaussian copula)
+    alpha: np.ndarray        # N town effects of log wages
+    gamma: np.ndarray        # T year effects of log wages
+    e_w: np.ndarray          # N x T wage noise
+    beta: np.ndarray         # N town effects of log investment
+    h: np.ndarray            # T year effects of log investment
+    u: np.ndarray            # N x T investment noise
+    miss_w: np.ndarray       # N x T missing wage cells
+    miss_i: np.ndarray       # N x T missing investment cells
+
+
+def _noise(p: Plan, geo: Geography) -> Noise:
+    from scipy import special
+
+    r = _stream(p, "outcomes")
+    N, T, role = geo.N, p.T, geo.role
+    z = np.empty((N, T))
+    z[:, 0] = r.standard_normal(N)
+    shocks = r.standard_normal((N, T))
+    for t in range(1, T):  # T steps of a vectorized AR(1), stationary N(0, 1)
+        z[:, t] = STATUS_RHO * z[:, t - 1] + np.sqrt(1.0 - STATUS_RHO ** 2) * shocks[:, t]
+    eps = special.logit(special.ndtr(z))  # standard logistic margins
+    type_wage = np.select([role == 0, role == 1, role == 2, role == 3, role == 4, role == 5],
+                          [0.15, 0.25, 0.05, -0.15, 0.20, -0.25])
+    t_idx = np.arange(T)
+    return Noise(eps=eps, alpha=np.log(38_000) + type_wage + 0.1 * (geo.lat - 66) / 6 + r.normal(0, 0.08, N),
+                 gamma=0.06 * t_idx + r.normal(0, 0.01, T), e_w=r.normal(0, WAGE_SD, (N, T)),
+                 beta=np.log(60_000) + 0.5 * type_wage + r.normal(0, 0.2, N), h=0.03 * t_idx + r.normal(0, 0.03, T),
+                 u=r.normal(0, INVEST_SD, (N, T)), miss_w=r.random((N, T)) < p.missing_outcome_rate,
+                 miss_i=r.random((N, T)) < p.missing_outcome_rate)
+
+
+def core_distance_km(p: Plan, geo: Geography) -> np.ndarray:
+    """Distance to the nearest agglomeration core from the published coordinates, as the
+    agglomeration feature group computes ``dist_core_km`` (0 for a core)."""
+    lat, lon = np.round(geo.lat, 5), np.round(geo.lon, 5)
+    n_c = p.n_cores
+    return haversine_matrix(lat, lon, lat[:n_c], lon[:n_c]).min(axis=1)
+
+
+def _signed_growth(level: np.ndarray, base: np.ndarray, down: np.ndarray, after: np.ndarray) -> np.ndarray:
+    """``level`` (N x T, whole numbers) moved by one unit where its sign against ``base`` (N)
+    disagrees with ``down`` (below the base) after the base year, so that rounding never flips it."""
+    b = base[:, None]
+    return np.where(after & down & (level >= b), b - 1, np.where(after & ~down & (level <= b), b + 1, level))
+
+
+def _realize(p: Plan, geo: Geography, reg: Registry, supp: np.ndarray, ev: Events, nz: Noise, dist: np.ndarray,
+             mode: str) -> dict:
+    """Every outcome of world 2 under the schedule ``mode`` (see :func:`_ownership`), from the
+    shared draws ``nz``: a deterministic function, so potential outcomes differ only by the schedule."""
+    N, T = geo.N, p.T
+    rows, t = np.arange(N), np.arange(T)
+    grp, A = _ownership(p, reg, ev, mode)
+    is_anchor = reg.f_block == 0
+    anchor = np.full(N, -1)
+    anchor[reg.f_town[is_anchor]] = reg.f_sec[is_anchor]
+    b = geo.present.argmax(axis=1)
+    size = np.where(b > 0, LATE_SCALE, 1.0)  # late entrants are small: they barely move the national totals
+    E = reg.E * size[:, None, None]
+    fe = np.round(reg.fe * size[reg.f_town][:, None] * np.where(is_anchor[:, None], A[reg.f_town], 1.0))
+    corp0, core0 = _true_regressors(p, geo, replace(reg, E=E, fe=fe, grp_t=grp), supp)
+    eta = (STATUS_COEF["Intercept"] + STATUS_COEF["corp_share"] * corp0 + STATUS_COEF["core_control_share"] * core0
+           + STATUS_COEF["dist_core_km"] * dist[:, None])
+    L = eta + nz.eps
+    down = L > 0
+    after = t[None, :] > b[:, None]
+    # employment: every cell of the town-year scaled so that the published total moves by exp(-c L) from the base year
+    pub = np.where(supp, 0.0, E).sum(axis=2)
+    c_e = np.where(down, EMP_RESPONSE[0], EMP_RESPONSE[1]) * np.where(geo.role == 4, CORE_RESPONSE, 1.0)[:, None]
+    h = RESPONSE_BOUND * np.tanh(L / RESPONSE_BOUND)  # monotone, the sign of L, bounded
+    m = np.where(after, np.exp(-c_e * h) * pub[rows, b][:, None] / np.maximum(pub, 1.0), 1.0)
+    E2 = np.where(E > 0, np.maximum(np.round(E * m[:, :, None]), 1.0), 0.0)
+    pub2 = np.where(supp, 0.0, E2).sum(axis=2)
+    fixed = _signed_growth(pub2, pub2[rows, b], down, after)
+    big = np.where(supp, -1.0, E2).argmax(axis=2)  # the largest published cell absorbs the repair
+    E2[rows[:, None], t[None, :], big] += fixed - pub2
+    fe2 = np.maximum(np.round(fe * m[reg.f_town]), 1.0)
+    # population: exp(-c L) from the base year
+    pop = np.round(geo.pop * size[:, None])
+    pop_b = pop[rows, b]
+    pop2 = np.where(after, np.round(pop_b[:, None] * np.exp(-POP_RESPONSE * h)), pop)
+    pop2 = _signed_growth(pop2, pop_b, down, after)
+    reg2 = replace(reg, E=E2, fe=fe2, grp_t=grp)
+    corp, core = _true_regressors(p, geo, reg2, supp)
+    log_wage = (nz.alpha[:, None] + nz.gamma[None, :] + WAGE_COEF["corp_share"] * corp
+                + WAGE_COEF["core_control_share"] * core
+                + WAGE_COEF["corp_share:core_control_share"] * corp * core + nz.e_w)
+    log_inv = (nz.beta[:, None] + nz.h[None, :] + INVEST_COEF["corp_share"] * corp
+               + INVEST_COEF["core_control_share"] * core + nz.u)
+    avg_wage = np.round(np.exp(log_wage), 2)
+    return {"registry": reg2, "pop": pop2, "corp_share": corp, "core_share": core, "avg_wage": avg_wage,
+            "investment": np.round(np.exp(log_inv), 2), "employment": E2.sum(axis=2), "index": L, "eta": eta,
+            "vi_anchor": _vi_anchor(reg, grp, N),
+            "log_wage": np.log(avg_wage), "log_employment": np.log(E2.sum(axis=2)), "log_population": np.log(pop2)}
+
+
+def _vi_anchor(reg: Registry, grp: np.ndarray, N: int) -> np.ndarray:
+    """N x T: the municipality's anchor firm is owned by a VI group that year."""
+    out = np.zeros((N, grp.shape[1]), dtype=bool)
+    a = reg.f_block == 0
+    out[reg.f_town[a]] = grp[a] >= 0
+    return out
+
+
+@dataclass(frozen=True)
+class Dynamics:
+    """World 2's replacements of the tables' sources (population, registry, outcomes) and its truth."""
+
+    geography: Geography
+    registry: Registry
+    outcomes: Outcomes
+    events: Events
+    employment: np.ndarray   # N x T total jobs
+    untreated: dict          # the outcomes without the entries of the panel (EVENT_OUTCOMES, N x T)
+    truth: dict              # the ``events`` section and the stagnation equation of truth.json
+
+
+def _dynamics(rng, p: Plan, world: dict) -> Dynamics:
+    """World 2, stage ``dynamics``: the outcomes under the actual schedule and the potential
+    ones (without the entries, without the exits), from one set of draws; the truth."""
+    geo, reg, supp, ev = world["geography"], world["registry"], world["publication"], world["events"]
+    nz = _noise(p, geo)
+    dist = core_distance_km(p, geo)
+    real = {m: _realize(p, geo, reg, supp, ev, nz, dist, m) for m in ("actual", "untreated", "no_exit")}
+    a = real["actual"]
+    out = Outcomes(corp_share=a["corp_share"], core_share=a["core_share"],
+                   avg_wage=np.where(nz.miss_w, np.nan, a["avg_wage"]),
+                   investment=np.where(nz.miss_i, np.nan, a["investment"]))
+    truth = {"events": _events_truth(p, geo, ev, real),
+             "stagnation": _stagnation_truth(p)}
+    return Dynamics(geography=replace(geo, pop=a["pop"]), registry=a["registry"], outcomes=out, events=ev,
+                    employment=a["employment"], untreated={k: real["untreated"][k] for k in EVENT_OUTCOMES},
+                    truth=truth)
+
+
+def _stagnation_truth(p: Plan) -> dict:
+    """The stagnation equation of truth.json: the latent logit, and its intercept on the rows
+    where the dynamics group can decide the status (see the module docstring)."""
+    shift = -2.0 * float(np.log1p(-p.missing_outcome_rate))
+    coef = dict(STATUS_COEF)
+    coef["Intercept"] = STATUS_COEF["Intercept"] + shift
+    return {
+        "formula": "status ~ corp_share + core_control_share + dist_core_km", "kind": "logit",
+        "outcome_level": "stagnating", "coefficients": coef, "latent_coefficients": dict(STATUS_COEF),
+        "intercept_shift": shift,
+        "note": ("P(stagnating) = logistic(latent index) for every municipality-year after its base year; a "
+                 "not-stagnating town-year has a defined status only when its wages of that year and of the "
+                 "base year are both published (probability (1 - missing_outcome_rate)^2, independent of the "
+                 "regressors), so on the rows with a status the intercept is the latent one plus "
+                 "-2 log(1 - missing_outcome_rate) and the slopes are the latent ones"),
+    }
+
+
+def _att_paths(p: Plan, present: np.ndarray, start: np.ndarray, diff: np.ndarray) -> dict:
+    """Average effects of an event at year index ``start`` (N, -1 = none) from ``diff`` (N x T,
+    Y(event) - Y(no event)): by cohort and event time over the cohort's towns present that
+    year, the dynamic path (cohorts weighted by their number of towns) and the simple overall
+    average over post-event cells (each cohort's cells weighted by its number of towns)."""
+    T, years = p.T, p.years
+    by_cohort, n_g = {}, {}
+    for g in np.unique(start[start >= 0]):
+        members = start == g
+        e = np.arange(T) - g
+        ok = present[members]
+        d = np.where(ok, diff[members], 0.0).sum(axis=0)
+        k = ok.sum(axis=0)
+        by_cohort[int(years[g])] = {int(e[j]): float(d[j] / k[j]) for j in range(T) if k[j] > 0}
+        n_g[int(years[g])] = int(members.sum())
+    dyn_num, dyn_den, post_num, post_den = {}, {}, 0.0, 0.0
+    for g, path in by_cohort.items():
+        for e, v in path.items():
+            dyn_num[e] = dyn_num.get(e, 0.0) + n_g[g] * v
+            dyn_den[e] = dyn_den.get(e, 0) + n_g[g]
+            if e >= 0:
+                post_num += n_g[g] * v
+                post_den += n_g[g]
+    dynamic = {e: dyn_num[e] / dyn_den[e] for e in sorted(dyn_num)}
+    return {"dynamic": {str(e): v for e, v in dynamic.items()},
+            "by_cohort": {str(g): {str(e): v for e, v in path.items()} for g, path in by_cohort.items()},
+            "overall": post_num / post_den if post_den else None, "cohort_sizes": {str(g): n for g, n in n_g.items()}}
+
+
+def _events_truth(p: Plan, geo: Geography, ev: Events, real: dict) -> dict:
+    """The ``events`` section of truth.json (see the module docstring, "World 2")."""
+    years, ids = p.years, geo.town_id.astype(str)
+    entry_year = np.where(ev.entry_t >= 0, years[np.maximum(ev.entry_t, 0)], 0)
+    exit_year = np.where(ev.exit_t >= 0, years[np.maximum(ev.exit_t, 0)], 0)
+    a, u, x = real["actual"], real["untreated"], real["no_exit"]
+    start = np.where(ev.entry_t > 0, ev.entry_t, -1)
+    effects = {k: _att_paths(p, geo.present, start, a[k] - u[k]) for k in EVENT_OUTCOMES}
+    exits = {k: _att_paths(p, geo.present, ev.exit_t, a[k] - x[k]) for k in EVENT_OUTCOMES}
+    typed = geo.role <= 3
+    near = ev.near
+    code = np.where(a["vi_anchor"], np.where(near, 0, 1)[:, None], np.where(near, 2, 3)[:, None])
+    names = np.array(TYPES, dtype=object)
+    types_by_year = {ids[i]: {str(years[t]): str(names[code[i, t]]) for t in np.flatnonzero(geo.present[i])}
+                     for i in np.flatnonzero(typed)}
+    return {
+        "entry_year": {i: int(v) for i, v in zip(ids, entry_year, strict=True)},
+        "exit_year": {i: int(v) for i, v in zip(ids, exit_year, strict=True)},
+        "cohorts": [int(years[g]) for g in ev.cohorts],
+        "effects": effects,
+        "exit_effects": exits,
+        "types_by_year": types_by_year,
+        "definitions": EVENT_DEFINITIONS,
+    }
+
+
+EVENT_DEFINITIONS = {
+    "entry_year": ("the year a vertically integrated group takes over the town's anchor firm (its largest "
+                   "firm): the anchor's group_id in the firms table changes from empty to a VI group that "
+                   "year; the first year of the panel for a town whose anchor is VI-owned from the start "
+                   "(always treated); 0 = never"),
+    "exit_year": "the year the group leaves: the anchor's group_id becomes empty again that year; 0 = never",
+    "event_time": "e = year - entry_year (exit_effects: year - exit_year)",
+    "by_cohort": ("ATT(g, e) = mean over the towns of cohort g present in year g + e of Y_it(actual) - "
+                  "Y_it(untreated), both computed by the generator from the same draws (potential outcomes; "
+                  "Y(untreated) keeps the anchor independent; 'actual' includes the later exit of some towns); "
+                  "every town of cohort g is present from g - 2 on, so for e >= -2 the cohort is balanced"),
+    "dynamic": ("theta(e) = sum_g n_g ATT(g, e) / sum_g n_g over the cohorts observed at e, n_g the number of "
+                "towns of cohort g (Callaway and Sant'Anna's dynamic aggregation); 0 for e < 0 (no anticipation)"),
+    "overall": ("sum over cohorts g and years t >= g of n_g ATT(g, t - g), divided by the sum of the weights "
+                "(Callaway and Sant'Anna's simple aggregation)"),
+    "outcomes": ("log_wage = log(avg_wage), log_employment = log(employment), log_population = log(population) "
+                 "of the outcomes table, before cells of avg_wage are blanked at random (the effect of a "
+                 "missing cell is defined and included)"),
+    "exit_effects": ("the same paths for the exit: Y(actual) - Y(no group ever leaves), by exit year and time "
+                     "since exit"),
+    "types_by_year": ("the study's 2 x 2 in each year a town is present: the anchor VI-owned that year "
+                      "(integrated_connected near a core, corporate_remote far) or not (diversified_satellite "
+                      "near, detached_simplified far); near = the town's site is 40-220 km from a core"),
+}
+
+
 # ------------------------------------------------------------------------ the tables
 def _dataset(rng, p: Plan, world: dict) -> SyntheticDataset:
     """The contract tables (validated), the true regressors and ``truth.json``; the municipal
     areas are the last draw."""
-    geo, reg, out = world["geography"], world["registry"], world["outcomes"]
+    dyn: Dynamics | None = world.get("dynamics")  # world 2 replaces population, registry and outcomes
+    geo, reg, out = (dyn.geography, dyn.registry, dyn.outcomes) if dyn else (
+        world["geography"], world["registry"], world["outcomes"])
     supp = world["publication"]
     role, N, town_id, years, sectors = geo.role, geo.N, geo.town_id, p.years, np.array(p.sectors)
     E, present, pop = reg.E, geo.present, geo.pop
@@ -773,13 +1221,36 @@ def _dataset(rng, p: Plan, world: dict) -> SyntheticDataset:
     oi, ot = np.nonzero(present)
     outcomes = pd.DataFrame({"town_id": town_id[oi].astype(str), "year": years[ot], "population": pop[oi, ot],
                              "avg_wage": out.avg_wage[oi, ot], "investment": out.investment[oi, ot]})
+    if dyn:
+        ev = dyn.events
+        outcomes["employment"] = dyn.employment[oi, ot]
+        outcomes["entry_year"] = np.where(ev.entry_t >= 0, years[np.maximum(ev.entry_t, 0)], 0)[oi].astype("int64")
+        outcomes["exit_year"] = np.where(ev.exit_t >= 0, years[np.maximum(ev.exit_t, 0)], 0)[oi].astype("int64")
     data = TownData.from_tables(towns=towns, employment=employment, firms=firms, groups=groups, outcomes=outcomes,
                                 source=f"synthetic(n_towns={p.n_towns}, n_years={p.n_years}, seed={p.seed})")
 
     regressors = pd.DataFrame({"town_id": town_id[oi].astype(str), "year": years[ot],
                                "corp_share": out.corp_share[oi, ot], "core_control_share": out.core_share[oi, ot]}
                               ).set_index(["town_id", "year"])
-    return SyntheticDataset(data=data, truth=_truth(p, geo), regressors=regressors)
+    if not dyn:
+        return SyntheticDataset(data=data, truth=_truth(p, geo), regressors=regressors)
+    truth = _truth(p, geo)
+    del truth["population_trend_per_year"]
+    last = {t: years_types[max(years_types)] for t, years_types in dyn.truth["events"]["types_by_year"].items()}
+    truth["town_types"] = {t: last.get(t, v) for t, v in truth["town_types"].items()}
+    truth["town_types_year"] = "the type of each town in its last year (events.types_by_year); cores and rural as before"
+    truth["population"] = ("log(population_it / population_ib) = -POP_RESPONSE * h(L_it), h(L) = 3 tanh(L / 3), "
+                           "and the published employment likewise with EMP_RESPONSE, after each municipality's "
+                           "base (first) year b; "
+                           "L_it the latent stagnation index (no other trend)")
+    truth["response"] = {"population": POP_RESPONSE, "bound": RESPONSE_BOUND, "employment_falling": EMP_RESPONSE[0],
+                         "employment_growing": EMP_RESPONSE[1], "core_factor": CORE_RESPONSE,
+                         "status_rho": STATUS_RHO}
+    truth["equations"]["stagnation"] = dyn.truth["stagnation"]
+    truth["events"] = dyn.truth["events"]
+    potential = pd.DataFrame({k: dyn.untreated[k][oi, ot] for k in EVENT_OUTCOMES},
+                             index=regressors.index)
+    return SyntheticDataset(data=data, truth=truth, regressors=regressors, potential=potential)
 
 
 def _truth(p: Plan, geo: Geography) -> dict:
@@ -821,3 +1292,12 @@ STAGES = (
     ("outcomes", _outcomes),
     ("dataset", _dataset),
 )
+# World 2: the stages of world 1 up to the publication (the same draws), then the corporate events
+# and the outcomes they drive, each from its own generator (``_stream``), then the tables.
+STAGES_2 = (
+    *STAGES[:4],
+    ("events", _events),
+    ("dynamics", _dynamics),
+    ("dataset", _dataset),
+)
+WORLDS = {1: STAGES, 2: STAGES_2}

@@ -3,6 +3,8 @@
 * ``northern_towns``: the study's analysis on the embedded synthetic dataset, recovered types
   and effects compared with the truth;
 * ``monte_carlo``: bias and coverage of the panel estimators (:mod:`typology.workflow.montecarlo`);
+* ``corporate_events``: event studies of corporate entry on the embedded dataset against its
+  truth, and the Monte Carlo of the event-study estimators (:mod:`typology.workflow.event_montecarlo`);
 * ``russia_north_real``: real municipal data from ``shared/data`` (see :mod:`typology.data.realdata`).
 
 Each writes a run folder and prints its headline numbers; ``checks.json`` and ``checks.md``
@@ -20,7 +22,7 @@ from .config import embedded_config
 from .progress import Progress
 from .report import markdown_table
 
-__all__ = ["northern_towns", "russia_north_real"]
+__all__ = ["corporate_events", "northern_towns", "russia_north_real"]
 
 
 def _write_checks(path: Path, checks: dict, lines: list[str]) -> None:
@@ -130,3 +132,52 @@ def russia_north_real(shared, out="runs/russia_north_real", data_dir="data/russi
     checks["models"] = pd.read_csv(Path(run) / "coefficients.csv").to_dict(orient="records")
     _write_checks(Path(str(run) + "_checks"), checks, lines)
     return checks
+
+
+def corporate_events(out="runs/corporate_events.csv", data_dir="data/northern_towns", reps: int = 200, jobs: int = 1,
+                     seed: int = 0, n_boot: int = 499, towns=(300, 1200), quiet: bool = False) -> dict:
+    """Event studies of corporate entry: (a) the run folder ``out`` without its suffix, fitted by
+    the embedded ``corporate_events`` configuration on the embedded dataset (every estimator
+    against ``truth.json`` ``events``); (b) the Monte Carlo of
+    :func:`typology.workflow.event_montecarlo.run_event_monte_carlo` with ``reps`` replications
+    on worlds of each size in ``towns``, written to the CSV ``out`` (index: ``n_towns``,
+    ``method``, ``target``). ``reps = 0`` skips (b)."""
+    from .event_montecarlo import run_event_monte_carlo
+    from .runs import fit_run, load_manifest, write_embedded_dataset
+
+    out = Path(out)
+    progress = Progress(quiet=quiet)
+    write_embedded_dataset(data_dir, progress)
+    run = fit_run(embedded_config("corporate_events", data_dir), out.with_suffix(""), overwrite=True, quiet=quiet)
+    truth = load_manifest(run)["summary"]["truth"]
+    result = {"run": str(run), "truth": truth.get("event_studies", {}), "stagnation": truth["coefficients"].get("stagnation")}
+    if reps > 0:
+        tables = []
+        for n in towns:
+            progress.say(f"Monte Carlo: {reps} replications on a world of {n} towns")
+            tables.append(run_event_monte_carlo(n_reps=reps, seed=seed, n_jobs=jobs, n_boot=n_boot, n_towns=n,
+                                                progress=progress.say))
+        mc = pd.concat(tables, keys=list(towns), names=["n_towns"])
+        out.parent.mkdir(parents=True, exist_ok=True)
+        mc.to_csv(out)
+        result["monte_carlo"] = mc
+        result["monte_carlo_file"] = str(out)
+        result["designs"] = {n: t.attrs for n, t in zip(towns, tables, strict=True)}
+    return result
+
+
+def monte_carlo_headlines(mc: pd.DataFrame) -> pd.DataFrame:
+    """Per world size and method: bias, RMSE and coverage of the overall ATT, the mean absolute
+    bias and the mean coverage of the event times, and the coverage of the whole path by the band."""
+    rows = []
+    for (n, m), g in mc.groupby(level=["n_towns", "method"], sort=False):
+        g = g.droplevel(["n_towns", "method"])
+        times = g.loc[[t for t in g.index if t not in ("overall", "path")]]
+        rows.append({"n_towns": n, "method": m, "overall_bias": g.loc["overall", "bias"],
+                     "overall_rmse": g.loc["overall", "rmse"], "overall_coverage": g.loc["overall", "coverage"],
+                     "event_time_mean_abs_bias": times["bias"].abs().mean(),
+                     "event_time_mean_rmse": times["rmse"].mean(),
+                     "event_time_coverage_min": times["coverage"].min(),
+                     "event_time_coverage_mean": times["coverage"].mean(),
+                     "band_coverage_path": g.loc["path", "coverage"]})
+    return pd.DataFrame(rows).set_index(["n_towns", "method"])

@@ -43,6 +43,7 @@ class PipelineResult:
     spec_tests: dict
     notes: tuple = field(default_factory=tuple)
     discrete: dict = field(default_factory=dict)  # name -> models.DiscreteModelResult ([[models]] kind logit...)
+    event_studies: dict = field(default_factory=dict)  # name -> events.EventStudyFit ([[event_studies]])
 
 
 def capture_warnings(fn, notes: list[str], *args, **kwargs):
@@ -229,6 +230,10 @@ def check_config_against_data(cfg: RunConfig, data: TownData) -> DataPlan:
                 f"towns with population >= [features] core_population = {fcfg['core_population']:g}")
         counted += f"; {n_cores} agglomeration cores left out, the cores being {rule}"
     check_typology_size(tcfg, n, where, counted + ")")
+    if cfg.event_studies:
+        from .events import check_event_studies
+
+        check_event_studies(cfg, data, columns)
     return DataPlan(tuple(built), unsupported, cores, n, columns)
 
 
@@ -300,7 +305,7 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     and the section or model.
     """
     progress = progress or Progress(quiet=True)
-    progress.total = 2 + len(cfg.models)
+    progress.total = 2 + len(cfg.models) + len(cfg.event_studies)
     check_config_against_data(cfg, data)
     notes: list[str] = list(data.notes)
     with progress.stage("features"):
@@ -309,9 +314,15 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
         X, left, typ, assignments, trans = _typology_stage(cfg, builder, data, F, notes)
     frame = model_frame(F, data, typ.labels_, typ.type_names_)
     results, discrete, spec_tests = _models_stage(cfg, frame, notes, progress)
+    events = {}
+    if cfg.event_studies:
+        from .events import fit_event_studies
+
+        events = fit_event_studies(cfg, frame, data, notes, progress)
     return PipelineResult(config=cfg.resolved, builder=builder, features=F, typology_input=X, typology=typ,
                           assignments=assignments, left_out=left, transitions=trans, model_data=frame,
-                          models=results, spec_tests=spec_tests, notes=tuple(notes), discrete=discrete)
+                          models=results, spec_tests=spec_tests, notes=tuple(notes), discrete=discrete,
+                          event_studies=events)
 
 
 def _features_stage(cfg: RunConfig, data: TownData, notes: list[str]) -> tuple[FeatureBuilder, pd.DataFrame]:

@@ -296,6 +296,89 @@ def _discrete_section(doc: _Doc, run: ReportInput) -> None:
     doc.items(notes)
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """What ``models.event_plot`` draws of a result, read back from ``event_studies.csv``."""
+
+    method: str
+    dynamic: pd.DataFrame
+    anticipation: int = 0
+
+
+def _event_studies_section(doc: _Doc, run: ReportInput) -> None:
+    """The ``[[event_studies]]``: a plot and a table per study (methods side by side), and the
+    Goodman-Bacon decomposition when the two-way estimator was asked for."""
+    ov = run.table("event_overall.csv", dtype={"study": str, "method": str})
+    dyn = run.table("event_studies.csv", dtype={"study": str, "method": str})
+    if ov is None or dyn is None or not len(ov):
+        return
+    from models import event_plot
+
+    from .events import FORBIDDEN, bacon_summary, compare_table
+
+    bacon = run.table("event_bacon.csv", dtype={"study": str, "type": str, "treated": str, "control": str})
+    doc.h("Event studies")
+    doc.p("Effect of the event by years since it (event time; -1 is the last year before) for each estimator: "
+          "Callaway and Sant'Anna (2021), Sun and Abraham (2021), imputation (Borusyak, Jaravel and Spiess 2024) "
+          "and the two-way fixed-effects event study (biased when effects differ across cohorts and over time). "
+          "Plots: points with pointwise 95% intervals (bars) and uniform 95% bands (boxes, multiplier bootstrap); "
+          "the pre-period is shaded. Tables: estimate (standard error, clustered); overall: the average effect "
+          "over treated town-years (two-way: the static DiD); pre-trend p: Wald test that the pre-period "
+          "estimates are 0 (event_studies.csv, event_overall.csv).")
+    for i, (name, o) in enumerate(ov.groupby("study", sort=False)):
+        d = dyn[dyn["study"] == name]
+        doc.h(f"{name}: {o['outcome'].iloc[0]} by {o['cohort'].iloc[0]}", 3)
+        shown = {m: _Shown(m, g.set_index("event_time")[["estimate", "std_error", "ci_lower", "ci_upper",
+                                                         "band_lower", "band_upper"]])
+                 for m, g in d.groupby("method", sort=False)}
+        ax = event_plot(shown, title=f"{name}: {o['outcome'].iloc[0]}")
+        doc.figure(f"event_study_{i + 1}", ax.figure, f"event study {name}: estimates, 95% intervals and uniform bands")
+        doc.table(compare_table(d, o))
+        _event_truth(doc, ((run.manifest["summary"].get("truth") or {}).get("event_studies") or {}).get(name))
+        b = bacon[bacon["study"] == name] if bacon is not None else None
+        if b is not None and len(b):
+            w = b["weight"].to_numpy()
+            forbidden = float(w[b["type"].isin(FORBIDDEN).to_numpy()].sum() / w.sum())
+            doc.p(f"Goodman-Bacon decomposition of the two-way DiD ({float(w @ b['estimate'].to_numpy()):.4f}): "
+                  f"{forbidden:.1%} of the weight is on forbidden comparisons (later-treated towns against "
+                  "already-treated towns as controls), which bias it when effects change over time (event_bacon.csv).")
+            doc.table(_sig(bacon_summary(b)))
+        prefix = f"event study {name!r}: "
+        doc.items([n.removeprefix(prefix) for n in run.manifest.get("notes", []) if n.startswith(prefix)]
+                  + [f"{r.method}: {x}" for r in o.itertuples() if isinstance(r.notes, str)
+                     for x in r.notes.split(" | ") if x])
+
+
+def _event_truth(doc: _Doc, t: dict | None) -> None:
+    """A study against the synthetic truth (the manifest's ``summary.truth.event_studies``): the true
+    path and each method's estimates, a star where the truth is outside the method's uniform band."""
+    if not t:
+        return
+    methods = t["methods"]
+    times = sorted({int(e) for m in methods.values() for e in m["event_times"]})
+    true = {int(e): v["true"] for m in methods.values() for e, v in m["event_times"].items()}
+    table = pd.DataFrame({"truth": [f"{true[e]:.4f}" for e in times]}, index=[str(e) for e in times])
+    for m, v in methods.items():
+        et = v["event_times"]
+        table[m] = [("" if str(e) not in et else f"{et[str(e)]['estimate']:.4f}" + ("" if et[str(e)]["in_band"] else " *"))
+                    for e in times]
+    ov = t.get("overall")
+    last = {"truth": "" if ov is None else f"{ov:.4f}"}
+    path = {"truth": ""}
+    for m, v in methods.items():
+        o = v["overall"]
+        last[m] = f"{o['estimate']:.4f} [{o['ci_lower']:.4f}, {o['ci_upper']:.4f}]" + (" *" if o["covered"] is False else "")
+        path[m] = ("" if v["path_in_band"] is None else "yes" if v["path_in_band"] else
+                   f"no ({v['n_outside_band']} of {v['n_event_times']} outside)")
+    table = pd.concat([table, pd.DataFrame([last, path], index=["overall", "true path inside the band"])])
+    table.index.name = "event time"
+    doc.p(f"Against the synthetic truth (truth.json events.effects.{t['outcome']}: the true average effect of entry by "
+          "event time, cohorts weighted by their number of towns, and the true overall ATT): estimates, with * where "
+          "the truth lies outside the method's uniform 95% band (overall: outside its 95% interval).")
+    doc.table(table)
+    doc.items([t[k] for k in ("note", "note_twfe") if t.get(k)])
+
+
 def _truth_section(doc: _Doc, run: ReportInput) -> None:
     truth = run.manifest["summary"].get("truth")
     if not truth:
@@ -333,6 +416,7 @@ SECTIONS = (
     _transitions_section,
     _panel_models_section,
     _discrete_section,
+    _event_studies_section,
     _truth_section,
     _dictionary_section,
 )

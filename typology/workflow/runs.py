@@ -12,6 +12,7 @@ folder at once, and what killed runs left behind is removed (:mod:`typology.fold
 from __future__ import annotations
 
 import datetime as _dt
+import io
 import json
 import shutil
 from pathlib import Path
@@ -45,7 +46,8 @@ from .pipeline import PipelineResult, run_pipeline, sample_towns, typology_input
 from .progress import Progress
 from .report import write_report
 
-__all__ = ["fit_run", "load_manifest", "manifest_config", "reproduce_run", "run_demo", "score_run", "verify_run"]
+__all__ = ["fit_run", "load_manifest", "manifest_config", "reproduce_run", "run_demo", "score_run", "verify_run",
+           "write_embedded_dataset"]
 
 TOL = 1e-10
 
@@ -111,6 +113,10 @@ def _write_tables(res: PipelineResult, d: Path) -> None:
 
     for stem, frame in discrete_tables(res.discrete).items():  # [[models]] of kind logit, probit, mnlogit
         frame.to_csv(d / f"{stem}.csv", index=False)
+    from .events import event_tables
+
+    for stem, frame in event_tables(res.event_studies).items():  # [[event_studies]]
+        frame.to_csv(d / f"{stem}.csv", index=False)
     st = []
     for name, t in res.spec_tests.items():
         f = t.copy()
@@ -147,7 +153,9 @@ def _towns_table(data, builder) -> pd.DataFrame:
 
 
 def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
-    """When the input is a synthetic dataset (truth.json beside it): recovery of types and effects."""
+    """When the input is a synthetic dataset (truth.json beside it): recovery of types and effects
+    (panel models and binary discrete models named as an equation of ``truth.json``; event
+    studies of ``entry_year`` against ``events.effects``)."""
     f = data_path / "truth.json"
     if not f.is_file():
         return None
@@ -164,7 +172,8 @@ def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
         out["crosstab"] = {str(k): {str(c): int(v) for c, v in row.items()} for k, row in ct.iterrows()}
     eqs = truth.get("equations", {})
     cov = {}
-    for name, r in res.models.items():
+    fitted = {**res.models, **{n: r for n, r in res.discrete.items() if isinstance(r.params, pd.Series)}}
+    for name, r in fitted.items():  # panel models, and binary discrete ones (the stagnation logit)
         eq = eqs.get(name)
         if not eq:
             continue
@@ -177,6 +186,10 @@ def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
                               "covered": bool(lo <= true <= hi)}
         cov[name] = rows
     out["coefficients"] = cov
+    if truth.get("events") and res.event_studies:
+        from .events import truth_comparison
+
+        out["event_studies"] = truth_comparison(res.event_studies, truth["events"])
     return out
 
 
@@ -323,7 +336,8 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
 
     Compared: the input files' sha256, the feature table (1e-10), the type of every town and
     the type names (exactly), the other assignment columns (1e-10), every coefficient and
-    standard error (1e-10), and the model file (checked against the manifest and decoded;
+    standard error (1e-10), the event studies (estimates, intervals, bands, overall effects and
+    pre-trend tests, 1e-10), and the model file (checked against the manifest and decoded;
     written with the package versions installed now, its fitted state bit for bit).
     """
     d = Path(run)
@@ -361,6 +375,29 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
         new_c = coefficients_table(res.models).set_index(["model", "term"]) if res.models else old_c.iloc[0:0]
         diffs += _compare_frames("coefficients", old_c, new_c)
     diffs += _discrete_differences(d, res)
+    diffs += _event_differences(d, res)
+    return diffs
+
+
+def _event_differences(d: Path, res: PipelineResult) -> list[str]:
+    """Differences of the event studies: estimates, standard errors, intervals and bands by event
+    time, overall effects and pre-trend tests (1e-10)."""
+    from .events import event_tables
+
+    new_tabs = event_tables(res.event_studies)
+    diffs = []
+    for stem, keys in (("event_studies", ["study", "method", "event_time"]), ("event_overall", ["study", "method"])):
+        f = d / f"{stem}.csv"
+        if not f.is_file() and stem not in new_tabs:
+            continue
+        if not f.is_file() or stem not in new_tabs:
+            diffs.append(f"{stem}: the {'reproduction' if stem in new_tabs else 'run folder'} has event studies the "
+                         f"{'run folder' if stem in new_tabs else 'reproduction'} does not")
+            continue
+        old = pd.read_csv(f, dtype={"study": str, "method": str}, keep_default_na=False, na_values=[""])
+        new = pd.read_csv(io.StringIO(new_tabs[stem].to_csv(index=False)), dtype={"study": str, "method": str},
+                          keep_default_na=False, na_values=[""])  # as written, so text columns compare alike
+        diffs += _compare_frames(stem, old.set_index(keys), new.set_index(keys))
     return diffs
 
 
@@ -426,10 +463,17 @@ def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = Fals
     The dataset folder is written only where there is none, or over a dataset folder that the
     toolkit wrote; the run folder only over a run folder (see :func:`fit_run`).
     """
+    data_dir = Path(data_dir)
+    write_embedded_dataset(data_dir, Progress(quiet=quiet))
+    return fit_run(embedded_config("demo", data_dir), out, overwrite=True, quiet=quiet)
+
+
+def write_embedded_dataset(data_dir, progress: Progress) -> None:
+    """Write the embedded synthetic dataset (:func:`typology.data.synth.generate` with its
+    defaults) to ``data_dir`` unless an identical one is there."""
     from ..data.synth import generate
 
     data_dir = Path(data_dir)
-    progress = Progress(quiet=quiet)
     ds = generate()
     truth_file = data_dir / "truth.json"
     try:
@@ -439,4 +483,3 @@ def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = Fals
     if not same:
         progress.say(f"writing the embedded synthetic dataset to {data_dir}")
         write_dataset(ds.data, data_dir, truth=ds.truth, extra={"truth_regressors": ds.regressors}, overwrite=True)
-    return fit_run(embedded_config("demo", data_dir), out, overwrite=True, quiet=quiet)

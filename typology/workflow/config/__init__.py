@@ -34,6 +34,16 @@ Sections (every key optional except ``data.path``)::
     formula = "status ~ corp_share + core_control_share + dist_core_km"
     outcome_level = "stagnating"
 
+    [[event_studies]]              # an event study of corporate entry, several estimators side by side
+    name = "entry_wages"
+    outcome = "log(avg_wage)"      # a column of the model frame, or log(column)
+    cohort = {rule = "share", threshold = 0.4, min_years = 2}   # or a column: cohort = "entry_year"
+    methods = ["callaway_santanna", "sun_abraham", "imputation", "twfe"]
+    control = "not_yet_treated"    # or "never_treated"
+    n_boot = 999                   # multiplier-bootstrap draws of the uniform bands
+    leads = 5                      # event-time window (default: all observed)
+    lags = 5
+
     [report]
     title = "Town typology report"
 
@@ -59,7 +69,7 @@ right after the dataset is read. Unknown sections and keys are errors that list 
 Seeds. ``[typology] random_state`` is the run's seed (default 0; it must be an integer, so
 every run can be reproduced). The typology and the bootstrap of the transitions draw from it
 directly; a model without its own ``random_state`` gets :func:`model_seed` of the run seed and
-its name, written into the resolved configuration. Deriving from the name (not the position)
+its name, written into the resolved configuration (an event study: :func:`event_seed`). Deriving from the name (not the position)
 keeps a model's draws when models are added, removed or reordered.
 """
 
@@ -69,10 +79,12 @@ from ._sections import (
     DEFAULT_K_RANGE,
     DEFAULT_TYPOLOGY_FEATURES,
     DISCRETE_KINDS,
+    EVENT_KEYS,
     MODEL_KINDS,
     NON_NUMERIC_FEATURES,
     OLD_NAMES,
     SECTIONS,
+    event_seed,
     model_seed,
     parse_config,
     valid_keys,
@@ -82,6 +94,7 @@ from ._tree import (
     ComputeConfig,
     DataConfig,
     DiscreteModelConfig,
+    EventStudyConfig,
     FeaturesConfig,
     LinearModelConfig,
     ReportConfig,
@@ -89,8 +102,8 @@ from ._tree import (
     TypologyConfig,
 )
 
-__all__ = ["DEFAULT_K_RANGE", "DEFAULT_TYPOLOGY_FEATURES", "DISCRETE_KINDS", "MAX_REPLICATES", "MODEL_KINDS",
-           "NON_NUMERIC_FEATURES", "OLD_NAMES", "SECTIONS", "ComputeConfig", "ConfigError", "DataConfig",
-           "DiscreteModelConfig", "FeaturesConfig", "LinearModelConfig", "ReportConfig", "RunConfig",
-           "TypologyConfig", "embedded_config", "load_config", "model_seed", "parse_config", "starter_config",
+__all__ = ["DEFAULT_K_RANGE", "DEFAULT_TYPOLOGY_FEATURES", "DISCRETE_KINDS", "EVENT_KEYS", "MAX_REPLICATES",
+           "MODEL_KINDS", "NON_NUMERIC_FEATURES", "OLD_NAMES", "SECTIONS", "ComputeConfig", "ConfigError", "DataConfig",
+           "DiscreteModelConfig", "EventStudyConfig", "FeaturesConfig", "LinearModelConfig", "ReportConfig", "RunConfig",
+           "TypologyConfig", "embedded_config", "event_seed", "load_config", "model_seed", "parse_config", "starter_config",
            "valid_keys"]

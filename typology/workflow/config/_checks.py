@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["MAX_REPLICATES", "ConfigError", "Where", "boolean", "choice", "feature_groups", "feature_rules",
+__all__ = ["MAX_REPLICATES", "ConfigError", "Where", "boolean", "choice", "cohort_rules", "event_rules",
+           "feature_groups", "feature_rules",
            "integer", "is_int", "level", "n_jobs", "number", "optional", "random_state", "show", "typology_rules"]
 
 MAX_REPLICATES = 1_000_000  # bootstrap samples, references, halvings, restarts: beyond this a run never ends
@@ -225,3 +226,64 @@ def typology_rules() -> dict:
         "random_state": random_state,
         "n_jobs": n_jobs,
     }
+
+
+# ------------------------------------------------------------------------ [[event_studies]]
+_COLUMN = "[A-Za-z_][A-Za-z0-9_]*"
+
+
+def _outcome(v):
+    import re
+
+    ok = isinstance(v, str) and re.fullmatch(rf"\s*({_COLUMN}|log\(\s*{_COLUMN}\s*\))\s*", v)
+    return None if ok else 'a column name or "log(column)"'
+
+
+def _column(v):
+    return None if isinstance(v, str) and v.strip() else "a column name"
+
+
+def _cohort(v):
+    if isinstance(v, dict) or (isinstance(v, str) and v.strip()):
+        return None
+    return ('a column of the outcomes table (first treated year, 0 never) or a table {rule = "anchor" | "share", '
+            "threshold = ..., min_years = ...}")
+
+
+def _methods(v):
+    from models.event.study import METHODS
+
+    text = f"a non-empty list of distinct methods among {list(METHODS)}"
+    if not isinstance(v, list) or not v or not all(isinstance(m, str) for m in v) or len(set(v)) != len(v):
+        return text
+    unknown = [m for m in v if m not in METHODS]
+    return f"{text} (unknown: {unknown})" if unknown else None
+
+
+def _columns(v):
+    return None if isinstance(v, list) and all(isinstance(c, str) and c.strip() for c in v) and \
+        len(set(v)) == len(v) else "a list of distinct column names"
+
+
+def event_rules() -> tuple[dict, dict]:
+    """Rules of the ``[[event_studies]]`` keys and their defaults."""
+    from models.event.study import CONTROLS, METHODS
+
+    rules = {
+        "outcome": _outcome, "cohort": _cohort, "methods": _methods, "control": choice(*CONTROLS),
+        "n_boot": integer(0, MAX_REPLICATES), "leads": optional(integer(0)), "lags": optional(integer(0)),
+        "covariates": _columns, "cluster": _column,
+        "exit": optional(_column), "on_exit": choice("censor", "refuse"), "random_state": optional(random_state),
+    }
+    defaults = {"methods": list(METHODS), "control": "not_yet_treated", "n_boot": 999, "leads": None, "lags": None,
+                "covariates": [], "cluster": "town_id", "exit": None, "on_exit": "censor", "random_state": None}
+    return rules, defaults
+
+
+def cohort_rules() -> dict:
+    """Rules of a cohort table (``features.corporate_events`` arguments)."""
+    from features.events import DENOMINATORS, EVENT_RULES, MISSING
+
+    return {"rule": choice(*EVENT_RULES), "threshold": optional(number(0, 1, lo_open=True)),
+            "min_years": integer(1), "event": choice("entry", "exit"), "missing": choice(*MISSING),
+            "denominator": choice(*DENOMINATORS)}

@@ -33,6 +33,7 @@ from ._tree import (
     ComputeConfig,
     DataConfig,
     DiscreteModelConfig,
+    EventStudyConfig,
     FeaturesConfig,
     LinearModelConfig,
     ReportConfig,
@@ -41,8 +42,9 @@ from ._tree import (
     freeze,
 )
 
-__all__ = ["DEFAULT_K_RANGE", "DEFAULT_TYPOLOGY_FEATURES", "DISCRETE_KINDS", "MODEL_KINDS", "NON_NUMERIC_FEATURES",
-           "OLD_NAMES", "SECTIONS", "model_seed", "parse_config", "valid_keys"]
+__all__ = ["DEFAULT_K_RANGE", "DEFAULT_TYPOLOGY_FEATURES", "DISCRETE_KINDS", "EVENT_COHORT_KEYS", "EVENT_KEYS",
+           "MODEL_KINDS", "NON_NUMERIC_FEATURES", "OLD_NAMES", "SECTIONS", "event_seed", "model_seed", "parse_config",
+           "valid_keys"]
 
 DEFAULT_TYPOLOGY_FEATURES = ["corp_share", "dist_core_km", "entropy", "largest_employer_share", "pop_growth"]
 DEFAULT_K_RANGE = (2, 10)  # k_range = "auto": 2 .. min(10, towns // 2 - 1), resolved on the data
@@ -50,8 +52,12 @@ MODEL_KINDS = ("linear", "logit", "probit", "mnlogit")
 DISCRETE_KINDS = MODEL_KINDS[1:]
 NON_NUMERIC_FEATURES = ("leading_sector", "status")  # text columns of the feature table
 SEED_KEY_MODELS = 0x6D6F6465  # "mode": the models' branch of the run's seed tree
+SEED_KEY_EVENTS = 0x65766E74  # "evnt": the event studies' branch
 
-SECTIONS = ("data", "features", "typology", "models", "report", "compute")
+SECTIONS = ("data", "features", "typology", "models", "report", "compute", "event_studies")
+EVENT_KEYS = ("name", "outcome", "cohort", "methods", "control", "n_boot", "leads", "lags", "covariates", "cluster",
+              "exit", "on_exit", "random_state")
+EVENT_COHORT_KEYS = ("rule", "threshold", "min_years", "event", "missing", "denominator")
 TYPOLOGY_SHELL_KEYS = ("features", "period", "sample")
 REPORT_KEYS = ("title",)
 COMPUTE_KEYS = ("n_jobs",)
@@ -108,8 +114,8 @@ def _discrete_params() -> dict:
 
 def valid_keys() -> dict:
     """The keys each section accepts: ``data``, ``features``, ``typology``, ``report``,
-    ``compute``, ``models.linear`` (``kind = "linear"``) and ``models.discrete`` (logit,
-    probit, mnlogit). ``old_names``: keys accepted under an earlier name, as
+    ``compute``, ``models.linear`` (``kind = "linear"``), ``models.discrete`` (logit,
+    probit, mnlogit), ``event_studies`` and ``event_studies.cohort`` (a registry rule). ``old_names``: keys accepted under an earlier name, as
     ``"section.old"`` -> ``"section.key"``."""
     return {
         "data": ["path"],
@@ -119,6 +125,8 @@ def valid_keys() -> dict:
         "compute": list(COMPUTE_KEYS),
         "models.linear": sorted(_model_keys()),
         "models.discrete": sorted(set(_discrete_params()) | {"name", "kind"}),
+        "event_studies": list(EVENT_KEYS),
+        "event_studies.cohort": list(EVENT_COHORT_KEYS),
         "old_names": {".".join(old): ".".join(new) for old, new in OLD_NAMES.items()},
     }
 
@@ -133,6 +141,14 @@ def model_seed(seed: int, name: str) -> int:
     from ...estimator.parallel import int_seed
 
     return int_seed(int(seed), SEED_KEY_MODELS, zlib.crc32(str(name).encode("utf-8")))
+
+
+def event_seed(seed: int, name: str) -> int:
+    """Default ``random_state`` of the event study ``name`` in a run with seed ``seed``: as
+    :func:`model_seed`, on the event studies' branch (``spawn_key=(0x65766E74, crc32(name))``)."""
+    from ...estimator.parallel import int_seed
+
+    return int_seed(int(seed), SEED_KEY_EVENTS, zlib.crc32(str(name).encode("utf-8")))
 
 
 # ------------------------------------------------------------------------ the whole file
@@ -156,7 +172,9 @@ def parse_config(raw: dict, base_dir: Path | None = None, where: str = "config")
     typology = _typology_section(typ, features, compute, w)
     models = _models_section(raw.get("models", []), typology.random_state, w)
     report = _report_section(raw.get("report", {}), w)
-    return RunConfig(data, features, typology, models, report, compute, path=None, label=where)
+    events = _event_studies_section(raw.get("event_studies", []), typology.random_state, w)
+    return RunConfig(data, features, typology, models, report, compute, path=None, label=where,
+                     event_studies=events)
 
 
 def _data_section(raw: dict, base_dir: Path | None, w: Where) -> DataConfig:
@@ -370,3 +388,79 @@ def _discrete_model(m: dict, name: str, kind: str, seed: int, label: str, w: Whe
         res["random_state"] = seed
     formula = res.pop("formula")
     return DiscreteModelConfig(name, kind, formula, freeze(res))
+
+
+# ------------------------------------------------------------------------ [[event_studies]]
+def _event_studies_section(studies, seed: int, w: Where) -> tuple:
+    if isinstance(studies, dict):
+        studies = [studies]
+    if not isinstance(studies, list):
+        raise w.error("[[event_studies]]", None, f"expected an array of tables; found {show(studies)}")
+    out: list[EventStudyConfig] = []
+    for i, e in enumerate(studies):
+        label = f"[[event_studies]] entry {i + 1}"
+        if not isinstance(e, dict):
+            raise w.error(label, None, f"expected a table; found {show(e)}")
+        name = e.get("name", f"event_study{i + 1}")
+        if not isinstance(name, str) or not name.strip():
+            raise w.bad(label, "name", "a non-empty string", name)
+        label = f"[[event_studies]] entry {i + 1} ({name!r})"
+        if any(s.name == name for s in out):
+            raise w.error(label, "name", f"two [[event_studies]] are named {name!r}; names must be unique")
+        out.append(_event_study(e, name, seed, label, w))
+    return tuple(out)
+
+
+def _event_study(e: dict, name: str, seed: int, label: str, w: Where) -> EventStudyConfig:
+    """Check one ``[[event_studies]]`` table and fill in its defaults."""
+    from ._checks import event_rules
+
+    w.unknown(label, e, EVENT_KEYS)
+    for key in ("outcome", "cohort"):
+        if key not in e:
+            raise w.error(label, key, "missing: every event study needs outcome = \"column\" (or \"log(column)\") and "
+                          "cohort = \"column\" (first treated year, 0 never) or cohort = {rule = \"anchor\"}")
+    rules, defaults = event_rules()
+    w.apply(label, e, rules)
+    res = {**defaults, **{k: v for k, v in e.items() if k != "name"}}
+    if isinstance(res["cohort"], dict):
+        res["cohort"] = _event_cohort(res["cohort"], label, w)
+        if e.get("exit") not in (None, "none"):
+            raise w.error(label, "exit", "is for a cohort column; with a registry rule the year the treatment "
+                          "switches off comes from the registry (exit_year after an entry, reentry_year after an exit)")
+        res["exit"] = None
+    elif "exit" not in e:
+        res["exit"] = "exit_year" if res["cohort"] != "exit_year" else None
+    if res["exit"] == "none":
+        res["exit"] = None  # TOML has no null
+    methods = list(res["methods"])
+    if res["control"] == "last_treated" and methods != ["sun_abraham"]:
+        raise w.error(label, "control", 'is "last_treated", the comparison of Sun and Abraham only; use it with '
+                      'methods = ["sun_abraham"] (the other methods take "not_yet_treated" or "never_treated")')
+    if res.get("random_state") is None:
+        res["random_state"] = event_seed(seed, name)
+    return EventStudyConfig(name=name, outcome=res["outcome"].strip(), cohort=freeze(res["cohort"]),
+                            methods=tuple(methods), control=res["control"], n_boot=res["n_boot"],
+                            leads=res["leads"], lags=res["lags"], covariates=tuple(res["covariates"]),
+                            cluster=res["cluster"], exit=res["exit"], on_exit=res["on_exit"],
+                            random_state=res["random_state"])
+
+
+def _event_cohort(c: dict, label: str, w: Where) -> dict:
+    """The registry rule of a cohort table, every default filled in (threshold for "share" only)."""
+    from ._checks import cohort_rules
+
+    at = f"{label} cohort"
+    w.unknown(at, c, EVENT_COHORT_KEYS)
+    if "rule" not in c:
+        raise w.error(at, "rule", 'missing: a cohort table derives the cohort from the firm registry with '
+                      'rule = "anchor" (the anchor firm\'s owner) or "share" (VI share of employment >= threshold)')
+    w.apply(at, c, cohort_rules())
+    if c["rule"] == "anchor" and c.get("threshold") is not None:
+        raise w.error(at, "threshold", 'applies to rule = "share" (the VI share of employment); rule = "anchor" '
+                      "follows the anchor firm's owner")
+    out = {"rule": c["rule"], "min_years": 1, "event": "entry", "missing": "skip", "denominator": "employment"}
+    if c["rule"] == "share":
+        out["threshold"] = 0.5
+    out.update({k: v for k, v in c.items() if v is not None})
+    return out

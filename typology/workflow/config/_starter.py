@@ -108,4 +108,17 @@ cluster = "entity"        # entity, time, entity+time or a column name
 # formula = "status ~ {rhs}"
 # outcome_level = "stagnating"
 '''
+    if "corporate" in groups and outcomes:
+        lhs = f"log({outcome})" if bool((log_outcome or {}).get(outcome, True)) else outcome
+        model += f'''
+# an event study of corporate entry (a vertically integrated group takes over the town), each
+# estimator side by side; the cohort is derived from the firm registry by year, or is a column
+# of the outcomes (cohort = "entry_year": first treated year, 0 never):
+# [[event_studies]]
+# name = "entry"
+# outcome = "{lhs}"
+# cohort = {{rule = "share", threshold = 0.4, min_years = 2}}   # or rule = "anchor"
+# methods = ["callaway_santanna", "sun_abraham", "imputation", "twfe"]
+# n_boot = 999
+'''
     return head + model

@@ -10,7 +10,10 @@
     │             linear:   name, spec (the models.PanelModelSpec, built once)
     │             discrete: name, kind, formula, options (of models.fit_discrete_model)
     ├── report    ReportConfig      title
-    └── compute   ComputeConfig     n_jobs (the typology's parallel workers)
+    ├── compute   ComputeConfig     n_jobs (the typology's parallel workers)
+    └── event_studies (EventStudyConfig, ...)
+                  name, outcome, cohort (a column or a registry rule), methods, control, n_boot,
+                  leads, lags, covariates, cluster, exit, on_exit, random_state
 
 Every value is checked when the tree is built (:func:`typology.workflow.config.parse_config`),
 and the tree holds only frozen values (tuples, read-only mappings), so no stage can change it.
@@ -28,8 +31,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-__all__ = ["ComputeConfig", "DataConfig", "DiscreteModelConfig", "FeaturesConfig", "LinearModelConfig",
-           "ReportConfig", "RunConfig", "TypologyConfig", "freeze", "thaw"]
+__all__ = ["ComputeConfig", "DataConfig", "DiscreteModelConfig", "EventStudyConfig", "FeaturesConfig",
+           "LinearModelConfig", "ReportConfig", "RunConfig", "TypologyConfig", "freeze", "thaw"]
 
 
 def freeze(v):
@@ -195,6 +198,48 @@ class ComputeConfig:
 
 
 @dataclass(frozen=True)
+class EventStudyConfig:
+    """An ``[[event_studies]]`` table: one outcome, one cohort, several estimators side by side.
+
+    ``outcome``: a column of the model frame or ``log(column)``; ``cohort``: a column of the
+    outcomes table (each town's first treated year, 0 never) or a read-only table
+    ``{rule, threshold, min_years, event, missing, denominator}`` from which
+    :func:`features.corporate_events` derives it from the firm registry. ``exit``: the column of
+    the year the treatment switches off (None: none, or the registry's when the cohort is a rule);
+    ``on_exit``: ``"censor"`` (drop each town's years from then on) or ``"refuse"``.
+    ``random_state``: the study's seed (:func:`event_seed` of the run's seed and the name when
+    the file gives none)."""
+
+    name: str
+    outcome: str
+    cohort: Any  # str | Mapping
+    methods: tuple[str, ...]
+    control: str
+    n_boot: int
+    leads: int | None
+    lags: int | None
+    covariates: tuple[str, ...]
+    cluster: str
+    exit: str | None
+    on_exit: str
+    random_state: int
+
+    @property
+    def rule(self) -> Mapping | None:
+        """The registry rule of the cohort, None when the cohort is a column."""
+        return self.cohort if isinstance(self.cohort, Mapping) else None
+
+    @property
+    def log_outcome(self) -> tuple[str, bool]:
+        """``(column, logged)`` of ``outcome``."""
+        o = self.outcome.strip()
+        return (o[4:-1].strip(), True) if o.startswith("log(") and o.endswith(")") else (o, False)
+
+    def to_dict(self) -> dict:
+        return {f.name: thaw(getattr(self, f.name)) for f in dataclasses.fields(self)}
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A checked configuration (see the module docstring for the tree). ``path``: the
     configuration file it was read from, ``label``: how messages name it otherwise."""
@@ -207,6 +252,7 @@ class RunConfig:
     compute: ComputeConfig
     path: Path | None = None
     label: str | None = None
+    event_studies: tuple[EventStudyConfig, ...] = ()
 
     @property
     def data_path(self) -> Path:
@@ -223,10 +269,14 @@ class RunConfig:
         return str(self.path) if self.path is not None else (self.label or "config")
 
     def to_dict(self) -> dict:
-        """The resolved form: JSON-ready, every default filled in; what the manifest records."""
-        return {"data": self.data.to_dict(), "features": self.features.to_dict(),
-                "typology": self.typology.to_dict(), "models": [m.to_dict() for m in self.models],
-                "report": self.report.to_dict(), "compute": self.compute.to_dict()}
+        """The resolved form: JSON-ready, every default filled in; what the manifest records
+        (``event_studies`` only when there are some, so a run without them records what it always did)."""
+        out = {"data": self.data.to_dict(), "features": self.features.to_dict(),
+               "typology": self.typology.to_dict(), "models": [m.to_dict() for m in self.models],
+               "report": self.report.to_dict(), "compute": self.compute.to_dict()}
+        if self.event_studies:
+            out["event_studies"] = [e.to_dict() for e in self.event_studies]
+        return out
 
     @property
     def resolved(self) -> dict:
