@@ -52,6 +52,7 @@ from threadpoolctl import threadpool_limits
 from models import event_study
 
 from ..data.synth import EVENT_OUTCOMES, generate
+from .montecarlo import error_summary
 
 __all__ = ["METHODS", "att_by_cohort", "event_design", "replication_truth", "run_event_monte_carlo"]
 
@@ -160,14 +161,12 @@ def _summarize(draws: pd.DataFrame, n_reps: int) -> pd.DataFrame:
     est = draws[draws["target"] != "path"].copy()
     est["error"] = est["estimate"] - est["true"]
     g = est.groupby(["method", "target"], sort=False)
+    summary = error_summary(g, n_reps)
     out = pd.DataFrame({
         "true": g["true"].mean(),
-        "mean_estimate": g["estimate"].mean(),
-        "bias": g["error"].mean(),
-        "rmse": g["error"].apply(lambda v: float(np.sqrt(np.mean(v**2)))),
-        "sd_estimate": g["estimate"].std(ddof=1) if n_reps > 1 else g["estimate"].mean() * np.nan,
+        **{k: summary[k] for k in ("mean_estimate", "bias", "rmse", "sd_estimate")},
         "sd_error": g["error"].std(ddof=1) if n_reps > 1 else g["error"].mean() * np.nan,
-        "mean_std_error": g["std_error"].mean(),
+        "mean_std_error": summary["mean_std_error"],
         "coverage": g["covered"].mean(),
         "band_coverage": g["in_band"].mean(),
         "n_reps": g["estimate"].size(),

@@ -120,6 +120,16 @@ def _one_rep(design: pd.DataFrame, child: np.random.SeedSequence, rho: float, si
     return out
 
 
+def error_summary(g, n_reps: int) -> dict:
+    """Columns of a Monte Carlo summary from replications grouped by ``g`` (columns ``estimate``,
+    ``error`` = estimate - truth, ``std_error``): ``mean_estimate``, ``bias``, ``rmse``
+    (``sqrt(mean(error^2))``), ``sd_estimate`` (NaN with one replication), ``mean_std_error``."""
+    return {"mean_estimate": g["estimate"].mean(), "bias": g["error"].mean(),
+            "rmse": g["error"].apply(lambda v: float(np.sqrt(np.mean(v**2)))),
+            "sd_estimate": g["estimate"].std(ddof=1) if n_reps > 1 else g["estimate"].mean() * np.nan,
+            "mean_std_error": g["std_error"].mean()}
+
+
 def run_monte_carlo(n_reps: int = 200, seed: int = 0, n_jobs: int = 1, n_towns: int = 300, n_years: int = 15,
                     n_regions: int = 12, rho: float = 0.5, sigma: float = 0.04, tau: float = 0.4,
                     region_sd: float = 0.02, bootstrap_reps: int = 399, data_seed: int = 0,
@@ -144,16 +154,8 @@ def run_monte_carlo(n_reps: int = 200, seed: int = 0, n_jobs: int = 1, n_towns: 
     draws["true"] = draws["term"].map(WAGE_COEF)
     draws["error"] = draws["estimate"] - draws["true"]
     g = draws.groupby(["setting", "method", "term"], sort=False)
-    out = pd.DataFrame({
-        "true": g["true"].first(),
-        "mean_estimate": g["estimate"].mean(),
-        "bias": g["error"].mean(),
-        "rmse": g["error"].apply(lambda v: float(np.sqrt(np.mean(v**2)))),
-        "sd_estimate": g["estimate"].std(ddof=1) if n_reps > 1 else g["estimate"].mean() * np.nan,
-        "mean_std_error": g["std_error"].mean(),
-        "coverage": g["covered"].mean(),
-        "n_reps": g["estimate"].size(),
-    })
+    out = pd.DataFrame({"true": g["true"].first(), **error_summary(g, n_reps), "coverage": g["covered"].mean(),
+                        "n_reps": g["estimate"].size()})
     out.attrs.update({"n_reps": n_reps, "seed": seed, "n_towns": n_towns, "n_years": n_years,
                       "n_regions": int(design["region"].max()) + 1, "rho": rho, "sigma": sigma, "tau": tau,
                       "region_sd": region_sd, "bootstrap_reps": bootstrap_reps, "nobs": len(design)})
