@@ -1,5 +1,5 @@
 """Indices of towns: specialization, diversification, concentration, relatedness, connectivity,
-corporate ties, dynamics.
+corporate ties, dynamics; spatial weights and autocorrelation (:mod:`features.spatial`).
 
 Pure functions take an employment matrix (rows = towns or town-years, columns = sectors,
 ``NaN`` = suppressed) and return a Series or DataFrame with the same row labels;
@@ -19,6 +19,7 @@ from . import (
     relatedness,
     rosstat,
     sectors,
+    spatial,
     specialization,
 )
 from .builder import (
@@ -53,6 +54,7 @@ __all__ = [
     "relatedness",
     "rosstat",
     "sectors",
+    "spatial",
     "specialization",
     "stagnation_status",
 ]
