@@ -8,7 +8,12 @@ weights as a ``libpysal.graph.Graph`` and a seed, and labels the towns.
   minus their mean (esda's scaling; R spdep ``localmoran(..., mlvar=FALSE)`` gives the same
   numbers). Moments under total randomization (``expected``, ``variance``; Sokal, Oden &
   Thomson 1998, eqs. A3-A4) and under conditional randomization (``expected_cond``,
-  ``variance_cond``, eqs. A7-A8), ``z = (I_i - expected) / sqrt(variance)``.
+  ``variance_cond``, eqs. A7-A8), ``z = (I_i - expected) / sqrt(variance)``. esda's ``EI``,
+  ``VI``, ``EIc``, ``VIc`` are the moments of Anselin's ``n / (n - 1) I_i`` (``m2`` with
+  divisor ``n``: spdep's ``mlvar=TRUE`` scaling), not of its own ``Is``; here they are scaled by
+  ``(n - 1) / n`` and its square, so that they are the moments of ``Is`` and ``z`` is spdep's
+  ``Z.Ii`` (``localmoran(..., mlvar=TRUE)``, ``conditional=FALSE``; ``z_cond`` with
+  ``conditional=TRUE``), which is scale-free.
 * ``p_sim``: conditional randomization (town ``i``'s value held fixed, its neighbours drawn
   from the other ``n - 1`` values), esda's folded pseudo p-value
   ``(min(larger, R - larger) + 1) / (R + 1)``.
@@ -54,6 +59,12 @@ def benjamini_hochberg(p) -> np.ndarray:
     return out
 
 
+def _z(stat, e, v) -> np.ndarray:
+    """``(stat - e) / sqrt(v)``, NaN where the variance is 0 (an island)."""
+    ok = v > 0
+    return np.where(ok, (stat - e) / np.sqrt(np.where(ok, v, 1.0)), np.nan)
+
+
 def _esda_seed(random_state) -> int | None:
     """esda's ``seed`` (an int for its legacy generator) from ``random_state``."""
     if random_state is None:
@@ -94,7 +105,7 @@ def local_moran(values, weights: SpatialWeights, permutations: int = 999, random
     -------
     DataFrame indexed by ``town_id`` (the towns used) with ``value``, ``lag`` (of the centred
     values), ``Is``, ``expected``, ``variance``, ``z``, ``expected_cond``, ``variance_cond``,
-    ``p_sim``, ``q_value``, ``significant``, ``quadrant`` and ``cluster`` (the quadrant of a
+    ``z_cond``, ``p_sim``, ``q_value``, ``significant``, ``quadrant`` and ``cluster`` (the quadrant of a
     significant town, else ``"not significant"``). ``attrs["dropped"]`` lists the towns left out.
 
     References
@@ -118,9 +129,11 @@ def local_moran(values, weights: SpatialWeights, permutations: int = 999, random
     sig = q <= fdr if fdr is not None else p <= alpha
     quadrant = pd.Categorical.from_codes(np.asarray(lm.q) - 1, [QUADRANTS[c] for c in (1, 2, 3, 4)])
     cluster = np.where(sig, np.asarray(quadrant, dtype=object), "not significant")
+    c = (len(y) - 1) / len(y)  # esda's moments are those of n / (n - 1) Is (see the module)
+    e, v, ec, vc = c * lm.EI, c * c * lm.VI, c * lm.EIc, c * c * lm.VIc
     out = pd.DataFrame({
-        "value": y, "lag": w.sparse @ (y - y.mean()), "Is": lm.Is, "expected": lm.EI, "variance": lm.VI,
-        "z": (lm.Is - lm.EI) / np.sqrt(lm.VI), "expected_cond": lm.EIc, "variance_cond": lm.VIc,
+        "value": y, "lag": w.sparse @ (y - y.mean()), "Is": lm.Is, "expected": e, "variance": v,
+        "z": _z(lm.Is, e, v), "expected_cond": ec, "variance_cond": vc, "z_cond": _z(lm.Is, ec, vc),
         "p_sim": p, "q_value": q, "significant": sig,
         "quadrant": pd.Categorical(quadrant, categories=CLUSTERS[:4]),
         "cluster": pd.Categorical(cluster, categories=CLUSTERS),
