@@ -16,7 +16,8 @@ weights as a ``libpysal.graph.Graph`` and a seed, and labels the towns.
   ``conditional=TRUE``), which is scale-free.
 * ``p_sim``: conditional randomization (town ``i``'s value held fixed, its neighbours drawn
   from the other ``n - 1`` values), esda's folded pseudo p-value
-  ``(min(larger, R - larger) + 1) / (R + 1)``.
+  ``(min(larger, R - larger) + 1) / (R + 1)`` (esda 2.9's ``alternative="directed"``, its
+  default; without keeping the ``n x R`` simulations, so memory stays linear in ``n``).
 * Quadrants of the Moran scatter plot: ``high-high`` (``z_i > 0`` and lag ``> 0``),
   ``low-low``, ``high-low`` (``z_i > 0``, lag ``<= 0``), ``low-high``; esda's ``q`` codes
   1, 3, 4, 2.
@@ -29,6 +30,8 @@ weights as a ``libpysal.graph.Graph`` and a seed, and labels the towns.
 """
 
 from __future__ import annotations
+
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -122,9 +125,13 @@ def local_moran(values, weights: SpatialWeights, permutations: int = 999, random
         if level is not None and not 0 < level < 1:
             raise ValueError(f"local_moran: {name} must be in (0, 1), got {level!r}")
     y, w, dropped = align_values(values, weights, "local_moran", missing)
-    lm = Moran_Local(y, w.to_libpysal(), transformation="o", permutations=int(permutations),
-                     keep_simulations=False, seed=_esda_seed(random_state))
-    p = np.asarray(lm.p_sim, dtype=float)
+    with warnings.catch_warnings():  # esda 2.9 announces a two-sided default for a later release
+        warnings.filterwarnings("ignore", "The alternative hypothesis for conditional", DeprecationWarning)
+        lm = Moran_Local(y, w.to_libpysal(), transformation="o", permutations=int(permutations),
+                         keep_simulations=False, seed=_esda_seed(random_state))
+    # esda's crand returns (larger + 1) / (R + 1) in float32: recover the exact ratio in float64
+    r1 = float(permutations) + 1.0
+    p = np.round(np.asarray(lm.p_sim, dtype=float) * r1) / r1
     q = benjamini_hochberg(p)
     sig = q <= fdr if fdr is not None else p <= alpha
     quadrant = pd.Categorical.from_codes(np.asarray(lm.q) - 1, [QUADRANTS[c] for c in (1, 2, 3, 4)])
