@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmarks.harness import measure, table
 
-AREAS = ("features", "typology", "models", "hdfe", "ppml")
+AREAS = ("features", "typology", "models", "hdfe", "ppml", "spatial")
 
 
 def _selected(cases: list, match: list[str] | None) -> list:
