@@ -27,6 +27,10 @@ weights as a ``libpysal.graph.Graph`` and a seed, and labels the towns.
   for the same procedure with two differences: it compares with ``<`` where BH uses ``<=``, and
   when no p-value passes it returns the Bonferroni bound ``alpha / n`` instead of rejecting
   nothing. ``fdr=None`` labels on the uncorrected ``p_sim <= alpha``.
+* Islands (towns with no neighbour) are not tested: their ``p_sim``, ``q_value``, ``z`` and
+  ``quadrant`` are missing and their cluster is ``"not significant"``; the correction counts
+  the other towns only. (esda gives an island ``I_i = 0`` and, every permuted value being 0
+  too, the smallest possible ``p_sim = 1 / (R + 1)``.)
 """
 
 from __future__ import annotations
@@ -132,10 +136,14 @@ def local_moran(values, weights: SpatialWeights, permutations: int = 999, random
     # esda's crand returns (larger + 1) / (R + 1) in float32: recover the exact ratio in float64
     r1 = float(permutations) + 1.0
     p = np.round(np.asarray(lm.p_sim, dtype=float) * r1) / r1
-    q = benjamini_hochberg(p)
-    sig = q <= fdr if fdr is not None else p <= alpha
-    quadrant = pd.Categorical.from_codes(np.asarray(lm.q) - 1, [QUADRANTS[c] for c in (1, 2, 3, 4)])
-    cluster = np.where(sig, np.asarray(quadrant, dtype=object), "not significant")
+    island = np.diff(w.sparse.indptr) == 0  # no neighbour, no test: esda would give them 1 / (R + 1)
+    p[island] = np.nan
+    q = np.full(len(p), np.nan)
+    q[~island] = benjamini_hochberg(p[~island])
+    sig = (q <= fdr) if fdr is not None else (p <= alpha)
+    codes = np.where(island, -1, np.asarray(lm.q) - 1)
+    quadrant = pd.Categorical.from_codes(codes, [QUADRANTS[c] for c in (1, 2, 3, 4)])
+    cluster = np.where(sig, np.asarray(quadrant.astype(object)), "not significant")
     c = (len(y) - 1) / len(y)  # esda's moments are those of n / (n - 1) Is (see the module)
     e, v, ec, vc = c * lm.EI, c * c * lm.VI, c * lm.EIc, c * c * lm.VIc
     out = pd.DataFrame({

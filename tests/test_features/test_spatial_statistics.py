@@ -207,3 +207,25 @@ def test_join_counts_binary_match_esda_draw_for_draw():
     assert jc.types.loc[1, "mean_sim"] == pytest.approx(e.mean_bb, rel=1e-12)
     with pytest.raises(ValueError, match="two types"):
         _ = sp.join_counts(TOWNS["type"], w, permutations=0).bb
+
+
+# -- islands -----------------------------------------------------------------------------------------------
+
+def test_islands_are_kept_as_esda_and_never_significant_locally():
+    from libpysal import weights
+
+    with pytest.warns(sp.SpatialWeightsWarning, match="island"):
+        w = sp.distance_band_weights(TOWNS["lat"], TOWNS["lon"], 150)
+    assert len(w.islands) > 5
+    W = weights.WSP(w.sparse.tocsr()).to_W(silence_warnings=True)  # esda 2.9's Geary fails on a Graph
+    y = Y.reindex(w.ids).to_numpy()  # with isolates; a W works for both statistics
+    m, e = sp.moran(Y, w, permutations=0), esda.Moran(y, W, transformation="o", permutations=0)
+    assert m.I == pytest.approx(e.I, rel=1e-13) and m.variance_rand == pytest.approx(e.VI_rand, rel=1e-12)
+    g, eg = sp.geary(Y, w, permutations=0), esda.Geary(y, W, transformation="o", permutations=0)
+    assert g.C == pytest.approx(eg.C, rel=1e-13) and g.variance_rand == pytest.approx(eg.VC_rand, rel=1e-12)
+    lm = sp.local_moran(Y, w, permutations=99, random_state=1)
+    isl = lm.loc[w.islands]
+    assert isl["p_sim"].isna().all() and isl["quadrant"].isna().all()
+    assert (isl["cluster"] == "not significant").all() and not isl["significant"].any()
+    rest = lm.drop(w.islands)
+    np.testing.assert_allclose(rest["q_value"], multipletests(rest["p_sim"], method="fdr_bh")[1], rtol=1e-13)
