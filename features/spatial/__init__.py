@@ -1,0 +1,5 @@
+"""Spatial weights between towns (:class:`SpatialWeights`)."""
+
+from .weights import SpatialWeights
+
+__all__ = ["SpatialWeights"]
