@@ -31,6 +31,8 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from features.spatial import SpatialWeights
+
 from .absorb import effect_codes
 from .checks import ZERO, check_rank, zero_std_errors
 from .clusters import cluster_codes, group_cluster_codes
@@ -180,7 +182,16 @@ def _absorbed_names(sample: PanelSample, spec: PanelModelSpec, estimator: Estima
                                                      spec.effects in ("time", "twoway")), strict=True) if on)
 
 
-def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -> PanelModelResult:
+def _spatial_weights(weights):
+    """The spatial weights of ``W(x)`` terms (``None`` when not given), checked to be a
+    :class:`features.spatial.SpatialWeights`."""
+    if weights is not None and not isinstance(weights, SpatialWeights):
+        raise TypeError(f"weights= takes the spatial weights of W(x) terms, a features.spatial.SpatialWeights; found "
+                        f"{type(weights).__name__} (regression weights are not offered by fit_panel_model)")
+    return weights
+
+
+def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, *, weights=None, **spec_kw) -> PanelModelResult:
     """Fit a linear panel model.
 
     Parameters
@@ -191,6 +202,10 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         clustering.
     spec : PanelModelSpec or str
         The specification; a formula string is turned into ``PanelModelSpec(formula, **spec_kw)``.
+    weights : features.spatial.SpatialWeights, optional
+        Spatial weights of the ``W(x)`` terms of the formula (spatially lagged regressors
+        within each year, the SLX model; :mod:`models.formula`). Not part of the
+        specification: a weights object is data, the specification stays plain values.
 
     Returns
     -------
@@ -226,7 +241,8 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     estimator, covariance = ESTIMATORS[spec.estimator], COVARIANCES[spec.cov_type]
     pidx = panel_index(data)
     form = parse_model(spec.formula, spec.absorb, spec.endog, spec.instruments)
-    design = build_design(data, form, pidx.entity, pidx.year, form.intercept or estimator.absorbs_constant)
+    design = build_design(data, form, pidx.entity, pidx.year, form.intercept or estimator.absorbs_constant,
+                          weights=_spatial_weights(weights))
     if len(data) and np.isnan(design.y).all():
         raise DegenerateModelError(f"the outcome {design.y_name!r} is missing or invalid in all {len(data)} rows: "
                                    "nothing to estimate; check the column (and, for log(...), that values are > 0)")
