@@ -35,7 +35,7 @@ from features.spatial import SpatialWeights
 
 from .absorb import effect_codes
 from .checks import ZERO, check_rank, zero_std_errors
-from .clusters import cluster_codes, group_cluster_codes
+from .clusters import cluster_codes, cluster_values, group_cluster_codes
 from .covariance import COVARIANCES, Covariance, LeastSquares, cov_unadjusted
 from .estimators import ESTIMATORS, EstimatorType, PanelRegression, PreparedFit
 from .exceptions import AbsorbedRegressorError, CollinearityError, DegenerateModelError
@@ -46,6 +46,7 @@ from .sample import (
     PanelSample,
     Rows,
     drop_missing_clusters,
+    drop_missing_coordinates,
     drop_missing_effects,
     drop_singleton_effects,
     dropped_rows,
@@ -77,6 +78,8 @@ def _rows_kept(data: pd.DataFrame, design, pidx, spec: PanelModelSpec, estimator
         rows = drop_missing_effects(rows, effects)
     if COVARIANCES[spec.cov_type].uses_clusters:
         rows = drop_missing_clusters(rows, data, spec.cluster_dims)
+    if COVARIANCES[spec.cov_type].uses_coordinates:
+        rows = drop_missing_coordinates(rows, data, spec.coordinates)
     rows = drop_singleton_effects(rows, effects, spec)
     return estimator.rows(rows, pidx, spec) if estimator.rows is not None else rows
 
@@ -133,6 +136,13 @@ def _clusters(spec: PanelModelSpec, data: pd.DataFrame, rows: Rows, sample: Pane
             codes, g = by_group
         out.append((codes, g))
     return tuple(out)
+
+
+def _coordinates(data: pd.DataFrame, rows: Rows, columns: tuple[str, ...]) -> np.ndarray:
+    """The coordinates (``columns``, e.g. latitude and longitude in degrees) of the rows kept."""
+    idx = np.flatnonzero(rows.keep)
+    out = np.column_stack([cluster_values(data, c).to_numpy(dtype=float)[idx] for c in columns])
+    return out
 
 
 def _centred_squares(y: np.ndarray) -> float:
@@ -260,6 +270,8 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, *, weights=N
                                         sample.n_periods)
     if covariance.uses_clusters:
         fit = replace(fit, clusters=_clusters(spec, data, rows, sample, reg))
+    if covariance.uses_coordinates:
+        fit = replace(fit, entity=reg.entity, coordinates=_coordinates(data, rows, spec.coordinates))
     notes = list(reg.notes)
     if fit.exact_fit:
         notes.append(f"the model fits {design.y_name} exactly (residuals zero to rounding, R-squared 1): the "
