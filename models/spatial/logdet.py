@@ -14,7 +14,7 @@ Two methods, stated in every result:
     (Pace and Barry 1997; spreg's ``Panel_FE_Lag``). The interval is ``(-1/r, 1/r)``, ``r`` the
     largest absolute row sum of ``W`` (a bound on its spectral radius; ``(-1, 1)`` for
     row-standardized weights, as spreg). Traces of ``G`` exactly, from solves on blocks of
-    unit vectors (no dense ``n x n`` matrix: memory ``O(n b)``, ``b = 256``).
+    unit vectors (no dense ``n x n`` matrix: memory ``O(n b)``, ``b = 128``).
 
 References: Ord, K. (1975), "Estimation methods for models of spatial interaction", JASA 70;
 Pace, R. K. and Barry, R. (1997), "Quick computation of spatial autoregressive estimators",
@@ -33,7 +33,7 @@ from scipy.sparse.linalg import splu
 __all__ = ["EIGEN_MAX_N", "SpatialOperator", "spatial_operator"]
 
 EIGEN_MAX_N = 1000
-BLOCK = 256
+BLOCK = 128
 
 
 @dataclass(frozen=True, eq=False)
