@@ -242,7 +242,7 @@ def test_weights_with_more_towns_are_restricted_with_a_note(panel, W):
 # ------------------------------------------------------------------ W(x) in formulas
 def test_slx_term_equals_the_lag_column(panel, W):
     lagged = panel.copy()
-    for year, block in panel.groupby(level="year"):
+    for _year, block in panel.groupby(level="year"):
         lagged.loc[block.index, "wx1"] = W.lag(block["x1"].droplevel("year")).reindex(
             block.index.get_level_values(0)).to_numpy()
     a = fit_panel_model(panel, PanelModelSpec("y ~ x1 + W(x1)", effects="twoway"), weights=W)
