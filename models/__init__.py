@@ -14,7 +14,8 @@ formulas), ``clusters`` (cluster codes), ``bootstrap`` (wild cluster bootstrap),
 (degenerate outcomes, absorbed and collinear regressors), ``estimation``
 (``fit_panel_model``), ``results``, ``specification`` (Hausman, Breusch-Pagan, F, Mundlak),
 ``discrete`` (logit, probit, multinomial logit), ``tables`` (regression tables, coefficient
-plots), ``exceptions``.
+plots), ``exceptions``; ``spatial`` (``fit_spatial_panel``: spatial lag, error and Durbin panel
+models by maximum likelihood, with their impacts).
 """
 
 from . import fit_iv as _fit_iv  # noqa: F401  (registers the 'iv' estimator)
@@ -34,6 +35,7 @@ from .exceptions import (
 from .formula import FormulaError, parse_formula
 from .iv import FirstStage, IdentificationError, IVDiagnostics, IVTest
 from .results import FitData, PanelModelResult, WaldTest
+from .spatial import SpatialPanelResult, fit_spatial_panel
 from .spec import PanelModelSpec
 from .specification import breusch_pagan, f_test_effects, hausman, mundlak_test, specification_tests
 from .tables import RegressionTable, coefplot, compare
@@ -57,6 +59,7 @@ __all__ = [
     "PanelModelSpec",
     "RegressionTable",
     "SeparationError",
+    "SpatialPanelResult",
     "SpecificationTestWarning",
     "WaldTest",
     "bacon_decomposition",
@@ -68,6 +71,7 @@ __all__ = [
     "f_test_effects",
     "fit_discrete_model",
     "fit_panel_model",
+    "fit_spatial_panel",
     "hausman",
     "mundlak_test",
     "parse_formula",

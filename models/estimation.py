@@ -31,9 +31,11 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 
+from features.spatial import SpatialWeights
+
 from .absorb import effect_codes
 from .checks import ZERO, check_rank, zero_std_errors
-from .clusters import cluster_codes, group_cluster_codes
+from .clusters import cluster_codes, cluster_values, group_cluster_codes
 from .covariance import COVARIANCES, Covariance, LeastSquares, cov_unadjusted
 from .estimators import ESTIMATORS, EstimatorType, PanelRegression, PreparedFit
 from .exceptions import AbsorbedRegressorError, CollinearityError, DegenerateModelError
@@ -44,6 +46,7 @@ from .sample import (
     PanelSample,
     Rows,
     drop_missing_clusters,
+    drop_missing_coordinates,
     drop_missing_effects,
     drop_singleton_effects,
     dropped_rows,
@@ -75,6 +78,8 @@ def _rows_kept(data: pd.DataFrame, design, pidx, spec: PanelModelSpec, estimator
         rows = drop_missing_effects(rows, effects)
     if COVARIANCES[spec.cov_type].uses_clusters:
         rows = drop_missing_clusters(rows, data, spec.cluster_dims)
+    if COVARIANCES[spec.cov_type].uses_coordinates:
+        rows = drop_missing_coordinates(rows, data, spec.coordinates)
     rows = drop_singleton_effects(rows, effects, spec)
     return estimator.rows(rows, pidx, spec) if estimator.rows is not None else rows
 
@@ -133,6 +138,13 @@ def _clusters(spec: PanelModelSpec, data: pd.DataFrame, rows: Rows, sample: Pane
     return tuple(out)
 
 
+def _coordinates(data: pd.DataFrame, rows: Rows, columns: tuple[str, ...]) -> np.ndarray:
+    """The coordinates (``columns``, e.g. latitude and longitude in degrees) of the rows kept."""
+    idx = np.flatnonzero(rows.keep)
+    out = np.column_stack([cluster_values(data, c).to_numpy(dtype=float)[idx] for c in columns])
+    return out
+
+
 def _centred_squares(y: np.ndarray) -> float:
     """``sum (y - mean(y))^2``, the squares formed in the one copy of ``y``."""
     d = y - y.mean()
@@ -180,7 +192,16 @@ def _absorbed_names(sample: PanelSample, spec: PanelModelSpec, estimator: Estima
                                                      spec.effects in ("time", "twoway")), strict=True) if on)
 
 
-def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -> PanelModelResult:
+def _spatial_weights(weights):
+    """The spatial weights of ``W(x)`` terms (``None`` when not given), checked to be a
+    :class:`features.spatial.SpatialWeights`."""
+    if weights is not None and not isinstance(weights, SpatialWeights):
+        raise TypeError(f"weights= takes the spatial weights of W(x) terms, a features.spatial.SpatialWeights; found "
+                        f"{type(weights).__name__} (regression weights are not offered by fit_panel_model)")
+    return weights
+
+
+def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, *, weights=None, **spec_kw) -> PanelModelResult:
     """Fit a linear panel model.
 
     Parameters
@@ -191,6 +212,10 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
         clustering.
     spec : PanelModelSpec or str
         The specification; a formula string is turned into ``PanelModelSpec(formula, **spec_kw)``.
+    weights : features.spatial.SpatialWeights, optional
+        Spatial weights of the ``W(x)`` terms of the formula (spatially lagged regressors
+        within each year, the SLX model; :mod:`models.formula`). Not part of the
+        specification: a weights object is data, the specification stays plain values.
 
     Returns
     -------
@@ -226,7 +251,8 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
     estimator, covariance = ESTIMATORS[spec.estimator], COVARIANCES[spec.cov_type]
     pidx = panel_index(data)
     form = parse_model(spec.formula, spec.absorb, spec.endog, spec.instruments)
-    design = build_design(data, form, pidx.entity, pidx.year, form.intercept or estimator.absorbs_constant)
+    design = build_design(data, form, pidx.entity, pidx.year, form.intercept or estimator.absorbs_constant,
+                          weights=_spatial_weights(weights))
     if len(data) and np.isnan(design.y).all():
         raise DegenerateModelError(f"the outcome {design.y_name!r} is missing or invalid in all {len(data)} rows: "
                                    "nothing to estimate; check the column (and, for log(...), that values are > 0)")
@@ -244,6 +270,8 @@ def fit_panel_model(data: pd.DataFrame, spec: PanelModelSpec | str, **spec_kw) -
                                         sample.n_periods)
     if covariance.uses_clusters:
         fit = replace(fit, clusters=_clusters(spec, data, rows, sample, reg))
+    if covariance.uses_coordinates:
+        fit = replace(fit, entity=reg.entity, coordinates=_coordinates(data, rows, spec.coordinates))
     notes = list(reg.notes)
     if fit.exact_fit:
         notes.append(f"the model fits {design.y_name} exactly (residuals zero to rounding, R-squared 1): the "

@@ -8,13 +8,22 @@ Grammar (a small, explicit subset of R / patsy formulas)::
     - 1, + 0               no intercept (+ 1 keeps it, the default)
     log(x), log1p(x), sqrt(x)
     lag(x, k)              x of the same town k calendar years earlier (k >= 1, default 1)
+    W(x)                   spatial lag of x within each year, sum_j w_ij x_j (needs spatial weights)
     C(g), C(g, ref="v")    categorical factor (reference level: the first sorted level, or ``ref``)
     y ~ x | a + b^c        absorbed effects (fixest's syntax): columns, ``^`` interacts columns
     y ~ x | a | w ~ z1 + z2   and endogenous regressors ``w`` instrumented by ``z1``, ``z2``
     y ~ x | w ~ z1 + z2    instrumental variables without absorbed effects
 
 Names are data columns or the levels of the (``town_id``, ``year``) index. Functions nest
-(``log(lag(x, 2))``, ``lag(log(x), 1)``).
+(``log(lag(x, 2))``, ``lag(log(x), 1)``, ``W(log(x))``, ``lag(W(x), 1)``).
+
+``W(x)`` (the SLX model; LeSage and Pace 2009, sec. 2.3; Halleck Vega and Elhorst 2015) is the
+spatial lag ``(W x)_it = sum_j w_ij x_jt`` of ``x`` over the towns of the same year, with the
+:class:`features.spatial.SpatialWeights` passed as ``weights`` (``fit_panel_model(data, spec,
+weights=W)``). Every town of the data must be in the weights (else :class:`FormulaError` naming
+the towns); the lag of a town-year is missing (the row dropped, reason ``missing W(x)``) when a
+neighbour has no value of ``x`` that year (not in the data, or missing): restrict the weights to
+the towns of the data with ``W.reindex(towns)`` to lag over the towns present only.
 
 Coding of categoricals follows R and patsy: a categorical factor of a term is coded with
 treatment contrasts (the reference level dropped) when the term without that factor is
@@ -42,7 +51,7 @@ from .absorb import effect_columns
 __all__ = ["Design", "Factor", "FormulaError", "ParsedFormula", "build_design", "no_reasons", "parse_formula", "parse_formula_cached",
            "parse_model", "parse_terms", "term_names"]
 
-_FUNCS = ("log", "log1p", "sqrt", "lag")
+_FUNCS = ("log", "log1p", "sqrt", "lag", "W")
 
 
 class FormulaError(ValueError):
@@ -422,10 +431,11 @@ class Design:
 
 
 class _Evaluator:
-    def __init__(self, data: pd.DataFrame, entity: np.ndarray, year: np.ndarray):
+    def __init__(self, data: pd.DataFrame, entity: np.ndarray, year: np.ndarray, weights=None):
         self.data = data
         self.entity = entity
         self.year = year
+        self.weights = weights
         self.idx_names = [n for n in data.index.names if n is not None]
         self.cache: dict = {}
         self._dense = None
@@ -456,6 +466,8 @@ class _Evaluator:
             v, bad = self.numeric(e.arg)
             if e.func == "lag":
                 out = (self._lag(v, e.k), self._lag(bad.astype(float), e.k) == 1.0)
+            elif e.func == "W":
+                out = self._spatial_lag(v, bad, e)
             else:
                 with np.errstate(divide="ignore", invalid="ignore"):
                     if e.func == "log":
@@ -489,6 +501,31 @@ class _Evaluator:
         out = np.full(len(v), np.nan)
         out[ok] = grid[src[ok]]
         return out
+
+    def _spatial_lag(self, v: np.ndarray, bad: np.ndarray, e: Func) -> tuple[np.ndarray, np.ndarray]:
+        """``sum_j w_ij v_jt`` within each year (NaN when a neighbour has no value that year); a
+        lag is invalid when a neighbour's value is."""
+        w = self.weights
+        if w is None:
+            raise FormulaError(f"{e.render()} needs spatial weights: pass them to the fit, as "
+                               "fit_panel_model(data, spec, weights=W) with W a features.spatial.SpatialWeights")
+        towns = self.data.index.get_level_values(0)
+        pos = w.ids.get_indexer(towns)
+        if (pos < 0).any():
+            absent = pd.unique(np.asarray(towns[pos < 0]))
+            raise FormulaError(f"{e.render()}: {len(absent)} town(s) of the data are not in the spatial weights "
+                               f"({w.kind or 'weights'} over {w.n} towns): {list(absent[:10])}"
+                               + (" ..." if len(absent) > 10 else "") + "; build the weights over every town of "
+                               "the data, or drop those towns")
+        y0 = int(self.year.min()) if len(self.year) else 0
+        col = (self.year - y0).astype(np.int64)
+        span = int(col.max()) + 1 if len(col) else 0
+        grid = np.full((w.n, span), np.nan)
+        grid[pos, col] = v
+        flags = np.zeros((w.n, span))
+        flags[pos, col] = bad
+        lag = w.sparse @ grid
+        return lag[pos, col], (w.sparse @ flags)[pos, col] > 0
 
     def categorical(self, f: Factor) -> tuple[np.ndarray, list[str]]:
         """(codes with -1 for missing, levels as strings)."""
@@ -527,7 +564,7 @@ def no_reasons(n: int) -> np.ndarray:
 
 
 def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray, year: np.ndarray,
-                 intercept_in_model: bool, at: dict | None = None) -> Design:
+                 intercept_in_model: bool, at: dict | None = None, weights=None) -> Design:
     """Evaluate a parsed formula on a panel DataFrame.
 
     Parameters
@@ -545,8 +582,10 @@ def build_design(data: pd.DataFrame, formula: ParsedFormula, entity: np.ndarray,
         row (a number for a numeric factor, a level for a categorical one), every other
         factor as observed; only the factors themselves are replaced, not expressions built
         on the same column. Used for marginal effects (:mod:`models.discrete`).
+    weights : features.spatial.SpatialWeights, optional
+        The spatial weights of ``W(x)`` terms.
     """
-    ev = _Evaluator(data, entity, year)
+    ev = _Evaluator(data, entity, year, weights)
     at = at or {}
     n = len(data)
     y, ybad = ev.numeric(formula.lhs)

@@ -27,6 +27,7 @@ __all__ = [
     "PanelSample",
     "Rows",
     "drop_missing_clusters",
+    "drop_missing_coordinates",
     "drop_missing_effects",
     "drop_singleton_effects",
     "drop_singletons",
@@ -86,6 +87,24 @@ def drop_missing_clusters(rows: Rows, data: pd.DataFrame, dims: tuple[str, ...])
     keep, reasons = rows.keep.copy(), rows.reasons.copy()
     for dim, miss in missing:
         reasons[miss & keep] = f"missing cluster {dim}"
+        keep &= ~miss
+    return Rows(keep, reasons, rows.previous)
+
+
+def drop_missing_coordinates(rows: Rows, data: pd.DataFrame, columns: tuple[str, ...]) -> Rows:
+    """Drop the rows whose coordinate (``columns``, e.g. ``("lat", "lon")``) is missing: Conley
+    errors need the position of every row."""
+    absent = [c for c in columns if c not in data.columns and c not in [n for n in data.index.names if n]]
+    if absent:
+        raise ValueError(f"Conley errors need the coordinates of the rows: column(s) {absent} not in the data "
+                         f"(columns {list(map(str, data.columns))[:20]}); name the latitude and longitude columns "
+                         "(degrees) with coordinates=('lat', 'lon')")
+    missing = [(col, cluster_values(data, col).isna().to_numpy()) for col in columns]
+    if not any(miss.any() for _, miss in missing):
+        return rows
+    keep, reasons = rows.keep.copy(), rows.reasons.copy()
+    for col, miss in missing:
+        reasons[miss & keep] = f"missing coordinate {col}"
         keep &= ~miss
     return Rows(keep, reasons, rows.previous)
 

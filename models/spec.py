@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 from .absorb import FE_DOF, effect_columns
 from .covariance import COVARIANCES
 from .estimators import ESTIMATORS as ESTIMATOR_TYPES
@@ -191,6 +193,18 @@ class PanelModelSpec:
     fe_tol, fe_maxiter : float, int
         Convergence tolerance and sweep limit of the demeaning by absorbed effects
         (:func:`models.absorb.demean`; default ``1e-8`` and ``10_000``, as reghdfe).
+    conley_km : float, optional
+        ``cov_type="conley"``: the distance cut-off in km of Conley's (1999) spatial HAC errors
+        (:func:`models.covariance.cov_conley`; pairs of towns farther apart get weight 0).
+    conley_kernel : {"uniform", "bartlett"}
+        Weight of a pair of towns at distance ``d``: 1 within the cut-off (``"uniform"``,
+        Hsiang 2010's default) or ``1 - d / conley_km`` (``"bartlett"``).
+    conley_lags : int or "all"
+        Serial correlation within towns: Bartlett weights ``1 - l/(L+1)`` up to ``L`` years apart
+        (default 0: none), or ``"all"``: every pair of years of a town, weight 1.
+    coordinates : tuple of str
+        The columns (or index levels) of latitude and longitude in degrees, default
+        ``("lat", "lon")``.
     fe_dof : {"fixest", "firstpair"}
         Degrees of freedom of absorbed effects (:func:`models.absorb.absorbed_dof`):
         ``"fixest"`` (default, fixest's and pyfixest's default count, so that standard errors
@@ -222,6 +236,10 @@ class PanelModelSpec:
     fe_tol: float = 1e-8
     fe_maxiter: int = 10_000
     fe_dof: str = "fixest"
+    conley_km: float | None = None
+    conley_kernel: str = "uniform"
+    conley_lags: int | str = 0
+    coordinates: tuple[str, ...] = ("lat", "lon")
 
     def __post_init__(self):
         if not isinstance(self.formula, str) or "~" not in self.formula:
@@ -283,6 +301,24 @@ class PanelModelSpec:
             raise ValueError(f"fe_maxiter must be an integer >= 1; found {self.fe_maxiter!r}")
         if not _known(self.fe_dof, FE_DOF):
             raise ValueError(f"fe_dof must be one of {_listing(FE_DOF)}; found {self.fe_dof!r}")
+        self._check_conley(covariance)
+
+    def _check_conley(self, covariance) -> None:
+        """The cut-off, kernel, lags and coordinates of Conley errors."""
+        coords = _items(self.coordinates, "coordinates", "('lat', 'lon')")
+        if len(coords) != 2:
+            raise ValueError(f"coordinates names two columns, latitude and longitude; found {self.coordinates!r}")
+        object.__setattr__(self, "coordinates", coords)
+        km = self.conley_km
+        if km is not None and (isinstance(km, bool) or not isinstance(km, int | float) or not 0 < km < np.inf):
+            raise ValueError(f"conley_km must be a positive number of km; found {km!r}")
+        if covariance.uses_coordinates and km is None:
+            raise ValueError(f"cov_type={self.cov_type!r} needs the distance cut-off conley_km (in km, e.g. 100)")
+        if not _known(self.conley_kernel, ("uniform", "bartlett")):
+            raise ValueError(f"conley_kernel must be 'uniform' or 'bartlett'; found {self.conley_kernel!r}")
+        lags = self.conley_lags
+        if not (lags == "all" or (isinstance(lags, int) and not isinstance(lags, bool) and lags >= 0)):
+            raise ValueError(f"conley_lags must be a non-negative integer or 'all'; found {lags!r}")
 
     def _check_parts(self, estimator) -> None:
         """Resolve ``absorb``, ``endog`` and ``instruments`` (fields or the formula's parts after
