@@ -139,7 +139,7 @@ class LinearModelConfig:
     def to_dict(self) -> dict:
         fields = dataclasses.asdict(self.spec)
         fields.pop("name", None)  # the table's name is the model's
-        # the keys of absorbed effects and instruments are recorded when used, so that a run
+        # the keys of absorbed effects, instruments and Conley errors are recorded when used, so that a run
         # without them records what runs recorded before they existed
         defaults = {f.name: f.default for f in dataclasses.fields(self.spec) if f.name in _RECORDED_WHEN_SET}
         for key, default in defaults.items():
@@ -149,7 +149,8 @@ class LinearModelConfig:
 
 
 #: PanelModelSpec fields written to the resolved configuration only when they differ from the default
-_RECORDED_WHEN_SET = ("absorb", "endog", "instruments", "fe_tol", "fe_maxiter", "fe_dof")
+_RECORDED_WHEN_SET = ("absorb", "endog", "instruments", "fe_tol", "fe_maxiter", "fe_dof", "conley_km", "conley_kernel",
+                      "conley_lags", "coordinates")
 
 
 @dataclass(frozen=True)
