@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmarks.harness import measure, table
 
-AREAS = ("features", "typology", "models", "hdfe", "ppml", "event")
+AREAS = ("features", "typology", "models", "hdfe", "ppml", "event", "spatial")
 
 
 def _selected(cases: list, match: list[str] | None) -> list:

@@ -1,6 +1,6 @@
 """Indices of towns: specialization, diversification, concentration, relatedness, connectivity,
 corporate ties, dynamics; corporate entry and exit events from the firm registry
-(:func:`corporate_events`).
+(:func:`corporate_events`); spatial weights and autocorrelation (:mod:`features.spatial`).
 
 Pure functions take an employment matrix (rows = towns or town-years, columns = sectors,
 ``NaN`` = suppressed) and return a Series or DataFrame with the same row labels;
@@ -21,6 +21,7 @@ from . import (
     relatedness,
     rosstat,
     sectors,
+    spatial,
     specialization,
 )
 from .builder import (
@@ -59,6 +60,7 @@ __all__ = [
     "relatedness",
     "rosstat",
     "sectors",
+    "spatial",
     "specialization",
     "stagnation_status",
 ]
