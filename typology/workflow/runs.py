@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.io import (
+    BOUNDARIES,
     dataset_files,
     read_dataset,
     read_dataset_hashed,
@@ -217,6 +218,8 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -
         res = run_pipeline(cfg, data, progress)
         _write_tables(res, tmp)
         _towns_table(data, res.builder).to_csv(tmp / "towns.csv")
+        if (Path(data_path) / BOUNDARIES).is_file():  # optional: the report's maps draw them
+            shutil.copyfile(Path(data_path) / BOUNDARIES, tmp / BOUNDARIES)
         if cfg.path is not None and Path(cfg.path).is_file():
             shutil.copyfile(cfg.path, tmp / "config.toml")
         dump({"builder": res.builder, "typology": res.typology, "models": res.models, "config": cfg.resolved},

@@ -7,7 +7,8 @@ What a run computes when its configuration has a ``[spatial]`` section (nothing 
   year), :func:`build_weights`;
 * for every configured variable (a feature or an outcome column): global Moran's I and Geary's
   C with permutation inference (``spatial_autocorrelation.csv``) and local Moran with cluster
-  labels and Benjamini-Hochberg q-values (``lisa.csv``), on **one value per town for the
+  labels and Benjamini-Hochberg q-values (``lisa.csv``, with ``z`` the standardized value and
+  ``lag`` its spatial lag ``W z``, the axes of the Moran scatter plot), on **one value per town for the
   typology's period** (``[typology] period``: ``"last"``, a base year or ``[first, last]``
   averaged), the same rows the typology is built from, so the LISA map and the map of types
   show the same towns;
@@ -112,6 +113,10 @@ def _lisa_rows(variable: str, values: pd.Series, w, scfg, seed: int, notes: list
     lo = _quiet(sp.local_moran, notes, values, w, permutations=scfg.permutations,
                 random_state=_seed(seed, variable, _LISA), fdr=scfg.fdr)
     out = lo[["Is", "p_sim", "q_value", "cluster"]].copy()
+    v = values.reindex(out.index).astype(float)
+    z = (v - v.mean()) / v.std(ddof=0)  # the Moran scatter plot's axes: z and its lag W z
+    out["z"] = z
+    out["lag"] = w.reindex(out.index, warn=False).lag(z) if len(out) != w.n else w.lag(z)
     out.insert(0, "variable", variable)
     out.index.name = "town_id"
     return out.reset_index()
@@ -224,7 +229,8 @@ def run_spatial(cfg, data, builder, frame: pd.DataFrame, assignments: pd.DataFra
     values = _period_values(frame, scfg.variables, cfg.typology.period, ids)
     auto = pd.DataFrame([_global_row(v, values[v], w, scfg.permutations, seed, notes) for v in scfg.variables])
     lisa = pd.concat([_lisa_rows(v, values[v], w, scfg, seed, notes) for v in scfg.variables], ignore_index=True) \
-        if scfg.variables else pd.DataFrame(columns=["town_id", "variable", "Is", "p_sim", "q_value", "cluster"])
+        if scfg.variables else pd.DataFrame(columns=["town_id", "variable", "Is", "p_sim", "q_value", "cluster", "z",
+                                                     "lag"])
     joins = _joins_table(assignments["type"].set_axis(ids), w, scfg, seed, notes, names) if scfg.joins \
         else pd.DataFrame()
     resid = residual_moran_table(models, frame, towns, scfg, seed, notes, builder=builder, data=data) \
