@@ -295,15 +295,10 @@ WEIGHT_KINDS = ("knn", "distance_band", "inverse_distance", "kernel", "links", "
 
 
 def _variables(v):
-    from ._sections import NON_NUMERIC_FEATURES
-
-    if not isinstance(v, list) or not all(isinstance(x, str) and x.strip() for x in v):
+    if not isinstance(v, list | tuple) or not all(isinstance(x, str) and x.strip() for x in v):
         return "a list of feature or outcome column names"
     if len(set(v)) != len(v):
         return "a list of distinct column names"
-    text = [x for x in v if x in NON_NUMERIC_FEATURES]
-    if text:
-        return f"numeric columns ({text} are text columns)"
     return None
 
 

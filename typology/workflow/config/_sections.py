@@ -486,6 +486,9 @@ def _spatial_section(value, seed: int, w: Where) -> SpatialConfig:
     sp = w.table("spatial", value)
     w.unknown("spatial", sp, SPATIAL_KEYS)
     w.apply("spatial", sp, spatial_rules())
+    text = [x for x in sp.get("variables", ()) if x in NON_NUMERIC_FEATURES]
+    if text:
+        raise w.bad("spatial", "variables", f"numeric columns ({text} are text columns)", sp["variables"])
     kind = sp.get("weights", "knn")
     if kind in ("distance_band", "inverse_distance") and sp.get("km") is None:
         raise w.error("spatial", "km", f'missing: weights = "{kind}" needs the distance cut-off in km, e.g. km = 100')
