@@ -121,7 +121,7 @@ cluster = "entity"        # entity, time, entity+time or a column name
 # methods = ["callaway_santanna", "sun_abraham", "imputation", "twfe"]
 # n_boot = 999
 '''
-    model += f'''
+    spatial = f'''
 # spatial structure of the towns (weights from towns.lat / lon): Moran's I, Geary's C and LISA of
 # the variables for the typology's period, join counts of the types, Moran's I of the linear
 # models' residuals by year; maps and Moran scatter plots in the report
@@ -132,4 +132,4 @@ cluster = "entity"        # entity, time, entity+time or a column name
 # variables = {json.dumps(feats[:3])}
 # permutations = 999
 '''
-    return head + model
+    return head + spatial + model
