@@ -47,7 +47,8 @@ def test_the_resolved_form_reads_back_into_the_same_tree(name):
     again = parse_config(resolved, where=cfg.where)
     assert again == cfg and again.to_dict() == resolved
     studies = {"event_studies"} if name == "demo" else set()  # listed only when a config has some
-    assert set(resolved) == {"data", "features", "typology", "models", "report", "compute"} | studies
+    spatial = {"spatial"} if name == "russia_north_real" else set()  # likewise [spatial]
+    assert set(resolved) == {"data", "features", "typology", "models", "report", "compute"} | studies | spatial
 
 
 def test_the_tree_is_typed_and_read_only():

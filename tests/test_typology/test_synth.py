@@ -137,7 +137,7 @@ def test_generator_refuses_degenerate_sizes(kwargs):
 # ------------------------------------------------------------------ world 2: corporate events
 def test_world_argument_is_checked_and_recorded():
     with pytest.raises(ValueError, match="world must be one of"):
-        generate(n_towns=8, n_years=5, world=3)
+        generate(n_towns=8, n_years=5, world=4)
     assert "world" not in generate(n_towns=8, n_years=5, world=1).truth["params"]  # world 1's truth unchanged
     assert generate(n_towns=8, n_years=5).truth["params"]["world"] == 2
 

@@ -6,7 +6,9 @@ else (one draw more, two draws swapped, another dtype) changes a digest. ``data/
 holds, for ``generate()`` and ``generate(n_towns=40, n_years=6, seed=3)`` of both versions of
 the generator (``world=1``, the static world, whose digests are those stored before world 2
 existed, unchanged; and the default ``world=2``), the sha256 of every column of every table
-(its dtype, and the exact bits of its values), of the true regressors and of ``truth.json``.
+(its dtype, and the exact bits of its values), of the true regressors and of ``truth.json``;
+and ``world=3`` (world 2 with the spatial wage spillover, small case; added with it, the other
+cases' digests unchanged).
 It was written by
 
     python tests/test_typology/test_synth_digest.py --write
@@ -31,7 +33,8 @@ import pytest
 DIGEST_FILE = Path(__file__).with_name("data") / "synth_digest.json"
 PACKAGES = ("numpy", "pandas")
 CASES = {"default": {}, "small": {"n_towns": 40, "n_years": 6, "seed": 3},
-         "world1_default": {"world": 1}, "world1_small": {"n_towns": 40, "n_years": 6, "seed": 3, "world": 1}}
+         "world1_default": {"world": 1}, "world1_small": {"n_towns": 40, "n_years": 6, "seed": 3, "world": 1},
+         "world3_small": {"n_towns": 40, "n_years": 6, "seed": 3, "world": 3}}
 FIXTURES = {"world1_default": "synthetic", "world1_small": "small_synthetic"}  # the session fixtures (world 1)
 
 

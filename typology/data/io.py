@@ -41,8 +41,8 @@ import pandas as pd
 from features import TownData
 from features.validation import TABLES, DataValidationError, Problem, TableSource, validate_tables
 
-__all__ = ["check_dataset_folder", "dataset_files", "read_dataset", "read_dataset_hashed", "sha256_file",
-           "write_dataset"]
+__all__ = ["BOUNDARIES", "boundary_problems", "check_dataset_folder", "dataset_files", "read_boundaries",
+           "read_dataset", "read_dataset_hashed", "sha256_file", "write_dataset"]
 
 _SUFFIXES = (".csv", ".parquet")
 
@@ -56,7 +56,8 @@ def sha256_file(path: str | os.PathLike) -> str:
 
 
 def dataset_files(path: str | os.PathLike) -> dict[str, Path]:
-    """The contract files of a dataset folder, by table name (no validation)."""
+    """The contract files of a dataset folder, by table name (no validation); the optional
+    ``boundaries.geojson`` as ``"boundaries"``."""
     p = Path(path)
     out = {}
     for name in TABLES:
@@ -65,6 +66,8 @@ def dataset_files(path: str | os.PathLike) -> dict[str, Path]:
             if f.is_file():
                 out[name] = f
                 break
+    if (p / BOUNDARIES).is_file():
+        out["boundaries"] = p / BOUNDARIES
     return out
 
 
@@ -395,10 +398,104 @@ def read_dataset_hashed(path: str | os.PathLike, progress=None) -> tuple[TownDat
                 if not any(q.file.startswith(f"{k}.csv / ") or f"no {k}.csv / {k}.parquet" in q.found
                            for k in missing_reported)]
         raise DataValidationError(problems + rest, source=str(p)) from None
+    bf = p / BOUNDARIES
+    if bf.is_file():  # optional: municipal boundaries for the maps, checked in the same pass
+        data = bf.read_bytes()
+        hashes["boundaries"] = {"file": bf.name, "sha256": hashlib.sha256(data).hexdigest()}
+        problems += boundary_problems(data, bf.name, tables["towns"]["town_id"])[1]
     if problems:
         raise DataValidationError(problems, source=str(p))
     tell(f"validated {len(tables)} tables")
     return TownData(tables, notes=tuple(notes) + tuple(more), source=str(p), _validated=True), hashes
+
+
+# ------------------------------------------------------------------------ boundaries (optional)
+#: the optional boundaries file of a dataset folder: a GeoJSON FeatureCollection of Polygon or
+#: MultiPolygon features, each with ``properties.town_id`` (a town of towns.csv), coordinates
+#: in decimal degrees (longitude, latitude), at most one feature per town; never required
+BOUNDARIES = "boundaries.geojson"
+
+
+def _rings_ok(poly) -> bool:
+    """A GeoJSON polygon: a non-empty list of rings, each of >= 4 [lon, lat] pairs in range."""
+    if not isinstance(poly, list) or not poly:
+        return False
+    for ring in poly:
+        try:
+            r = np.asarray(ring, dtype=float)
+        except (TypeError, ValueError):
+            return False
+        if r.ndim != 2 or r.shape[0] < 4 or r.shape[1] < 2 or not np.isfinite(r[:, :2]).all():
+            return False
+        if (np.abs(r[:, 0]) > 180).any() or (np.abs(r[:, 1]) > 90).any():
+            return False
+    return True
+
+
+def boundary_problems(raw: bytes, name: str, town_ids) -> tuple[dict, list[Problem]]:
+    """Parse and check a boundaries GeoJSON: ``(town_id -> list of polygons, problems)``.
+
+    Each polygon is a list of rings of ``[lon, lat]`` pairs. Problems (one pass, the first few
+    features named): not JSON, not a FeatureCollection, a feature without ``properties.town_id``,
+    a town_id not in towns.csv, a town given twice, a geometry that is not a Polygon or
+    MultiPolygon, rings with fewer than 4 positions or coordinates out of range.
+    """
+    try:
+        doc = json.loads(raw.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        return {}, [Problem(name, None, "a GeoJSON FeatureCollection (UTF-8 JSON)", f"not valid JSON: {exc}")]
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
+        return {}, [Problem(name, None, 'a GeoJSON object with "type": "FeatureCollection" and "features"',
+                            f"type {doc.get('type') if isinstance(doc, dict) else type(doc).__name__!r}")]
+    known = set(pd.Index(town_ids).astype(str))
+    out: dict[str, list] = {}
+    bad: dict[str, list[int]] = {"id": [], "unknown": [], "twice": [], "geometry": []}
+    for i, f in enumerate(doc["features"]):
+        props = f.get("properties") if isinstance(f, dict) else None
+        tid = props.get("town_id") if isinstance(props, dict) else None
+        if not isinstance(tid, str | int) or isinstance(tid, bool) or str(tid) == "":
+            bad["id"].append(i)
+            continue
+        tid = str(tid)
+        geom = f.get("geometry") or {}
+        kind, coords = geom.get("type"), geom.get("coordinates")
+        polys = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else None
+        if tid not in known:
+            bad["unknown"].append(i)
+        elif tid in out:
+            bad["twice"].append(i)
+        elif not isinstance(polys, list) or not polys or not all(_rings_ok(q) for q in polys):
+            bad["geometry"].append(i)
+        else:
+            out[tid] = polys
+    texts = {"id": ("every feature with properties.town_id (a string)", "features without town_id"),
+             "unknown": ("town_id of towns.csv", "town_id not in towns.csv"),
+             "twice": ("at most one feature per town_id (a MultiPolygon for several parts)", "a town given twice"),
+             "geometry": ("a Polygon or MultiPolygon of rings of >= 4 [lon, lat] positions, lon in [-180, 180], "
+                          "lat in [-90, 90]", "another geometry, or rings out of range")}
+    problems = [Problem(name, "properties.town_id" if k != "geometry" else "geometry", texts[k][0],
+                        f"{texts[k][1]} (features {', '.join(str(j + 1) for j in rows[:5])}"
+                        f"{', ...' if len(rows) > 5 else ''} of {len(doc['features'])})")
+                for k, rows in bad.items() if rows]
+    return out, problems
+
+
+def read_boundaries(path: str | os.PathLike, town_ids=None) -> dict | None:
+    """The boundaries of a dataset folder (``boundaries.geojson``), or None when it has none.
+
+    Returns ``town_id -> list of polygons`` (each a list of rings of ``[lon, lat]``); raises
+    ``DataValidationError`` naming the file and the features at fault. ``town_ids``: the towns
+    the ids must belong to (default: read from the folder's towns table).
+    """
+    f = Path(path) / BOUNDARIES if Path(path).is_dir() else Path(path)
+    if not f.is_file():
+        return None
+    if town_ids is None:
+        town_ids = read_dataset(f.parent).towns["town_id"]
+    out, problems = boundary_problems(f.read_bytes(), f.name, town_ids)
+    if problems:
+        raise DataValidationError(problems, source=str(f.parent))
+    return out
 
 
 DATASET_MARKER = ".nordtowns-dataset.json"

@@ -132,6 +132,15 @@ Potential outcomes and the truth
     (anchor VI-owned that year or not; site near a core or not); ``town_types`` the type in the
     town's last year. ``SyntheticDataset.potential`` holds the untreated outcomes.
 
+World 3 (``world=3``, opt-in; world 2 with a spatial spillover, stage ``spillover`` drawing from
+its own generator): log wages gain ``theta W_t corp_share_t + u_t`` (``SPILL_THETA = 0.20``), ``W_t``
+the row-standardized 6-nearest-neighbour weights among the municipalities present in year ``t``
+(:class:`Spillover`), and the shock ``u_t = (I - lambda W)^-1 e_t`` (``SPILL_LAMBDA = 0.6``,
+``sd(e) = 0.02``) is spatially correlated: an SLX term with a SAR error (SDEM). Every other draw
+and table is world 2's; ``truth.json`` ``spatial`` holds the weights' definition, theta, lambda
+and the impacts (direct 0.25, indirect 0.20, total 0.45 for ``corp_share`` where
+``core_control_share = 0``).
+
 Adding a mechanism: write it as a stage (or a step of one) returning its result; draw its
 random numbers from its own generator,
 ``np.random.default_rng(np.random.SeedSequence(plan.seed, spawn_key=(zlib.crc32(b"name"),)))``,
@@ -290,7 +299,8 @@ def generate(n_towns: int = 300, n_years: int = 15, seed: int = 0, start_year: i
     world : int
         Version of the generator (:data:`WORLDS`): ``1`` the static world (every file it wrote
         before is reproduced bit for bit), ``2`` (default) the world with corporate entry and
-        exit events and the stagnation index (see the module docstring).
+        exit events and the stagnation index (see the module docstring), ``3`` world 2 with the
+        spatial wage spillover (opt-in; ``truth.json`` ``spatial``).
     """
     check_arguments(n_towns=n_towns, n_years=n_years, seed=seed, start_year=start_year, world=world)
     if n_cores is None:
@@ -996,10 +1006,90 @@ def _signed_growth(level: np.ndarray, base: np.ndarray, down: np.ndarray, after:
     return np.where(after & down & (level >= b), b - 1, np.where(after & ~down & (level <= b), b + 1, level))
 
 
+# ------------------------------------------------------------------------ world 3: the spillover
+SPILL_K = 6              # neighbours of the spillover weights (k nearest municipalities, great circle)
+SPILL_THETA = 0.20       # log wage per unit of the neighbours' mean corp_share (SLX coefficient)
+SPILL_LAMBDA = 0.6       # spatial autoregressive parameter of the wage shock (SAR error)
+SPILL_SD = 0.02          # sd of the innovations of the spatially correlated wage shock
+
+
+@dataclass(frozen=True)
+class Spillover:
+    """World 3's spillover: the weights, the neighbours' term and the spatially correlated shock.
+
+    ``weights``: row-standardized k-nearest-neighbour weights (``k = SPILL_K``) among every
+    municipality of the dataset (cores, towns and rural municipalities; the published, rounded
+    coordinates; great-circle distances), :func:`features.spatial.knn_weights`. In year ``t``
+    the weights are those among the municipalities present that year, rows re-standardized
+    over the neighbours present (``weights.reindex``). ``shock``: ``u_t = (I - lambda W)^-1 e_t``
+    with ``W`` the weights among every municipality and ``e_t ~ N(0, SPILL_SD^2)`` i.i.d.
+    """
+
+    weights: object  # features.spatial.SpatialWeights
+    theta: float
+    lam: float
+    shock: np.ndarray  # N x T
+
+    def lagged(self, x: np.ndarray, present: np.ndarray) -> np.ndarray:
+        """``W_t x_t`` for every year (N x T; 0 where absent); a neighbour's missing value counts as 0."""
+        out = np.zeros_like(x, dtype=float)
+        ids = self.weights.ids
+        for t in range(x.shape[1]):  # one sparse product per year
+            keep = present[:, t]
+            w = self.weights.reindex(ids[keep], warn=False)
+            out[keep, t] = w.lag(np.nan_to_num(x[keep, t], nan=0.0))
+        return out
+
+    def term(self, corp: np.ndarray, present: np.ndarray) -> np.ndarray:
+        """What world 3 adds to log wages: ``theta W_t corp_share_t + u_t``."""
+        return self.theta * self.lagged(corp, present) + self.shock
+
+
+def _spillover(rng, p: Plan, world: dict) -> Spillover:
+    """World 3, stage ``spillover``: the weights among the municipalities and the spatially
+    correlated wage shock, from the stage's own generator (``_stream(p, "spillover")``)."""
+    from scipy.sparse import identity
+    from scipy.sparse.linalg import splu
+
+    from features.spatial import knn_weights
+
+    geo = world["geography"]
+    w = knn_weights(np.round(geo.lat, 5), np.round(geo.lon, 5), k=SPILL_K, ids=geo.town_id.astype(str))
+    e = _stream(p, "spillover").normal(0.0, SPILL_SD, (geo.N, p.T))
+    A = (identity(geo.N, format="csc") - SPILL_LAMBDA * w.sparse.tocsc()).tocsc()
+    shock = splu(A).solve(e)
+    return Spillover(weights=w, theta=SPILL_THETA, lam=SPILL_LAMBDA, shock=shock)
+
+
+def _spatial_truth(p: Plan) -> dict:
+    """The ``spatial`` section of truth.json (world 3)."""
+    b = WAGE_COEF["corp_share"]
+    return {
+        "weights": {"kind": "knn", "k": SPILL_K, "transform": "r", "distance": "great circle (haversine, km)",
+                    "among": ("every municipality of the dataset (cores, towns and rural municipalities; the "
+                              "published coordinates of towns.csv); in each year the weights among the "
+                              "municipalities present that year, rows re-standardized over the neighbours present "
+                              "(features.spatial.knn_weights(lat, lon, k=6).reindex(present ids))")},
+        "model": "SLX + SAR error (SDEM): log(avg_wage)_t = ... + theta W_t corp_share_t + u_t, u_t = lambda W u_t + e_t",
+        "formula": ("log(avg_wage) ~ corp_share + core_control_share + corp_share:core_control_share + W(corp_share), "
+                    "twoway effects"),
+        "theta": {"corp_share": SPILL_THETA}, "lambda": SPILL_LAMBDA, "rho": 0.0, "innovation_sd": SPILL_SD,
+        "impacts": {"corp_share": {"direct": b, "indirect": SPILL_THETA, "total": b + SPILL_THETA,
+                                   "note": ("at core_control_share = 0; no spatial lag of the outcome (rho = 0), so "
+                                            "the direct effect is the coefficient of corp_share and the indirect "
+                                            "effect theta (LeSage and Pace 2009, SLX/SDEM)")}},
+        "shock": ("u_t = (I - lambda W)^-1 e_t, e_t ~ N(0, innovation_sd^2) i.i.d. over municipalities and years, W "
+                  "the weights among every municipality"),
+        "events_note": ("the event effects of log_wage (events.effects) include the spillover: the potential "
+                        "outcomes move every town's neighbours' corp_share with the schedule"),
+    }
+
+
 def _realize(p: Plan, geo: Geography, reg: Registry, supp: np.ndarray, ev: Events, nz: Noise, dist: np.ndarray,
-             mode: str) -> dict:
+             mode: str, spill: Spillover | None = None) -> dict:
     """Every outcome of world 2 under the schedule ``mode`` (see :func:`_ownership`), from the
-    shared draws ``nz``: a deterministic function, so potential outcomes differ only by the schedule."""
+    shared draws ``nz``: a deterministic function, so potential outcomes differ only by the schedule.
+    ``spill`` (world 3) adds the spillover and the spatially correlated shock to log wages."""
     N, T = geo.N, p.T
     rows, t = np.arange(N), np.arange(T)
     grp, A = _ownership(p, reg, ev, mode)
@@ -1037,6 +1127,8 @@ def _realize(p: Plan, geo: Geography, reg: Registry, supp: np.ndarray, ev: Event
     log_wage = (nz.alpha[:, None] + nz.gamma[None, :] + WAGE_COEF["corp_share"] * corp
                 + WAGE_COEF["core_control_share"] * core
                 + WAGE_COEF["corp_share:core_control_share"] * corp * core + nz.e_w)
+    if spill is not None:
+        log_wage = log_wage + spill.term(corp, geo.present)
     log_inv = (nz.beta[:, None] + nz.h[None, :] + INVEST_COEF["corp_share"] * corp
                + INVEST_COEF["core_control_share"] * core + nz.u)
     avg_wage = np.round(np.exp(log_wage), 2)
@@ -1073,7 +1165,8 @@ def _dynamics(rng, p: Plan, world: dict) -> Dynamics:
     geo, reg, supp, ev = world["geography"], world["registry"], world["publication"], world["events"]
     nz = _noise(p, geo)
     dist = core_distance_km(p, geo)
-    real = {m: _realize(p, geo, reg, supp, ev, nz, dist, m) for m in ("actual", "untreated", "no_exit")}
+    spill = world.get("spillover")  # world 3
+    real = {m: _realize(p, geo, reg, supp, ev, nz, dist, m, spill) for m in ("actual", "untreated", "no_exit")}
     a = real["actual"]
     out = Outcomes(corp_share=a["corp_share"], core_share=a["core_share"],
                    avg_wage=np.where(nz.miss_w, np.nan, a["avg_wage"]),
@@ -1248,6 +1341,8 @@ def _dataset(rng, p: Plan, world: dict) -> SyntheticDataset:
                          "status_rho": STATUS_RHO}
     truth["equations"]["stagnation"] = dyn.truth["stagnation"]
     truth["events"] = dyn.truth["events"]
+    if "spillover" in world:
+        truth["spatial"] = _spatial_truth(p)
     potential = pd.DataFrame({k: dyn.untreated[k][oi, ot] for k in EVENT_OUTCOMES},
                              index=regressors.index)
     return SyntheticDataset(data=data, truth=truth, regressors=regressors, potential=potential)
@@ -1300,4 +1395,10 @@ STAGES_2 = (
     ("dynamics", _dynamics),
     ("dataset", _dataset),
 )
-WORLDS = {1: STAGES, 2: STAGES_2}
+# World 3: world 2 with the spillover (its own generator, before the outcomes it enters).
+STAGES_3 = (
+    *STAGES_2[:5],
+    ("spillover", _spillover),
+    *STAGES_2[5:],
+)
+WORLDS = {1: STAGES, 2: STAGES_2, 3: STAGES_3}

@@ -130,8 +130,46 @@ def russia_north_real(shared, out="runs/russia_north_real", data_dir="data/russi
     checks["n_types"] = m["summary"]["n_types"]
     checks["type_names"] = m["summary"]["type_names"]
     checks["models"] = pd.read_csv(Path(run) / "coefficients.csv").to_dict(orient="records")
+    spatial, more = _spatial_checks(Path(run))
+    checks["spatial"] = spatial
+    lines += more
     _write_checks(Path(str(run) + "_checks"), checks, lines)
     return checks
+
+
+def _g4(frame: pd.DataFrame) -> pd.DataFrame:
+    """Float columns as text with 4 significant digits (a tiny p-value stays visible, not 0.0)."""
+    return frame.apply(lambda c: c.map(lambda v: "" if pd.isna(v) else f"{v:.4g}")
+                       if pd.api.types.is_float_dtype(c) else c)
+
+
+def _spatial_checks(run: Path) -> tuple[dict, list[str]]:
+    """Moran's I, Geary's C and LISA counts of the indices and Moran's I of the wage model's
+    residuals (by year), read from the run folder's spatial tables ([spatial] of the config)."""
+    f = run / "spatial_autocorrelation.csv"
+    if not f.is_file():
+        return {}, []
+    auto = pd.read_csv(f, dtype={"variable": str})
+    lisa = pd.read_csv(run / "lisa.csv", dtype={"town_id": str, "variable": str})
+    counts = lisa.groupby(["variable", "cluster"]).size().unstack(fill_value=0)
+    out = {"autocorrelation": auto.to_dict(orient="records"),
+           "lisa_counts": {str(v): {str(c): int(n) for c, n in r.items()} for v, r in counts.iterrows()}}
+    cols = ["variable", "n", "I", "expected", "z", "p_norm", "p_sim", "C", "C_p_sim"]
+    lines = ["## Spatial autocorrelation of the indices (6 nearest neighbours, last year)", "",
+             markdown_table(_g4(auto[cols]), index=False), "", "LISA clusters (BH q <= 0.05):", "",
+             markdown_table(counts), ""]
+    r = run / "residual_moran.csv"
+    if r.is_file():
+        res = pd.read_csv(r, dtype={"model": str})
+        out["residual_moran"] = res.to_dict(orient="records")
+        lines += ["## Moran's I of the wage model's residuals, by year", "",
+                  markdown_table(_g4(res), index=False), ""]
+    j = run / "type_joins.csv"
+    if j.is_file():
+        jt = pd.read_csv(j, dtype={"type": str, "type_name": str})
+        out["type_joins"] = jt.to_dict(orient="records")
+        lines += ["## Join counts of the types", "", markdown_table(_g4(jt), index=False), ""]
+    return out, lines
 
 
 def corporate_events(out="runs/corporate_events.csv", data_dir="data/northern_towns", reps: int = 200, jobs: int = 1,

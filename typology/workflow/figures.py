@@ -15,7 +15,8 @@ import pandas as pd
 
 from ..estimator.stability import HIGHLY_STABLE, VALID
 
-__all__ = ["heatmap", "map_of_types", "png_bytes", "selection_plot", "stability_plot", "to_data_uri"]
+__all__ = ["LISA_COLORS", "heatmap", "lisa_map", "map_of_types", "moran_scatter", "png_bytes", "selection_plot",
+           "stability_plot", "to_data_uri"]
 
 _PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
             "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6"]
@@ -106,22 +107,113 @@ def heatmap(values: pd.DataFrame, title: str, center: float | None = 0.0, fmt: s
     return fig
 
 
-def map_of_types(towns: pd.DataFrame, types: pd.Series, names: dict | None = None):
-    """Longitude / latitude scatter of the towns coloured by type; cores as black stars, other
-    municipalities as small grey dots."""
-    fig, ax = plt.subplots(figsize=(9, 4.8))
-    other = towns[~towns.index.isin(types.index)]
-    ax.scatter(other["lon"], other["lat"], s=4, color="#bbbbbb", label="not typed", zorder=1)
-    for i, (k, idx) in enumerate(types.groupby(types).groups.items()):
-        t = towns.loc[towns.index.intersection(idx)]
+def _projected(towns: pd.DataFrame, proj) -> pd.DataFrame:
+    x, y = proj(towns["lat"].to_numpy(dtype=float), towns["lon"].to_numpy(dtype=float))
+    return pd.DataFrame({"x": x, "y": y}, index=towns.index)
+
+
+def _draw_boundaries(ax, boundaries: dict | None, proj, colors: dict | None = None) -> None:
+    """Outlines (and fills, from ``colors``: town_id -> colour) of the boundary polygons:
+    ``boundaries`` maps town_id to a list of polygons, each a list of rings of (lon, lat)."""
+    from matplotlib.collections import PolyCollection
+
+    if not boundaries:
+        return
+    verts, faces = [], []
+    for tid, polygons in boundaries.items():
+        for poly in polygons:
+            for ring in poly:
+                r = np.asarray(ring, dtype=float)
+                x, y = proj(r[:, 1], r[:, 0])
+                verts.append(np.column_stack([x, y]))
+                faces.append((colors or {}).get(tid, "none"))
+    ax.add_collection(PolyCollection(verts, facecolors=faces, edgecolors="#888888", linewidths=0.3, alpha=0.35,
+                                     zorder=0))
+
+
+def _map_axes(ax, proj) -> None:
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_xlabel(proj.name, fontsize=7)
+
+
+def map_of_types(towns: pd.DataFrame, types: pd.Series, names: dict | None = None, boundaries: dict | None = None):
+    """Towns coloured by type, cores as black stars, other municipalities as small grey dots, in
+    the projection suited to the extent (:func:`typology.workflow.projection.projector`:
+    longitudes unwrapped around the central meridian, so nothing wraps at 180 degrees);
+    boundary polygons drawn when given (``boundaries``: town_id -> polygons of (lon, lat) rings)."""
+    from .projection import projector
+
+    proj = projector(towns["lat"], towns["lon"])
+    xy = _projected(towns, proj)
+    fig, ax = plt.subplots(figsize=(9, 5.4))
+    order = {k: i for i, k in enumerate(sorted(types.unique()))}
+    colors = {str(t): _PALETTE[order[k] % len(_PALETTE)] for t, k in types.items()}
+    _draw_boundaries(ax, boundaries, proj, colors)
+    other = xy[~xy.index.isin(types.index)]
+    ax.scatter(other["x"], other["y"], s=4, color="#bbbbbb", label="not typed", zorder=1)
+    for k, idx in types.groupby(types).groups.items():
+        t = xy.loc[xy.index.intersection(idx)]
         lab = f"{k}: {names.get(k, '')}" if names else str(k)
-        ax.scatter(t["lon"], t["lat"], s=14, color=_PALETTE[i % len(_PALETTE)], label=lab, zorder=2)
+        ax.scatter(t["x"], t["y"], s=14, color=_PALETTE[order[k] % len(_PALETTE)], label=lab, zorder=2)
     if "is_core" in towns.columns:
-        c = towns[towns["is_core"].astype(bool)]
-        ax.scatter(c["lon"], c["lat"], s=120, marker="*", color="black", label="agglomeration core", zorder=3)
-    ax.set_xlabel("longitude")
-    ax.set_ylabel("latitude")
+        c = xy[towns["is_core"].astype(bool).to_numpy()]
+        ax.scatter(c["x"], c["y"], s=120, marker="*", color="black", label="agglomeration core", zorder=3)
+    _map_axes(ax, proj)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
     ax.set_title("Towns by type", fontsize=10)
+    _tight(fig)
+    return fig
+
+
+#: colours of the LISA clusters (GeoDa's convention)
+LISA_COLORS = {"high-high": "#d7191c", "low-low": "#2c7bb6", "high-low": "#fdae61", "low-high": "#abd9e9",
+               "not significant": "#dddddd"}
+
+
+def lisa_map(towns: pd.DataFrame, clusters: pd.Series, variable: str, boundaries: dict | None = None):
+    """LISA cluster map of ``variable``: high-high, low-low, high-low, low-high and not significant
+    towns (``clusters``: town_id -> label) in the projection suited to the extent."""
+    from .projection import projector
+
+    proj = projector(towns["lat"], towns["lon"])
+    xy = _projected(towns, proj)
+    fig, ax = plt.subplots(figsize=(9, 5.4))
+    _draw_boundaries(ax, boundaries, proj, {str(t): LISA_COLORS.get(c, "none") for t, c in clusters.items()})
+    other = xy[~xy.index.isin(clusters.index)]
+    ax.scatter(other["x"], other["y"], s=3, color="#eeeeee", zorder=1)
+    for label, color in LISA_COLORS.items():
+        ids = clusters.index[clusters == label]
+        t = xy.loc[xy.index.intersection(ids)]
+        ax.scatter(t["x"], t["y"], s=10 if label == "not significant" else 22, color=color,
+                   edgecolors="#555555" if label != "not significant" else "none", linewidths=0.3,
+                   label=f"{label} ({len(t)})", zorder=2 if label == "not significant" else 3)
+    _map_axes(ax, proj)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    ax.set_title(f"LISA clusters of {variable}", fontsize=10)
+    _tight(fig)
+    return fig
+
+
+def moran_scatter(values: pd.Series, lag: pd.Series, variable: str, moran_i: float | None = None):
+    """Moran scatter plot (Anselin 1996): the standardized value ``z`` against its spatial lag
+    ``W z``; the least-squares line through the origin has slope Moran's I (row-standardized
+    weights)."""
+    z = values.to_numpy(dtype=float)
+    wz = lag.reindex(values.index).to_numpy(dtype=float)
+    fig, ax = plt.subplots(figsize=(4.8, 4.4))
+    ax.scatter(z, wz, s=10, color="#444444", alpha=0.7)
+    ax.axhline(0, color="#999999", lw=0.8)
+    ax.axvline(0, color="#999999", lw=0.8)
+    slope = float(np.dot(z, wz) / np.dot(z, z)) if np.dot(z, z) > 0 else np.nan
+    if np.isfinite(slope):
+        xs = np.array([np.nanmin(z), np.nanmax(z)])
+        ax.plot(xs, slope * xs, color="#d7191c", lw=1.2)
+    ax.set_xlabel(f"{variable} (standardized)", fontsize=8)
+    ax.set_ylabel(f"spatial lag of {variable}", fontsize=8)
+    shown = moran_i if moran_i is not None else slope
+    ax.set_title(f"Moran scatter plot of {variable}: I = {shown:.3f}", fontsize=9)
+    ax.tick_params(labelsize=7)
     _tight(fig)
     return fig

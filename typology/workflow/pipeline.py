@@ -44,6 +44,7 @@ class PipelineResult:
     notes: tuple = field(default_factory=tuple)
     discrete: dict = field(default_factory=dict)  # name -> models.DiscreteModelResult ([[models]] kind logit...)
     event_studies: dict = field(default_factory=dict)  # name -> events.EventStudyFit ([[event_studies]])
+    spatial: object = None  # spatial.SpatialResult ([spatial]) or None
 
 
 def capture_warnings(fn, notes: list[str], *args, **kwargs):
@@ -234,7 +235,26 @@ def check_config_against_data(cfg: RunConfig, data: TownData) -> DataPlan:
         from .events import check_event_studies
 
         check_event_studies(cfg, data, columns)
+    if cfg.spatial is not None:
+        _check_spatial(cfg, data, feats, outcomes, why_not, group_of)
     return DataPlan(tuple(built), unsupported, cores, n, columns)
+
+
+def _check_spatial(cfg: RunConfig, data: TownData, feats, outcomes, why_not, group_of) -> None:
+    """``[spatial]`` against the data: its variables are features of the groups built or outcome
+    columns, ``weights = "links"`` needs the links table and ``"network"`` the firm registry."""
+    where, sp = cfg.where, cfg.spatial
+    for v in sp.variables:
+        if v not in feats and v not in outcomes:
+            text = why_not(v) if v in group_of.index else (
+                f"{v!r} is neither a feature nor an outcome column of the dataset; outcome columns: {outcomes}")
+            raise ConfigError(f"{where}: [spatial] variables: {text}")
+    if sp.weights == "links" and data.links is None:
+        raise ConfigError(f"{where}: [spatial] weights: \"links\" needs the links table, which the dataset "
+                          f"{cfg.data_path} does not have; use weights = \"knn\" (coordinates) or add links.csv")
+    if sp.weights == "network" and (data.firms is None or data.groups is None):
+        raise ConfigError(f"{where}: [spatial] weights: \"network\" needs the firms and groups tables (the ownership "
+                          f"network), which the dataset {cfg.data_path} does not have; use weights = \"knn\"")
 
 
 def sample_towns(builder: FeatureBuilder, data: TownData, sample: str, F: pd.DataFrame) -> pd.Index:
@@ -305,7 +325,7 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     and the section or model.
     """
     progress = progress or Progress(quiet=True)
-    progress.total = 2 + len(cfg.models) + len(cfg.event_studies)
+    progress.total = 2 + len(cfg.models) + len(cfg.event_studies) + (cfg.spatial is not None)
     check_config_against_data(cfg, data)
     notes: list[str] = list(data.notes)
     with progress.stage("features"):
@@ -319,10 +339,16 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
         from .events import fit_event_studies
 
         events = fit_event_studies(cfg, frame, data, notes, progress)
+    spatial = None
+    if cfg.spatial is not None:
+        from .spatial import run_spatial
+
+        with progress.stage("spatial statistics"):
+            spatial = run_spatial(cfg, data, builder, frame, assignments, results, typ.type_names_, notes)
     return PipelineResult(config=cfg.resolved, builder=builder, features=F, typology_input=X, typology=typ,
                           assignments=assignments, left_out=left, transitions=trans, model_data=frame,
                           models=results, spec_tests=spec_tests, notes=tuple(notes), discrete=discrete,
-                          event_studies=events)
+                          event_studies=events, spatial=spatial)
 
 
 def _features_stage(cfg: RunConfig, data: TownData, notes: list[str]) -> tuple[FeatureBuilder, pd.DataFrame]:

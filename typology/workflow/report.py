@@ -205,13 +205,88 @@ def _profiles_section(doc: _Doc, run: ReportInput) -> None:
         doc.table(_typical_table(prof, names, run.towns))
 
 
+def _boundaries(run: ReportInput) -> dict | None:
+    """The boundary polygons the run folder holds (copied from the dataset), None without them."""
+    from ..data.io import BOUNDARIES, boundary_problems
+
+    f = run.folder / BOUNDARIES
+    if not f.is_file() or run.towns is None:
+        return None
+    polys, _ = boundary_problems(f.read_bytes(), f.name, run.towns["town_id"])  # checked when the data were read
+    return polys
+
+
 def _map_section(doc: _Doc, run: ReportInput) -> None:
     types = run.table("types.csv", dtype={"town_id": str})
     if run.towns is not None and types is not None:
         t = types.set_index("town_id")["type"]
         doc.h("Map")
-        doc.figure("map", fg.map_of_types(run.towns.set_index("town_id"), t.astype(int), run.names),
-                   "towns coloured by type; stars: agglomeration cores")
+        doc.figure("map", fg.map_of_types(run.towns.set_index("town_id"), t.astype(int), run.names,
+                                          boundaries=_boundaries(run)),
+                   "towns coloured by type; stars: agglomeration cores; equal-area projection of the extent")
+
+
+def _spatial_section(doc: _Doc, run: ReportInput) -> None:
+    """Spatial structure ([spatial]): Moran's I and Geary's C, LISA maps, Moran scatter plots, join
+    counts of the types, Moran's I of the models' residuals."""
+    auto = run.table("spatial_autocorrelation.csv", dtype={"variable": str})
+    if auto is None:
+        return
+    doc.h("Spatial structure")
+    sp = run.config.get("spatial", {})
+    kind = auto["weights"].iloc[0] if len(auto) else sp.get("weights", "")
+    doc.p(f"Weights: {kind}, transform {sp.get('transform', 'r')!r}, among the towns of the typology; one value per "
+          f"town for the typology's period; {sp.get('permutations', '')} permutations. Moran's I above its expected "
+          "value -1/(n-1) (Geary's C below 1) means that neighbouring towns are alike; p_norm under normality "
+          "(two-sided), p_sim the folded pseudo p-value of the permutations (esda's convention).", cls="note")
+    if len(auto):
+        doc.table(_sig(auto.drop(columns=["weights", "permutations"]).set_index("variable")))
+    lisa = run.table("lisa.csv", dtype={"town_id": str, "variable": str})
+    towns = run.towns.set_index("town_id") if run.towns is not None else None
+    if lisa is not None and len(lisa) and towns is not None:
+        counts = lisa.groupby(["variable", "cluster"]).size().unstack(fill_value=0)
+        doc.p("LISA clusters (local Moran, Benjamini-Hochberg q-value <= "
+              f"{sp.get('fdr', 0.05)}; not significant otherwise), towns per cluster:")
+        doc.table(counts)
+        stat = auto.set_index("variable")["I"] if len(auto) else pd.Series(dtype=float)
+        bounds = _boundaries(run)
+        for i, (v, g) in enumerate(lisa.groupby("variable", sort=False)):
+            g = g.set_index("town_id")
+            doc.figure(f"lisa_{i + 1}", fg.lisa_map(towns, g["cluster"], v, boundaries=bounds),
+                       f"LISA cluster map of {v}")
+            ok = g[["z", "lag"]].dropna()
+            doc.figure(f"moran_scatter_{i + 1}", fg.moran_scatter(ok["z"], ok["lag"], v, stat.get(v)),
+                       f"Moran scatter plot of {v}: standardized value against its spatial lag; slope = Moran's I")
+    _joins_part(doc, run)
+    _residual_part(doc, run)
+    models = run.table("spatial_models.csv", dtype={"model": str, "term": str, "kind": str})
+    if models is not None and len(models):
+        doc.p("Spatial regression models (coefficients and impacts):")
+        doc.table(_sig(models.set_index(["model", "term", "kind"])))
+
+
+def _joins_part(doc: _Doc, run: ReportInput) -> None:
+    joins = run.table("type_joins.csv", dtype={"type": str, "type_name": str})
+    if joins is None or not len(joins):
+        return
+    doc.p("Join counts of the types (binary weights): same-type neighbour pairs against their expectation under "
+          "non-free sampling (z, p_norm upper tail) and permutations (p_sim upper tail); a small p means that towns "
+          "of the type are neighbours more often than chance. The last row counts pairs of different types.")
+    cols = [c for c in ("type", "type_name", "n_towns", "joins", "expected", "z", "p_norm", "p_sim") if c in joins]
+    doc.table(_sig(joins[cols].set_index("type")))
+
+
+def _residual_part(doc: _Doc, run: ReportInput) -> None:
+    res = run.table("residual_moran.csv", dtype={"model": str})
+    if res is None or not len(res):
+        return
+    doc.p("Moran's I of the residuals of the linear models, year by year (within residuals have a zero mean in "
+          "each town, so they are not averaged over years); a significant positive I means spatially correlated "
+          "errors (consider Driscoll-Kraay or spatial HAC standard errors, or a spatial model).")
+    summary = res.groupby("model").agg(years=("year", "size"), I_mean=("I", "mean"), I_min=("I", "min"),
+                                       I_max=("I", "max"),
+                                       years_p_below_005=("p_norm", lambda p: int((p < 0.05).sum())))
+    doc.table(_sig(summary))
 
 
 def _surrogate_section(doc: _Doc, run: ReportInput) -> None:
@@ -417,6 +492,7 @@ SECTIONS = (
     _panel_models_section,
     _discrete_section,
     _event_studies_section,
+    _spatial_section,
     _truth_section,
     _dictionary_section,
 )

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..data.io import (
+    BOUNDARIES,
     dataset_files,
     read_dataset,
     read_dataset_hashed,
@@ -116,6 +117,10 @@ def _write_tables(res: PipelineResult, d: Path) -> None:
     from .events import event_tables
 
     for stem, frame in event_tables(res.event_studies).items():  # [[event_studies]]
+        frame.to_csv(d / f"{stem}.csv", index=False)
+    from .spatial import spatial_tables
+
+    for stem, frame in spatial_tables(res.spatial).items():  # [spatial]
         frame.to_csv(d / f"{stem}.csv", index=False)
     st = []
     for name, t in res.spec_tests.items():
@@ -213,6 +218,8 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -
         res = run_pipeline(cfg, data, progress)
         _write_tables(res, tmp)
         _towns_table(data, res.builder).to_csv(tmp / "towns.csv")
+        if (Path(data_path) / BOUNDARIES).is_file():  # optional: the report's maps draw them
+            shutil.copyfile(Path(data_path) / BOUNDARIES, tmp / BOUNDARIES)
         if cfg.path is not None and Path(cfg.path).is_file():
             shutil.copyfile(cfg.path, tmp / "config.toml")
         dump({"builder": res.builder, "typology": res.typology, "models": res.models, "config": cfg.resolved},
@@ -376,6 +383,36 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
         diffs += _compare_frames("coefficients", old_c, new_c)
     diffs += _discrete_differences(d, res)
     diffs += _event_differences(d, res)
+    diffs += _spatial_differences(d, res)
+    return diffs
+
+
+#: the spatial tables and their keys (``typology reproduce`` compares them at 1e-10, labels exactly)
+SPATIAL_KEYS = {"spatial_autocorrelation": ["variable"], "lisa": ["variable", "town_id"], "type_joins": ["type"],
+                "residual_moran": ["model", "year"], "spatial_models": ["model", "term", "kind"]}
+
+
+def _spatial_differences(d: Path, res: PipelineResult) -> list[str]:
+    """Differences of the spatial tables ([spatial]): statistics and p-values (1e-10), cluster labels exactly."""
+    from .spatial import spatial_tables
+
+    new_tabs = spatial_tables(res.spatial)
+    diffs = []
+    for stem, keys in SPATIAL_KEYS.items():
+        f = d / f"{stem}.csv"
+        if not f.is_file() and stem not in new_tabs:
+            continue
+        if not f.is_file() or stem not in new_tabs:
+            where = ("reproduction", "run folder") if stem in new_tabs else ("run folder", "reproduction")
+            diffs.append(f"{stem}: the {where[0]} has the table, the {where[1]} does not")
+            continue
+        text = {k: str for k in ("variable", "town_id", "type", "model", "term", "kind", "cluster", "type_name",
+                                 "weights")}
+        old = pd.read_csv(f, dtype=text, keep_default_na=False, na_values=[""])
+        new = pd.read_csv(io.StringIO(new_tabs[stem].to_csv(index=False)), dtype=text, keep_default_na=False,
+                          na_values=[""])  # as written, so text columns compare alike
+        exact = [c for c in ("cluster", "type_name", "weights") if c in old.columns]
+        diffs += _compare_frames(stem, old.set_index(keys), new.set_index(keys), exact_cols=exact)
     return diffs
 
 

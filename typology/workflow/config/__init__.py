@@ -44,6 +44,13 @@ Sections (every key optional except ``data.path``)::
     leads = 5                      # event-time window (default: all observed)
     lags = 5
 
+    [spatial]                      # spatial structure: weights, Moran's I, Geary's C, LISA, join counts
+    weights = "knn"                # knn, distance_band, inverse_distance, kernel, links, network
+    k = 6                          # km = ... (distance_band, inverse_distance), bandwidth = ... (kernel)
+    transform = "r"                # r (row-standardized), b, o, d, v
+    variables = ["entropy", "corp_share"]   # features or outcomes: Moran, Geary, LISA (typology period)
+    permutations = 999
+
     [report]
     title = "Town typology report"
 
@@ -84,9 +91,11 @@ from ._sections import (
     NON_NUMERIC_FEATURES,
     OLD_NAMES,
     SECTIONS,
+    SPATIAL_KEYS,
     event_seed,
     model_seed,
     parse_config,
+    spatial_seed,
     valid_keys,
 )
 from ._starter import starter_config
@@ -99,11 +108,12 @@ from ._tree import (
     LinearModelConfig,
     ReportConfig,
     RunConfig,
+    SpatialConfig,
     TypologyConfig,
 )
 
 __all__ = ["DEFAULT_K_RANGE", "DEFAULT_TYPOLOGY_FEATURES", "DISCRETE_KINDS", "EVENT_KEYS", "MAX_REPLICATES",
-           "MODEL_KINDS", "NON_NUMERIC_FEATURES", "OLD_NAMES", "SECTIONS", "ComputeConfig", "ConfigError", "DataConfig",
+           "MODEL_KINDS", "NON_NUMERIC_FEATURES", "OLD_NAMES", "SECTIONS", "SPATIAL_KEYS", "ComputeConfig", "ConfigError", "DataConfig",
            "DiscreteModelConfig", "EventStudyConfig", "FeaturesConfig", "LinearModelConfig", "ReportConfig", "RunConfig",
-           "TypologyConfig", "embedded_config", "event_seed", "load_config", "model_seed", "parse_config", "starter_config",
-           "valid_keys"]
+           "SpatialConfig", "TypologyConfig", "embedded_config", "event_seed", "load_config", "model_seed", "parse_config",
+           "spatial_seed", "starter_config", "valid_keys"]

@@ -11,7 +11,8 @@ import math
 
 __all__ = ["MAX_REPLICATES", "ConfigError", "Where", "boolean", "choice", "cohort_rules", "event_rules",
            "feature_groups", "feature_rules",
-           "integer", "is_int", "level", "n_jobs", "number", "optional", "random_state", "show", "typology_rules"]
+           "integer", "is_int", "level", "n_jobs", "number", "optional", "random_state", "show", "spatial_rules",
+           "typology_rules"]
 
 MAX_REPLICATES = 1_000_000  # bootstrap samples, references, halvings, restarts: beyond this a run never ends
 
@@ -287,3 +288,26 @@ def cohort_rules() -> dict:
     return {"rule": choice(*EVENT_RULES), "threshold": optional(number(0, 1, lo_open=True)),
             "min_years": integer(1), "event": choice("entry", "exit"), "missing": choice(*MISSING),
             "denominator": choice(*DENOMINATORS)}
+
+
+# ------------------------------------------------------------------------ [spatial]
+WEIGHT_KINDS = ("knn", "distance_band", "inverse_distance", "kernel", "links", "network")
+
+
+def _variables(v):
+    if not isinstance(v, list | tuple) or not all(isinstance(x, str) and x.strip() for x in v):
+        return "a list of feature or outcome column names"
+    if len(set(v)) != len(v):
+        return "a list of distinct column names"
+    return None
+
+
+def spatial_rules() -> dict:
+    """Rules of the ``[spatial]`` keys (:class:`SpatialConfig`)."""
+    from features.spatial import KERNELS, TRANSFORMS
+
+    return {"weights": choice(*WEIGHT_KINDS), "k": integer(1), "km": number(0, lo_open=True),
+            "bandwidth": number(0, lo_open=True), "kernel": choice(*KERNELS), "power": number(0, lo_open=True),
+            "transform": choice(*TRANSFORMS), "ties": choice("control", "common_owner"), "variables": _variables,
+            "permutations": integer(0, MAX_REPLICATES), "fdr": number(0, 1, lo_open=True), "joins": boolean,
+            "residuals": boolean, "random_state": optional(random_state)}

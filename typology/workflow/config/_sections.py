@@ -27,6 +27,7 @@ from ._checks import (
     optional,
     random_state,
     show,
+    spatial_rules,
     typology_rules,
 )
 from ._tree import (
@@ -38,13 +39,14 @@ from ._tree import (
     LinearModelConfig,
     ReportConfig,
     RunConfig,
+    SpatialConfig,
     TypologyConfig,
     freeze,
 )
 
 __all__ = ["DEFAULT_K_RANGE", "DEFAULT_TYPOLOGY_FEATURES", "DISCRETE_KINDS", "EVENT_COHORT_KEYS", "EVENT_KEYS",
-           "MODEL_KINDS", "NON_NUMERIC_FEATURES", "OLD_NAMES", "SECTIONS", "event_seed", "model_seed", "parse_config",
-           "valid_keys"]
+           "MODEL_KINDS", "NON_NUMERIC_FEATURES", "OLD_NAMES", "SECTIONS", "SPATIAL_KEYS", "event_seed", "model_seed",
+           "parse_config", "spatial_seed", "valid_keys"]
 
 DEFAULT_TYPOLOGY_FEATURES = ["corp_share", "dist_core_km", "entropy", "largest_employer_share", "pop_growth"]
 DEFAULT_K_RANGE = (2, 10)  # k_range = "auto": 2 .. min(10, towns // 2 - 1), resolved on the data
@@ -53,8 +55,10 @@ DISCRETE_KINDS = MODEL_KINDS[1:]
 NON_NUMERIC_FEATURES = ("leading_sector", "status")  # text columns of the feature table
 SEED_KEY_MODELS = 0x6D6F6465  # "mode": the models' branch of the run's seed tree
 SEED_KEY_EVENTS = 0x65766E74  # "evnt": the event studies' branch
+SEED_KEY_SPATIAL = 0x73706174  # "spat": the spatial statistics' branch
 
-SECTIONS = ("data", "features", "typology", "models", "report", "compute", "event_studies")
+SECTIONS = ("data", "features", "typology", "models", "report", "compute", "event_studies", "spatial")
+SPATIAL_KEYS = tuple(f.name for f in dataclasses.fields(SpatialConfig))
 EVENT_KEYS = ("name", "outcome", "cohort", "methods", "control", "n_boot", "leads", "lags", "covariates", "cluster",
               "exit", "on_exit", "random_state")
 EVENT_COHORT_KEYS = ("rule", "threshold", "min_years", "event", "missing", "denominator")
@@ -127,6 +131,7 @@ def valid_keys() -> dict:
         "models.discrete": sorted(set(_discrete_params()) | {"name", "kind"}),
         "event_studies": list(EVENT_KEYS),
         "event_studies.cohort": list(EVENT_COHORT_KEYS),
+        "spatial": list(SPATIAL_KEYS),
         "old_names": {".".join(old): ".".join(new) for old, new in OLD_NAMES.items()},
     }
 
@@ -151,6 +156,14 @@ def event_seed(seed: int, name: str) -> int:
     return int_seed(int(seed), SEED_KEY_EVENTS, zlib.crc32(str(name).encode("utf-8")))
 
 
+def spatial_seed(seed: int) -> int:
+    """Default ``[spatial] random_state`` of a run with seed ``seed``: as :func:`model_seed`, on the
+    spatial statistics' branch (``spawn_key=(0x73706174, 0)``)."""
+    from ...estimator.parallel import int_seed
+
+    return int_seed(int(seed), SEED_KEY_SPATIAL, 0)
+
+
 # ------------------------------------------------------------------------ the whole file
 def parse_config(raw: dict, base_dir: Path | None = None, where: str = "config") -> RunConfig:
     """Check a configuration dict (as from TOML, or a manifest's resolved form) and fill in the
@@ -173,8 +186,9 @@ def parse_config(raw: dict, base_dir: Path | None = None, where: str = "config")
     models = _models_section(raw.get("models", []), typology.random_state, w)
     report = _report_section(raw.get("report", {}), w)
     events = _event_studies_section(raw.get("event_studies", []), typology.random_state, w)
+    spatial = _spatial_section(raw["spatial"], typology.random_state, w) if "spatial" in raw else None
     return RunConfig(data, features, typology, models, report, compute, path=None, label=where,
-                     event_studies=events)
+                     event_studies=events, spatial=spatial)
 
 
 def _data_section(raw: dict, base_dir: Path | None, w: Where) -> DataConfig:
@@ -464,3 +478,27 @@ def _event_cohort(c: dict, label: str, w: Where) -> dict:
         out["threshold"] = 0.5
     out.update({k: v for k, v in c.items() if v is not None})
     return out
+
+
+# ------------------------------------------------------------------------ [spatial]
+def _spatial_section(value, seed: int, w: Where) -> SpatialConfig:
+    """``[spatial]``: every key checked, the defaults filled in, the seed derived from the run's."""
+    sp = w.table("spatial", value)
+    w.unknown("spatial", sp, SPATIAL_KEYS)
+    w.apply("spatial", sp, spatial_rules())
+    text = [x for x in sp.get("variables", ()) if x in NON_NUMERIC_FEATURES]
+    if text:
+        raise w.bad("spatial", "variables", f"numeric columns ({text} are text columns)", sp["variables"])
+    kind = sp.get("weights", "knn")
+    if kind in ("distance_band", "inverse_distance") and sp.get("km") is None:
+        raise w.error("spatial", "km", f'missing: weights = "{kind}" needs the distance cut-off in km, e.g. km = 100')
+    for key, kinds in (("km", ("distance_band", "inverse_distance")), ("bandwidth", ("kernel",)),
+                       ("ties", ("network",)), ("power", ("inverse_distance",))):
+        default = SpatialConfig.__dataclass_fields__[key].default  # the resolved form writes every default
+        if key in sp and sp[key] != default and kind not in kinds:
+            raise w.error("spatial", key, f'applies to weights = {" or ".join(repr(k) for k in kinds)}; '
+                          f'found weights = "{kind}"')
+    if sp.get("random_state") is None:
+        sp["random_state"] = spatial_seed(seed)
+    sp["variables"] = tuple(sp.get("variables", ()))
+    return SpatialConfig(**sp)

@@ -121,4 +121,15 @@ cluster = "entity"        # entity, time, entity+time or a column name
 # methods = ["callaway_santanna", "sun_abraham", "imputation", "twfe"]
 # n_boot = 999
 '''
-    return head + model
+    spatial = f'''
+# spatial structure of the towns (weights from towns.lat / lon): Moran's I, Geary's C and LISA of
+# the variables for the typology's period, join counts of the types, Moran's I of the linear
+# models' residuals by year; maps and Moran scatter plots in the report
+# [spatial]
+# weights = "knn"          # knn (k), distance_band or inverse_distance (km), kernel (bandwidth), links, network
+# k = 6
+# transform = "r"          # r (row-standardized), b (binary), o, d, v
+# variables = {json.dumps(feats[:3])}
+# permutations = 999
+'''
+    return head + spatial + model

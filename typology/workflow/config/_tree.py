@@ -11,6 +11,8 @@
     │             discrete: name, kind, formula, options (of models.fit_discrete_model)
     ├── report    ReportConfig      title
     ├── compute   ComputeConfig     n_jobs (the typology's parallel workers)
+    ├── spatial   SpatialConfig     weights, k, km, bandwidth, kernel, power, transform, ties, variables,
+    │                               permutations, fdr, joins, residuals, random_state (None: no [spatial])
     └── event_studies (EventStudyConfig, ...)
                   name, outcome, cohort (a column or a registry rule), methods, control, n_boot,
                   leads, lags, covariates, cluster, exit, on_exit, random_state
@@ -32,7 +34,7 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = ["ComputeConfig", "DataConfig", "DiscreteModelConfig", "EventStudyConfig", "FeaturesConfig",
-           "LinearModelConfig", "ReportConfig", "RunConfig", "TypologyConfig", "freeze", "thaw"]
+           "LinearModelConfig", "ReportConfig", "RunConfig", "SpatialConfig", "TypologyConfig", "freeze", "thaw"]
 
 
 def freeze(v):
@@ -241,6 +243,39 @@ class EventStudyConfig:
 
 
 @dataclass(frozen=True)
+class SpatialConfig:
+    """``[spatial]``: the weights among the towns of the run and the spatial statistics it computes
+    (:mod:`typology.workflow.spatial`).
+
+    ``weights``: ``"knn"`` (``k``), ``"distance_band"`` (``km``), ``"inverse_distance"`` (``km``,
+    ``power``), ``"kernel"`` (``bandwidth`` km, or adaptive on the ``k``-th neighbour; ``kernel``),
+    ``"links"`` (the links table) or ``"network"`` (the ownership network, ``ties``); then
+    ``transform``. ``variables``: features or outcome columns whose Moran's I, Geary's C and
+    LISA are computed; ``permutations``, ``fdr`` (LISA's Benjamini-Hochberg level); ``joins``:
+    join counts of the types; ``residuals``: Moran's I of the linear models' residuals;
+    ``random_state``: the stage's seed (:func:`spatial_seed` of the run's seed when not given)."""
+
+    weights: str = "knn"
+    k: int = 6
+    km: float | None = None
+    bandwidth: float | None = None
+    kernel: str = "triangular"
+    power: float = 1.0
+    transform: str = "r"
+    ties: str = "control"
+    variables: tuple[str, ...] = ()
+    permutations: int = 999
+    fdr: float = 0.05
+    joins: bool = True
+    residuals: bool = True
+    random_state: int = 0
+
+    def to_dict(self) -> dict:
+        out = {f.name: thaw(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {k: v for k, v in out.items() if v is not None}  # TOML has no null: unset keys are left out
+
+
+@dataclass(frozen=True)
 class RunConfig:
     """A checked configuration (see the module docstring for the tree). ``path``: the
     configuration file it was read from, ``label``: how messages name it otherwise."""
@@ -254,6 +289,7 @@ class RunConfig:
     path: Path | None = None
     label: str | None = None
     event_studies: tuple[EventStudyConfig, ...] = ()
+    spatial: SpatialConfig | None = None
 
     @property
     def data_path(self) -> Path:
@@ -277,6 +313,8 @@ class RunConfig:
                "report": self.report.to_dict(), "compute": self.compute.to_dict()}
         if self.event_studies:
             out["event_studies"] = [e.to_dict() for e in self.event_studies]
+        if self.spatial is not None:  # only when configured: a run without it records what it always did
+            out["spatial"] = self.spatial.to_dict()
         return out
 
     @property
