@@ -396,16 +396,13 @@ def _check_model_weights(models: tuple, spatial: SpatialConfig | None, w: Where)
 
 def _spatial_model(m: dict, name: str, seed: int, label: str, w: Where) -> SpatialModelConfig:
     """Check a spatial panel model (``models.fit_spatial_panel`` on the ``[spatial]`` weights)."""
-    from models.spatial.panel import MODELS, SPATIAL_EFFECTS
+    from models import parse_formula
+
+    from ._checks import spatial_model_rules
 
     params = _spatial_model_params()
     w.unknown(f'{label} of kind "spatial"', m, set(params) | set(SPATIAL_MODEL_SHELL_KEYS))
-    w.apply(label, m, {"model": choice(*MODELS), "effects": choice(*SPATIAL_EFFECTS), "balance": choice(*BALANCE),
-                       "n_draws": integer(2, MAX_REPLICATES), "random_state": optional(random_state),
-                       "bias_correction": boolean, "method": choice("auto", "eigen", "lu"),
-                       "tol": lambda v: None if isinstance(v, float | int) and not isinstance(v, bool) and 0 < v < 1
-                       else "a number in (0, 1)"})
-    from models import parse_formula
+    w.apply(label, m, spatial_model_rules(BALANCE))
 
     form = parse_formula(m["formula"])
     if form.absorb or form.endog:
