@@ -281,18 +281,21 @@ def test_reproduce_compares_the_spatial_tables(spatial_run, tmp_path):
 
 
 def test_spatial_model_hook_turns_fits_into_rows():
-    """The hook for spatial models in [[models]]: any result with params, std_errors and impacts()."""
+    """The hook for spatial models in [[models]]: any result with params and std_errors; impacts from fits."""
     from types import SimpleNamespace
 
-    from typology.workflow.spatial import spatial_model_rows
+    from typology.workflow.spatial import spatial_impact_rows, spatial_model_rows
 
-    imp = pd.DataFrame({"direct": [0.3], "indirect": [0.2], "total": [0.5], "direct_se": [0.01]}, index=["x"])
+    imp = pd.DataFrame({"direct": [0.3], "direct_se": [0.01], "indirect": [0.2], "indirect_se": [0.02],
+                        "total": [0.5], "total_se": [0.03]}, index=pd.Index(["x"], name="term"))
     fit = SimpleNamespace(params=pd.Series({"x": 0.28, "rho": 0.4}), std_errors=pd.Series({"x": 0.02, "rho": 0.05}),
-                          impacts=lambda: imp)
+                          impacts=imp)
     rows = spatial_model_rows({"sar": fit})
-    assert list(rows["kind"]) == ["coefficient", "coefficient", "direct", "indirect", "total"]
-    assert rows.loc[2, "std_error"] == 0.01 and np.isnan(rows.loc[3, "std_error"])
-    assert spatial_model_rows({}).empty
+    assert list(rows["term"]) == ["x", "rho"] and list(rows["std_error"]) == [0.02, 0.05]
+    assert np.isnan(rows.loc[0, "loglik"])
+    irows = spatial_impact_rows({"sar": fit})
+    assert list(irows["term"]) == ["x"] and irows.loc[0, "indirect_se"] == 0.02
+    assert spatial_model_rows({}).empty and spatial_impact_rows({}).empty
 
 
 # ------------------------------------------------------------------ real data

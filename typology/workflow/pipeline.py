@@ -166,6 +166,8 @@ def _model_variables(m) -> list[tuple[str, str, str]]:
         names += [(c.strip(), "absorb", e) for e in spec.absorb for c in e.split("^")]
         names += [(v, key, t) for key in ("endog", "instruments") for t in getattr(spec, key)
                   for v in parse_formula(f"_ ~ {t}").variables[1:]]
+        if spec.cov_type == "conley":
+            names += [(c, "coordinates", list(spec.coordinates)) for c in spec.coordinates]
     if m.cluster is not None:
         dims = [p.strip() for p in str(m.cluster).split("+")]
         names += [(d, "cluster", m.cluster) for d in dims if d not in ("entity", "time")]
@@ -208,7 +210,7 @@ def check_config_against_data(cfg: RunConfig, data: TownData) -> DataPlan:
     feats = [c for c in dd.index if group_of[c] in (*built, "quality")]
     outcomes = [c for c in (data.outcomes.columns if data.outcomes is not None else ())
                 if c not in ("town_id", "year") and c not in feats]
-    extra = ["region", *(["kind"] if "kind" in data.towns.columns else []), "type", "type_name"]
+    extra = ["region", *(["kind"] if "kind" in data.towns.columns else []), "lat", "lon", "type", "type_name"]
     columns = (*feats, *outcomes, *extra)
     known = {*columns, "town_id", "year"}
     for m in cfg.models:
@@ -294,8 +296,9 @@ def typology_input(F: pd.DataFrame, features, period, towns: pd.Index) -> tuple[
 
 
 def model_frame(F: pd.DataFrame, data: TownData, labels: pd.Series | None, type_names=None) -> pd.DataFrame:
-    """Features joined with outcomes, the town's region and kind, and its type (``type``,
-    ``type_name``) for heterogeneity by type; indexed by (town_id, year)."""
+    """Features joined with outcomes, the town's region, kind and coordinates (``lat``, ``lon``:
+    Conley errors), and its type (``type``, ``type_name``) for heterogeneity by type; indexed by
+    (town_id, year)."""
     frame = F.copy()
     out = data.outcomes
     if out is not None:
@@ -308,6 +311,9 @@ def model_frame(F: pd.DataFrame, data: TownData, labels: pd.Series | None, type_
     frame["region"] = towns["region"].reindex(ids).to_numpy()
     if "kind" in towns.columns:
         frame["kind"] = towns["kind"].reindex(ids).to_numpy()
+    for c in ("lat", "lon"):  # the coordinates of Conley errors (PanelModelSpec coordinates)
+        if c in towns.columns and c not in frame.columns:
+            frame[c] = towns[c].reindex(ids).to_numpy(dtype=float)
     if labels is not None:
         lab = labels.reindex(ids)
         frame["type"] = pd.array(lab.to_numpy(), dtype="Int64")
@@ -333,7 +339,7 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
     with progress.stage("typology"):
         X, left, typ, assignments, trans = _typology_stage(cfg, builder, data, F, notes)
     frame = model_frame(F, data, typ.labels_, typ.type_names_)
-    results, discrete, spec_tests = _models_stage(cfg, frame, notes, progress)
+    results, discrete, spec_tests, spatial_fits = _models_stage(cfg, frame, notes, progress, data, builder)
     events = {}
     if cfg.event_studies:
         from .events import fit_event_studies
@@ -344,7 +350,8 @@ def run_pipeline(cfg: RunConfig, data: TownData, progress: Progress | None = Non
         from .spatial import run_spatial
 
         with progress.stage("spatial statistics"):
-            spatial = run_spatial(cfg, data, builder, frame, assignments, results, typ.type_names_, notes)
+            spatial = run_spatial(cfg, data, builder, frame, assignments, results, typ.type_names_, notes,
+                                  spatial_models=spatial_fits)
     return PipelineResult(config=cfg.resolved, builder=builder, features=F, typology_input=X, typology=typ,
                           assignments=assignments, left_out=left, transitions=trans, model_data=frame,
                           models=results, spec_tests=spec_tests, notes=tuple(notes), discrete=discrete,
@@ -398,24 +405,37 @@ def _typology_stage(cfg: RunConfig, builder: FeatureBuilder, data: TownData, F: 
     return X, left, typ, assignments, trans
 
 
-def _models_stage(cfg: RunConfig, frame: pd.DataFrame, notes: list[str], progress: Progress):
-    """Every ``[[models]]`` table fitted on ``frame``: linear results, discrete results, and the
-    specification tests of the linear models."""
+def _models_stage(cfg: RunConfig, frame: pd.DataFrame, notes: list[str], progress: Progress, data=None,
+                  builder=None):
+    """Every ``[[models]]`` table fitted on ``frame``: linear results, discrete results, the
+    specification tests of the linear models, and the spatial models (kind ``spatial``, on the
+    ``[spatial]`` weights; the linear models' ``W(x)`` terms on the weights among every town of
+    the frame)."""
     from models import fit_panel_model, specification_tests
     from models.estimators import ESTIMATORS
+
+    from .spatial import fit_spatial_model, model_weights
 
     results: dict = {}
     discrete: dict = {}
     spec_tests: dict = {}
+    spatial: dict = {}
+    weights = None
     for m in cfg.models:
         name = m.name
         with progress.stage(f"model {name}"):
+            if m.kind == "spatial":
+                spatial[name] = fit_spatial_model(m, cfg, data, builder, frame, notes)
+                continue
             if not isinstance(m, LinearModelConfig):
                 discrete[name] = _fit_discrete(frame, m, notes, cfg.where)
                 continue
             spec = m.spec  # built once, when the configuration was checked
+            if weights is None and cfg.spatial is not None and "W(" in spec.formula.replace(" ", ""):
+                weights = model_weights(cfg, data, builder, frame, notes)
             try:
-                res = capture_warnings(fit_panel_model, notes, frame, spec)
+                res = capture_warnings(fit_panel_model, notes, frame, spec,
+                                       **({"weights": weights} if weights is not None else {}))
             except (KeyError, ValueError, np.linalg.LinAlgError) as exc:
                 raise ConfigError(f"{cfg.where}: [[models]] {name!r}: {exc}") from None
             results[name] = res
@@ -431,7 +451,7 @@ def _models_stage(cfg: RunConfig, frame: pd.DataFrame, notes: list[str], progres
                                                     cluster=cluster, cluster_small_sample=spec.cluster_small_sample)
             except (ValueError, np.linalg.LinAlgError) as exc:
                 notes.append(f"specification tests of model {name!r} not computed: {exc}")
-    return results, discrete, spec_tests
+    return results, discrete, spec_tests, spatial
 
 
 def _fit_discrete(frame: pd.DataFrame, m, notes: list[str], where: str):

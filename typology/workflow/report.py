@@ -259,10 +259,29 @@ def _spatial_section(doc: _Doc, run: ReportInput) -> None:
                        f"Moran scatter plot of {v}: standardized value against its spatial lag; slope = Moran's I")
     _joins_part(doc, run)
     _residual_part(doc, run)
-    models = run.table("spatial_models.csv", dtype={"model": str, "term": str, "kind": str})
-    if models is not None and len(models):
-        doc.p("Spatial regression models (coefficients and impacts):")
-        doc.table(_sig(models.set_index(["model", "term", "kind"])))
+    _spatial_models_part(doc, run)
+
+
+def _spatial_models_part(doc: _Doc, run: ReportInput) -> None:
+    """The ``[[models]]`` of kind ``spatial``: coefficients (rho or lambda among them) and impacts."""
+    models = run.table("spatial_models.csv", dtype={"model": str, "term": str, "spatial_model": str, "effects": str})
+    if models is None or not len(models):
+        return
+    head = models.drop_duplicates("model")
+    names = {"lag": "spatial lag (SAR)", "error": "spatial error (SEM)", "durbin": "spatial Durbin (SDM)"}
+    text = "; ".join(f"{r.model}: {names.get(r.spatial_model, r.spatial_model)}, {r.effects} effects, {int(r.n_towns)} "
+                     f"towns x {int(r.n_years)} years" + (f" ({int(r.towns_dropped)} towns dropped to balance the panel)"
+                                                          if r.towns_dropped > 0 else "")
+                     for r in head.itertuples())
+    doc.p(f"Spatial panel models (maximum likelihood, fixed effects; rho: spatial lag of the outcome, lambda: of the "
+          f"error; standard errors from the information matrix): {text}.")
+    cols = ["estimate", "std_error", "z", "pvalue", "ci_lower", "ci_upper"]
+    doc.table(_sig(models.set_index(["model", "term"])[cols]))
+    imp = run.table("spatial_impacts.csv", dtype={"model": str, "term": str})
+    if imp is not None and len(imp):
+        doc.p("Direct, indirect (spillover) and total effects of each regressor (LeSage and Pace 2009), standard "
+              "errors simulated from the estimates' asymptotic normal distribution:")
+        doc.table(_sig(imp.drop(columns=["n_draws"]).set_index(["model", "term"])))
 
 
 def _joins_part(doc: _Doc, run: ReportInput) -> None:

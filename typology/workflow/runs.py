@@ -389,7 +389,8 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
 
 #: the spatial tables and their keys (``typology reproduce`` compares them at 1e-10, labels exactly)
 SPATIAL_KEYS = {"spatial_autocorrelation": ["variable"], "lisa": ["variable", "town_id"], "type_joins": ["type"],
-                "residual_moran": ["model", "year"], "spatial_models": ["model", "term", "kind"]}
+                "residual_moran": ["model", "year"], "spatial_models": ["model", "term"],
+                "spatial_impacts": ["model", "term"]}
 
 
 def _spatial_differences(d: Path, res: PipelineResult) -> list[str]:
@@ -407,11 +408,11 @@ def _spatial_differences(d: Path, res: PipelineResult) -> list[str]:
             diffs.append(f"{stem}: the {where[0]} has the table, the {where[1]} does not")
             continue
         text = {k: str for k in ("variable", "town_id", "type", "model", "term", "kind", "cluster", "type_name",
-                                 "weights")}
+                                 "weights", "spatial_model", "effects")}
         old = pd.read_csv(f, dtype=text, keep_default_na=False, na_values=[""])
         new = pd.read_csv(io.StringIO(new_tabs[stem].to_csv(index=False)), dtype=text, keep_default_na=False,
                           na_values=[""])  # as written, so text columns compare alike
-        exact = [c for c in ("cluster", "type_name", "weights") if c in old.columns]
+        exact = [c for c in ("cluster", "type_name", "weights", "spatial_model", "effects") if c in old.columns]
         diffs += _compare_frames(stem, old.set_index(keys), new.set_index(keys), exact_cols=exact)
     return diffs
 

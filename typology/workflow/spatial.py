@@ -25,9 +25,13 @@ run's seed); each statistic of each variable draws its permutations from
 ``int_seed(random_state, crc32(variable), k)`` (``k`` = 0 Moran, 1 Geary, 2 LISA, 3 joins,
 4 residuals, plus the year), so adding a variable changes no other number.
 
-:func:`spatial_model_rows` is the hook for spatial regression models: it turns a mapping of
-fitted spatial models (``name -> result`` with ``params``, ``std_errors`` and optionally
-``impacts()``) into the rows of ``spatial_models.csv`` and the report's table.
+Spatial models (``[[models]]`` of kind ``spatial``, :func:`fit_spatial_model`): the model
+stage fits them with :func:`models.fit_spatial_panel` on the ``[spatial]`` weights among the
+towns of a balanced panel (``balance``), with their impacts; :func:`spatial_model_rows` and
+:func:`spatial_impact_rows` turn them into ``spatial_models.csv`` (coefficients, ``rho`` or
+``lambda`` among them) and ``spatial_impacts.csv`` (direct, indirect, total effects with
+simulated standard errors). The linear models' ``W(x)`` terms use :func:`model_weights`, the
+``[spatial]`` weights among every town of the model frame.
 """
 
 from __future__ import annotations
@@ -42,8 +46,8 @@ import pandas as pd
 
 from features import spatial as sp
 
-__all__ = ["SpatialResult", "build_weights", "residual_moran_table", "run_spatial", "spatial_model_rows",
-           "spatial_tables"]
+__all__ = ["SpatialModelFit", "SpatialResult", "build_weights", "fit_spatial_model", "model_weights",
+           "residual_moran_table", "run_spatial", "spatial_impact_rows", "spatial_model_rows", "spatial_tables"]
 
 _MORAN, _GEARY, _LISA, _JOINS, _RESID = range(5)
 
@@ -156,31 +160,146 @@ def residual_moran_table(models: Mapping, frame: pd.DataFrame, towns: pd.DataFra
     return pd.DataFrame(rows, columns=["model", "year", "n", "I", "expected", "z", "p_norm", "p_sim"])
 
 
-def spatial_model_rows(fits: Mapping[str, object]) -> pd.DataFrame:
-    """The rows of ``spatial_models.csv`` from fitted spatial models (the hook for
-    ``models.fit_spatial_panel`` in ``[[models]]``).
+def model_weights(cfg, data, builder, frame: pd.DataFrame, notes: list[str]) -> sp.SpatialWeights:
+    """The ``[spatial]`` weights among every town of the model frame (the ``W(x)`` terms of the
+    linear ``[[models]]``; the network weights of the frame's last year). A town-year whose
+    neighbour has no value of ``x`` that year (absent, or missing) has no ``W(x)``: the model
+    drops the row and counts it."""
+    towns = data.towns.set_index("town_id")
+    ids = pd.Index(pd.unique(frame.index.get_level_values("town_id")), name="town_id")
+    last = int(frame.index.get_level_values("year").max())
+    return _quiet(build_weights, notes, cfg.spatial, towns, ids, builder=builder, data=data, year=last)
 
-    ``fits``: model name -> a result with ``params`` and ``std_errors`` (Series by term, the
-    spatial parameter ``rho`` or ``lambda`` among them) and, optionally, ``impacts()`` returning a
-    DataFrame indexed by term with ``direct``, ``indirect``, ``total`` (and their standard errors
-    as further columns). Returns one row per model and term: ``model``, ``term``, ``kind``
-    (``"coefficient"`` or ``"direct"``/``"indirect"``/``"total"``), ``estimate``, ``std_error``.
-    """
+
+@dataclass(frozen=True)
+class SpatialModelFit:
+    """A fitted ``[[models]]`` table of kind ``spatial``: the :class:`models.SpatialPanelResult`,
+    its impacts (``impacts(n_draws, random_state)`` of the configuration), and the towns the
+    balanced panel left out (``balance = "drop_towns"``)."""
+
+    result: object
+    impacts: pd.DataFrame
+    dropped: pd.Index
+
+    @property
+    def params(self) -> pd.Series:
+        return self.result.params
+
+    @property
+    def std_errors(self) -> pd.Series:
+        return self.result.std_errors
+
+
+def _balanced_towns(m, frame: pd.DataFrame, where: str) -> tuple[pd.Index, pd.Index, pd.Series]:
+    """(towns observed with every variable of ``m.formula`` in every year of the frame, the other
+    towns, the rows with every variable); ``balance = "require"`` refuses other towns."""
+    from models import parse_formula
+
+    from .config import ConfigError
+
+    cols = [v for v in parse_formula(m.formula).variables if v in frame.columns]
+    ok = frame[cols].notna().all(axis=1)
+    years = frame.index.get_level_values("year")
+    n_years = int(years.nunique())
+    per_town = ok.groupby(level="town_id", sort=False).sum()
+    full, short = per_town.index[per_town.to_numpy() == n_years], per_town.index[per_town.to_numpy() < n_years]
+    span = f"{int(years.min())}..{int(years.max())}"
+    if len(short) and m.balance == "require":
+        raise ConfigError(
+            f"{where}: [[models]] {m.name!r} balance: the spatial panel models need a balanced panel (every town in "
+            f"every year {span} with every variable of the formula); {len(short)} of {len(per_town)} towns are not "
+            f"({list(short[:5])}{' ...' if len(short) > 5 else ''}); set balance = \"drop_towns\" to keep the "
+            f"{len(full)} towns observed in every year")
+    return pd.Index(full, name="town_id"), pd.Index(short, name="town_id"), ok
+
+
+def fit_spatial_model(m, cfg, data, builder, frame: pd.DataFrame, notes: list[str]) -> SpatialModelFit:
+    """Fit a ``[[models]]`` table of kind ``spatial`` (``m``, a ``SpatialModelConfig``) on ``frame``.
+
+    The panel: the towns observed with every variable of the formula in every year of the frame
+    (``balance = "drop_towns"``; ``"require"`` refuses any other town), then, with links or
+    network weights, the towns without a neighbour among them dropped too (repeatedly: dropping a
+    town can leave another without neighbours). The weights: ``[spatial]``'s among those towns
+    (:func:`build_weights`, the frame's last year for network weights). Impacts: ``m.n_draws``
+    draws seeded by ``m.random_state``."""
+    from models import fit_spatial_panel
+
+    from .config import ConfigError
+
+    where, label = cfg.where, f"[[models]] {m.name!r}"
+    keep, short, ok = _balanced_towns(m, frame, where)
+    towns = data.towns.set_index("town_id")
+    last = int(frame.index.get_level_values("year").max())
+    islands: list = []
+    while len(keep) >= 3:
+        w = _quiet(build_weights, notes, cfg.spatial, towns, keep, builder=builder, data=data, year=last)
+        if not len(w.islands) or m.balance == "require":
+            break
+        islands += list(w.islands)
+        keep = keep[~keep.isin(w.islands)]
+    if len(keep) < 3:
+        raise ConfigError(f"{where}: {label} balance: fewer than 3 towns are observed in every year with every "
+                          f"variable of the formula (and have neighbours among them); {len(short)} dropped")
+    if len(short) or islands:
+        notes.append(f"spatial model {m.name!r}: {len(short) + len(islands)} of {len(keep) + len(short) + len(islands)}"
+                     f" towns dropped (balance = \"drop_towns\"): {len(short)} not observed with every variable in "
+                     f"every year, {len(islands)} without neighbours among the others; {len(keep)} towns fitted")
+    rows = frame.index.get_level_values("town_id").isin(keep) & ok.to_numpy()
+    try:
+        r = fit_spatial_panel(frame.loc[rows], m.formula, w, model=m.model, effects=m.effects, **m.kwargs())
+    except (KeyError, ValueError, np.linalg.LinAlgError) as exc:
+        raise ConfigError(f"{where}: {label} (kind = \"spatial\"): {exc}") from None
+    notes.extend(f"spatial model {m.name!r}: {n}" for n in r.notes)
+    imp = r.impacts(n_draws=m.n_draws, random_state=m.random_state)
+    return SpatialModelFit(result=r, impacts=imp, dropped=pd.Index([*short, *islands], name="town_id"))
+
+
+_MODEL_COLUMNS = ["model", "term", "estimate", "std_error", "z", "pvalue", "ci_lower", "ci_upper", "spatial_model",
+                  "effects", "nobs", "n_towns", "n_years", "towns_dropped", "loglik", "sigma2"]
+
+
+def spatial_model_rows(fits: Mapping[str, object]) -> pd.DataFrame:
+    """The rows of ``spatial_models.csv``: one per model and term (the regressors, ``W(x)`` terms,
+    then ``rho`` or ``lambda``) with ``estimate``, ``std_error``, ``z``, ``pvalue`` and the 95 %
+    interval, and the model's ``spatial_model`` (lag, error, durbin), ``effects``, ``nobs``,
+    ``n_towns``, ``n_years``, ``towns_dropped``, ``loglik``, ``sigma2``.
+
+    ``fits``: model name -> :class:`SpatialModelFit`, or any result with ``params`` and
+    ``std_errors`` (the other columns are then missing)."""
     rows = []
-    for name, r in fits.items():
-        se = getattr(r, "std_errors", pd.Series(dtype=float))
-        for term, est in r.params.items():
-            rows.append({"model": name, "term": str(term), "kind": "coefficient", "estimate": float(est),
-                         "std_error": float(se.get(term, np.nan))})
-        impacts = getattr(r, "impacts", None)
-        if callable(impacts):
-            imp = impacts()
-            for term, row in imp.iterrows():
-                for kind in ("direct", "indirect", "total"):
-                    if kind in imp.columns:
-                        rows.append({"model": name, "term": str(term), "kind": kind, "estimate": float(row[kind]),
-                                     "std_error": float(row.get(f"{kind}_se", np.nan))})
-    return pd.DataFrame(rows, columns=["model", "term", "kind", "estimate", "std_error"])
+    for name, fit in fits.items():
+        r = getattr(fit, "result", fit)
+        tab = r.to_frame() if hasattr(r, "to_frame") else pd.DataFrame(
+            {"estimate": r.params, "std_error": getattr(r, "std_errors", pd.Series(dtype=float))})
+        tab = tab.rename(columns={"tstat": "z"})
+        dropped = getattr(fit, "dropped", None)
+        info = {"spatial_model": getattr(r, "model", None), "effects": getattr(r, "effects", None),
+                "nobs": getattr(r, "nobs", np.nan), "n_towns": getattr(r, "n_entities", np.nan),
+                "n_years": getattr(r, "n_periods", np.nan), "towns_dropped": np.nan if dropped is None else len(dropped),
+                "loglik": getattr(r, "loglik", np.nan), "sigma2": getattr(r, "sigma2", np.nan)}
+        for term, row in tab.iterrows():
+            rows.append({"model": name, "term": str(term), **row.to_dict(), **info})
+    return pd.DataFrame(rows).reindex(columns=_MODEL_COLUMNS)
+
+
+_IMPACT_COLUMNS = ["model", "term", "direct", "direct_se", "indirect", "indirect_se", "total", "total_se", "n_draws"]
+
+
+def spatial_impact_rows(fits: Mapping[str, object]) -> pd.DataFrame:
+    """The rows of ``spatial_impacts.csv``: direct, indirect and total effects (LeSage and Pace 2009)
+    of each regressor of each model, with their simulated standard errors and the number of draws
+    (``fits``: model name -> :class:`SpatialModelFit`)."""
+    parts = []
+    for name, fit in fits.items():
+        imp = getattr(fit, "impacts", None)
+        if not isinstance(imp, pd.DataFrame):
+            continue
+        t = imp.rename_axis("term").reset_index()
+        t.insert(0, "model", name)
+        t["n_draws"] = imp.attrs.get("n_draws", np.nan)
+        parts.append(t)
+    return pd.concat(parts, ignore_index=True).reindex(columns=_IMPACT_COLUMNS) if parts else \
+        pd.DataFrame(columns=_IMPACT_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -193,6 +312,7 @@ class SpatialResult:
     joins: pd.DataFrame
     residuals: pd.DataFrame
     models: pd.DataFrame = field(default_factory=lambda: spatial_model_rows({}))
+    impacts: pd.DataFrame = field(default_factory=lambda: spatial_impact_rows({}))
 
 
 def _period_values(frame: pd.DataFrame, variables, period, ids: pd.Index) -> pd.DataFrame:
@@ -216,8 +336,9 @@ def _joins_table(labels: pd.Series, w, scfg, seed: int, notes: list[str], names:
 
 
 def run_spatial(cfg, data, builder, frame: pd.DataFrame, assignments: pd.DataFrame, models: Mapping,
-                names: Mapping | None, notes: list[str]) -> SpatialResult | None:
-    """The spatial stage of a run (see the module docstring); None without ``[spatial]``."""
+                names: Mapping | None, notes: list[str], spatial_models: Mapping | None = None) -> SpatialResult | None:
+    """The spatial stage of a run (see the module docstring); None without ``[spatial]``.
+    ``spatial_models``: the fitted ``[[models]]`` of kind ``spatial`` (name -> :class:`SpatialModelFit`)."""
     scfg = cfg.spatial
     if scfg is None:
         return None
@@ -235,7 +356,9 @@ def run_spatial(cfg, data, builder, frame: pd.DataFrame, assignments: pd.DataFra
         else pd.DataFrame()
     resid = residual_moran_table(models, frame, towns, scfg, seed, notes, builder=builder, data=data) \
         if scfg.residuals else residual_moran_table({}, frame, towns, scfg, seed, notes)
-    return SpatialResult(weights=w, autocorrelation=auto, lisa=lisa, joins=joins, residuals=resid)
+    fits = spatial_models or {}
+    return SpatialResult(weights=w, autocorrelation=auto, lisa=lisa, joins=joins, residuals=resid,
+                         models=spatial_model_rows(fits), impacts=spatial_impact_rows(fits))
 
 
 def _last_year(period, frame: pd.DataFrame) -> int:
@@ -257,4 +380,6 @@ def spatial_tables(res: SpatialResult | None) -> dict[str, pd.DataFrame]:
         out["residual_moran"] = res.residuals
     if len(res.models):
         out["spatial_models"] = res.models
+    if len(res.impacts):
+        out["spatial_impacts"] = res.impacts
     return out

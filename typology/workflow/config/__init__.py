@@ -34,6 +34,15 @@ Sections (every key optional except ``data.path``)::
     formula = "status ~ corp_share + core_control_share + dist_core_km"
     outcome_level = "stagnating"
 
+    [[models]]                     # a spatial panel model on the [spatial] weights
+    name = "wages_sdem"
+    kind = "spatial"               # models.fit_spatial_panel (maximum likelihood, Lee-Yu correction)
+    formula = "log(avg_wage) ~ corp_share + W(corp_share)"
+    model = "error"                # "lag" (SAR), "error" (SEM) or "durbin" (SDM)
+    effects = "twoway"             # or "entity"
+    balance = "drop_towns"         # keep the towns observed in every year (default "require": refuse)
+    n_draws = 1000                 # simulated standard errors of the impacts
+
     [[event_studies]]              # an event study of corporate entry, several estimators side by side
     name = "entry_wages"
     outcome = "log(avg_wage)"      # a column of the model frame, or log(column)
@@ -109,11 +118,12 @@ from ._tree import (
     ReportConfig,
     RunConfig,
     SpatialConfig,
+    SpatialModelConfig,
     TypologyConfig,
 )
 
 __all__ = ["DEFAULT_K_RANGE", "DEFAULT_TYPOLOGY_FEATURES", "DISCRETE_KINDS", "EVENT_KEYS", "MAX_REPLICATES",
            "MODEL_KINDS", "NON_NUMERIC_FEATURES", "OLD_NAMES", "SECTIONS", "SPATIAL_KEYS", "ComputeConfig", "ConfigError", "DataConfig",
            "DiscreteModelConfig", "EventStudyConfig", "FeaturesConfig", "LinearModelConfig", "ReportConfig", "RunConfig",
-           "SpatialConfig", "TypologyConfig", "embedded_config", "event_seed", "load_config", "model_seed", "parse_config",
+           "SpatialConfig", "SpatialModelConfig", "TypologyConfig", "embedded_config", "event_seed", "load_config", "model_seed", "parse_config",
            "spatial_seed", "starter_config", "valid_keys"]

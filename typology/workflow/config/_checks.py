@@ -11,7 +11,8 @@ import math
 
 __all__ = ["MAX_REPLICATES", "ConfigError", "Where", "boolean", "choice", "cohort_rules", "event_rules",
            "feature_groups", "feature_rules",
-           "integer", "is_int", "level", "n_jobs", "number", "optional", "random_state", "show", "spatial_rules",
+           "integer", "is_int", "level", "n_jobs", "number", "optional", "random_state", "show", "spatial_model_rules",
+           "spatial_rules",
            "typology_rules"]
 
 MAX_REPLICATES = 1_000_000  # bootstrap samples, references, halvings, restarts: beyond this a run never ends
@@ -311,3 +312,12 @@ def spatial_rules() -> dict:
             "transform": choice(*TRANSFORMS), "ties": choice("control", "common_owner"), "variables": _variables,
             "permutations": integer(0, MAX_REPLICATES), "fdr": number(0, 1, lo_open=True), "joins": boolean,
             "residuals": boolean, "random_state": optional(random_state)}
+
+
+def spatial_model_rules(balance: tuple) -> dict:
+    """Rules of the keys of a ``[[models]]`` table of kind ``spatial`` (``models.fit_spatial_panel``)."""
+    from models.spatial.panel import MODELS, SPATIAL_EFFECTS
+
+    return {"model": choice(*MODELS), "effects": choice(*SPATIAL_EFFECTS), "balance": choice(*balance),
+            "n_draws": integer(2, MAX_REPLICATES), "random_state": optional(random_state), "bias_correction": boolean,
+            "method": choice("auto", "eigen", "lu"), "tol": number(0, 1, lo_open=True, hi_open=True)}

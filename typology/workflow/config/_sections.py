@@ -40,6 +40,7 @@ from ._tree import (
     ReportConfig,
     RunConfig,
     SpatialConfig,
+    SpatialModelConfig,
     TypologyConfig,
     freeze,
 )
@@ -50,8 +51,10 @@ __all__ = ["DEFAULT_K_RANGE", "DEFAULT_TYPOLOGY_FEATURES", "DISCRETE_KINDS", "EV
 
 DEFAULT_TYPOLOGY_FEATURES = ["corp_share", "dist_core_km", "entropy", "largest_employer_share", "pop_growth"]
 DEFAULT_K_RANGE = (2, 10)  # k_range = "auto": 2 .. min(10, towns // 2 - 1), resolved on the data
-MODEL_KINDS = ("linear", "logit", "probit", "mnlogit")
-DISCRETE_KINDS = MODEL_KINDS[1:]
+MODEL_KINDS = ("linear", "logit", "probit", "mnlogit", "spatial")
+DISCRETE_KINDS = ("logit", "probit", "mnlogit")
+SPATIAL_MODEL_SHELL_KEYS = ("name", "kind", "formula", "model", "effects", "balance", "n_draws", "random_state")
+BALANCE = ("require", "drop_towns")  # [[models]] kind = "spatial": an unbalanced panel refused, or its towns dropped
 NON_NUMERIC_FEATURES = ("leading_sector", "status")  # text columns of the feature table
 SEED_KEY_MODELS = 0x6D6F6465  # "mode": the models' branch of the run's seed tree
 SEED_KEY_EVENTS = 0x65766E74  # "evnt": the event studies' branch
@@ -116,10 +119,19 @@ def _discrete_params() -> dict:
             and p.kind not in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD)}
 
 
+def _spatial_model_params() -> dict:
+    """Keyword options of ``models.fit_spatial_panel`` besides the data, formula, weights, model and
+    effects, with their defaults (read from its signature)."""
+    from models import fit_spatial_panel
+
+    sig = inspect.signature(fit_spatial_panel)
+    return {k: p.default for k, p in sig.parameters.items() if p.kind == inspect.Parameter.KEYWORD_ONLY}
+
+
 def valid_keys() -> dict:
     """The keys each section accepts: ``data``, ``features``, ``typology``, ``report``,
     ``compute``, ``models.linear`` (``kind = "linear"``), ``models.discrete`` (logit,
-    probit, mnlogit), ``event_studies`` and ``event_studies.cohort`` (a registry rule). ``old_names``: keys accepted under an earlier name, as
+    probit, mnlogit), ``models.spatial`` (``kind = "spatial"``), ``event_studies`` and ``event_studies.cohort`` (a registry rule). ``old_names``: keys accepted under an earlier name, as
     ``"section.old"`` -> ``"section.key"``."""
     return {
         "data": ["path"],
@@ -129,6 +141,7 @@ def valid_keys() -> dict:
         "compute": list(COMPUTE_KEYS),
         "models.linear": sorted(_model_keys()),
         "models.discrete": sorted(set(_discrete_params()) | {"name", "kind"}),
+        "models.spatial": sorted(set(_spatial_model_params()) | set(SPATIAL_MODEL_SHELL_KEYS)),
         "event_studies": list(EVENT_KEYS),
         "event_studies.cohort": list(EVENT_COHORT_KEYS),
         "spatial": list(SPATIAL_KEYS),
@@ -187,6 +200,7 @@ def parse_config(raw: dict, base_dir: Path | None = None, where: str = "config")
     report = _report_section(raw.get("report", {}), w)
     events = _event_studies_section(raw.get("event_studies", []), typology.random_state, w)
     spatial = _spatial_section(raw["spatial"], typology.random_state, w) if "spatial" in raw else None
+    _check_model_weights(models, spatial, w)
     return RunConfig(data, features, typology, models, report, compute, path=None, label=where,
                      event_studies=events, spatial=spatial)
 
@@ -347,9 +361,59 @@ def _models_section(models, seed: int, w: Where) -> tuple:
             raise w.error(label, "formula", 'missing: every model needs formula = "y ~ x1 + x2"')
         _check_formula(m["formula"], label, w)
         seed_of = model_seed(seed, name)
-        out.append(_linear_model(m, name, seed_of, label, w) if kind == "linear"
-                   else _discrete_model(m, name, kind, seed_of, label, w))
+        if kind == "spatial":
+            out.append(_spatial_model(m, name, seed_of, label, w))
+        else:
+            out.append(_linear_model(m, name, seed_of, label, w) if kind == "linear"
+                       else _discrete_model(m, name, kind, seed_of, label, w))
     return tuple(out)
+
+
+def _uses_weights(m) -> bool:
+    """A model that needs the run's spatial weights: kind ``spatial``, or ``W(x)`` in a linear formula."""
+    import re
+
+    return m.kind == "spatial" or (m.kind == "linear" and re.search(r"\bW\s*\(", m.formula) is not None)
+
+
+def _check_model_weights(models: tuple, spatial: SpatialConfig | None, w: Where) -> None:
+    """Spatial models and ``W(x)`` need ``[spatial]``; two-way effects with the Lee-Yu correction need
+    row-standardized weights."""
+    for i, m in enumerate(models):
+        label = f"[[models]] entry {i + 1} ({m.name!r})"
+        if not _uses_weights(m):
+            continue
+        key, what = ("kind", 'kind = "spatial"') if m.kind == "spatial" else ("formula", f"W(x) in {m.formula!r}")
+        if spatial is None:
+            raise w.error(label, key, f"{what} needs the run's spatial weights, which come from the [spatial] "
+                          'section; add one (e.g. [spatial] weights = "knn", k = 6)')
+        if m.kind == "spatial" and m.effects == "twoway" and m.options.get("bias_correction") \
+                and spatial.transform != "r":
+            raise w.error(label, "effects", f'"twoway" with bias_correction = true needs row-standardized weights '
+                          f'([spatial] transform = "r"); found transform = "{spatial.transform}"; use transform = '
+                          '"r", effects = "entity" or bias_correction = false')
+
+
+def _spatial_model(m: dict, name: str, seed: int, label: str, w: Where) -> SpatialModelConfig:
+    """Check a spatial panel model (``models.fit_spatial_panel`` on the ``[spatial]`` weights)."""
+    from models import parse_formula
+
+    from ._checks import spatial_model_rules
+
+    params = _spatial_model_params()
+    w.unknown(f'{label} of kind "spatial"', m, set(params) | set(SPATIAL_MODEL_SHELL_KEYS))
+    w.apply(label, m, spatial_model_rules(BALANCE))
+
+    form = parse_formula(m["formula"])
+    if form.absorb or form.endog:
+        raise w.error(label, "formula", "the spatial panel models take no '|' parts (absorbed effects, instruments); "
+                      'the effects are given by effects = "twoway" or "entity"')
+    options = {**params, **{k: v for k, v in m.items() if k in params}}
+    rs = m.get("random_state")
+    return SpatialModelConfig(name=name, formula=m["formula"], model=m.get("model", "lag"),
+                              effects=m.get("effects", "twoway"), balance=m.get("balance", "require"),
+                              n_draws=m.get("n_draws", 1000), random_state=seed if rs is None else rs,
+                              options=freeze(options))
 
 
 def _check_formula(formula, label: str, w: Where) -> None:

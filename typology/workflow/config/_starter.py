@@ -108,6 +108,19 @@ cluster = "entity"        # entity, time, entity+time or a column name
 # formula = "status ~ {rhs}"
 # outcome_level = "stagnating"
 '''
+    if outcomes:
+        lhs, rhs = (part.strip() for part in formula.split("~"))
+        x1 = rhs.split("+")[0].strip()
+        model += f'''
+# a spatial panel model on the [spatial] weights (uncomment [spatial] above too):
+# [[models]]
+# name = "spillover"
+# kind = "spatial"
+# formula = "{lhs} ~ {x1} + W({x1})"
+# model = "error"          # lag (SAR), error (SEM) or durbin (SDM); W(x) allowed in each
+# effects = "twoway"       # or entity
+# balance = "drop_towns"   # keep the towns observed in every year (default "require": refuse)
+'''
     if "corporate" in groups and outcomes:
         lhs = f"log({outcome})" if bool((log_outcome or {}).get(outcome, True)) else outcome
         model += f'''

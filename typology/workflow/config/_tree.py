@@ -9,6 +9,8 @@
     ├── models    (LinearModelConfig | DiscreteModelConfig, ...)
     │             linear:   name, spec (the models.PanelModelSpec, built once)
     │             discrete: name, kind, formula, options (of models.fit_discrete_model)
+    │             spatial:  name, formula, model, effects, balance, n_draws, random_state, options
+    │                       (of models.fit_spatial_panel), on the [spatial] weights
     ├── report    ReportConfig      title
     ├── compute   ComputeConfig     n_jobs (the typology's parallel workers)
     ├── spatial   SpatialConfig     weights, k, km, bandwidth, kernel, power, transform, ties, variables,
@@ -34,7 +36,8 @@ from types import MappingProxyType
 from typing import Any
 
 __all__ = ["ComputeConfig", "DataConfig", "DiscreteModelConfig", "EventStudyConfig", "FeaturesConfig",
-           "LinearModelConfig", "ReportConfig", "RunConfig", "SpatialConfig", "TypologyConfig", "freeze", "thaw"]
+           "LinearModelConfig", "ReportConfig", "RunConfig", "SpatialConfig", "SpatialModelConfig", "TypologyConfig", "freeze",
+           "thaw"]
 
 
 def freeze(v):
@@ -179,6 +182,40 @@ class DiscreteModelConfig:
 
 
 @dataclass(frozen=True)
+class SpatialModelConfig:
+    """A ``[[models]]`` table of kind ``spatial``: :func:`models.fit_spatial_panel` on the weights of
+    the run's ``[spatial]`` section.
+
+    ``model``: ``"lag"`` (SAR), ``"error"`` (SEM) or ``"durbin"`` (SDM); ``effects``: ``"twoway"``,
+    ``"entity"`` or ``"none"``; ``balance``: ``"require"`` (the panel of the model's rows must be
+    balanced, else an error) or ``"drop_towns"`` (keep the towns observed with every variable in
+    every year, and with neighbours among them); ``n_draws`` and ``random_state`` of the
+    simulated standard errors of ``impacts()`` (:func:`model_seed` of the run's seed and the name
+    when the file gives none); ``options``: the other keyword arguments of ``fit_spatial_panel``
+    (``bias_correction``, ``method``, ``tol``; read from its signature, every default filled in)."""
+
+    name: str
+    formula: str
+    model: str
+    effects: str
+    balance: str
+    n_draws: int
+    random_state: int
+    options: Mapping[str, Any]
+    kind = "spatial"
+    cluster = None  # no clustered errors: the information matrix of the likelihood
+
+    def kwargs(self) -> dict:
+        """``fit_spatial_panel(frame, m.formula, W, model=m.model, effects=m.effects, **m.kwargs())``."""
+        return thaw(self.options)
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "formula": self.formula, "model": self.model,
+                "effects": self.effects, "balance": self.balance, **thaw(self.options), "n_draws": self.n_draws,
+                "random_state": self.random_state}
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     """``[report]``: the report's title."""
 
@@ -283,7 +320,7 @@ class RunConfig:
     data: DataConfig
     features: FeaturesConfig
     typology: TypologyConfig
-    models: tuple[LinearModelConfig | DiscreteModelConfig, ...]
+    models: tuple[LinearModelConfig | DiscreteModelConfig | SpatialModelConfig, ...]
     report: ReportConfig
     compute: ComputeConfig
     path: Path | None = None
