@@ -1080,6 +1080,9 @@ def _spatial_truth(p: Plan) -> dict:
                                             "effect theta (LeSage and Pace 2009, SLX/SDEM)")}},
         "shock": ("u_t = (I - lambda W)^-1 e_t, e_t ~ N(0, innovation_sd^2) i.i.d. over municipalities and years, W "
                   "the weights among every municipality"),
+        "error_note": ("the wage equation's whole error is this shock plus the independent wage noise of world 2 "
+                       "(sd 0.04), so a spatial error model of log(avg_wage) estimates a smaller lambda than the "
+                       "shock's; theta and the impacts are unaffected"),
         "events_note": ("the event effects of log_wage (events.effects) include the spillover: the potential "
                         "outcomes move every town's neighbours' corp_share with the schedule"),
     }
