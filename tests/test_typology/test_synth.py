@@ -327,3 +327,18 @@ def test_naive_twfe_is_biased_while_group_time_differences_recover_the_truth(wor
     Dw, yw = _within(D, town, year), _within(d["log_wage"].to_numpy(), town, year)
     twfe = float(Dw @ yw / (Dw @ Dw))
     assert twfe - eff["log_wage"]["overall"] < -0.009
+
+
+def test_synth_command_writes_the_world_asked(tmp_path):
+    """`typology synth --world 3` writes world 3 (its truth says so); an unknown world is bad usage."""
+    import json
+
+    from typology.cli import main
+
+    assert main(["synth", "--towns", "8", "--years", "5", "--world", "3", "--out", str(tmp_path / "w3"),
+                 "--quiet"]) == 0
+    truth = json.loads((tmp_path / "w3" / "truth.json").read_text(encoding="utf-8"))
+    assert truth["params"]["world"] == 3 and "spatial" in truth
+    with pytest.raises(SystemExit) as exc:
+        main(["synth", "--world", "4", "--out", str(tmp_path / "w4")])
+    assert exc.value.code == 2 and not (tmp_path / "w4").exists()

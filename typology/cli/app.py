@@ -16,6 +16,7 @@ from pathlib import Path
 from features import FeatureValueError
 from features.validation import DataValidationError
 
+from ..data.synth import DEFAULT_WORLD, WORLDS
 from ..folders import OutputFolderError
 from ..workflow.config import ConfigError
 from ..workflow.runs import CheckFailed, RunFolderError
@@ -53,7 +54,8 @@ def cmd_synth(args) -> int:
     from ..workflow.progress import Progress
 
     try:
-        check_arguments(n_towns=args.towns, n_years=args.years, seed=args.seed, start_year=args.start_year)
+        check_arguments(n_towns=args.towns, n_years=args.years, seed=args.seed, start_year=args.start_year,
+                        world=args.world)
     except ValueError as exc:
         raise UsageError(f"synth: {exc}") from None
     out = Path(args.out)
@@ -64,7 +66,8 @@ def cmd_synth(args) -> int:
         check_dataset_folder(out)
     progress = Progress(quiet=args.quiet, total=2)
     with progress.stage(f"generate {args.towns} towns x {args.years} years"):
-        ds = generate(n_towns=args.towns, n_years=args.years, seed=args.seed, start_year=args.start_year)
+        ds = generate(n_towns=args.towns, n_years=args.years, seed=args.seed, start_year=args.start_year,
+                      world=args.world)
     with progress.stage(f"write {out}"):
         write_dataset(ds.data, out, fmt=args.format, truth=ds.truth, extra={"truth_regressors": ds.regressors},
                       overwrite=args.overwrite, progress=progress.step)
@@ -318,7 +321,11 @@ def build_parser() -> argparse.ArgumentParser:
                    default=15, help="years, at least 5 (default 15)")
     s.add_argument("--seed", type=_whole(0, "a seed of numpy's generator"), default=0, help="seed, >= 0 (default 0)")
     s.add_argument("--start-year", type=_whole(None, ""), default=2010, help="first year (default 2010)")
-    s.add_argument("--format", choices=["csv", "parquet"], default="csv")
+    s.add_argument("--world", type=int, choices=sorted(WORLDS), default=DEFAULT_WORLD,
+                   help=f"version of the generator: 1 static, 2 corporate entry and exit, 3 with a spatial wage "
+                        f"spillover (default {DEFAULT_WORLD})")
+    s.add_argument("--format", choices=["csv", "parquet"], default="csv",
+                   help="file format of the tables (default csv)")
     s.add_argument("--out", required=True, help="dataset folder to write")
     s.add_argument("--overwrite", action="store_true", help="replace a dataset folder written by typology")
     s.add_argument("--quiet", action="store_true", help="no progress lines")
