@@ -15,8 +15,8 @@ import pandas as pd
 
 from ..estimator.stability import HIGHLY_STABLE, VALID
 
-__all__ = ["LISA_COLORS", "heatmap", "lisa_map", "map_of_types", "moran_scatter", "png_bytes", "selection_plot",
-           "stability_plot", "to_data_uri"]
+__all__ = ["LISA_COLORS", "heatmap", "label_colours", "lisa_map", "map_of_types", "moran_scatter", "png_bytes", "relative_luminance",
+           "selection_plot", "stability_plot", "to_data_uri"]
 
 _PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
             "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6"]
@@ -97,14 +97,29 @@ def heatmap(values: pd.DataFrame, title: str, center: float | None = 0.0, fmt: s
         im = ax.imshow(v, cmap="Blues", aspect="auto")
     ax.set_xticks(range(values.shape[1]), [str(c) for c in values.columns], rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(values.shape[0]), [str(i) for i in values.index], fontsize=8)
+    colours = label_colours(im.cmap(im.norm(np.nan_to_num(v))))
     for i in range(v.shape[0]):
         for j in range(v.shape[1]):
             if np.isfinite(v[i, j]):
-                ax.text(j, i, fmt.format(v[i, j]), ha="center", va="center", fontsize=7)
+                ax.text(j, i, fmt.format(v[i, j]), ha="center", va="center", fontsize=7, color=colours[i, j])
     fig.colorbar(im, ax=ax, shrink=0.8)
     ax.set_title(title, fontsize=10)
     _tight(fig)
     return fig
+
+
+def relative_luminance(rgba: np.ndarray) -> np.ndarray:
+    """WCAG 2.1 relative luminance ``L = 0.2126 R + 0.7152 G + 0.0722 B`` of linearized sRGB
+    (``c / 12.92`` up to 0.04045, ``((c + 0.055) / 1.055)^2.4`` above) of colours in [0, 1]."""
+    c = np.asarray(rgba, dtype=float)[..., :3]
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return lin @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def label_colours(rgba: np.ndarray) -> np.ndarray:
+    """Black or white text for cells of colours ``rgba``: whichever contrasts more (WCAG 2.1
+    contrast ratio ``(L1 + 0.05) / (L2 + 0.05)``; white wins below ``L = 0.179``)."""
+    return np.where(relative_luminance(rgba) < 0.179, "white", "black")
 
 
 def _projected(towns: pd.DataFrame, proj) -> pd.DataFrame:

@@ -23,6 +23,7 @@ from .manifest import (
     verify_run,
     write_manifest,
 )
+from .numbers import NumberFormat
 
 __all__ = ["SECTIONS", "ReportInput", "write_report"]
 
@@ -31,6 +32,7 @@ body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:110
 h1{font-size:1.6em;border-bottom:2px solid #444}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #bbb}
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
 th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+.tw{max-width:100%;overflow-x:auto}.tw table{margin:0}td{font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:.9em}code,pre{background:#f6f6f6;padding:.1em .3em;font-size:.85em}pre{padding:.6em;overflow-x:auto}
 """
 
@@ -38,7 +40,8 @@ th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}img{max-widt
 class _Doc:
     """Builds the Markdown and HTML versions side by side."""
 
-    def __init__(self):
+    def __init__(self, numbers: NumberFormat | None = None):
+        self.numbers = numbers or NumberFormat()
         self.md: list[str] = []
         self.html: list[str] = []
         self.figures: dict[str, bytes] = {}
@@ -63,13 +66,13 @@ class _Doc:
         self.md.append("```\n" + text.rstrip() + "\n```\n")
         self.html.append(f"<pre>{html.escape(text)}</pre>")
 
-    def table(self, df: pd.DataFrame, digits: int = 3, index: bool = True):
-        d = df.copy()
-        for c in d.columns:
-            if pd.api.types.is_float_dtype(d[c]):
-                d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}" if abs(v) >= 1e4 else f"{v:.{digits}f}")
+    def table(self, df: pd.DataFrame, index: bool = True, kinds: dict | None = None):
+        """A table, its numbers written by :class:`NumberFormat` (``kinds``: column -> kind, where
+        the column's name does not tell it); in HTML inside a box that scrolls sideways rather
+        than widening the page."""
+        d = self.numbers.frame(df, kinds)
         self.md.append(markdown_table(d, index=index) + "\n")
-        self.html.append(d.to_html(index=index, escape=True, border=0, na_rep=""))
+        self.html.append('<div class="tw">' + d.to_html(index=index, escape=True, border=0, na_rep="") + "</div>")
 
     def raw(self, md: str, html_text: str):
         self.md.append(md.rstrip() + "\n")
@@ -112,13 +115,10 @@ def _read(d: Path, name: str, **kw) -> pd.DataFrame | None:
     return pd.read_csv(f, **kw)
 
 
-def _sig(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    """Float columns as text with ``digits`` significant digits (small effects stay visible)."""
-    out = frame.copy()
-    for c in out.columns:
-        if pd.api.types.is_float_dtype(out[c]):
-            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
-    return out
+def _sig(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as it is: ``_Doc.table`` writes its numbers (significant digits, so small
+    effects stay visible; p-values as ``<0.001``)."""
+    return frame
 
 
 @dataclass(frozen=True)
