@@ -133,7 +133,7 @@ def cmd_fit(args) -> int:
     from ..workflow.runs import fit_run
 
     cfg = load_config(args.config)
-    fit_run(cfg, args.out, overwrite=args.overwrite, quiet=args.quiet)
+    fit_run(cfg, args.out, overwrite=args.overwrite, quiet=args.quiet, lang=args.lang)
     print(f"wrote run folder {args.out}")
     return EXIT_OK
 
@@ -193,7 +193,7 @@ def cmd_report(args) -> int:
     load_manifest(args.run)  # a clear message for a folder that is not a run folder, before locking
     progress = Progress(quiet=args.quiet)
     with folder_lock(args.run, note=progress.note), progress.stage(f"write the report of {args.run}"):
-        paths = write_report(args.run)
+        paths = write_report(args.run, lang=args.lang)
     print("wrote " + ", ".join(str(p) for p in paths))
     return EXIT_OK
 
@@ -348,6 +348,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="run folder to create")
     s.add_argument("--overwrite", action="store_true", help="replace a run folder written by typology fit")
     s.add_argument("--quiet", action="store_true", help="no progress lines")
+    s.add_argument("--lang", choices=["en", "ru"], help="language of the report (default: [report] lang, else en)")
     s.set_defaults(func=cmd_fit)
 
     s = sub.add_parser("reproduce", help="re-run a run folder from its manifest and compare")
@@ -367,6 +368,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("report", help="(re)write report.html and report.md of a run folder")
     s.add_argument("run", help="run folder")
     s.add_argument("--quiet", action="store_true", help="no progress lines")
+    s.add_argument("--lang", choices=["en", "ru"], help="language of the report (default: [report] lang, else en)")
     s.set_defaults(func=cmd_report)
 
     s = sub.add_parser("init-config", help="write a commented starter configuration for a dataset")

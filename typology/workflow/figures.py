@@ -15,8 +15,8 @@ import pandas as pd
 
 from ..estimator.stability import HIGHLY_STABLE, VALID
 
-__all__ = ["LISA_COLORS", "heatmap", "lisa_map", "map_of_types", "moran_scatter", "png_bytes", "selection_plot",
-           "stability_plot", "to_data_uri"]
+__all__ = ["LISA_COLORS", "heatmap", "label_colours", "lisa_map", "map_of_types", "moran_scatter", "png_bytes", "relative_luminance",
+           "selection_plot", "stability_plot", "to_data_uri"]
 
 _PALETTE = ["#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d", "#666666",
             "#1f78b4", "#b2df8a", "#fb9a99", "#cab2d6"]
@@ -47,9 +47,10 @@ SELECTION_INDICES = ("silhouette", "calinski_harabasz", "davies_bouldin", "gap",
                      "prediction_strength")
 
 
-def selection_plot(selection: pd.DataFrame, chosen: int | None = None):
+def selection_plot(selection: pd.DataFrame, chosen: int | None = None, words: dict | None = None):
     """One small panel per k-selection index (rows = k): the indices that vote, stability and
-    prediction strength."""
+    prediction strength (``words``: the title's words in the report's language)."""
+    w = {"selection.suptitle": "Evidence for the number of types", "chosen": "chosen k = {k}", **(words or {})}
     cols = [c for c in SELECTION_INDICES if c in selection.columns and selection[c].notna().any()]
     n = max(1, len(cols))
     ncol = min(4, n)
@@ -65,12 +66,12 @@ def selection_plot(selection: pd.DataFrame, chosen: int | None = None):
         ax.tick_params(labelsize=7)
     for ax in axes.ravel()[len(cols):]:
         ax.axis("off")
-    fig.suptitle("Evidence for the number of types" + (f" (chosen k = {chosen})" if chosen else ""), fontsize=10)
+    fig.suptitle(w["selection.suptitle"] + (" (" + w["chosen"].format(k=chosen) + ")" if chosen else ""), fontsize=10)
     _tight(fig)
     return fig
 
 
-def stability_plot(jaccard: pd.Series, names: dict | None = None):
+def stability_plot(jaccard: pd.Series, names: dict | None = None, xlabel: str | None = None):
     """Mean bootstrap Jaccard per type with Hennig's 0.75 (valid) and 0.85 (highly stable) lines."""
     fig, ax = plt.subplots(figsize=(6, 0.5 + 0.45 * len(jaccard)))
     labels = [f"{k}: {names.get(k, '')}" if names else str(k) for k in jaccard.index]
@@ -79,7 +80,7 @@ def stability_plot(jaccard: pd.Series, names: dict | None = None):
         ax.axvline(x, color="#333333", ls=ls, lw=1)
     ax.set_xlim(0, 1)
     ax.invert_yaxis()
-    ax.set_xlabel("mean bootstrap Jaccard (Hennig: >= 0.75 valid, >= 0.85 highly stable)", fontsize=8)
+    ax.set_xlabel(xlabel or "mean bootstrap Jaccard (Hennig: >= 0.75 valid, >= 0.85 highly stable)", fontsize=8)
     ax.tick_params(labelsize=8)
     _tight(fig)
     return fig
@@ -97,14 +98,29 @@ def heatmap(values: pd.DataFrame, title: str, center: float | None = 0.0, fmt: s
         im = ax.imshow(v, cmap="Blues", aspect="auto")
     ax.set_xticks(range(values.shape[1]), [str(c) for c in values.columns], rotation=35, ha="right", fontsize=8)
     ax.set_yticks(range(values.shape[0]), [str(i) for i in values.index], fontsize=8)
+    colours = label_colours(im.cmap(im.norm(np.nan_to_num(v))))
     for i in range(v.shape[0]):
         for j in range(v.shape[1]):
             if np.isfinite(v[i, j]):
-                ax.text(j, i, fmt.format(v[i, j]), ha="center", va="center", fontsize=7)
+                ax.text(j, i, fmt.format(v[i, j]), ha="center", va="center", fontsize=7, color=colours[i, j])
     fig.colorbar(im, ax=ax, shrink=0.8)
     ax.set_title(title, fontsize=10)
     _tight(fig)
     return fig
+
+
+def relative_luminance(rgba: np.ndarray) -> np.ndarray:
+    """WCAG 2.1 relative luminance ``L = 0.2126 R + 0.7152 G + 0.0722 B`` of linearized sRGB
+    (``c / 12.92`` up to 0.04045, ``((c + 0.055) / 1.055)^2.4`` above) of colours in [0, 1]."""
+    c = np.asarray(rgba, dtype=float)[..., :3]
+    lin = np.where(c <= 0.04045, c / 12.92, ((c + 0.055) / 1.055) ** 2.4)
+    return lin @ np.array([0.2126, 0.7152, 0.0722])
+
+
+def label_colours(rgba: np.ndarray) -> np.ndarray:
+    """Black or white text for cells of colours ``rgba``: whichever contrasts more (WCAG 2.1
+    contrast ratio ``(L1 + 0.05) / (L2 + 0.05)``; white wins below ``L = 0.179``)."""
+    return np.where(relative_luminance(rgba) < 0.179, "white", "black")
 
 
 def _projected(towns: pd.DataFrame, proj) -> pd.DataFrame:
@@ -138,13 +154,15 @@ def _map_axes(ax, proj) -> None:
     ax.set_xlabel(proj.name, fontsize=7)
 
 
-def map_of_types(towns: pd.DataFrame, types: pd.Series, names: dict | None = None, boundaries: dict | None = None):
+def map_of_types(towns: pd.DataFrame, types: pd.Series, names: dict | None = None, boundaries: dict | None = None,
+                 words: dict | None = None):
     """Towns coloured by type, cores as black stars, other municipalities as small grey dots, in
     the projection suited to the extent (:func:`typology.workflow.projection.projector`:
     longitudes unwrapped around the central meridian, so nothing wraps at 180 degrees);
     boundary polygons drawn when given (``boundaries``: town_id -> polygons of (lon, lat) rings)."""
     from .projection import projector
 
+    w = {"not_typed": "not typed", "core": "agglomeration core", "map.title": "Towns by type", **(words or {})}
     proj = projector(towns["lat"], towns["lon"])
     xy = _projected(towns, proj)
     fig, ax = plt.subplots(figsize=(9, 5.4))
@@ -152,17 +170,17 @@ def map_of_types(towns: pd.DataFrame, types: pd.Series, names: dict | None = Non
     colors = {str(t): _PALETTE[order[k] % len(_PALETTE)] for t, k in types.items()}
     _draw_boundaries(ax, boundaries, proj, colors)
     other = xy[~xy.index.isin(types.index)]
-    ax.scatter(other["x"], other["y"], s=4, color="#bbbbbb", label="not typed", zorder=1)
+    ax.scatter(other["x"], other["y"], s=4, color="#bbbbbb", label=w["not_typed"], zorder=1)
     for k, idx in types.groupby(types).groups.items():
         t = xy.loc[xy.index.intersection(idx)]
         lab = f"{k}: {names.get(k, '')}" if names else str(k)
         ax.scatter(t["x"], t["y"], s=14, color=_PALETTE[order[k] % len(_PALETTE)], label=lab, zorder=2)
     if "is_core" in towns.columns:
         c = xy[towns["is_core"].astype(bool).to_numpy()]
-        ax.scatter(c["x"], c["y"], s=120, marker="*", color="black", label="agglomeration core", zorder=3)
+        ax.scatter(c["x"], c["y"], s=120, marker="*", color="black", label=w["core"], zorder=3)
     _map_axes(ax, proj)
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    ax.set_title("Towns by type", fontsize=10)
+    ax.set_title(w["map.title"], fontsize=10)
     _tight(fig)
     return fig
 

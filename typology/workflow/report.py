@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import figures as fg
+from . import i18n
 from .manifest import (
     CheckFailed,
     load_bundle,
@@ -23,6 +24,7 @@ from .manifest import (
     verify_run,
     write_manifest,
 )
+from .numbers import NumberFormat
 
 __all__ = ["SECTIONS", "ReportInput", "write_report"]
 
@@ -31,6 +33,7 @@ body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;max-width:110
 h1{font-size:1.6em;border-bottom:2px solid #444}h2{font-size:1.25em;margin-top:2em;border-bottom:1px solid #bbb}
 table{border-collapse:collapse;font-size:.85em;margin:.6em 0}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:left;vertical-align:top}
 th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}img{max-width:100%;border:1px solid #eee;margin:.5em 0}
+.tw{max-width:100%;overflow-x:auto}.tw table{margin:0}td{font-variant-numeric:tabular-nums}
 .note{color:#555;font-size:.9em}code,pre{background:#f6f6f6;padding:.1em .3em;font-size:.85em}pre{padding:.6em;overflow-x:auto}
 """
 
@@ -38,7 +41,8 @@ th{background:#f2f2f2}td:first-child,th:first-child{text-align:left}img{max-widt
 class _Doc:
     """Builds the Markdown and HTML versions side by side."""
 
-    def __init__(self):
+    def __init__(self, numbers: NumberFormat | None = None):
+        self.numbers = numbers or NumberFormat()
         self.md: list[str] = []
         self.html: list[str] = []
         self.figures: dict[str, bytes] = {}
@@ -63,13 +67,17 @@ class _Doc:
         self.md.append("```\n" + text.rstrip() + "\n```\n")
         self.html.append(f"<pre>{html.escape(text)}</pre>")
 
-    def table(self, df: pd.DataFrame, digits: int = 3, index: bool = True):
-        d = df.copy()
-        for c in d.columns:
-            if pd.api.types.is_float_dtype(d[c]):
-                d[c] = d[c].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}" if abs(v) >= 1e4 else f"{v:.{digits}f}")
+    def table(self, df: pd.DataFrame, index: bool = True, kinds: dict | None = None):
+        """A table, its numbers written by :class:`NumberFormat` (``kinds``: column -> kind, where
+        the column's name does not tell it); in HTML inside a box that scrolls sideways rather
+        than widening the page."""
+        d = self.numbers.frame(df, kinds)
+        lang = df.attrs.get("lang", "en")
+        if lang != "en":
+            d = d.rename(columns=lambda c: i18n.column(c, lang))
+            d.index.names = [i18n.column(n, lang) if n is not None else None for n in d.index.names]
         self.md.append(markdown_table(d, index=index) + "\n")
-        self.html.append(d.to_html(index=index, escape=True, border=0, na_rep=""))
+        self.html.append('<div class="tw">' + d.to_html(index=index, escape=True, border=0, na_rep="") + "</div>")
 
     def raw(self, md: str, html_text: str):
         self.md.append(md.rstrip() + "\n")
@@ -112,13 +120,10 @@ def _read(d: Path, name: str, **kw) -> pd.DataFrame | None:
     return pd.read_csv(f, **kw)
 
 
-def _sig(frame: pd.DataFrame, digits: int = 4) -> pd.DataFrame:
-    """Float columns as text with ``digits`` significant digits (small effects stay visible)."""
-    out = frame.copy()
-    for c in out.columns:
-        if pd.api.types.is_float_dtype(out[c]):
-            out[c] = out[c].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}g}")
-    return out
+def _sig(frame: pd.DataFrame) -> pd.DataFrame:
+    """The table as it is: ``_Doc.table`` writes its numbers (significant digits, so small
+    effects stay visible; p-values as ``<0.001``)."""
+    return frame
 
 
 @dataclass(frozen=True)
@@ -133,10 +138,23 @@ class ReportInput:
     config: dict
     names: dict  # type number -> type name
     towns: pd.DataFrame | None
+    lang: str = "en"
+    units: str = "towns"
 
     @property
     def title(self) -> str:
-        return self.config.get("report", {}).get("title", "Town typology report")
+        title = self.config.get("report", {}).get("title", "Town typology report")
+        return self.t("title") if title == "Town typology report" else title
+
+    def t(self, key: str, **kw) -> str:
+        """The report's string ``key`` in the report's language and units (:mod:`.i18n`)."""
+        return i18n.tr(key, self.lang, self.units, **kw)
+
+    def cols(self, df: pd.DataFrame) -> pd.DataFrame:
+        """``df`` with its column and index labels in the report's language."""
+        out = df.copy()
+        out.attrs["lang"] = self.lang  # _Doc.table relabels after writing the numbers (kinds by name)
+        return out
 
     def table(self, name: str, **kw) -> pd.DataFrame | None:
         """A CSV table of the run folder, None when the run did not write it."""
@@ -146,63 +164,98 @@ class ReportInput:
 def _title_section(doc: _Doc, run: ReportInput) -> None:
     m = run.manifest
     doc.h(run.title, 1)
-    doc.p(f"Run created {m.get('created_utc')} with nordtowns {m['packages'].get('nordtowns')}; "
-          f"dataset {m['data']['path']}; random_state {m.get('seed')}.", cls="note")
+    doc.p(run.t("run_note", created=m.get("created_utc"), version=m["packages"].get("nordtowns"),
+                path=m["data"]["path"], seed=m.get("seed")), cls="note")
 
 
 def _data_section(doc: _Doc, run: ReportInput) -> None:
     m = run.manifest
-    doc.h("Data")
+    doc.h(run.t("h.data"))
     tables = pd.Series(m["data"]["tables"], name="rows").to_frame()
     tables["sha256"] = [m["data"]["files"].get(t, {}).get("sha256", "")[:12] for t in tables.index]
-    doc.table(tables)
+    doc.table(run.cols(tables))
     s = m["summary"]
-    doc.p(f"{s['town_years']} town-years have features; {s['towns_typed']} towns are typed, "
-          f"{s['towns_left_out']} towns of the sample are left out (listed below).")
-    doc.p("What validation and the stages flagged or left out:")
+    doc.p(run.t("data.counts", town_years=doc.numbers.value(s["town_years"], "count"),
+                typed=doc.numbers.value(s["towns_typed"], "count"), left=doc.numbers.value(s["towns_left_out"], "count")))
+    doc.p(run.t("data.flagged"))
     doc.items(m.get("notes", []))
     left = run.table("left_out.csv", dtype={"town_id": str})
     if left is not None and len(left):
-        doc.table(left.set_index("town_id").head(30))
+        doc.table(run.cols(left.set_index("town_id").head(30)))
         if len(left) > 30:
-            doc.p(f"... and {len(left) - 30} more (left_out.csv).", cls="note")
+            doc.p(run.t("more_rows", n=len(left) - 30, file="left_out.csv"), cls="note")
 
 
 def _selection_section(doc: _Doc, run: ReportInput) -> None:
     typ = run.typology
-    doc.h("Number of types")
+    doc.h(run.t("h.selection"))
+    if run.lang != "en":
+        doc.p(run.t("selection.reason_note"), cls="note")
     doc.p(str(typ.selection_reason_))
     sel = typ.selection_
-    doc.table(sel[[c for c in sel.columns if c != "voted_by"]])
-    doc.figure("selection", fg.selection_plot(sel, int(typ.n_types_)), "k-selection indices by number of types k")
+    doc.table(run.cols(sel[[c for c in sel.columns if c != "voted_by"]]))
+    doc.figure("selection", fg.selection_plot(sel, int(typ.n_types_), words=_fig_words(run)), run.t("fig.selection"))
 
 
 def _stability_section(doc: _Doc, run: ReportInput) -> None:
-    doc.h("Stability of the types")
-    stab = run.typology.stability_
-    doc.table(stab)
+    doc.h(run.t("h.stability"))
+    stab = run.typology.stability_.copy()
+    if "name" in stab.columns:
+        stab["name"] = [run.names.get(int(t), n) for t, n in zip(stab.index, stab["name"], strict=True)]
+    if run.lang != "en" and "verdict" in stab.columns:
+        stab["verdict"] = [i18n.word(v, run.lang) for v in stab["verdict"]]
+    doc.table(run.cols(stab), kinds={"dissolved": "share", "recovered": "share"})
     jac_col = next((c for c in stab.columns if "jaccard" in str(c).lower()), None)
     if jac_col is not None:
-        doc.figure("stability", fg.stability_plot(stab[jac_col], run.names), "bootstrap stability per type")
+        doc.figure("stability", fg.stability_plot(stab[jac_col], run.names, xlabel=run.t("stability.xlabel")),
+                   run.t("fig.stability"))
 
 
 def _profiles_section(doc: _Doc, run: ReportInput) -> None:
     names = run.names
-    doc.h("Type profiles")
+    doc.h(run.t("h.profiles"))
     prof = run.typology.profiles_
     summ = prof.summary.copy()
     summ.insert(0, "name", [names.get(int(t), "") for t in summ.index])
-    doc.table(summ)
-    doc.items(line for line in prof.text(names).splitlines() if line.strip())
-    doc.p("Type means in the features' own units:")
-    doc.table(prof.mean)
+    doc.table(run.cols(summ))
+    doc.items(_profile_lines(doc, run, prof))
+    doc.p(run.t("profiles.means"))
+    doc.table(run.cols(prof.mean))
     z = prof.z.copy()
     z.index = [f"{t}: {names.get(int(t), '')}" for t in z.index]
-    doc.figure("profiles", fg.heatmap(z, "Type profiles: mean z-score of each feature (transformed scale)"),
-               "z-score heatmap of the type profiles")
+    doc.figure("profiles", fg.heatmap(z, run.t("fig.profiles.title")), run.t("fig.profiles"))
     if len(prof.typical):
-        doc.p("Most typical and most atypical towns of each type (closest to and farthest from the type centre):")
-        doc.table(_typical_table(prof, names, run.towns))
+        doc.p(run.t("profiles.typical"))
+        doc.table(run.cols(_typical_table(prof, names, run.towns)))
+
+
+def _profile_lines(doc: _Doc, run: ReportInput, prof) -> list[str]:
+    """A line per type: size, name and its most distinguishing features (means in the features'
+    units, written by the report's number format)."""
+    from .numbers import column_kind
+
+    lines = []
+    dist = prof.distinguishing
+    for t, row in prof.summary.iterrows():
+        head = run.t("profiles.type_line", t=t, name=run.names.get(int(t), ""), n=int(row["size"]),
+                     share=doc.numbers.value(float(row["share"]), "share"))
+        d = dist[dist.index.get_level_values("type") == t].head(4)
+        parts = [run.t("profiles.part", feature=f, direction=run.t(r["direction"]) if r["direction"] in
+                       ("higher", "lower") else r["direction"],
+                       mean=doc.numbers.value(float(r["mean_type"]), column_kind(f)),
+                       rest=doc.numbers.value(float(r["mean_rest"]), column_kind(f)),
+                       delta=f"{r['cliffs_delta']:+.2f}".replace(".", "," if doc.numbers.decimal_comma else "."))
+                 for (_, f), r in d.iterrows()]
+        typical = prof.typical[prof.typical.index.get_level_values("type") == t]["town_id"].tolist()
+        lines.append(head + (run.t("profiles.by", parts="; ".join(parts)) if parts else run.t("profiles.none"))
+                     + (run.t("profiles.most_typical", ids=", ".join(map(str, typical))) if typical else ""))
+    return lines
+
+
+def _fig_words(run: ReportInput) -> dict:
+    """The fixed words of the figures in the report's language."""
+    return {k: run.t(k) for k in ("selection.suptitle", "not_typed", "core", "map.title")} | {
+        "chosen": run.t("selection.chosen", k="{k}")}
 
 
 def _boundaries(run: ReportInput) -> dict | None:
@@ -220,10 +273,10 @@ def _map_section(doc: _Doc, run: ReportInput) -> None:
     types = run.table("types.csv", dtype={"town_id": str})
     if run.towns is not None and types is not None:
         t = types.set_index("town_id")["type"]
-        doc.h("Map")
+        doc.h(run.t("h.map"))
         doc.figure("map", fg.map_of_types(run.towns.set_index("town_id"), t.astype(int), run.names,
-                                          boundaries=_boundaries(run)),
-                   "towns coloured by type; stars: agglomeration cores; equal-area projection of the extent")
+                                          boundaries=_boundaries(run), words=_fig_words(run)),
+                   run.t("fig.map"))
 
 
 def _spatial_section(doc: _Doc, run: ReportInput) -> None:
@@ -232,7 +285,7 @@ def _spatial_section(doc: _Doc, run: ReportInput) -> None:
     auto = run.table("spatial_autocorrelation.csv", dtype={"variable": str})
     if auto is None:
         return
-    doc.h("Spatial structure")
+    doc.h(run.t("h.spatial"))
     sp = run.config.get("spatial", {})
     kind = auto["weights"].iloc[0] if len(auto) else sp.get("weights", "")
     doc.p(f"Weights: {kind}, transform {sp.get('transform', 'r')!r}, among the towns of the typology; one value per "
@@ -310,32 +363,32 @@ def _residual_part(doc: _Doc, run: ReportInput) -> None:
 
 def _surrogate_section(doc: _Doc, run: ReportInput) -> None:
     names = run.names
-    doc.h("The typology as threshold rules")
+    doc.h(run.t("h.rules"))
     sur = run.typology.surrogate_
-    doc.p(f"A decision tree of depth {sur.max_depth} reproduces the type of {sur.fidelity:.1%} of the towns "
-          f"({sur.cv_fidelity:.1%} under 5-fold cross-validation).")
+    doc.p(run.t("rules.text", depth=sur.max_depth, fidelity=doc.numbers.value(float(sur.fidelity), "share"),
+                cv=doc.numbers.value(float(sur.cv_fidelity), "share")))
     rules = sur.rules.drop(columns=[c for c in ("conditions",) if c in sur.rules.columns]).copy()
     rules["type"] = [f"{int(k)}: {names.get(int(k), '')}" for k in rules["type"]]
-    doc.table(rules, index=False)
+    doc.table(run.cols(rules), index=False)
 
 
 def _transitions_section(doc: _Doc, run: ReportInput) -> None:
     tm = run.table("transitions_matrix.csv", index_col=0)
     if tm is None:
         return
-    doc.h("Transitions between types over time")
+    doc.h(run.t("h.transitions"))
     stay = run.table("transitions_stay.csv", index_col=0)
     sw = run.table("transitions_switchers.csv", dtype={"town_id": str})
-    doc.p("The fitted typology applied to every year; rows: type in a year, columns: type in the next "
-          "year observed (shares, with bootstrap intervals in transitions_lower/upper.csv).")
+    doc.p(run.t("transitions.text"))
     tm.index = [f"{i}: {run.names.get(int(i), '')}" for i in tm.index]
-    doc.figure("transitions", fg.heatmap(tm, "Transition shares between consecutive years", center=None),
-               "transition matrix")
+    doc.figure("transitions", fg.heatmap(tm, run.t("fig.transitions.title"), center=None),
+               run.t("fig.transitions"))
     if stay is not None:
-        doc.table(stay)
+        if "name" in stay.columns:
+            stay["name"] = [run.names.get(int(t), n) for t, n in zip(stay.index, stay["name"], strict=True)]
+        doc.table(run.cols(stay), kinds={"stay": "share", "lower": "share", "upper": "share"})
     if sw is not None:
-        doc.p(f"{sw['town_id'].nunique() if len(sw) else 0} towns switched type at least once "
-              f"({len(sw)} switches; transitions_switchers.csv).")
+        doc.p(run.t("transitions.switched", n=sw["town_id"].nunique() if len(sw) else 0, switches=len(sw)))
 
 
 def _panel_models_section(doc: _Doc, run: ReportInput) -> None:
@@ -344,16 +397,14 @@ def _panel_models_section(doc: _Doc, run: ReportInput) -> None:
         return
     from models import coefplot, compare
 
-    doc.h("Panel models")
+    doc.h(run.t("h.models"))
     table = compare(list(models.values()), names=list(models))
-    doc.raw(table.to_markdown(), table.to_html())
-    doc.figure("coefficients", coefplot(list(models.values()), names=list(models)),
-               "coefficients with 95% confidence intervals")
+    doc.raw(table.to_markdown(), '<div class="tw">' + table.to_html() + "</div>")
+    doc.figure("coefficients", coefplot(list(models.values()), names=list(models)), run.t("fig.coefficients"))
     st = run.table("spec_tests.csv")
     if st is not None:
-        doc.p("Specification tests (H0 of each: f_effects - no town effects; breusch_pagan - no random "
-              "effects; hausman and mundlak - random effects are consistent):")
-        doc.table(st.set_index(["model", "test_name"]))
+        doc.p(run.t("models.spec_tests"))
+        doc.table(run.cols(st.set_index(["model", "test_name"])))
     iv = run.table("iv_tests.csv")
     if iv is not None:
         doc.p("Instrumental variables (iv_tests.csv): first-stage F of the excluded instruments; Cragg-Donald and "
@@ -370,7 +421,7 @@ def _discrete_section(doc: _Doc, run: ReportInput) -> None:
     dm = run.table("discrete_models.csv")
     if dm is None or not len(dm):
         return
-    doc.h("Discrete-choice models")
+    doc.h(run.t("h.discrete"))
     doc.p("Logit and probit models give the probability of the outcome level coded 1; a multinomial logit "
           "gives the probability of each level against the reference level (the first of the levels listed). "
           "Maximum likelihood on the town-years (statsmodels); average marginal effects with delta-method "
@@ -411,7 +462,7 @@ def _event_studies_section(doc: _Doc, run: ReportInput) -> None:
     from .events import FORBIDDEN, bacon_summary, compare_table
 
     bacon = run.table("event_bacon.csv", dtype={"study": str, "type": str, "treated": str, "control": str})
-    doc.h("Event studies")
+    doc.h(run.t("h.events"))
     doc.p("Effect of the event by years since it (event time; -1 is the last year before) for each estimator: "
           "Callaway and Sant'Anna (2021), Sun and Abraham (2021), imputation (Borusyak, Jaravel and Spiess 2024) "
           "and the two-way fixed-effects event study (biased when effects differ across cohorts and over time). "
@@ -477,24 +528,29 @@ def _truth_section(doc: _Doc, run: ReportInput) -> None:
     truth = run.manifest["summary"].get("truth")
     if not truth:
         return
-    doc.h("Recovery of the synthetic truth")
-    doc.p(f"True number of types {truth.get('n_true_types')}, found {truth.get('n_types_found')}; "
-          f"adjusted Rand index against the true types {truth.get('adjusted_rand', float('nan')):.3f}.")
+    doc.h(run.t("h.truth"))
+    doc.p(run.t("truth.text", n_true=truth.get("n_true_types"), n_found=truth.get("n_types_found"),
+                ari=doc.numbers.value(float(truth.get("adjusted_rand", float("nan"))))))
     if truth.get("crosstab"):
         doc.table(pd.DataFrame(truth["crosstab"]).T.fillna(0).astype(int))
     rows = [{"model": mname, "term": term, **vals} for mname, terms in truth.get("coefficients", {}).items()
             for term, vals in terms.items()]
     if rows:
-        doc.table(pd.DataFrame(rows).set_index(["model", "term"]))
+        doc.table(run.cols(pd.DataFrame(rows).set_index(["model", "term"])))
 
 
 def _dictionary_section(doc: _Doc, run: ReportInput) -> None:
     from features import data_dictionary
 
-    doc.h("Data dictionary")
+    doc.h(run.t("h.dictionary"))
     dd = data_dictionary()
     feats = pd.read_parquet(run.folder / "features.parquet").columns
-    doc.table(dd.loc[dd.index.intersection(feats)])
+    dd = dd.loc[dd.index.intersection(feats)].copy()
+    if run.lang != "en":
+        for c in ("group", "unit", "scale"):
+            dd[c] = [i18n.word(v, run.lang) for v in dd[c]]
+        dd["definition"] = [i18n.definition(n, d, run.lang) for n, d in dd["definition"].items()]
+    doc.table(run.cols(dd))
 
 
 # The report, in order: one function per section, ``section(doc, run)``. A section that has
@@ -517,9 +573,13 @@ SECTIONS = (
 )
 
 
-def write_report(run) -> list[Path]:
+def write_report(run, lang: str | None = None) -> list[Path]:
     """Write ``report.md``, ``report.html`` and ``figures/*.png`` into the run folder ``run``
-    and record their sha256 in the manifest. Returns the paths written."""
+    and record their sha256 in the manifest. Returns the paths written.
+
+    ``lang`` (``"en"`` or ``"ru"``) overrides the run's ``[report] lang``; the decimal mark
+    follows ``[report] decimal_comma`` (default: a comma in Russian), the units' word
+    ``[report] units`` (default: from the ``kind`` of the typed units)."""
     d = Path(run)
     m = load_manifest(d)
     problems = verify_run(d)  # the report shows the tables: they must be the ones the run wrote
@@ -528,10 +588,20 @@ def write_report(run) -> list[Path]:
                           + "\n".join(f"  - {p}" for p in problems))
     bundle = load_bundle(d, m)
     typ = bundle["typology"]
+    rep = bundle["config"].get("report", {})
+    lang = lang or rep.get("lang") or "en"
+    if lang not in i18n.LANGS:
+        raise ValueError(f"report language {lang!r} is not one of {list(i18n.LANGS)}")
+    towns = _read(d, "towns.csv", dtype={"town_id": str})
+    types = _read(d, "types.csv", dtype={"town_id": str})
+    kinds = () if towns is None or "kind" not in towns.columns or types is None else \
+        towns.loc[towns["town_id"].isin(types["town_id"]), "kind"]
+    units = i18n.units_of(kinds, rep.get("units"))
     inputs = ReportInput(folder=d, manifest=m, typology=typ, models=bundle["models"], config=bundle["config"],
-                         names={int(k): str(v) for k, v in dict(typ.type_names_).items()},
-                         towns=_read(d, "towns.csv", dtype={"town_id": str}))
-    doc = _Doc()
+                         names={int(k): i18n.type_name(str(v), lang, units) for k, v in dict(typ.type_names_).items()},
+                         towns=towns, lang=lang, units=units)
+    comma = rep.get("decimal_comma")
+    doc = _Doc(NumberFormat(decimal_comma=(lang == "ru") if comma is None else bool(comma)))
     for section in SECTIONS:
         section(doc, inputs)
     return _write_files(doc, inputs)
@@ -548,7 +618,7 @@ def _write_files(doc: _Doc, run: ReportInput) -> list[Path]:
     md_path.write_text("\n".join(doc.md), encoding="utf-8")
     html_path = d / "report.html"
     html_path.write_text(
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<!DOCTYPE html><html lang=\"{run.lang}\"><head><meta charset=\"utf-8\">"
         f"<title>{html.escape(run.title)}</title><style>{_CSS}</style></head><body>"
         + "\n".join(doc.html) + "</body></html>\n", encoding="utf-8")
     m["report"] = report_hashes(d)

@@ -198,13 +198,14 @@ def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
     return out
 
 
-def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -> Path:
+def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False, lang: str | None = None) -> Path:
     """Run the pipeline for ``cfg`` and write the run folder ``out`` atomically.
 
     ``out`` must not be, or contain, the dataset folder or the configuration file. With
     ``overwrite``, an existing run folder is replaced (see :func:`check_run_folder`); any other
     existing folder is refused. The folder is locked for the whole run: a second run writing
-    the same ``out`` is refused (``typology.folders.FolderLockedError``).
+    the same ``out`` is refused (``typology.folders.FolderLockedError``). ``lang`` overrides
+    ``[report] lang`` for the report written.
     """
     from ..persist import dump, versions
 
@@ -247,7 +248,7 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False) -
         }
         manifest["outputs"] = output_hashes(tmp)
         write_manifest(tmp, manifest)
-        write_report(tmp)
+        write_report(tmp, lang=lang)
     return dest
 
 

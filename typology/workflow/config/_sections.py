@@ -66,7 +66,7 @@ EVENT_KEYS = ("name", "outcome", "cohort", "methods", "control", "n_boot", "lead
               "exit", "on_exit", "random_state")
 EVENT_COHORT_KEYS = ("rule", "threshold", "min_years", "event", "missing", "denominator")
 TYPOLOGY_SHELL_KEYS = ("features", "period", "sample")
-REPORT_KEYS = ("title",)
+REPORT_KEYS = ("title", "lang", "decimal_comma", "units")
 COMPUTE_KEYS = ("n_jobs",)
 # old name -> where the key lives now; both names in one file are an error
 OLD_NAMES = {("typology", "transform"): ("typology", "feature_transform"),
@@ -332,6 +332,12 @@ def _report_section(value, w: Where) -> ReportConfig:
     w.unknown("report", rep, REPORT_KEYS)
     if "title" in rep and not isinstance(rep["title"], str):
         raise w.bad("report", "title", "a string", rep["title"])
+    if "lang" in rep and rep["lang"] not in ("en", "ru"):
+        raise w.bad("report", "lang", '"en" or "ru"', rep["lang"])
+    if "decimal_comma" in rep and not isinstance(rep["decimal_comma"], bool):
+        raise w.bad("report", "decimal_comma", "true or false", rep["decimal_comma"])
+    if "units" in rep and rep["units"] not in ("towns", "districts", "municipalities"):
+        raise w.bad("report", "units", '"towns", "districts" or "municipalities"', rep["units"])
     return ReportConfig(**rep)
 
 

@@ -11,7 +11,7 @@
     │             discrete: name, kind, formula, options (of models.fit_discrete_model)
     │             spatial:  name, formula, model, effects, balance, n_draws, random_state, options
     │                       (of models.fit_spatial_panel), on the [spatial] weights
-    ├── report    ReportConfig      title
+    ├── report    ReportConfig      title, lang, decimal_comma, units
     ├── compute   ComputeConfig     n_jobs (the typology's parallel workers)
     ├── spatial   SpatialConfig     weights, k, km, bandwidth, kernel, power, transform, ties, variables,
     │                               permutations, fdr, joins, residuals, random_state (None: no [spatial])
@@ -217,12 +217,20 @@ class SpatialModelConfig:
 
 @dataclass(frozen=True)
 class ReportConfig:
-    """``[report]``: the report's title."""
+    """``[report]``: the report's title; its language ``lang`` (``"en"`` or ``"ru"``); the
+    decimal mark (``decimal_comma``; None: a comma in Russian); the word for the units
+    (``"towns"``, ``"districts"`` or ``"municipalities"``; None: from the units' ``kind``)."""
 
     title: str = "Town typology report"
+    lang: str = "en"
+    decimal_comma: bool | None = None
+    units: str | None = None
 
     def to_dict(self) -> dict:
-        return {"title": self.title}
+        out = {"title": self.title}  # the other keys only when set: older manifests stay as they were
+        out.update({k: v for k, v in (("lang", None if self.lang == "en" else self.lang),
+                                      ("decimal_comma", self.decimal_comma), ("units", self.units)) if v is not None})
+        return out
 
 
 @dataclass(frozen=True)
