@@ -147,7 +147,7 @@ def _read(path: str):
     return read_dataset(path)
 
 
-def _stub_fit_run(cfg, out, overwrite=False, quiet=False):
+def _stub_fit_run(cfg, out, overwrite=False, quiet=False, lang=None):
     """Everything ``typology fit`` checks before computing: the dataset read, then the
     configuration checked against it (``run_pipeline``'s first step)."""
     from typology.workflow.pipeline import check_config_against_data
