@@ -288,3 +288,29 @@ def test_cli_import_exit_codes(tmp_path, capsys):
     with pytest.raises(SystemExit) as e:
         main(["import", "--out", str(tmp_path / "d4"), "--year-from", "x"])
     assert e.value.code == 2
+
+
+# ------------------------------------------------------------------ the real sources (skipped without them)
+def test_import_all_russia_real(shared_data, tmp_path):
+    """The all-Russia Rosstat extract with the SberIndex tables: the municipalities re-organised
+    in 2024 (Ukhta, Vuktyl: districts -> okrugs with new OKTMO) are carried through both years
+    on their stable unit, the 17 CD codes are dropped and listed, and the dataset validates."""
+    from typology.data.io import read_dataset
+
+    wide = shared_data / "ru_mo_employment_okved_all" / "rosstat_bdpmo_employment_okved_2023_2024.csv"
+    s = shared_data / "sberindex_mo_2025"
+    path, rep = import_dataset(tmp_path / "ru", rosstat_wide=wide, sberindex=s,
+                               bdmo_long=s / "4_bdmo_salary.parquet")
+    data = read_dataset(path)
+    e = data.employment
+    per_year = e.groupby("year")["town_id"].nunique().to_dict()
+    assert per_year == {2023: 2308, 2024: 2132}
+    for ukhta_or_vuktyl in ("87525000", "87512000"):
+        assert sorted(e.loc[e["town_id"] == ukhta_or_vuktyl, "year"].unique()) == [2023, 2024]
+    md = (path / "import_report.md").read_text(encoding="utf-8")
+    assert "17 codes" in md and "87725000" in md and "pop_total" in md
+    # Ukhta's 2023 row (district code 87725000) is carried to the okrug's code 87525000 unchanged
+    o = data.outcomes.set_index(["town_id", "year"])
+    w = pd.read_csv(wide, dtype=str)
+    assert o.loc[("87525000", 2023), "avg_wage"] == float(w.loc[w["oktmo"] == "87725000", "wage_total"].iloc[0])
+    assert o.loc[("87525000", 2023), "population"] > 0
