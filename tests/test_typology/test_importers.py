@@ -314,3 +314,31 @@ def test_import_all_russia_real(shared_data, tmp_path):
     w = pd.read_csv(wide, dtype=str)
     assert o.loc[("87525000", 2023), "avg_wage"] == float(w.loc[w["oktmo"] == "87725000", "wage_total"].iloc[0])
     assert o.loc[("87525000", 2023), "population"] > 0
+
+
+def test_cli_towns_xlsx_kontur_and_years(tmp_path):
+    """A towns workbook (OKTMO stored as Excel numbers: the leading zero comes back) instead of
+    SberIndex, Contour.Focus firms, and --year-from / --year-to."""
+    from openpyxl import Workbook
+
+    from typology.cli import main
+    from typology.data.io import read_dataset
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["Муниципалитеты"])
+    ws.append(["town_id", "name", "region", "lat", "lon", "population"])
+    ws.append([11501000, "Новый", "Обл", 64.5, 40.5, 9500])
+    ws.append([11701000, "Город", "Обл", 65.1, 41.2, 38150])
+    ws.append([1514000, "Змеиногорский", "Алтай", 51.15, 81.0, 15000])
+    wb.save(tmp_path / "towns.xlsx")
+    out = tmp_path / "ds"
+    args = ["import", "--out", str(out), "--rosstat-wide", str(write_wide(tmp_path / "wide.csv")),
+            "--towns", str(tmp_path / "towns.xlsx"), "--kontur", str(write_kontur_csv(tmp_path / "k.csv")),
+            "--year-from", "2024", "--year-to", "2024", "--quiet"]
+    assert main(args) == 0
+    data = read_dataset(out)
+    assert "01514000" in set(data.towns["town_id"])
+    assert set(data.employment["year"]) == {2024} and set(data.outcomes["year"]) == {2024}
+    assert data.firms.set_index("firm_id")["town_id"].to_dict() == {"1101000055": "11701000",
+                                                                    "1101000066": "11501000"}

@@ -166,10 +166,14 @@ def _keep_known(out: dict[str, pd.DataFrame], rep: ImportReport) -> dict[str, pd
             out[name] = df[~lost].reset_index(drop=True)
     if "groups" in out:
         g = out["groups"]
-        out["groups"] = g[g["hq_town_id"].isin(ids)].reset_index(drop=True)
+        g = g[g["hq_town_id"].isin(ids)].reset_index(drop=True)
         if "firms" in out:
             f = out["firms"]
-            f.loc[~f["group_id"].isin(set(out["groups"]["group_id"])), "group_id"] = None
+            f.loc[~f["group_id"].isin(set(g["group_id"])), "group_id"] = None
+        if len(g):
+            out["groups"] = g
+        else:  # no firm names a parent company: no groups table (an empty one is not a valid table)
+            del out["groups"]
     return out
 
 
