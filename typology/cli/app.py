@@ -75,6 +75,38 @@ def cmd_synth(args) -> int:
     return EXIT_OK
 
 
+def cmd_import(args) -> int:
+    from ..data.importers import ImportDataError, import_dataset
+    from ..data.io import check_dataset_folder
+    from ..folders import FolderExistsError
+    from ..workflow.progress import Progress
+
+    sources = {k: getattr(args, k) for k in ("rosstat_wide", "bdmo_long", "sberindex", "spark", "kontur", "towns")}
+    if not any(sources.values()):
+        raise UsageError("import: give at least one source (--rosstat-wide, --bdmo-long, --sberindex, --spark, "
+                         "--kontur, --towns)")
+    if (args.mapping or args.sheet) and not (args.spark or args.kontur):
+        raise UsageError("import: --mapping and --sheet apply to registry exports (--spark / --kontur)")
+    if args.year_from is not None and args.year_to is not None and args.year_from > args.year_to:
+        raise UsageError(f"import: --year-from {args.year_from} is after --year-to {args.year_to}")
+    out = Path(args.out)
+    if out.is_dir() and not out.is_symlink() and any(out.iterdir()):  # refused before the work, not after
+        if not args.overwrite:
+            raise FolderExistsError(f"{out} exists and is not empty; choose another --out, or pass --overwrite to "
+                                    "replace it (only a dataset folder written by typology is replaced)")
+        check_dataset_folder(out)
+    progress = Progress(quiet=args.quiet)
+    try:
+        path, rep = import_dataset(out, mapping=args.mapping, sheet=args.sheet, year_from=args.year_from,
+                                   year_to=args.year_to, overwrite=args.overwrite, progress=progress.say, **sources)
+    except ImportDataError as exc:
+        _err(str(exc))
+        return EXIT_DATA
+    print(f"wrote {path}: " + ", ".join(f"{k} {v:,} rows" for k, v in rep.counts.items()))
+    print(f"report: {path / 'import_report.md'}")
+    return EXIT_OK
+
+
 def cmd_features(args) -> int:
     from features import build_features, data_dictionary
 
@@ -330,6 +362,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true", help="replace a dataset folder written by typology")
     s.add_argument("--quiet", action="store_true", help="no progress lines")
     s.set_defaults(func=cmd_synth)
+
+    s = sub.add_parser("import", help="combine Rosstat, SberIndex, SPARK / Contour.Focus files into a dataset folder")
+    s.add_argument("--out", required=True, help="dataset folder to write (with import_report.md)")
+    s.add_argument("--rosstat-wide", metavar="FILE", help="tochno.st wide extract of БД ПМО (oktmo, oktmo_stable, "
+                   "year, emp_A .., wage_total)")
+    s.add_argument("--bdmo-long", metavar="FILE", help="БД ПМО long format (indicator, territory, year, period, "
+                   "OKVED, value), .csv/.parquet/.xlsx")
+    s.add_argument("--sberindex", metavar="DIR", help="SberIndex folder: dictionary, market access, population")
+    s.add_argument("--spark", metavar="FILE", help="SPARK export (.xlsx or .csv) -> firms and groups")
+    s.add_argument("--kontur", metavar="FILE", help="Contour.Focus export (.xlsx or .csv) -> firms and groups")
+    s.add_argument("--towns", metavar="FILE", help="towns file (town_id, name, region, lat, lon), .csv or .xlsx")
+    s.add_argument("--mapping", metavar="FILE.toml", help="column mapping for registry exports with other headers")
+    s.add_argument("--sheet", metavar="NAME", help="sheet of the registry workbook (default the first)")
+    s.add_argument("--year-from", type=_whole(None, ""), metavar="Y", help="first year kept")
+    s.add_argument("--year-to", type=_whole(None, ""), metavar="Y", help="last year kept")
+    s.add_argument("--overwrite", action="store_true", help="replace a dataset folder written by typology")
+    s.add_argument("--quiet", action="store_true", help="no progress lines")
+    s.set_defaults(func=cmd_import)
 
     s = sub.add_parser("validate", help="check a dataset folder against the data contract")
     s.add_argument("path", help="dataset folder")
