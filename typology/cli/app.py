@@ -305,6 +305,8 @@ def cmd_experiment(args) -> int:
                       f"[{v['ci_lower']:.3f}, {v['ci_upper']:.3f}]{'' if v['covered'] else '  NOT COVERED'}")
         return EXIT_OK
     shared = Path(args.shared)
+    if args.name == "russia_all_real":
+        return _russia_all_real(args, shared)
     if not shared.is_dir():
         raise UsageError(f"experiment russia_north_real needs the real data folder; {shared} does not exist "
                          "(give --shared PATH to shared/data)")
@@ -318,6 +320,25 @@ def cmd_experiment(args) -> int:
         else:
             print(f"types vs {col}: Cramer's V {v['cramers_v']:.3f}, ARI {v['ari']:.3f} (n = {v['n']})")
     print(f"checks written beside the run folder: {(args.out or 'runs/russia_north_real')}_checks/")
+    return EXIT_OK
+
+
+def _russia_all_real(args, shared: Path) -> int:
+    from ..workflow import experiments
+
+    if not shared.is_dir():
+        raise UsageError(f"experiment russia_all_real needs the real data folder; {shared} does not exist "
+                         "(give --shared PATH to shared/data)")
+    out = args.out or "runs/russia_all_real"
+    res = experiments.russia_all_real(shared, out=out, data_dir=args.data or "data/russia_all_real", quiet=args.quiet)
+    d, ma = res["dataset"], res["market_access"]
+    print(f"{d['municipalities_with_employment']:,} municipalities with employment, {res['towns_typed']:,} typed "
+          f"into {res['n_types']} types")
+    print(f"market potential vs SberIndex market access: Spearman {ma['spearman_all']:.3f} over {ma['n']:,} municipalities")
+    for col, v in res["types_vs_flags"].items():
+        if "skipped" not in v:
+            print(f"types vs {col}: Cramer's V {v['cramers_v']:.3f}, ARI {v['ari']:.3f} (n = {v['n']})")
+    print(f"checks written beside the run folder: {out}_checks/")
     return EXIT_OK
 
 
@@ -428,11 +449,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(func=cmd_init_config)
 
     s = sub.add_parser("experiment", help="run one of the experiments of experiments/")
-    s.add_argument("name", choices=["northern_towns", "monte_carlo", "corporate_events", "russia_north_real"])
+    s.add_argument("name", choices=["northern_towns", "monte_carlo", "corporate_events", "russia_north_real",
+                                         "russia_all_real"])
     s.add_argument("--out", help="run folder (or CSV for monte_carlo and corporate_events, whose run folder is the "
                    "CSV's path without its suffix); default under runs/")
     s.add_argument("--data", help="where the experiment's dataset is written; default under data/")
-    s.add_argument("--shared", default="../shared/data", help="real data folder (russia_north_real)")
+    s.add_argument("--shared", default="../shared/data", help="real data folder (russia_north_real, russia_all_real)")
     s.add_argument("--reps", type=int, default=1000, help="Monte Carlo replications (default 1000)")
     s.add_argument("--seed", type=int, default=0, help="Monte Carlo seed")
     s.add_argument("--jobs", type=int, default=1, help="parallel jobs (results do not depend on it)")

@@ -5,7 +5,8 @@
 * ``monte_carlo``: bias and coverage of the panel estimators (:mod:`typology.workflow.montecarlo`);
 * ``corporate_events``: event studies of corporate entry on the embedded dataset against its
   truth, and the Monte Carlo of the event-study estimators (:mod:`typology.workflow.event_montecarlo`);
-* ``russia_north_real``: real municipal data from ``shared/data`` (see :mod:`typology.data.realdata`).
+* ``russia_north_real``: real municipal data from ``shared/data`` (see :mod:`typology.data.realdata`);
+* ``russia_all_real``: every Russian municipality, imported with :mod:`typology.importers`.
 
 Each writes a run folder and prints its headline numbers; ``checks.json`` and ``checks.md``
 beside the run folder hold the comparisons that are not part of a run.
@@ -16,13 +17,14 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .config import embedded_config
 from .progress import Progress
 from .report import markdown_table
 
-__all__ = ["corporate_events", "northern_towns", "russia_north_real"]
+__all__ = ["build_russia_all", "corporate_events", "northern_towns", "russia_all_real", "russia_north_real"]
 
 
 def _write_checks(path: Path, checks: dict, lines: list[str]) -> None:
@@ -219,3 +221,188 @@ def monte_carlo_headlines(mc: pd.DataFrame) -> pd.DataFrame:
                      "event_time_coverage_mean": times["coverage"].mean(),
                      "band_coverage_path": g.loc["path", "coverage"]})
     return pd.DataFrame(rows).set_index(["n_towns", "method"])
+
+
+ALL_RUSSIA_FILE = "ru_mo_employment_okved_all/rosstat_bdpmo_employment_okved_2023_2024.csv"
+SMALL_TOWN_POPULATION = 50_000  # "small town" of the Russian urban classification (SP 42.13330.2016)
+SUBSET_COLUMNS = ("krugman", "hhi", "entropy", "lq_max", "coverage", "market_potential", "dist_core_km",
+                  "pop_growth", "emp_growth", "wage_growth")
+
+
+def build_russia_all(shared, out, overwrite: bool = False) -> tuple[Path, dict]:
+    """Import the all-Russia Rosstat extract and the SberIndex tables (:mod:`typology.importers`)
+    into a dataset folder, with the official flags on ``towns`` (``far_north``, ``arctic``: "true",
+    "false" or "" when the municipality is absent from the labels file; ``monotown_category``,
+    from ``ru_mo_official_labels``, itself matched to Government order 1398-r); the import report
+    is written beside the tables as ``import_report.md``."""
+    from features import TownData
+
+    from ..data.importers.combine import REPORT, build_tables
+    from ..data.io import write_dataset
+
+    s = Path(shared)
+    need = [s / ALL_RUSSIA_FILE, s / "sberindex_mo_2025", s / "ru_mo_official_labels/ru_mo_official_labels_2024.csv"]
+    missing = [str(p) for p in need if not p.exists()]
+    if missing:
+        raise FileNotFoundError(f"{s}: missing source file(s) or folder(s) {missing}")
+    tables, rep = build_tables(rosstat_wide=need[0], sberindex=need[1])
+    labels = pd.read_csv(need[2], dtype={"territory_id": str, "oktmo8": str}).set_index("territory_id")
+    towns = tables["towns"].copy()
+    tid = towns["territory_id"].astype(str)
+    for col, src in (("far_north", "far_north_or_equated"), ("arctic", "arctic_any")):
+        v = pd.to_numeric(labels[src], errors="coerce").reindex(tid).to_numpy(dtype=float)
+        towns[col] = np.where(v == 1, "true", np.where(v == 0, "false", ""))
+    cat = pd.to_numeric(labels["monotown_min_category"], errors="coerce").reindex(tid)
+    towns["monotown_category"] = cat.map(lambda c: "" if pd.isna(c) else f"{int(c)}").to_numpy()
+    tables["towns"] = towns
+    data = TownData.from_tables(source="typology.importers: Rosstat BDPMO all-Russia extract + SberIndex 2025", **tables)
+    emp = data.employment
+    years = emp.groupby("town_id")["year"].nunique()
+    summary = {"towns": int(len(data.towns)),
+               "municipalities_with_employment": int(emp["town_id"].nunique()),
+               "municipalities_by_year": {str(y): int(n) for y, n in emp.groupby("year")["town_id"].nunique().items()},
+               "municipalities_both_years": int((years == 2).sum()),
+               "section_cells": int(len(emp)), "suppressed_cells": int(emp["employment"].isna().sum()),
+               "towns_without_market_access": int(towns["sberindex_market_access"].isna().sum()),
+               "towns_far_north": int((towns["far_north"] == "true").sum()),
+               "towns_arctic": int((towns["arctic"] == "true").sum()),
+               "towns_monotown": int((towns["monotown_category"] != "").sum()),
+               "import_report": rep.to_markdown()}
+    path = write_dataset(data, out, overwrite=overwrite,
+                         files={REPORT: rep.to_markdown() + "\n",
+                                "SOURCES.json": json.dumps({k: v for k, v in summary.items() if k != "import_report"},
+                                                           indent=1, ensure_ascii=False) + "\n"})
+    return path, summary
+
+
+def _types_vs_flag(types: pd.Series, towns: pd.DataFrame, col: str) -> tuple[dict, list[str]]:
+    """Cross-tab of the types with one flag column of ``towns`` ("" = unknown, left out; for the
+    monotown category "" = not a monotown), with Cramer's V, ARI and AMI."""
+    from ..estimator.rules import reconcile
+
+    lab = towns[col].reindex(types.index).astype("string")
+    lab = lab.fillna("").replace({"": "none"}) if col == "monotown_category" else lab.replace({"": pd.NA})
+    keep = lab.notna()
+    if keep.sum() < 5 or lab[keep].nunique() < 2:
+        return {"n": int(keep.sum()), "skipped": "no contrast"}, [f"## Types x {col}", "", "Not compared: no contrast.", ""]
+    rec = reconcile(types[keep], lab[keep].astype(str))
+    res = {"n": int(keep.sum()), "ari": float(rec.ari), "ami": float(rec.ami), "cramers_v": float(rec.cramers_v),
+           "crosstab": {str(k): {str(c): int(v) for c, v in r.items()} for k, r in rec.crosstab.iterrows()}}
+    return res, [f"## Types x {col}", "", f"n = {keep.sum()}, Cramer's V {rec.cramers_v:.3f}, ARI {rec.ari:.3f}, "
+                 f"AMI {rec.ami:.3f}", "", markdown_table(rec.crosstab), ""]
+
+
+def _northern_small_towns(feats: pd.DataFrame, towns: pd.DataFrame, types: pd.Series) -> tuple[dict, list[str]]:
+    """Small towns of the North (urban okrugs of the Far North or equated areas with fewer than
+    50,000 residents) against every other municipality: n, means and medians of the indices of
+    the last year, two-sided Mann-Whitney p-values, and the share of each type."""
+    from scipy.stats import mannwhitneyu
+
+    t = towns.reindex(feats.index)
+    small = ((t["far_north"] == "true") & (t["municipal_type"].astype(str).str.contains("городской округ"))
+             & (t["population"] < SMALL_TOWN_POPULATION)).to_numpy()
+    rows = []
+    for c in SUBSET_COLUMNS:
+        a, b = feats.loc[small, c].dropna(), feats.loc[~small, c].dropna()
+        p = float(mannwhitneyu(a, b).pvalue) if len(a) >= 5 and len(b) >= 5 else np.nan
+        rows.append({"index": c, "n_small_north": len(a), "mean_small_north": a.mean(), "median_small_north": a.median(),
+                     "n_rest": len(b), "mean_rest": b.mean(), "median_rest": b.median(), "mann_whitney_p": p})
+    tab = pd.DataFrame(rows)
+    ty = types.reindex(feats.index).astype("string")
+    shares = pd.DataFrame({"small_north": ty[small].value_counts(normalize=True),
+                           "rest": ty[~small].value_counts(normalize=True)}).fillna(0.0)
+    names = list(feats.index[small])
+    out = {"n": int(small.sum()), "towns": towns.loc[names, "name"].astype(str).tolist(),
+           "comparison": tab.to_dict(orient="records"),
+           "type_shares": {str(k): {str(c): float(v) for c, v in r.items()} for k, r in shares.iterrows()}}
+    lines = ["## Small towns of the North against the rest", "",
+             f"{int(small.sum())} urban okrugs of the Far North or equated areas with fewer than "
+             f"{SMALL_TOWN_POPULATION:,} residents; last year of each municipality; growth rates 2023-2024 "
+             "(where both years exist).", "", markdown_table(_g4(tab), index=False), "", "Type shares:", "",
+             markdown_table(_g4(shares)), ""]
+    return out, lines
+
+
+TWO_YEAR_PANEL = (
+    "Two years (2023, 2024) identify levels and one change per municipality. They support: the "
+    "cross-section of specialization, diversification and market potential in each year; one-year "
+    "growth rates of employment, wages and population and a shift-share split of the employment change; "
+    "year effects (the common change) in a pooled regression. They cannot identify: trends or "
+    "persistence (one change is not a trend; regression to the mean and noise cannot be told apart "
+    "from convergence), within-municipality effects of slow-moving variables (specialization and "
+    "distance barely move in a year, so a fixed-effects estimate rests on noise), dynamic panels "
+    "(a lagged dependent variable needs three or more periods), event studies with pre-trends, or "
+    "type transitions beyond one year. The five regions without 2024 (Kemerovo, Novosibirsk, Ryazan, "
+    "Tver, North Ossetia) and the Stavropol city okrugs have no change at all.")
+
+
+def russia_all_real(shared, out="runs/russia_all_real", data_dir="data/russia_all_real", quiet: bool = False) -> dict:
+    """Every Russian municipality: import the sources (:func:`build_russia_all`), fit the embedded
+    ``russia_all_real`` configuration, and write the checks beside the run folder: counts, market
+    potential against SberIndex's market access, the leading mining (section B) districts, the
+    types against the Far North, Arctic and monotown flags, the small towns of the North against
+    the rest, and what a two-year panel can and cannot identify."""
+    from features.panel import employment_matrix
+    from features.specialization import location_quotient
+
+    from ..data.io import read_dataset
+    from .runs import fit_run, load_manifest
+
+    progress = Progress(quiet=quiet)
+    progress.say(f"importing the all-Russia extract and the SberIndex tables from {shared} into {data_dir}")
+    _, summary = build_russia_all(shared, data_dir, overwrite=True)
+    run = fit_run(embedded_config("russia_all_real", data_dir), out, overwrite=True, quiet=quiet)
+    data = read_dataset(data_dir)
+    towns = data.towns.set_index("town_id")
+    m = load_manifest(run)
+    checks: dict = {"dataset": {k: v for k, v in summary.items() if k != "import_report"},
+                    "towns_typed": m["summary"]["towns_typed"], "towns_left_out": m["summary"]["towns_left_out"]}
+    d = checks["dataset"]
+    lines = ["# russia_all_real: checks", "", "## Data", "",
+             f"{d['towns']:,} municipalities with coordinates and population (the masses of market potential); "
+             f"{d['municipalities_with_employment']:,} with Rosstat employment by section "
+             f"({', '.join(f'{y}: {n:,}' for y, n in d['municipalities_by_year'].items())}; both years: "
+             f"{d['municipalities_both_years']:,}); {d['suppressed_cells']:,} of {d['section_cells']:,} section cells "
+             f"suppressed (kept as not published); {checks['towns_typed']:,} typed.", ""]
+
+    E = employment_matrix(data.employment)
+    last = E.groupby(level="town_id").tail(1)
+    lq = location_quotient(last)["B"].dropna().sort_values(ascending=False).head(10)
+    ids = lq.index.get_level_values("town_id")
+    top = pd.DataFrame({"town_id": ids, "name": towns.loc[ids, "name"].to_numpy(),
+                        "region": towns.loc[ids, "region"].to_numpy(), "year": lq.index.get_level_values("year"),
+                        "lq_B": lq.to_numpy()})
+    checks["top_lq_mining"] = top.to_dict(orient="records")
+    lines += ["## Highest location quotients in mining (section B), against all of Russia", "",
+              markdown_table(_g4(top), index=False), ""]
+
+    ma = _market_access_check(towns)
+    checks["market_access"] = ma
+    lines += ["## Harris market potential against SberIndex market access", "",
+              f"Spearman rank correlation over {ma['n']:,} municipalities: {ma['spearman_all']:.3f} (beta = 1); "
+              f"{ma['spearman_all_beta_0.5']:.3f} (beta = 0.5), {ma['spearman_all_beta_2']:.3f} (beta = 2)."
+              + (f" Far North municipalities ({ma['n_far_north']}): {ma['spearman_far_north']:.3f}." if "n_far_north" in ma else ""), ""]
+
+    types = pd.read_csv(Path(run) / "types.csv", dtype={"town_id": str}).set_index("town_id")["type"]
+    checks["n_types"] = m["summary"]["n_types"]
+    checks["type_names"] = m["summary"]["type_names"]
+    sel = pd.read_csv(Path(run) / "selection.csv")
+    checks["selection"] = sel.to_dict(orient="records")
+    lines += ["## Number of types", "", f"{checks['n_types']} types: {checks['type_names']}.", "",
+              markdown_table(_g4(sel[["k", "silhouette", "gap", "gap_se", "jaccard_min", "prediction_strength",
+                                      "admissible", "votes", "chosen"]]), index=False), ""]
+    flags = {}
+    for col in ("far_north", "arctic", "monotown_category"):
+        flags[col], more = _types_vs_flag(types, towns, col)
+        lines += more
+    checks["types_vs_flags"] = flags
+
+    feats = pd.read_parquet(Path(run) / "features.parquet")
+    feats = feats.groupby(level="town_id").tail(1).droplevel("year")
+    checks["small_towns_north"], more = _northern_small_towns(feats, towns, types)
+    lines += more
+    checks["models"] = pd.read_csv(Path(run) / "coefficients.csv").to_dict(orient="records")
+    checks["two_year_panel"] = TWO_YEAR_PANEL
+    lines += ["## What a two-year panel can and cannot identify", "", TWO_YEAR_PANEL, ""]
+    _write_checks(Path(str(run) + "_checks"), checks, lines)
+    return checks

@@ -42,7 +42,7 @@ def load_config(path, check_data: bool = True) -> RunConfig:
 
 def embedded_config(name: str, data_dir) -> RunConfig:
     """A configuration shipped with the package (``typology/resources/<name>.toml``) pointed at
-    ``data_dir``: ``demo`` (the demo and the northern_towns experiment), ``russia_north_real``."""
+    ``data_dir``: ``demo`` (the demo and the northern_towns experiment), ``russia_north_real``, ``russia_all_real``."""
     from importlib import resources
 
     text = resources.files("typology").joinpath(f"resources/{name}.toml").read_text(encoding="utf-8")
