@@ -62,7 +62,7 @@ __all__ = [
 ]
 
 FE_DOF = ("fixest", "firstpair")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_NAME = re.compile(r"[^\W\d][\w.]*")  # an identifier, letters of any alphabet
 
 
 @dataclass(frozen=True)

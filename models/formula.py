@@ -15,7 +15,12 @@ Grammar (a small, explicit subset of R / patsy formulas)::
     y ~ x | w ~ z1 + z2    instrumental variables without absorbed effects
 
 Names are data columns or the levels of the (``town_id``, ``year``) index. Functions nest
-(``log(lag(x, 2))``, ``lag(log(x), 1)``, ``W(log(x))``, ``lag(W(x), 1)``).
+(``log(lag(x, 2))``, ``lag(log(x), 1)``, ``W(log(x))``, ``lag(W(x), 1)``). A name is a Python
+identifier, letters of any alphabet included (``численность``, ``log(зарплата)``); any other
+column name is quoted as in patsy and formulaic, ``Q("численность, чел.")`` (or with single
+quotes), wherever a variable can stand (``log(Q("x y"))``, ``C(Q("тип"))``, ``lag(Q("x y"), 2)``,
+the instrumental-variables part). Terms render (and design columns are named) as written:
+``Q("...")`` is kept, so a rendered term parses back to the same term.
 
 ``W(x)`` (the SLX model; LeSage and Pace 2009, sec. 2.3; Halleck Vega and Elhorst 2015) is the
 spatial lag ``(W x)_it = sum_j w_ij x_jt`` of ``x`` over the towns of the same year, with the
@@ -62,9 +67,13 @@ class FormulaError(ValueError):
 @dataclass(frozen=True)
 class Var:
     name: str
+    #: written as ``Q("name")``: rendered so (a name that is not an identifier always is)
+    quoted: bool = field(default=False, compare=False)
 
     def render(self) -> str:
-        return self.name
+        if not self.quoted and _BARE.fullmatch(self.name):
+            return self.name
+        return f'Q("{self.name}")' if '"' not in self.name else f"Q('{self.name}')"
 
     def names(self) -> tuple[str, ...]:
         return (self.name,)
@@ -151,13 +160,40 @@ def _render_term(term: Term) -> str:
 
 
 # ------------------------------------------------------------------------------ parser
-_TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_.]*)|(?P<str>'[^']*'|\"[^\"]*\")"
+#: a bare name: letters of any alphabet, digits (not first), '_' and '.'
+_BARE = re.compile(r"[^\W\d][\w.]*")
+_TOKEN = re.compile(r"\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>[^\W\d][\w.]*)|(?P<str>'[^']*'|\"[^\"]*\")"
                     r"|(?P<op>[~+\-*:(),=]))")
+_QUOTED = re.compile(r"'[^']*'|\"[^\"]*\"")
+
+
+def _mask_quoted(text: str) -> str:
+    """``text`` with the inside of every quoted string replaced by ``_`` (same length), so that
+    ``~``, ``|`` and ``+`` in a quoted column name do not split the formula; raises
+    :class:`FormulaError` on a quote that is not closed."""
+    masked = _QUOTED.sub(lambda m: m.group()[0] + "_" * (len(m.group()) - 2) + m.group()[0], text)
+    for q in "'\"":
+        if q in _QUOTED.sub("", text):
+            at = _QUOTED.sub(lambda m: "_" * len(m.group()), text).index(q)
+            raise FormulaError(f"formula {text!r}: the quote {q} at position {at} is not closed; quote a column "
+                               f"name as Q(\"name\") or Q('name')")
+    return masked
+
+
+def _split(text: str, sep: str) -> list[str]:
+    """``text.split(sep)`` outside quoted strings."""
+    masked, out, start = _mask_quoted(text), [], 0
+    for i, ch in enumerate(masked):
+        if ch == sep:
+            out.append(text[start:i])
+            start = i + 1
+    return [*out, text[start:]]
 
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
     pos, out = 0, []
     text = text.rstrip()
+    _mask_quoted(text)
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
@@ -188,9 +224,18 @@ class _Parser:
     def error(self, msg):
         raise FormulaError(f"formula {self.text!r}: {msg}")
 
-    # expression: NAME | func(expr[, k])
+    # expression: NAME | Q("name") | func(expr[, k])
     def expr(self) -> Var | Func:
         kind, val = self.take(kind="name")
+        if val == "Q" and self.peek()[1] == "(":
+            self.take("(")
+            if self.peek()[0] != "str":
+                self.error(f"Q() quotes a column name, as Q(\"численность\"); found {self.peek()[1]!r}")
+            name = self.take()[1][1:-1]
+            if not name:
+                self.error("Q() quotes a column name; found an empty one")
+            self.take(")")
+            return Var(name, quoted=True)
         if self.peek()[1] == "(":
             if val not in _FUNCS:
                 self.error(f"unknown function {val!r}; functions are {', '.join(_FUNCS)} and C()")
@@ -361,19 +406,19 @@ def parse_formula(text: str) -> ParsedFormula:
     """
     if not isinstance(text, str):
         raise FormulaError(f"a formula needs exactly one '~', as in 'y ~ x1 + x2'; found {text!r}")
-    main, *rest = text.split("|")
-    if main.count("~") != 1:
+    main, *rest = _split(text, "|")
+    if _mask_quoted(main).count("~") != 1:
         raise FormulaError(f"a formula needs exactly one '~' before any '|', as in 'y ~ x1 + x2' or "
                            f"'y ~ x1 | town_id + year'; found {text!r}")
     absorb: tuple[str, ...] = ()
     endog: tuple[Term, ...] = ()
     instruments: tuple[Term, ...] = ()
     for i, part in enumerate(rest):
-        if "~" in part:
-            if i != len(rest) - 1 or part.count("~") != 1:
+        if "~" in _mask_quoted(part):
+            if i != len(rest) - 1 or _mask_quoted(part).count("~") != 1:
                 raise FormulaError(f"formula {text!r}: the instrumental-variables part 'endog ~ z1 + z2' comes "
                                    "last, after the absorbed effects, with one '~'")
-            left, right = part.split("~")
+            left, right = _split(part, "~")
             endog, instruments = _side(text, left, "endogenous regressors"), _side(text, right, "instruments")
         elif i > 0 or not part.strip():
             raise FormulaError(f"formula {text!r}: after '|' come the absorbed effects ('| town_id + year') and "
@@ -459,7 +504,7 @@ class _Evaluator:
             if isinstance(s.dtype, pd.CategoricalDtype) or not (pd.api.types.is_numeric_dtype(s.dtype)
                                                                   or pd.api.types.is_bool_dtype(s.dtype)):
                 raise FormulaError(f"column {e.name!r} is not numeric (dtype {s.dtype}); "
-                                   f"write C({e.name}) to use it as a categorical")
+                                   f"write C({e.render()}) to use it as a categorical")
             v = s.to_numpy(dtype=np.float64, na_value=np.nan)
             out = (v, np.zeros(len(v), bool))
         else:

@@ -141,10 +141,13 @@ class RegressionTable:
     Built by :func:`compare`. ``cells`` is the table as strings (one column per model);
     ``to_text``, ``to_markdown``, ``to_latex``, ``to_html``, ``to_csv`` render it;
     ``to_frame`` gives the numbers (estimate and standard error per model and term).
+    ``labels`` maps the English texts of the fit rows (their labels and words such as ``"none"``)
+    and of the note's first sentence to the texts shown (a report in another language).
     """
 
-    def __init__(self, results, names, terms, stars, digits, what="params", ci=None):
+    def __init__(self, results, names, terms, stars, digits, what="params", ci=None, labels=None):
         self.results = list(results)
+        self.labels = dict(labels or {})
         self.columns = _columns(self.results, list(names), what)
         self.names = [c.title for c in self.columns]
         self.terms = list(terms)
@@ -179,9 +182,10 @@ class RegressionTable:
             keys += ["Pseudo R-squared", "Estimates"]
         elif any(c.foot["Pseudo R-squared"] for c in self.columns):
             keys.append("Pseudo R-squared")
+        lab = self.labels
         for k in keys:
-            rows.append([c.foot[k] for c in self.columns])
-            labels.append(k)
+            rows.append([lab.get(c.foot[k], c.foot[k]) for c in self.columns])
+            labels.append(lab.get(k, k))
         self.cells = pd.DataFrame(rows, index=labels, columns=self.names)
 
     @property
@@ -189,6 +193,7 @@ class RegressionTable:
         marks = ", ".join(f"{'*' * (i + 1)} p < {lv:g}" for i, lv in enumerate(self.stars))
         below = ("Standard errors in parentheses." if self.ci_level is None
                  else f"{self.ci_level:.0%} confidence intervals in brackets.")
+        below = self.labels.get(below, below)
         extra = ""
         if self.what == "marginal_effects" and any(c.discrete for c in self.columns):
             extra = (" Discrete models: average marginal effects on the probability (discrete changes for 0/1 "
@@ -287,7 +292,7 @@ class RegressionTable:
 
 
 def compare(results, names=None, terms=None, stars=(0.10, 0.05, 0.01), digits: int = 3, what: str = "params",
-            ci: float | None = None) -> RegressionTable:
+            ci: float | None = None, labels: dict | None = None) -> RegressionTable:
     """Put fitted panel and discrete models side by side.
 
     Parameters
@@ -310,6 +315,10 @@ def compare(results, names=None, terms=None, stars=(0.10, 0.05, 0.01), digits: i
     ci : float, optional
         Show confidence intervals at this level in brackets instead of standard errors
         (unbounded limits as ``-inf`` / ``inf``).
+    labels : dict, optional
+        The texts of the fit rows and of the note in another language: English text -> text
+        shown, for the row labels (``"Observations"``), their words (``"none"``,
+        ``"coefficients"``) and ``"Standard errors in parentheses."``; absent texts stay English.
     """
     if isinstance(results, dict):
         names = list(results) if names is None else names
@@ -325,7 +334,7 @@ def compare(results, names=None, terms=None, stars=(0.10, 0.05, 0.01), digits: i
         raise ValueError(f"ci must be a level in (0, 1), e.g. 0.95; found {ci!r}")
     if terms is None:
         terms = list(dict.fromkeys(t for c in _columns(results, list(names), what) for t in c.estimates.index))
-    return RegressionTable(results, names, terms, stars, digits, what, ci)
+    return RegressionTable(results, names, terms, stars, digits, what, ci, labels)
 
 
 def coefplot(results, names=None, terms=None, level: float = 0.95, figsize=None, what: str = "params") -> Figure:

@@ -24,6 +24,18 @@ def fits(grunfeld):
             fit_panel_model(grunfeld, PanelModelSpec(F, effects="twoway", name="TWFE"))]
 
 
+def test_compare_labels_relabel_the_fit_rows_and_the_note(fits):
+    labels = {"Observations": "Наблюдений", "town, year": "город, год", "none": "нет",
+              "Standard errors in parentheses.": "Стандартные ошибки в скобках."}
+    tab = compare(fits, labels=labels)
+    plain = compare(fits)
+    assert "Наблюдений" in tab.cells.index and "Observations" not in tab.cells.index
+    assert list(tab.cells.loc["Effects"]) == ["нет", "town", "город, год"]
+    assert tab.note.startswith("Стандартные ошибки в скобках.") and "Стандартные ошибки в скобках." in tab.to_html()
+    pd.testing.assert_frame_equal(tab.cells.iloc[:tab.n_coef_rows], plain.cells.iloc[:plain.n_coef_rows])
+    assert "Observations" in plain.cells.index and plain.note.startswith("Standard errors in parentheses.")
+
+
 def test_compare_renders_every_format(fits):
     tab = compare(fits)
     text = tab.to_text()

@@ -179,3 +179,25 @@ def test_english_report_page_does_not_scroll_sideways(demo_run):
         assert widths[0] <= widths[1], widths
     finally:
         driver.quit()
+
+
+def test_russian_report_translates_the_model_tables_and_the_event_study_texts(russian_run, demo_run):
+    md = (russian_run / "report.md").read_text(encoding="utf-8")
+    en = (demo_run / "report.md").read_text(encoding="utf-8")
+    rows = ("Estimator", "Effects", "Standard errors", "Observations", "Towns", "R-squared")
+    ru_rows = ("Метод оценки", "Эффекты", "Стандартные ошибки", "Наблюдений", "Городов", "R²")
+    for e, r in zip(rows, ru_rows, strict=True):
+        assert f"| {e} |" in en and f"| {r} |" in md and f"| {e} |" not in md
+    assert "| Эффекты | город, год |" in md and "Стандартные ошибки в скобках." in md
+    sentences = {  # English sentence of the demo report -> its Russian
+        "Logit and probit models give the probability": "Логит- и пробит-модели дают вероятность",
+        "Average marginal effects on the probability of each outcome level": "Средние предельные эффекты на вероятность",
+        "Effect of the event by years since it": "Эффект события по годам после него",
+        "Goodman-Bacon decomposition of the two-way DiD": "Разложение Гудмана-Бэкона",
+        "Against the synthetic truth": "Сравнение с синтетической истиной",
+        "true path inside the band": "истинная траектория внутри полосы",
+        "| pre-trend p |": "| p предтренда |",
+    }
+    for e, r in sentences.items():
+        assert e in en and e not in md and r in md
+    assert re.search(r"\| (да|нет) \|", md) and not re.search(r"\| (True|False) \|", md)  # booleans as words

@@ -234,3 +234,16 @@ def test_an_unbalanced_panel_is_refused_without_balance(model_run):
     with pytest.raises(ConfigError, match=r"cfg_require.toml: \[\[models\]\] 'sdem' balance: the spatial panel models "
                                           r"need a balanced panel .* set balance = \"drop_towns\""):
         run_pipeline(c, data)
+
+
+def test_russian_report_translates_the_spatial_models(model_run, tmp_path):
+    import shutil
+
+    from typology.cli import main
+
+    d = tmp_path / "run"
+    shutil.copytree(model_run / "run", d)
+    assert main(["report", str(d), "--lang", "ru", "--quiet"]) == 0
+    md = (d / "report.md").read_text(encoding="utf-8")
+    assert "Spatial panel models" not in md and "Пространственные панельные модели" in md
+    assert "Прямые, косвенные (перетоки) и общие эффекты" in md and "Direct, indirect" not in md

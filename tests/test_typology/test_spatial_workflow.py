@@ -319,3 +319,21 @@ def test_real_data_experiment_reports_spatial_autocorrelation(shared_data, tmp_p
 
 if __name__ == "__main__":
     sys.exit(pytest.main([__file__, "-q"]))
+
+
+def test_russian_report_translates_the_spatial_section(spatial_run, tmp_path):
+    import shutil
+
+    from typology.cli import main
+
+    d = tmp_path / "run"
+    shutil.copytree(spatial_run, d)
+    assert main(["report", str(d), "--lang", "ru", "--quiet"]) == 0
+    md = (d / "report.md").read_text(encoding="utf-8")
+    assert "## Пространственная структура" in md
+    for en, ru in (("Weights: ", "Веса: "), ("LISA clusters (local Moran", "Кластеры LISA (локальный I Морана"),
+                   ("Join counts of the types", "Подсчёт соседств типов"),
+                   ("Moran's I of the residuals", "I Морана остатков линейных моделей"),
+                   ("LISA cluster map of", "карта кластеров LISA"), ("Moran scatter plot of", "диаграмма рассеяния Морана")):
+        assert en not in md and ru in md
+    assert "q-значение Бенджамини-Хохберга <= 0,05" in md  # a decimal comma in the sentence

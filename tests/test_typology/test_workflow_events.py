@@ -218,3 +218,9 @@ def test_starter_config_offers_an_event_study_that_parses():
     (study,) = cfg.event_studies
     assert study.outcome == "log(avg_wage)" and study.rule["rule"] == "share" and study.rule["min_years"] == 2
     assert "# [[event_studies]]" not in starter_config("ds", outcomes=["avg_wage"], groups=["specialization"])
+
+
+def test_an_event_study_outcome_may_be_a_russian_column():
+    raw = {"data": {"path": "/tmp"}, "event_studies": [{"name": "a", "outcome": "log(зарплата)", "cohort": "год_входа"}]}
+    (study,) = parse_config(raw).event_studies
+    assert study.log_outcome == ("зарплата", True)

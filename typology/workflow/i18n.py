@@ -12,7 +12,8 @@ stays as written.
 
 from __future__ import annotations
 
-__all__ = ["LANGS", "STRINGS", "UNITS", "column", "definition", "tr", "type_name", "units_of", "word"]
+__all__ = ["LANGS", "STRINGS", "UNITS", "column", "definition", "fit_labels", "tr", "type_name", "units_of",
+           "word"]
 
 LANGS = ("en", "ru")
 
@@ -105,6 +106,131 @@ STRINGS: dict[str, dict[str, str]] = {
     "selection.chosen": {_E: "chosen k = {k}", _R: "выбрано k = {k}"},
     "stability.xlabel": {_E: "mean bootstrap Jaccard (Hennig: >= 0.75 valid, >= 0.85 highly stable)",
                          _R: "средний бутстреп-индекс Жаккара (Hennig: >= 0,75 устойчив, >= 0,85 высоко устойчив)"},
+    "models.iv": {_E: "Instrumental variables (iv_tests.csv): first-stage F of the excluded instruments; Cragg-Donald "
+                      "and Kleibergen-Paap rk Wald F of weak identification (no p-value: compare with Stock and Yogo's "
+                      "critical values); Sargan / Hansen J of over-identification; endogeneity tests (H0: the "
+                      "regressors are exogenous).",
+                  _R: "Инструментальные переменные (iv_tests.csv): F первого шага для исключённых инструментов; F "
+                      "Крэгга-Дональда и rk-Вальда Клейбергена-Паапа для слабой идентификации (без p-значения: "
+                      "сравните с критическими значениями Стока и Иого); J Саргана / Хансена для "
+                      "сверхидентификации; тесты эндогенности (H0: регрессоры экзогенны)."},
+    "discrete.text": {_E: "Logit and probit models give the probability of the outcome level coded 1; a multinomial logit "
+                          "gives the probability of each level against the reference level (the first of the levels "
+                          "listed). Maximum likelihood on the town-years (statsmodels); average marginal effects with "
+                          "delta-method standard errors (discrete_models.csv, discrete_coefficients.csv, "
+                          "marginal_effects.csv).",
+                      _R: "Логит- и пробит-модели дают вероятность уровня исхода с кодом 1; мультиномиальный логит - "
+                          "вероятность каждого уровня относительно базового (первого из перечисленных). Метод "
+                          "максимального правдоподобия по наблюдениям {unit} × год (statsmodels); средние предельные "
+                          "эффекты со стандартными ошибками дельта-метода (discrete_models.csv, "
+                          "discrete_coefficients.csv, marginal_effects.csv)."},
+    "discrete.coef": {_E: "Coefficients (log-odds for logit and multinomial logit, index coefficients for probit):",
+                      _R: "Коэффициенты (логарифмы шансов для логита и мультиномиального логита, коэффициенты индекса "
+                          "для пробита):"},
+    "discrete.me": {_E: "Average marginal effects on the probability of each outcome level:",
+                    _R: "Средние предельные эффекты на вероятность каждого уровня исхода:"},
+    "events.text": {_E: "Effect of the event by years since it (event time; -1 is the last year before) for each "
+                        "estimator: Callaway and Sant'Anna (2021), Sun and Abraham (2021), imputation (Borusyak, "
+                        "Jaravel and Spiess 2024) and the two-way fixed-effects event study (biased when effects "
+                        "differ across cohorts and over time). Plots: points with pointwise 95% intervals (bars) and "
+                        "uniform 95% bands (boxes, multiplier bootstrap); the pre-period is shaded. Tables: estimate "
+                        "(standard error, clustered); overall: the average effect over treated town-years (two-way: "
+                        "the static DiD); pre-trend p: Wald test that the pre-period estimates are 0 "
+                        "(event_studies.csv, event_overall.csv).",
+                    _R: "Эффект события по годам после него (время события; -1 - последний год до него) для каждой "
+                        "оценки: Каллуэй и Сант-Анна (2021), Сан и Абрахам (2021), импутация (Борусяк, Жаравель и "
+                        "Шпис 2024) и event study с двусторонними фиксированными эффектами (смещена, когда эффекты "
+                        "различаются между когортами и во времени). Графики: точки с поточечными 95% интервалами "
+                        "(отрезки) и равномерными 95% полосами (прямоугольники, мультипликативный бутстреп); период до "
+                        "события затенён. Таблицы: оценка (стандартная ошибка, кластеризованная); overall: средний "
+                        "эффект по наблюдениям ({unit} × год) после события (two-way: статическая разность "
+                        "разностей); pre-trend p: тест Вальда равенства нулю оценок до события (event_studies.csv, "
+                        "event_overall.csv)."},
+    "events.study": {_E: "{name}: {outcome} by {cohort}", _R: "{name}: {outcome} по {cohort}"},
+    "fig.event": {_E: "event study {name}: estimates, 95% intervals and uniform bands",
+                  _R: "event study {name}: оценки, 95% интервалы и равномерные полосы"},
+    "events.bacon": {_E: "Goodman-Bacon decomposition of the two-way DiD ({did}): {share} of the weight is on "
+                         "forbidden comparisons (later-treated towns against already-treated towns as controls), "
+                         "which bias it when effects change over time (event_bacon.csv).",
+                     _R: "Разложение Гудмана-Бэкона двусторонней разности разностей ({did}): {share} веса приходится "
+                         "на запрещённые сравнения (поздно затронутые {units} против уже затронутых в роли "
+                         "контрольных), которые смещают оценку, когда эффекты меняются во времени (event_bacon.csv)."},
+    "events.truth": {_E: "Against the synthetic truth (truth.json events.effects.{outcome}: the true average effect of "
+                         "entry by event time, cohorts weighted by their number of towns, and the true overall ATT): "
+                         "estimates, with * where the truth lies outside the method's uniform 95% band (overall: "
+                         "outside its 95% interval).",
+                     _R: "Сравнение с синтетической истиной (truth.json events.effects.{outcome}: истинный средний "
+                         "эффект входа по времени события, когорты взвешены числом {units_gen}, и истинный общий "
+                         "ATT): оценки, * - истина вне равномерной 95% полосы метода (overall: вне его 95% "
+                         "интервала)."},
+    "events.truth_row": {_E: "true path inside the band", _R: "истинная траектория внутри полосы"},
+    "events.truth_col": {_E: "truth", _R: "истина"},
+    "events.event_time": {_E: "event time", _R: "время события"},
+    "events.pretrend_p": {_E: "pre-trend p", _R: "p предтренда"},
+    "events.n_units": {_E: "towns", _R: "Число {units_gen}"},
+    "yes": {_E: "yes", _R: "да"},
+    "no_outside": {_E: "no ({n} of {of} outside)", _R: "нет ({n} из {of} вне полосы)"},
+    "spatial.weights": {_E: "Weights: {kind}, transform {transform!r}, among the towns of the typology; one value per "
+                            "town for the typology's period; {permutations} permutations. Moran's I above its expected "
+                            "value -1/(n-1) (Geary's C below 1) means that neighbouring towns are alike; p_norm under "
+                            "normality (two-sided), p_sim the folded pseudo p-value of the permutations (esda's "
+                            "convention).",
+                        _R: "Веса: {kind}, преобразование {transform!r}, между {units_gen} типологии; одно значение "
+                            "на {unit} за период типологии; перестановок: {permutations}. I Морана выше ожидаемого "
+                            "значения -1/(n-1) (C Гири ниже 1) означает, что соседние {units} похожи; p_norm - при "
+                            "нормальности (двусторонний), p_sim - свёрнутое псевдо-p-значение перестановок "
+                            "(соглашение esda)."},
+    "spatial.lisa": {_E: "LISA clusters (local Moran, Benjamini-Hochberg q-value <= {fdr}; not significant "
+                         "otherwise), towns per cluster:",
+                     _R: "Кластеры LISA (локальный I Морана, q-значение Бенджамини-Хохберга <= {fdr}; иначе "
+                         "незначимо), число {units_gen} в кластере:"},
+    "fig.lisa": {_E: "LISA cluster map of {v}", _R: "карта кластеров LISA: {v}"},
+    "fig.moran": {_E: "Moran scatter plot of {v}: standardized value against its spatial lag; slope = Moran's I",
+                  _R: "диаграмма рассеяния Морана: {v}, стандартизованное значение против его пространственного "
+                      "лага; наклон = I Морана"},
+    "spatial.joins": {_E: "Join counts of the types (binary weights): same-type neighbour pairs against their "
+                          "expectation under non-free sampling (z, p_norm upper tail) and permutations (p_sim upper "
+                          "tail); a small p means that towns of the type are neighbours more often than chance. The "
+                          "last row counts pairs of different types.",
+                      _R: "Подсчёт соседств типов (бинарные веса): пары соседей одного типа против ожидаемого числа "
+                          "при выборке без возвращения (z, p_norm - верхний хвост) и при перестановках (p_sim - "
+                          "верхний хвост); малое p означает, что {units} типа соседствуют чаще, чем случайно. "
+                          "Последняя строка - пары разных типов."},
+    "spatial.residuals": {_E: "Moran's I of the residuals of the linear models, year by year (within residuals have a "
+                              "zero mean in each town, so they are not averaged over years); a significant positive I "
+                              "means spatially correlated errors (consider Driscoll-Kraay or spatial HAC standard "
+                              "errors, or a spatial model).",
+                          _R: "I Морана остатков линейных моделей по годам (внутригрупповые остатки имеют нулевое "
+                              "среднее в каждой единице, поэтому по годам не усредняются); значимый положительный I "
+                              "означает пространственно коррелированные ошибки (используйте стандартные ошибки "
+                              "Дрисколла-Краая или пространственные HAC, или пространственную модель)."},
+    "spatial.models": {_E: "Spatial panel models (maximum likelihood, fixed effects; rho: spatial lag of the outcome, "
+                           "lambda: of the error; standard errors from the information matrix): {text}.",
+                       _R: "Пространственные панельные модели (максимальное правдоподобие, фиксированные эффекты; "
+                           "rho - пространственный лаг исхода, lambda - ошибки; стандартные ошибки по "
+                           "информационной матрице): {text}."},
+    "spatial.model": {_E: "{model}: {kind}, {effects} effects, {n_towns} towns x {n_years} years",
+                      _R: "{model}: {kind}, эффекты {effects}, {units_gen} {n_towns} × лет {n_years}"},
+    "spatial.dropped": {_E: " ({n} towns dropped to balance the panel)",
+                        _R: " (исключено {units_gen}: {n}, чтобы сбалансировать панель)"},
+    "spatial.lag": {_E: "spatial lag (SAR)", _R: "пространственный лаг (SAR)"},
+    "spatial.error": {_E: "spatial error (SEM)", _R: "пространственная ошибка (SEM)"},
+    "spatial.durbin": {_E: "spatial Durbin (SDM)", _R: "пространственная модель Дарбина (SDM)"},
+    "spatial.impacts": {_E: "Direct, indirect (spillover) and total effects of each regressor (LeSage and Pace 2009), "
+                            "standard errors simulated from the estimates' asymptotic normal distribution:",
+                        _R: "Прямые, косвенные (перетоки) и общие эффекты каждого регрессора (LeSage и Pace 2009), "
+                            "стандартные ошибки - симуляцией из асимптотического нормального распределения оценок:"},
+}
+
+#: the fit rows and words of the models' comparison table (``models.compare(labels=...)``) in
+#: Russian; ``Towns`` is the study's units (:func:`fit_labels`)
+FIT_RU = {
+    "Estimator": "Метод оценки", "Effects": "Эффекты", "Standard errors": "Стандартные ошибки",
+    "Observations": "Наблюдений", "R-squared": "R²", "R-squared within": "R² внутригрупповой",
+    "First-stage F": "F первого шага", "Pseudo R-squared": "Псевдо-R²", "Estimates": "Оценки",
+    "coefficients": "коэффициенты", "average marginal effects": "средние предельные эффекты",
+    "none": "нет", "town": "город", "year": "год", "town, year": "город, год",
+    "Standard errors in parentheses.": "Стандартные ошибки в скобках.",
 }
 
 #: column labels of the report's tables (the CSV tables keep their names)
@@ -119,7 +245,9 @@ COLUMNS_RU = {
     "true": "истина", "covered": "в интервале", "ci_lower": "ДИ, нижн.", "ci_upper": "ДИ, верхн.",
     "jaccard_mean": "Жаккар, среднее", "jaccard_median": "Жаккар, медиана", "jaccard_sd": "Жаккар, ст. откл.",
     "dissolved": "распадается", "recovered": "восстанавливается", "admissible": "допустимо", "votes": "голоса",
-    "chosen": "выбрано",
+    "chosen": "выбрано", "event time": "время события", "weight": "вес", "outcome": "исход", "kind": "вид",
+    "formula": "формула", "levels": "уровни", "nobs": "наблюдений", "llf": "лог. правдоподобие",
+    "pseudo_rsquared": "псевдо-R²", "cov_type": "ковариация", "effect": "эффект",
 }
 
 #: the words of the stability verdicts and the data dictionary's groups, scales and units
@@ -160,6 +288,15 @@ def tr(key: str, lang: str = "en", units: str = "towns", **kw) -> str:
     """The string ``key`` in ``lang``, ``{placeholders}`` filled from ``kw`` and the units."""
     one, many, gen = UNITS[units][lang]
     return STRINGS[key][lang].format(unit=one, units=many, units_gen=gen, Units=many[:1].upper() + many[1:], **kw)
+
+
+def fit_labels(lang: str, units: str = "towns") -> dict:
+    """The texts of ``models.compare``'s fit rows in ``lang`` (empty in English): the row labels,
+    the effects by the study's unit (``"town"`` -> ``"район"`` in a study of districts)."""
+    if lang == "en":
+        return {}
+    one, _, gen = UNITS[units][lang]
+    return {**FIT_RU, "Towns": gen[:1].upper() + gen[1:], "town": one, "town, year": f"{one}, год"}
 
 
 def column(name, lang: str) -> str:

@@ -76,6 +76,8 @@ class _Doc:
         if lang != "en":
             d = d.rename(columns=lambda c: i18n.column(c, lang))
             d.index.names = [i18n.column(n, lang) if n is not None else None for n in d.index.names]
+            for j in range(d.shape[1]):
+                d.isetitem(j, _bool_words(d.iloc[:, j], lang))
         self.md.append(markdown_table(d, index=index) + "\n")
         self.html.append('<div class="tw">' + d.to_html(index=index, escape=True, border=0, na_rep="") + "</div>")
 
@@ -89,6 +91,13 @@ class _Doc:
         self.md.append(f"![{caption}](figures/{name}.png)\n")
         self.html.append(f'<figure><img alt="{html.escape(caption)}" src="{fg.to_data_uri(png)}">'
                          f"<figcaption class=\"note\">{html.escape(caption)}</figcaption></figure>")
+
+
+def _bool_words(s: pd.Series, lang: str) -> pd.Series:
+    """A column with its booleans as words of ``lang`` (``да`` / ``нет``), other cells as they are."""
+    if not (pd.api.types.is_bool_dtype(s) or s.dtype == object):
+        return s
+    return s.map(lambda v: i18n.word(bool(v), lang) if isinstance(v, bool | np.bool_) else v)
 
 
 def markdown_table(df: pd.DataFrame, index: bool = True) -> str:
@@ -288,28 +297,25 @@ def _spatial_section(doc: _Doc, run: ReportInput) -> None:
     doc.h(run.t("h.spatial"))
     sp = run.config.get("spatial", {})
     kind = auto["weights"].iloc[0] if len(auto) else sp.get("weights", "")
-    doc.p(f"Weights: {kind}, transform {sp.get('transform', 'r')!r}, among the towns of the typology; one value per "
-          f"town for the typology's period; {sp.get('permutations', '')} permutations. Moran's I above its expected "
-          "value -1/(n-1) (Geary's C below 1) means that neighbouring towns are alike; p_norm under normality "
-          "(two-sided), p_sim the folded pseudo p-value of the permutations (esda's convention).", cls="note")
+    doc.p(run.t("spatial.weights", kind=kind, transform=sp.get("transform", "r"), permutations=sp.get("permutations", "")),
+          cls="note")
     if len(auto):
         doc.table(_sig(auto.drop(columns=["weights", "permutations"]).set_index("variable")))
     lisa = run.table("lisa.csv", dtype={"town_id": str, "variable": str})
     towns = run.towns.set_index("town_id") if run.towns is not None else None
     if lisa is not None and len(lisa) and towns is not None:
         counts = lisa.groupby(["variable", "cluster"]).size().unstack(fill_value=0)
-        doc.p("LISA clusters (local Moran, Benjamini-Hochberg q-value <= "
-              f"{sp.get('fdr', 0.05)}; not significant otherwise), towns per cluster:")
+        doc.p(run.t("spatial.lisa", fdr=doc.numbers._marks(str(sp.get("fdr", 0.05)))))
         doc.table(counts)
         stat = auto.set_index("variable")["I"] if len(auto) else pd.Series(dtype=float)
         bounds = _boundaries(run)
         for i, (v, g) in enumerate(lisa.groupby("variable", sort=False)):
             g = g.set_index("town_id")
             doc.figure(f"lisa_{i + 1}", fg.lisa_map(towns, g["cluster"], v, boundaries=bounds),
-                       f"LISA cluster map of {v}")
+                       run.t("fig.lisa", v=v))
             ok = g[["z", "lag"]].dropna()
             doc.figure(f"moran_scatter_{i + 1}", fg.moran_scatter(ok["z"], ok["lag"], v, stat.get(v)),
-                       f"Moran scatter plot of {v}: standardized value against its spatial lag; slope = Moran's I")
+                       run.t("fig.moran", v=v))
     _joins_part(doc, run)
     _residual_part(doc, run)
     _spatial_models_part(doc, run)
@@ -321,19 +327,17 @@ def _spatial_models_part(doc: _Doc, run: ReportInput) -> None:
     if models is None or not len(models):
         return
     head = models.drop_duplicates("model")
-    names = {"lag": "spatial lag (SAR)", "error": "spatial error (SEM)", "durbin": "spatial Durbin (SDM)"}
-    text = "; ".join(f"{r.model}: {names.get(r.spatial_model, r.spatial_model)}, {r.effects} effects, {int(r.n_towns)} "
-                     f"towns x {int(r.n_years)} years" + (f" ({int(r.towns_dropped)} towns dropped to balance the panel)"
-                                                          if r.towns_dropped > 0 else "")
+    names = {k: run.t(f"spatial.{k}") for k in ("lag", "error", "durbin")}
+    text = "; ".join(run.t("spatial.model", model=r.model, kind=names.get(r.spatial_model, r.spatial_model),
+                           effects=r.effects, n_towns=int(r.n_towns), n_years=int(r.n_years))
+                     + (run.t("spatial.dropped", n=int(r.towns_dropped)) if r.towns_dropped > 0 else "")
                      for r in head.itertuples())
-    doc.p(f"Spatial panel models (maximum likelihood, fixed effects; rho: spatial lag of the outcome, lambda: of the "
-          f"error; standard errors from the information matrix): {text}.")
+    doc.p(run.t("spatial.models", text=text))
     cols = ["estimate", "std_error", "z", "pvalue", "ci_lower", "ci_upper"]
     doc.table(_sig(models.set_index(["model", "term"])[cols]))
     imp = run.table("spatial_impacts.csv", dtype={"model": str, "term": str})
     if imp is not None and len(imp):
-        doc.p("Direct, indirect (spillover) and total effects of each regressor (LeSage and Pace 2009), standard "
-              "errors simulated from the estimates' asymptotic normal distribution:")
+        doc.p(run.t("spatial.impacts"))
         doc.table(_sig(imp.drop(columns=["n_draws"]).set_index(["model", "term"])))
 
 
@@ -341,9 +345,7 @@ def _joins_part(doc: _Doc, run: ReportInput) -> None:
     joins = run.table("type_joins.csv", dtype={"type": str, "type_name": str})
     if joins is None or not len(joins):
         return
-    doc.p("Join counts of the types (binary weights): same-type neighbour pairs against their expectation under "
-          "non-free sampling (z, p_norm upper tail) and permutations (p_sim upper tail); a small p means that towns "
-          "of the type are neighbours more often than chance. The last row counts pairs of different types.")
+    doc.p(run.t("spatial.joins"))
     cols = [c for c in ("type", "type_name", "n_towns", "joins", "expected", "z", "p_norm", "p_sim") if c in joins]
     doc.table(_sig(joins[cols].set_index("type")))
 
@@ -352,9 +354,7 @@ def _residual_part(doc: _Doc, run: ReportInput) -> None:
     res = run.table("residual_moran.csv", dtype={"model": str})
     if res is None or not len(res):
         return
-    doc.p("Moran's I of the residuals of the linear models, year by year (within residuals have a zero mean in "
-          "each town, so they are not averaged over years); a significant positive I means spatially correlated "
-          "errors (consider Driscoll-Kraay or spatial HAC standard errors, or a spatial model).")
+    doc.p(run.t("spatial.residuals"))
     summary = res.groupby("model").agg(years=("year", "size"), I_mean=("I", "mean"), I_min=("I", "min"),
                                        I_max=("I", "max"),
                                        years_p_below_005=("p_norm", lambda p: int((p < 0.05).sum())))
@@ -398,7 +398,7 @@ def _panel_models_section(doc: _Doc, run: ReportInput) -> None:
     from models import coefplot, compare
 
     doc.h(run.t("h.models"))
-    table = compare(list(models.values()), names=list(models))
+    table = compare(list(models.values()), names=list(models), labels=i18n.fit_labels(run.lang, run.units))
     doc.raw(table.to_markdown(), '<div class="tw">' + table.to_html() + "</div>")
     doc.figure("coefficients", coefplot(list(models.values()), names=list(models)), run.t("fig.coefficients"))
     st = run.table("spec_tests.csv")
@@ -407,11 +407,8 @@ def _panel_models_section(doc: _Doc, run: ReportInput) -> None:
         doc.table(run.cols(st.set_index(["model", "test_name"])))
     iv = run.table("iv_tests.csv")
     if iv is not None:
-        doc.p("Instrumental variables (iv_tests.csv): first-stage F of the excluded instruments; Cragg-Donald and "
-              "Kleibergen-Paap rk Wald F of weak identification (no p-value: compare with Stock and Yogo's "
-              "critical values); Sargan / Hansen J of over-identification; endogeneity tests (H0: the regressors "
-              "are exogenous).")
-        doc.table(iv.set_index(["model", "test"]))
+        doc.p(run.t("models.iv"))
+        doc.table(run.cols(iv.set_index(["model", "test"])))
     notes = [f"{n}: {x}" for n, r in models.items() for x in getattr(r, "notes", ())]
     doc.items(notes)
 
@@ -422,20 +419,17 @@ def _discrete_section(doc: _Doc, run: ReportInput) -> None:
     if dm is None or not len(dm):
         return
     doc.h(run.t("h.discrete"))
-    doc.p("Logit and probit models give the probability of the outcome level coded 1; a multinomial logit "
-          "gives the probability of each level against the reference level (the first of the levels listed). "
-          "Maximum likelihood on the town-years (statsmodels); average marginal effects with delta-method "
-          "standard errors (discrete_models.csv, discrete_coefficients.csv, marginal_effects.csv).")
+    doc.p(run.t("discrete.text"))
     cols = [c for c in ("kind", "formula", "levels", "nobs", "llf", "pseudo_rsquared", "cov_type") if c in dm.columns]
-    doc.table(_sig(dm.set_index("model")[cols]))
+    doc.table(run.cols(_sig(dm.set_index("model")[cols])))
     coef = run.table("discrete_coefficients.csv", dtype={"outcome": str, "term": str})
     if coef is not None and len(coef):
-        doc.p("Coefficients (log-odds for logit and multinomial logit, index coefficients for probit):")
-        doc.table(_sig(coef.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"])))
+        doc.p(run.t("discrete.coef"))
+        doc.table(run.cols(_sig(coef.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"]))))
     me = run.table("marginal_effects.csv", dtype={"outcome": str, "term": str})
     if me is not None and len(me):
-        doc.p("Average marginal effects on the probability of each outcome level:")
-        doc.table(_sig(me.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"])))
+        doc.p(run.t("discrete.me"))
+        doc.table(run.cols(_sig(me.drop(columns=["kind"], errors="ignore").set_index(["model", "outcome", "term"]))))
     notes = [f"{r.model}: {x}" for r in dm.itertuples() if isinstance(getattr(r, "notes", None), str)
              for x in r.notes.split(" | ") if x]
     doc.items(notes)
@@ -463,38 +457,34 @@ def _event_studies_section(doc: _Doc, run: ReportInput) -> None:
 
     bacon = run.table("event_bacon.csv", dtype={"study": str, "type": str, "treated": str, "control": str})
     doc.h(run.t("h.events"))
-    doc.p("Effect of the event by years since it (event time; -1 is the last year before) for each estimator: "
-          "Callaway and Sant'Anna (2021), Sun and Abraham (2021), imputation (Borusyak, Jaravel and Spiess 2024) "
-          "and the two-way fixed-effects event study (biased when effects differ across cohorts and over time). "
-          "Plots: points with pointwise 95% intervals (bars) and uniform 95% bands (boxes, multiplier bootstrap); "
-          "the pre-period is shaded. Tables: estimate (standard error, clustered); overall: the average effect "
-          "over treated town-years (two-way: the static DiD); pre-trend p: Wald test that the pre-period "
-          "estimates are 0 (event_studies.csv, event_overall.csv).")
+    doc.p(run.t("events.text"))
     for i, (name, o) in enumerate(ov.groupby("study", sort=False)):
         d = dyn[dyn["study"] == name]
-        doc.h(f"{name}: {o['outcome'].iloc[0]} by {o['cohort'].iloc[0]}", 3)
+        doc.h(run.t("events.study", name=name, outcome=o["outcome"].iloc[0], cohort=o["cohort"].iloc[0]), 3)
         shown = {m: _Shown(m, g.set_index("event_time")[["estimate", "std_error", "ci_lower", "ci_upper",
                                                          "band_lower", "band_upper"]])
                  for m, g in d.groupby("method", sort=False)}
         ax = event_plot(shown, title=f"{name}: {o['outcome'].iloc[0]}")
-        doc.figure(f"event_study_{i + 1}", ax.figure, f"event study {name}: estimates, 95% intervals and uniform bands")
-        doc.table(compare_table(d, o))
-        _event_truth(doc, ((run.manifest["summary"].get("truth") or {}).get("event_studies") or {}).get(name))
+        doc.figure(f"event_study_{i + 1}", ax.figure, run.t("fig.event", name=name))
+        table = compare_table(d, o)
+        if run.lang != "en":
+            table = table.rename(index={"pre-trend p": run.t("events.pretrend_p"), "towns": run.t("events.n_units")})
+        doc.table(run.cols(table))
+        _event_truth(doc, ((run.manifest["summary"].get("truth") or {}).get("event_studies") or {}).get(name), run)
         b = bacon[bacon["study"] == name] if bacon is not None else None
         if b is not None and len(b):
             w = b["weight"].to_numpy()
             forbidden = float(w[b["type"].isin(FORBIDDEN).to_numpy()].sum() / w.sum())
-            doc.p(f"Goodman-Bacon decomposition of the two-way DiD ({float(w @ b['estimate'].to_numpy()):.4f}): "
-                  f"{forbidden:.1%} of the weight is on forbidden comparisons (later-treated towns against "
-                  "already-treated towns as controls), which bias it when effects change over time (event_bacon.csv).")
-            doc.table(_sig(bacon_summary(b)))
+            doc.p(run.t("events.bacon", did=doc.numbers._marks(f"{float(w @ b['estimate'].to_numpy()):.4f}"),
+                        share=doc.numbers.value(forbidden, "share")))
+            doc.table(run.cols(_sig(bacon_summary(b))))
         prefix = f"event study {name!r}: "
         doc.items([n.removeprefix(prefix) for n in run.manifest.get("notes", []) if n.startswith(prefix)]
                   + [f"{r.method}: {x}" for r in o.itertuples() if isinstance(r.notes, str)
                      for x in r.notes.split(" | ") if x])
 
 
-def _event_truth(doc: _Doc, t: dict | None) -> None:
+def _event_truth(doc: _Doc, t: dict | None, run: ReportInput) -> None:
     """A study against the synthetic truth (the manifest's ``summary.truth.event_studies``): the true
     path and each method's estimates, a star where the truth is outside the method's uniform band."""
     if not t:
@@ -502,24 +492,23 @@ def _event_truth(doc: _Doc, t: dict | None) -> None:
     methods = t["methods"]
     times = sorted({int(e) for m in methods.values() for e in m["event_times"]})
     true = {int(e): v["true"] for m in methods.values() for e, v in m["event_times"].items()}
-    table = pd.DataFrame({"truth": [f"{true[e]:.4f}" for e in times]}, index=[str(e) for e in times])
+    truth = run.t("events.truth_col")
+    table = pd.DataFrame({truth: [f"{true[e]:.4f}" for e in times]}, index=[str(e) for e in times])
     for m, v in methods.items():
         et = v["event_times"]
         table[m] = [("" if str(e) not in et else f"{et[str(e)]['estimate']:.4f}" + ("" if et[str(e)]["in_band"] else " *"))
                     for e in times]
     ov = t.get("overall")
-    last = {"truth": "" if ov is None else f"{ov:.4f}"}
-    path = {"truth": ""}
+    last = {truth: "" if ov is None else f"{ov:.4f}"}
+    path = {truth: ""}
     for m, v in methods.items():
         o = v["overall"]
         last[m] = f"{o['estimate']:.4f} [{o['ci_lower']:.4f}, {o['ci_upper']:.4f}]" + (" *" if o["covered"] is False else "")
-        path[m] = ("" if v["path_in_band"] is None else "yes" if v["path_in_band"] else
-                   f"no ({v['n_outside_band']} of {v['n_event_times']} outside)")
-    table = pd.concat([table, pd.DataFrame([last, path], index=["overall", "true path inside the band"])])
-    table.index.name = "event time"
-    doc.p(f"Against the synthetic truth (truth.json events.effects.{t['outcome']}: the true average effect of entry by "
-          "event time, cohorts weighted by their number of towns, and the true overall ATT): estimates, with * where "
-          "the truth lies outside the method's uniform 95% band (overall: outside its 95% interval).")
+        path[m] = ("" if v["path_in_band"] is None else run.t("yes") if v["path_in_band"] else
+                   run.t("no_outside", n=v["n_outside_band"], of=v["n_event_times"]))
+    table = pd.concat([table, pd.DataFrame([last, path], index=["overall", run.t("events.truth_row")])])
+    table.index.name = run.t("events.event_time")
+    doc.p(run.t("events.truth", outcome=t["outcome"]))
     doc.table(table)
     doc.items([t[k] for k in ("note", "note_twfe") if t.get(k)])
 

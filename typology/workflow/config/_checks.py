@@ -231,7 +231,7 @@ def typology_rules() -> dict:
 
 
 # ------------------------------------------------------------------------ [[event_studies]]
-_COLUMN = "[A-Za-z_][A-Za-z0-9_]*"
+_COLUMN = r"[^\W\d]\w*"
 
 
 def _outcome(v):
