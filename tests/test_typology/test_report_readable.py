@@ -201,3 +201,13 @@ def test_russian_report_translates_the_model_tables_and_the_event_study_texts(ru
     for e, r in sentences.items():
         assert e in en and e not in md and r in md
     assert re.search(r"\| (да|нет) \|", md) and not re.search(r"\| (True|False) \|", md)  # booleans as words
+
+
+def test_units_follow_the_municipal_type_of_imported_data():
+    """Rosstat's and SberIndex's municipal types name the units when the towns table has them."""
+    from typology.workflow import i18n
+
+    assert i18n.units_of(["городской округ"]) == "towns"
+    assert i18n.units_of(["муниципальный район", "муниципальный округ"]) == "districts"
+    assert i18n.units_of(["городской округ", "муниципальный район"]) == "municipalities"
+    assert i18n.units_of(["town"], "districts") == "districts"

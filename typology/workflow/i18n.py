@@ -272,14 +272,18 @@ WORDS_RU = {
 
 def units_of(kinds, setting: str | None = None) -> str:
     """The units of a study, a key of :data:`UNITS`: ``setting`` (``[report] units``) when given,
-    else from the ``kind`` column of the typed units (``town`` for towns; a kind naming a
-    district, rayon or okrug for districts; municipalities otherwise)."""
+    else from the kinds of the typed units (``kind``, or Rosstat's and SberIndex's
+    ``municipal_type`` when the towns table has it: ``town`` or an urban okrug (``городской
+    округ``) for towns; a kind naming a district, rayon or okrug (``муниципальный район``,
+    ``муниципальный округ``) for districts; municipalities for a mixture)."""
     if setting:
         return setting
     ks = {str(k).lower() for k in kinds if isinstance(k, str)}
-    if not ks or ks <= {"town", "city", "urban", "gorod", "town_okrug"}:
+    town_like = {k for k in ks if k in {"town", "city", "urban", "gorod", "town_okrug"} or k.startswith("городск")}
+    if not ks or ks <= town_like:
         return "towns"
-    if all(any(w in k for w in ("district", "rayon", "okrug", "raion")) for k in ks):
+    if all(any(w in k for w in ("district", "rayon", "okrug", "raion", "район", "округ")) for k in ks - town_like) \
+            and not town_like:
         return "districts"
     return "municipalities"
 

@@ -583,8 +583,8 @@ def write_report(run, lang: str | None = None) -> list[Path]:
         raise ValueError(f"report language {lang!r} is not one of {list(i18n.LANGS)}")
     towns = _read(d, "towns.csv", dtype={"town_id": str})
     types = _read(d, "types.csv", dtype={"town_id": str})
-    kinds = () if towns is None or "kind" not in towns.columns or types is None else \
-        towns.loc[towns["town_id"].isin(types["town_id"]), "kind"]
+    column = next((c for c in ("municipal_type", "kind") if towns is not None and c in towns.columns), None)
+    kinds = () if column is None or types is None else towns.loc[towns["town_id"].isin(types["town_id"]), column]
     units = i18n.units_of(kinds, rep.get("units"))
     inputs = ReportInput(folder=d, manifest=m, typology=typ, models=bundle["models"], config=bundle["config"],
                          names={int(k): i18n.type_name(str(v), lang, units) for k, v in dict(typ.type_names_).items()},
