@@ -151,7 +151,7 @@ def _write_transitions(tr, d: Path) -> None:
 
 def _towns_table(data, builder) -> pd.DataFrame:
     t = data.towns.set_index("town_id")
-    keep = [c for c in ("name", "region", "lat", "lon", "kind", "population") if c in t.columns]
+    keep = [c for c in ("name", "region", "lat", "lon", "kind", "municipal_type", "population") if c in t.columns]
     out = t[keep].copy()
     out["is_core"] = out.index.isin(builder.cores_)
     return out
