@@ -14,6 +14,7 @@ from typology.importers import (
     crosswalk_from_dictionary,
     crosswalk_from_stable,
     import_dataset,
+    match_addresses,
     read_bdmo_long,
     read_registry_export,
     read_rosstat_wide,
@@ -240,6 +241,44 @@ def test_mapping_file_for_other_headers(tmp_path):
     assert t["firms"].set_index("year")["employees"].to_dict() == {2023: 140.0, 2024: 150.0}
     with pytest.raises(ImportDataError, match="employees"):
         read_registry_export(path)  # without the mapping the employees column is not found
+
+
+def test_registry_csv_without_oktmo_placed_by_address(tmp_path):
+    path = tmp_path / "addr.csv"
+    pd.DataFrame({
+        "Наименование": ["ООО «Ухта»", "ООО «Мирный-А»", "ООО «Мирный-?»", "ООО «Лесное»", "ООО «Без адреса»"],
+        "ИНН": ["1102000011", "2902000022", "1402000033", "1102000044", "1102000055"],
+        "Адрес": ["169300, Республика Коми, г. Ухта, ул. Ленина, д. 1",
+                  "164170, Архангельская обл., г. Мирный, ул. Ленина, д. 3",
+                  "г. Мирный, ул. Мира, д. 5", "с. Лесное", None],
+        "Код основного вида деятельности": ["47.11", "84.11", "47.19", "02.20", "62.01"],
+        "Среднесписочная численность работников": ["10", "20", "30", "40", "50"],
+    }).to_csv(path, index=False, encoding="utf-8")
+    towns = pd.DataFrame({"town_id": ["87725000", "11715000", "98631000"], "name": ["Ухта", "Мирный", "Мирный"],
+                          "region": ["Республика Коми", "Архангельская область", "Республика Саха (Якутия)"]})
+    t, rep = read_registry_export(path, source="kontur", towns=towns)
+    placed = t["firms"].set_index("firm_id")["town_id"].to_dict()
+    assert placed == {"1102000011": "87725000", "2902000022": "11715000"}  # region resolves the two Мирный
+    mapped = " ".join(rep.of("mapped"))
+    assert "2 firm(s) without an OKTMO of a known town placed by address" in mapped
+    assert "1102000011 ООО «Ухта» (row 2, '169300, Республика Коми, г. Ухта, ул. Ленина, д. 1') -> 87725000" in mapped
+    (lost,) = rep.of("unmatched")
+    assert lost.startswith("3 firm(s) without an OKTMO of a known town and not placed by address, dropped")
+    assert ("1402000033 ООО «Мирный-?» (row 4, OKTMO none): several towns named 'мирный': "
+            "11715000 (Архангельская область), 98631000 (Республика Саха (Якутия))") in lost
+    assert "1102000044 ООО «Лесное» (row 5, OKTMO none): no town named 'лесное'" in lost
+    assert "1102000055 ООО «Без адреса» (row 6, OKTMO none): no address" in lost
+    # without a towns table nothing is placed by address
+    t0, rep0 = read_registry_export(path, source="kontur")
+    assert t0["firms"].empty and "address matching not done" in rep0.of("unmatched")[0]
+
+
+def test_match_addresses_markers_and_normalization():
+    towns = pd.DataFrame({"town_id": ["1", "2", "3"], "name": ["г. Великий Новгород", "Ёлкино", "Мирный"]})
+    m = match_addresses(pd.Series(["Новгородская обл., г.Великий Новгород ул. Мира 1", "пгт ЕЛКИНО, д. 4",
+                                   "ул. Ленина, 3", "Саха, г Мирный"]), towns)
+    assert m["town_id"].tolist()[:2] == ["1", "2"] and m["town_id"].isna().tolist()[2:] == [True, False]
+    assert m.loc[2, "reason"] == "no settlement marker in the address"
 
 
 # ------------------------------------------------------------------ combined, CLI

@@ -11,11 +11,11 @@ from .crosswalk import (
            crosswalk_from_stable,
            resolve,
 )
-from .registry import read_mapping, read_registry_export
+from .registry import match_addresses, read_mapping, read_registry_export
 from .report import ImportDataError, ImportReport
 from .rosstat import read_bdmo_long, read_rosstat_wide
 from .sberindex import read_dictionary, read_sberindex
 
 __all__ = ["ImportDataError", "ImportReport", "build_tables", "carry", "combine_crosswalks", "crosswalk_from_dictionary",
-           "crosswalk_from_stable", "import_dataset", "read_bdmo_long", "read_dictionary", "read_mapping",
+           "crosswalk_from_stable", "import_dataset", "match_addresses", "read_bdmo_long", "read_dictionary", "read_mapping",
            "read_registry_export", "read_rosstat_wide", "read_sberindex", "read_towns", "resolve"]

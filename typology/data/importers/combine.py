@@ -110,7 +110,8 @@ def build_tables(rosstat_wide=None, bdmo_long=None, sberindex=None, spark=None, 
     for source, path in (("spark", spark), ("kontur", kontur)):
         if path is not None:
             tell(f"reading {path}")
-            t, r = read_registry_export(path, source=source, mapping=mapping, sheet=sheet)
+            t, r = read_registry_export(path, source=source, mapping=mapping, sheet=sheet,
+                                        towns=parts["towns"] if "name" in parts["towns"].columns else None)
             rep.extend(r)
             f = t["firms"].assign(town_id=carry(t["firms"][["town_id"]].assign(k=np.arange(len(t["firms"]))), cw,
                                                 ["k"], sums=[])["town_id"].to_numpy())

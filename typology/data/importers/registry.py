@@ -17,8 +17,13 @@ headers are read through a TOML mapping file::
     [options]
     sheet = "Лист1"
 
-Firms are placed in municipalities by OKTMO (the first 8 digits); firms without an OKTMO
-that the towns table knows are dropped and listed (address matching is not done). A group is
+Firms are placed in municipalities by OKTMO (the first 8 digits). A firm without an OKTMO of a
+known town is placed by its address when a towns table (``town_id``, ``name``, optional
+``region``) is given (:func:`match_addresses`): the name after the first settlement marker of
+the address (``г.``, ``город``, ``пгт``, ``рп``, ``с.``, ``село``, ``пос.``, ``п.``,
+``поселок``) must be the name of exactly one town, or of exactly one town of the region the
+address (or the ``Регион`` column) names. Firms placed so are listed in the report ("placed by
+address"); the others are dropped and listed with the reason. A group is
 the set of firms sharing the ИНН of their parent (managing) company; its ``hq_town_id`` is the
 parent's town when the parent is in the export, else the town of its largest member (said in
 the report).
@@ -38,7 +43,7 @@ from features.rosstat import oktmo8
 from .report import ImportDataError, ImportReport
 from .tables import norm_header, read_sheet
 
-__all__ = ["HEADERS", "read_mapping", "read_registry_export"]
+__all__ = ["HEADERS", "match_addresses", "read_mapping", "read_registry_export"]
 
 #: Canonical field -> header texts of SPARK and Contour.Focus exports (compared loosely).
 HEADERS = {
@@ -105,7 +110,7 @@ def _sector_codes(s: pd.Series) -> pd.Series:
 
 
 def read_registry_export(path, source: str = "spark", mapping=None, sheet: str | None = None,
-                         town_ids=None) -> tuple[dict[str, pd.DataFrame], ImportReport]:
+                         town_ids=None, towns=None) -> tuple[dict[str, pd.DataFrame], ImportReport]:
     """A SPARK or Contour.Focus export as ``firms`` (``firm_id`` = ИНН, ``town_id``, ``sector``
     = OKVED-2 division, ``employees``, ``year`` when employees are given by year, ``group_id``,
     ``name``, ``ogrn``, ``region``, ``address``) and ``groups``.
@@ -122,6 +127,9 @@ def read_registry_export(path, source: str = "spark", mapping=None, sheet: str |
         Sheet of a workbook; default the mapping's ``[options] sheet``, else the first.
     town_ids : iterable, optional
         Known towns; firms placed elsewhere are dropped and listed.
+    towns : DataFrame, optional
+        ``town_id``, ``name`` and optionally ``region``: firms without an OKTMO of a known town
+        are placed by address (:func:`match_addresses`); restricted to ``town_ids`` when given.
     """
     if source not in ("spark", "kontur"):
         raise ImportDataError(f"source must be 'spark' or 'kontur', got {source!r}")
@@ -148,7 +156,7 @@ def read_registry_export(path, source: str = "spark", mapping=None, sheet: str |
                                        for k, v in found.items() if v))
     firms = _firm_rows(df, found, where, header_row, rep, src)
     firms["source"] = source
-    return _place(firms, town_ids, rep, src)
+    return _place(firms, town_ids, rep, src, towns)
 
 
 def _firm_rows(df: pd.DataFrame, found: dict, where: str, header_row: int, rep: ImportReport,
@@ -191,7 +199,101 @@ def _firm_rows(df: pd.DataFrame, found: dict, where: str, header_row: int, rep: 
     return firms[~empty].reset_index(drop=True)
 
 
-def _place(firms: pd.DataFrame, town_ids, rep: ImportReport, src: str) -> tuple[dict[str, pd.DataFrame], ImportReport]:
+#: Settlement markers of an address, longer forms first (alternation takes the first that fits).
+_MARKERS = ("поселок городского типа", "рабочий поселок", "город", "поселок", "село", "пгт", "рп", "пос", "г", "с", "п")
+#: Street-level markers that end a settlement name when no comma does.
+_STREET = ("ул", "улица", "пр-кт", "пр-т", "проспект", "пер", "переулок", "д", "дом", "мкр", "ш", "шоссе", "наб",
+           "пл", "б-р", "бульвар", "проезд", "тер", "кв")
+_NAME_RX = (rf"(?:^|[\s,])(?:{'|'.join(_MARKERS)})\s+([^\W\d_][^,]*?)"
+            rf"\s*(?:,|$|\s(?=(?:{'|'.join(map(re.escape, _STREET))})\s))")
+_REGION_WORDS = r"\b(?:республика|респ|область|обл|край|автономный|автономная|округ|ао|город|г|федерального|значения)\b"
+
+
+def _norm_text(s: pd.Series) -> pd.Series:
+    """Lowercase, ё -> е, punctuation other than commas and hyphens -> space, spaces collapsed."""
+    return (s.astype("string").str.lower().str.replace("ё", "е", regex=False)
+            .str.replace(r"[^\w,\-]+", " ", regex=True).str.replace(r"\s*,\s*", ",", regex=True)
+            .str.replace(r"\s+", " ", regex=True).str.strip())
+
+
+def _town_key(name: pd.Series) -> pd.Series:
+    """A town's name as compared: normalized, without commas and a leading settlement marker."""
+    n = _norm_text(name).str.replace(",", " ", regex=False).str.strip()
+    return n.str.replace(rf"^(?:{'|'.join(_MARKERS)})\s+", "", regex=True)
+
+
+def _region_key(region: pd.Series) -> pd.Series:
+    """The distinctive word of a region's name: 'Республика Коми' -> 'коми', 'Архангельская
+    обл.' -> 'архангельская'."""
+    rest = _norm_text(region).str.replace(",", " ", regex=False).str.replace(_REGION_WORDS, " ", regex=True)
+    return rest.str.extract(r"([^\W\d_][\w-]{2,})", expand=False)
+
+
+def match_addresses(address: pd.Series, towns: pd.DataFrame, region: pd.Series | None = None) -> pd.DataFrame:
+    """Towns named by addresses.
+
+    The address is normalized (lowercase, ё -> е, punctuation but commas and hyphens dropped);
+    the settlement name is the text after its first marker (``г``, ``город``, ``пгт``, ``рп``,
+    ``с``, ``село``, ``пос``, ``п``, ``поселок``, ``поселок городского типа``, ``рабочий
+    поселок``) up to the next comma or street marker (``ул``, ``д``, ``пр-т``, ...). It is
+    compared with the towns' names normalized alike (a leading marker dropped). One town of
+    that name: placed. Several: placed when exactly one of them is in a region whose
+    distinctive word ('коми' of 'Республика Коми') is a word of the address or of ``region``;
+    else ambiguous. Extraction is one vectorized ``str.extract``; matching is a merge.
+
+    Parameters
+    ----------
+    address : Series
+        Addresses ('169300, Республика Коми, г. Ухта, ул. Ленина, д. 1').
+    towns : DataFrame
+        ``town_id``, ``name`` and optionally ``region``.
+    region : Series, optional
+        The firms' region column, aligned with ``address``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``address``: ``town_id`` (missing when not placed), ``settlement`` (the
+        extracted name) and ``reason`` (why not placed: 'no address', 'no settlement marker in
+        the address', "no town named 'x'", "several towns named 'x': id (region), ...").
+    """
+    text = _norm_text(address)
+    name = text.str.extract(_NAME_RX, expand=False).str.replace(",", " ", regex=False).str.strip()
+    t = pd.DataFrame({"town_id": towns["town_id"].astype("string").to_numpy(),
+                      "key": _town_key(towns["name"]).to_numpy()})
+    t["rkey"] = _region_key(towns["region"]).to_numpy() if "region" in towns.columns else pd.NA
+    t["label"] = (t["town_id"] + (" (" + towns["region"].astype("string").to_numpy() + ")"
+                                  if "region" in towns.columns else "")).fillna(t["town_id"])
+    t = t.dropna(subset=["key"]).drop_duplicates(["town_id", "key"])
+    rows = pd.DataFrame({"_i": np.arange(len(text)), "key": name.to_numpy()})
+    cand = rows.dropna(subset=["key"]).merge(t, on="key", how="inner")
+    cand["n"] = cand.groupby("_i")["town_id"].transform("size")
+    several = cand[cand["n"] > 1]
+    if len(several):  # only rows naming several towns: does the address name one town's region?
+        where = text if region is None else text.fillna("") + "," + _norm_text(region).fillna("")
+        words = [set(w.replace(",", " ").split()) for w in where.iloc[several["_i"].to_numpy()].fillna("")]
+        hit = np.array([isinstance(k, str) and k in ws for k, ws in zip(several["rkey"], words, strict=True)],
+                       dtype=bool)
+        several = several.assign(hit=hit)
+        several = several[several.groupby("_i")["hit"].transform("sum").eq(1) & several["hit"]]
+    placed = pd.concat([cand[cand["n"] == 1], several]).set_index("_i")["town_id"]
+    town = pd.Series(pd.NA, index=np.arange(len(text)), dtype="string")
+    town.loc[placed.index] = placed.to_numpy()
+    labels = cand[cand["n"] > 1].groupby("_i")["label"].agg(", ".join)
+    reason = pd.Series(pd.NA, index=np.arange(len(text)), dtype="string")
+    reason = reason.mask(address.isna().to_numpy() | text.eq("").fillna(True).to_numpy(), "no address")
+    reason = reason.mask(reason.isna().to_numpy() & name.isna().to_numpy(), "no settlement marker in the address")
+    nm = name.to_numpy()
+    reason = reason.mask(reason.isna().to_numpy() & town.isna().to_numpy(),
+                         pd.Series([f"no town named '{x}'" for x in nm], dtype="string"))
+    amb = labels.index[town.iloc[labels.index].isna().to_numpy()]
+    reason.iloc[amb] = [f"several towns named '{nm[i]}': {labels[i]}" for i in amb]
+    return pd.DataFrame({"town_id": town.to_numpy(), "settlement": name.to_numpy(),
+                         "reason": reason.where(town.isna()).to_numpy()}, index=address.index)
+
+
+def _place(firms: pd.DataFrame, town_ids, rep: ImportReport, src: str,
+           towns: pd.DataFrame | None = None) -> tuple[dict[str, pd.DataFrame], ImportReport]:
     code = firms["oktmo"].astype("string").str.replace(r"[\s\-.]", "", regex=True)
     ok = code.str.fullmatch(r"\d{7,8}|\d{10,11}").fillna(False).to_numpy()
     firms["town_id"] = None
@@ -199,14 +301,31 @@ def _place(firms: pd.DataFrame, town_ids, rep: ImportReport, src: str) -> tuple[
     known = ok.copy()
     if town_ids is not None:
         known &= firms["town_id"].isin(set(town_ids)).to_numpy()
+    why = pd.Series("address matching not done (no towns table)" if towns is None else "no address",
+                    index=firms.index, dtype="string")
+    if towns is not None and (~known).any() and "address" in firms.columns:
+        t = towns if town_ids is None else towns[towns["town_id"].isin(set(town_ids))]
+        m = match_addresses(firms.loc[~known, "address"], t, firms.loc[~known, "region"]
+                            if "region" in firms.columns else None)
+        by_addr = m["town_id"].notna().to_numpy()
+        idx = m.index[by_addr]
+        firms.loc[idx, "town_id"] = m.loc[idx, "town_id"].astype(object).to_numpy()
+        why.loc[m.index] = m["reason"].to_numpy()
+        got = firms.loc[idx].drop_duplicates("firm_id")
+        if len(got):
+            label = got.get("name", got["firm_id"]).astype(str)
+            rep.add(src, "mapped", f"{len(got)} firm(s) without an OKTMO of a known town placed by address: " + "; ".join(
+                f"{i} {n} (row {r}, '{a}') -> {tid}" for i, n, r, a, tid in
+                zip(got["firm_id"], label, got["_row"], got["address"], got["town_id"], strict=True)))
+        known[firms.index.get_indexer(idx)] = True
     if (~known).any():
         lost = firms[~known].drop_duplicates("firm_id")
         label = lost.get("name", lost["firm_id"]).astype(str)
         rep.add(src, "unmatched", f"{lost['firm_id'].nunique()} firm(s) without an OKTMO of a known town "
-                f"(address matching is not done), dropped: " + "; ".join(
-                    f"{i} {n} (row {r}, OKTMO {o})" for i, n, r, o in
+                f"and not placed by address, dropped: " + "; ".join(
+                    f"{i} {n} (row {r}, OKTMO {o}): {w}" for i, n, r, o, w in
                     zip(lost["firm_id"], label, lost["_row"], lost["oktmo"].astype("string").fillna("none"),
-                        strict=True)))
+                        why[lost.index], strict=True)))
     firms = firms[known].drop(columns=["_row", "oktmo"]).reset_index(drop=True)
     key = ["firm_id", "year"] if "year" in firms.columns else ["firm_id"]
     dup = firms.duplicated(key, keep="first").to_numpy()
