@@ -8,6 +8,7 @@ HTML page has no scripts and no external resources.
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -361,6 +362,9 @@ def _residual_part(doc: _Doc, run: ReportInput) -> None:
     doc.table(_sig(summary))
 
 
+_NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?[eE][+-]?\d+(?![\w.])")  # a number in exponent notation
+
+
 def _surrogate_section(doc: _Doc, run: ReportInput) -> None:
     names = run.names
     doc.h(run.t("h.rules"))
@@ -369,6 +373,8 @@ def _surrogate_section(doc: _Doc, run: ReportInput) -> None:
                 cv=doc.numbers.value(float(sur.cv_fidelity), "share")))
     rules = sur.rules.drop(columns=[c for c in ("conditions",) if c in sur.rules.columns]).copy()
     rules["type"] = [f"{int(k)}: {names.get(int(k), '')}" for k in rules["type"]]
+    if "rule" in rules.columns:  # thresholds written as the report's other numbers (no exponents)
+        rules["rule"] = [_NUMBER.sub(lambda m: doc.numbers.value(float(m.group(0))), str(r)) for r in rules["rule"]]
     doc.table(run.cols(rules), index=False)
 
 
