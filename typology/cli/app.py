@@ -47,10 +47,24 @@ def cmd_validate(args) -> int:
     return EXIT_OK
 
 
-def cmd_synth(args) -> int:
-    from ..data.io import check_dataset_folder, write_dataset
-    from ..data.synth import check_arguments, generate
+def _dataset_out(args) -> Path:
+    """The dataset folder ``--out``: a non-empty folder is refused before the work (not after)
+    unless ``--overwrite``, and then only if it is a dataset folder typology wrote."""
+    from ..data.io import check_dataset_folder
     from ..folders import FolderExistsError
+
+    out = Path(args.out)
+    if out.is_dir() and not out.is_symlink() and any(out.iterdir()):
+        if not args.overwrite:
+            raise FolderExistsError(f"{out} exists and is not empty; choose another --out, or pass --overwrite to "
+                                    "replace it (only a dataset folder written by typology is replaced)")
+        check_dataset_folder(out)
+    return out
+
+
+def cmd_synth(args) -> int:
+    from ..data.io import write_dataset
+    from ..data.synth import check_arguments, generate
     from ..workflow.progress import Progress
 
     try:
@@ -58,12 +72,7 @@ def cmd_synth(args) -> int:
                         world=args.world)
     except ValueError as exc:
         raise UsageError(f"synth: {exc}") from None
-    out = Path(args.out)
-    if out.is_dir() and not out.is_symlink() and any(out.iterdir()):  # refused before the work, not after
-        if not args.overwrite:
-            raise FolderExistsError(f"{out} exists and is not empty; choose another --out, or pass --overwrite to "
-                                    "replace it (only a dataset folder written by typology is replaced)")
-        check_dataset_folder(out)
+    out = _dataset_out(args)
     progress = Progress(quiet=args.quiet, total=2)
     with progress.stage(f"generate {args.towns} towns x {args.years} years"):
         ds = generate(n_towns=args.towns, n_years=args.years, seed=args.seed, start_year=args.start_year,
@@ -77,8 +86,6 @@ def cmd_synth(args) -> int:
 
 def cmd_import(args) -> int:
     from ..data.importers import ImportDataError, import_dataset
-    from ..data.io import check_dataset_folder
-    from ..folders import FolderExistsError
     from ..workflow.progress import Progress
 
     sources = {k: getattr(args, k) for k in ("rosstat_wide", "bdmo_long", "sberindex", "spark", "kontur", "towns")}
@@ -89,12 +96,7 @@ def cmd_import(args) -> int:
         raise UsageError("import: --mapping and --sheet apply to registry exports (--spark / --kontur)")
     if args.year_from is not None and args.year_to is not None and args.year_from > args.year_to:
         raise UsageError(f"import: --year-from {args.year_from} is after --year-to {args.year_to}")
-    out = Path(args.out)
-    if out.is_dir() and not out.is_symlink() and any(out.iterdir()):  # refused before the work, not after
-        if not args.overwrite:
-            raise FolderExistsError(f"{out} exists and is not empty; choose another --out, or pass --overwrite to "
-                                    "replace it (only a dataset folder written by typology is replaced)")
-        check_dataset_folder(out)
+    out = _dataset_out(args)
     progress = Progress(quiet=args.quiet)
     try:
         path, rep = import_dataset(out, mapping=args.mapping, sheet=args.sheet, year_from=args.year_from,
