@@ -7,13 +7,9 @@ from __future__ import annotations
 import base64
 import io
 import re
-import shutil
 
 import numpy as np
 import pytest
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
 
 
 @pytest.fixture(scope="module")
@@ -50,32 +46,18 @@ def test_embedded_figures_are_non_empty_images(demo_report):
     assert "<script" not in html and "http://" not in html and "https://" not in html
 
 
-@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="chromium and chromedriver are not installed (make test installs them as root)")
-def test_report_renders_in_headless_chromium_without_console_errors(demo_report):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-dev-shm-usage"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-    try:
-        driver.get(demo_report.as_uri())
-        assert driver.title == "Town typology report"
-        images = driver.execute_script(
-            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.alt])")
-        assert len(images) >= 6
-        for complete, w, h, alt in images:
-            assert complete and w > 100 and h > 100, alt
-        headings = driver.execute_script("return Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
-        for section in ("Data", "Number of types", "Stability of the types", "Type profiles", "Map",
-                        "The typology as threshold rules", "Transitions between types over time", "Panel models"):
-            assert section in headings
-        logs = driver.get_log("browser")
-        assert logs == [], logs
-    finally:
-        driver.quit()
+def test_report_renders_in_headless_chromium_without_console_errors(demo_report, headless_chrome):
+    driver = headless_chrome
+    driver.get(demo_report.as_uri())
+    assert driver.title == "Town typology report"
+    images = driver.execute_script(
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.alt])")
+    assert len(images) >= 6
+    for complete, w, h, alt in images:
+        assert complete and w > 100 and h > 100, alt
+    headings = driver.execute_script("return Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
+    for section in ("Data", "Number of types", "Stability of the types", "Type profiles", "Map",
+                    "The typology as threshold rules", "Transitions between types over time", "Panel models"):
+        assert section in headings
+    logs = driver.get_log("browser")
+    assert logs == [], logs

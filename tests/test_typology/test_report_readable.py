@@ -14,10 +14,6 @@ import pytest
 from typology.workflow.config import ConfigError, load_config
 from typology.workflow.numbers import NumberFormat
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-_NO_BROWSER = "chromium and chromedriver are not installed (make test installs them as root)"
-
 
 # ------------------------------------------------------------------------ numbers
 @pytest.mark.parametrize("value,kind,comma,expected", [
@@ -130,55 +126,33 @@ def test_report_lang_is_a_validated_config_key(tmp_path):
         assert f"[report] {key}" in str(info.value)
 
 
-def _driver():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = CHROMIUM
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-              "--disable-dev-shm-usage", "--window-size=1280,900"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=opts)
-
-
-@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason=_NO_BROWSER)
-def test_russian_report_renders_in_headless_chromium(russian_run):
-    driver = _driver()
-    try:
-        driver.get((russian_run / "report.html").as_uri())
-        assert driver.title == "Типология: отчёт"
-        assert driver.execute_script("return document.documentElement.lang") == "ru"
-        images = driver.execute_script(
-            "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.alt])")
-        assert len(images) >= 6
-        for complete, w, h, alt in images:
-            assert complete and w > 100 and h > 100, alt
-        headings = driver.execute_script("return Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
-        for section in ("Данные", "Число типов", "Устойчивость типов", "Профили типов", "Карта",
-                        "Типология в виде пороговых правил", "Переходы между типами во времени", "Панельные модели"):
-            assert section in headings
-        body = driver.execute_script("return document.body.innerText")
-        assert len(re.findall(r"[А-Яа-яЁё]", body)) > 1000
-        # the page does not scroll sideways: wide tables scroll inside their own box
-        widths = driver.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        assert widths[0] <= widths[1], widths
-        assert driver.get_log("browser") == []
-    finally:
-        driver.quit()
+def test_russian_report_renders_in_headless_chromium(russian_run, headless_chrome):
+    driver = headless_chrome
+    driver.get((russian_run / "report.html").as_uri())
+    assert driver.title == "Типология: отчёт"
+    assert driver.execute_script("return document.documentElement.lang") == "ru"
+    images = driver.execute_script(
+        "return Array.from(document.images).map(i => [i.complete, i.naturalWidth, i.naturalHeight, i.alt])")
+    assert len(images) >= 6
+    for complete, w, h, alt in images:
+        assert complete and w > 100 and h > 100, alt
+    headings = driver.execute_script("return Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")
+    for section in ("Данные", "Число типов", "Устойчивость типов", "Профили типов", "Карта",
+                    "Типология в виде пороговых правил", "Переходы между типами во времени", "Панельные модели"):
+        assert section in headings
+    body = driver.execute_script("return document.body.innerText")
+    assert len(re.findall(r"[А-Яа-яЁё]", body)) > 1000
+    # the page does not scroll sideways: wide tables scroll inside their own box
+    widths = driver.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    assert driver.get_log("browser") == []
 
 
-@pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason=_NO_BROWSER)
-def test_english_report_page_does_not_scroll_sideways(demo_run):
-    driver = _driver()
-    try:
-        driver.get((demo_run / "report.html").as_uri())
-        widths = driver.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-        assert widths[0] <= widths[1], widths
-    finally:
-        driver.quit()
+def test_english_report_page_does_not_scroll_sideways(demo_run, headless_chrome):
+    driver = headless_chrome
+    driver.get((demo_run / "report.html").as_uri())
+    widths = driver.execute_script("return [document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert widths[0] <= widths[1], widths
 
 
 def test_russian_report_translates_the_model_tables_and_the_event_study_texts(russian_run, demo_run):

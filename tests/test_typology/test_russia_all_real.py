@@ -79,35 +79,19 @@ def test_types_flags_and_the_north(experiment):
     assert "cannot identify" in md
 
 
-def test_the_russian_report_of_the_real_data_renders_in_headless_chromium(experiment):
+def test_the_russian_report_of_the_real_data_renders_in_headless_chromium(experiment, headless_chrome):
     """The all-Russia run's report in Russian: no console errors, figures decoded, Russian text,
     municipalities called municipalities, no number in exponent notation, no sideways scroll."""
     import re
-    import shutil
-
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    chromedriver = shutil.which("chromedriver")
-    if not (chromium and chromedriver):
-        pytest.skip("chromium and chromedriver are not installed (make test installs them as root)")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
 
     _, out, _ = experiment
     assert main(["report", str(out), "--lang", "ru", "--quiet"]) == 0
-    opts = webdriver.ChromeOptions()
-    opts.binary_location = chromium
-    for a in ("--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"):
-        opts.add_argument(a)
-    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(chromedriver), options=opts)
-    try:
-        driver.get((out / "report.html").as_uri())
-        images = driver.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
-        assert len(images) >= 4 and all(c and w > 100 for c, w in images)
-        text = driver.execute_script("return document.body.innerText")
-        assert len(re.findall("[а-яё]", text, flags=re.IGNORECASE)) > 1000
-        assert "муниципалитет" in text and not re.search(r"\d[eE][+-]\d", text)
-        assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
-        assert driver.get_log("browser") == []
-    finally:
-        driver.quit()
+    driver = headless_chrome
+    driver.get((out / "report.html").as_uri())
+    images = driver.execute_script("return Array.from(document.images).map(i => [i.complete, i.naturalWidth])")
+    assert len(images) >= 4 and all(c and w > 100 for c, w in images)
+    text = driver.execute_script("return document.body.innerText")
+    assert len(re.findall("[а-яё]", text, flags=re.IGNORECASE)) > 1000
+    assert "муниципалитет" in text and not re.search(r"\d[eE][+-]\d", text)
+    assert driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth + 1")
+    assert driver.get_log("browser") == []
