@@ -57,8 +57,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
-import statsmodels.api as sm
-from scipy import linalg, optimize, special, stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
+from scipy import linalg, optimize, special
 
 from .clusters import cluster_values
 from .formula import Factor, ParsedFormula, Var, build_design, parse_formula_cached
@@ -165,7 +165,7 @@ class DiscreteModelResult:
         """Wald intervals ``params -/+ z se`` (``lower``, ``upper``; for mnlogit a column pair per level)."""
         if not 0.0 < level < 1.0:
             raise ValueError(f"level must be in (0, 1); found {level!r}")
-        c = float(stats.norm.ppf(0.5 + level / 2.0))
+        c = float(scipy.stats.norm.ppf(0.5 + level / 2.0))
         if isinstance(self._params, pd.DataFrame):
             return pd.concat({"lower": self._params - c * self._std_errors,
                               "upper": self._params + c * self._std_errors}, axis=1)
@@ -550,8 +550,8 @@ def _effect_frame(rows, index, kinds=None) -> pd.DataFrame:
     se = np.array([r[1] for r in rows], dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(se > 0, est / se, np.nan)
-    p = 2.0 * stats.norm.sf(np.abs(z))
-    c = float(stats.norm.ppf(0.975))
+    p = 2.0 * scipy.stats.norm.sf(np.abs(z))
+    c = float(scipy.stats.norm.ppf(0.975))
     out = pd.DataFrame({"dydx": est, "std_error": se, "z": z, "pvalue": p, "ci_lower": est - c * se,
                         "ci_upper": est + c * se}, index=index)
     if kinds is not None:
@@ -706,7 +706,10 @@ def _groups(cluster: str, pidx, clusters: pd.Series | None, keep: np.ndarray) ->
 
 def _maximum_likelihood(X: np.ndarray, yk: np.ndarray, names: list[str], model: str, kw: dict):
     """statsmodels' ``Logit``/``Probit``/``MNLogit`` fit: ``(params, cov, llf, pseudo R2, notes)``."""
-    cls = {"logit": sm.Logit, "probit": sm.Probit, "mnlogit": sm.MNLogit}[model]
+    # statsmodels loads when a discrete model is first fitted, not with the package
+    from statsmodels.discrete.discrete_model import Logit, MNLogit, Probit
+
+    cls = {"logit": Logit, "probit": Probit, "mnlogit": MNLogit}[model]
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         res = cls(yk, pd.DataFrame(X, columns=names)).fit(disp=0, maxiter=200, tol=1e-12, **kw)
@@ -737,11 +740,11 @@ def _coefficients(params_vec: np.ndarray, V: np.ndarray, names: list[str], level
         se_mat = np.sqrt(np.clip(np.diag(V), 0, None)).reshape(len(cols), K).T
         cov_idx = pd.MultiIndex.from_product([cols, names], names=["outcome", "term"])
         return (pd.DataFrame(B, index=names, columns=cols), pd.DataFrame(se_mat, index=names, columns=cols),
-                pd.DataFrame(2 * stats.norm.sf(np.abs(B / se_mat)), index=names, columns=cols),
+                pd.DataFrame(2 * scipy.stats.norm.sf(np.abs(B / se_mat)), index=names, columns=cols),
                 pd.DataFrame(V, index=cov_idx, columns=cov_idx), B)
     se_vec = np.sqrt(np.clip(np.diag(V), 0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
-        pvec = 2 * stats.norm.sf(np.abs(params_vec / se_vec))
+        pvec = 2 * scipy.stats.norm.sf(np.abs(params_vec / se_vec))
     cov_idx = pd.Index(names, name="term")
     return (pd.Series(params_vec, index=names, name="estimate"), pd.Series(se_vec, index=names, name="std_error"),
             pd.Series(pvec, index=names, name="pvalue"), pd.DataFrame(V, index=cov_idx, columns=cov_idx), params_vec)

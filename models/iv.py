@@ -100,7 +100,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 import numpy as np
-from scipy import stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
 
 from .absorb import Factor, demean
 from .checks import ZERO
@@ -471,7 +471,7 @@ def first_stages(W: np.ndarray, E: np.ndarray, Z: np.ndarray, vce: IVCovariance,
         cov = vce.cov(bread, Zf, V[:, j])
         pi2 = Pi[k1:, j]
         f = _wald(pi2, cov[k1:, k1:]) / l2
-        test = IVTest(f"excluded instruments in the first stage of {name}", f, l2, float(stats.f.sf(f, l2, df2)), df2)
+        test = IVTest(f"excluded instruments in the first stage of {name}", f, l2, float(scipy.stats.f.sf(f, l2, df2)), df2)
         r2 = 1.0 - float(V[:, j] @ V[:, j]) / float(E_w[:, j] @ E_w[:, j])
         stages.append(FirstStage(name, names, Pi[:, j].copy(), _std_errors(cov), cov, test, r2))
     return tuple(stages), V
@@ -665,7 +665,7 @@ def hansen_j(y: np.ndarray, X: np.ndarray, Zf: np.ndarray, u: np.ndarray, vce: I
         name, note = "Sargan", "Sargan's statistic u'P_Z u / s^2, s^2 = u'u / (N - absorbed levels)"
     else:
         name, note = "Hansen J", "Hansen's J of the two-step efficient GMM estimator, S from the 2SLS residuals"
-    return IVTest(name, stat, df, float(stats.chi2.sf(stat, df)), None, note), ""
+    return IVTest(name, stat, df, float(scipy.stats.chi2.sf(stat, df)), None, note), ""
 
 
 def endogeneity_c(y: np.ndarray, X: np.ndarray, Zf: np.ndarray, E: np.ndarray, u: np.ndarray, vce: IVCovariance
@@ -712,7 +712,7 @@ def endogeneity_c(y: np.ndarray, X: np.ndarray, Zf: np.ndarray, E: np.ndarray, u
     l1 = Zf.shape[1]
     stat = max(_gmm_j(y, X, Zplus, S) - _gmm_j(y, X, Zf, S[:l1, :l1]), 0.0)
     k2 = E.shape[1]
-    return IVTest("endogeneity (C statistic, difference in Sargan-Hansen)", stat, k2, float(stats.chi2.sf(stat, k2)),
+    return IVTest("endogeneity (C statistic, difference in Sargan-Hansen)", stat, k2, float(scipy.stats.chi2.sf(stat, k2)),
                   None, "J with the endogenous regressors as instruments minus J without them, S from the OLS "
                   "residuals"), ""
 
@@ -750,7 +750,7 @@ def endogeneity_test(y: np.ndarray, X: np.ndarray, V: np.ndarray, vce: IVCovaria
     k2 = V.shape[1]
     f = _wald(b[-k2:], cov[-k2:, -k2:]) / k2
     df2 = vce.df_denom(A.shape[1])
-    return IVTest("endogeneity (regression-based Durbin-Wu-Hausman)", f, k2, float(stats.f.sf(f, k2, df2)), df2,
+    return IVTest("endogeneity (regression-based Durbin-Wu-Hausman)", f, k2, float(scipy.stats.f.sf(f, k2, df2)), df2,
                   "Wald test of the first-stage residuals in the regression of y on X and them (control function)")
 
 

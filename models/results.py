@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
 
 from .exceptions import BootstrapWarning, ModelWarning, SpecificationTestWarning
 from .spec import PanelModelSpec
@@ -181,7 +181,7 @@ class PanelModelResult:
             se = np.asarray(fs.std_errors, float)
             with np.errstate(divide="ignore", invalid="ignore"):
                 t = np.where(se > 0, fs.params / se, np.nan)
-            p = 2.0 * (stats.norm.sf(np.abs(t)) if self.dist == "normal" else stats.t.sf(np.abs(t), self.df_dist))
+            p = 2.0 * (scipy.stats.norm.sf(np.abs(t)) if self.dist == "normal" else scipy.stats.t.sf(np.abs(t), self.df_dist))
             idx = pd.MultiIndex.from_product([[fs.endog], list(fs.names)], names=["endog", "term"])
             parts.append(pd.DataFrame({"estimate": fs.params, "std_error": se, "tstat": t, "pvalue": p}, idx))
         return pd.concat(parts)
@@ -235,7 +235,7 @@ class PanelModelResult:
         with np.errstate(divide="ignore", invalid="ignore"):
             t = params / se
         dist, df_dist = kw["dist"], kw["df_dist"]
-        p = 2.0 * (stats.norm.sf(np.abs(t)) if dist == "normal" else stats.t.sf(np.abs(t), df_dist))
+        p = 2.0 * (scipy.stats.norm.sf(np.abs(t)) if dist == "normal" else scipy.stats.t.sf(np.abs(t), df_dist))
         boot = kw.get("bootstrap")
         if boot is not None:
             p = np.where(np.isnan(boot["pvalue"].to_numpy()), p, boot["pvalue"].to_numpy())
@@ -258,7 +258,7 @@ class PanelModelResult:
     # ------------------------------------------------------------------ inference
     def _crit(self, level: float) -> float:
         q = 0.5 + level / 2.0
-        return float(stats.norm.ppf(q) if self.dist == "normal" else stats.t.ppf(q, self.df_dist))
+        return float(scipy.stats.norm.ppf(q) if self.dist == "normal" else scipy.stats.t.ppf(q, self.df_dist))
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Confidence intervals (``lower``, ``upper``) by term.
@@ -311,8 +311,8 @@ class PanelModelResult:
         w = float(d @ np.linalg.solve(V, d))
         if f_test:
             df2 = self.df_dist if self.dist == "t" else np.inf
-            return WaldTest(w / q, q, float(stats.f.sf(w / q, q, df2)), name, df_denom=df2)
-        return WaldTest(w, q, float(stats.chi2.sf(w, q)), name)
+            return WaldTest(w / q, q, float(scipy.stats.f.sf(w / q, q, df2)), name, df_denom=df2)
+        return WaldTest(w, q, float(scipy.stats.chi2.sf(w, q)), name)
 
     # ------------------------------------------------------------------ reporting
     @property

@@ -15,7 +15,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
 
 from .covariance import cov_clustered
 from .estimation import fit_panel_model
@@ -115,7 +115,7 @@ def hausman(within_result: PanelModelResult, random_result: PanelModelResult, me
     j = np.arange(fr.Xt.shape[1], Z.shape[1])
     g = b[j]
     stat = float(g @ np.linalg.solve(V[np.ix_(j, j)], g))
-    return WaldTest(stat, len(j), float(stats.chi2.sf(stat, len(j))), f"Hausman (robust, auxiliary regression, {kind})")
+    return WaldTest(stat, len(j), float(scipy.stats.chi2.sf(stat, len(j))), f"Hausman (robust, auxiliary regression, {kind})")
 
 
 def _hausman_classical(d: np.ndarray, Vw: np.ndarray, Vr: np.ndarray, terms: list[str]) -> WaldTest:
@@ -133,7 +133,7 @@ def _hausman_classical(d: np.ndarray, Vw: np.ndarray, Vr: np.ndarray, terms: lis
     n_neg = int((w < -tol).sum())
     name = "Hausman (classical)"
     if n_neg == 0 and df == len(w):
-        return WaldTest(stat, df, float(stats.chi2.sf(stat, df)), name)
+        return WaldTest(stat, df, float(scipy.stats.chi2.sf(stat, df)), name)
     what = []
     if n_neg:
         what.append(f"{n_neg} negative eigenvalue{'s' if n_neg > 1 else ''}")
@@ -149,7 +149,7 @@ def _hausman_classical(d: np.ndarray, Vw: np.ndarray, Vr: np.ndarray, terms: lis
                 "test in this sample, so there is no p-value (NaN; Stata reports none, plm reports |H|)")
         pvalue = float("nan")
     else:
-        pvalue = float(stats.chi2.sf(stat, df))
+        pvalue = float(scipy.stats.chi2.sf(stat, df))
     warnings.warn(msg + ". Use method='robust' (Wooldridge 2010, 10.7.3), which needs no such difference.",
                   SpecificationTestWarning, stacklevel=3)
     return WaldTest(stat, df, pvalue, name)
@@ -200,7 +200,7 @@ def _breusch_pagan(pooled, effects: str) -> WaldTest:
         parts.append(lm(fd.time))
     stat = float(sum(parts))
     df = len(parts)
-    return WaldTest(stat, df, float(stats.chi2.sf(stat, df)), f"Breusch-Pagan LM ({effects} effects)")
+    return WaldTest(stat, df, float(scipy.stats.chi2.sf(stat, df)), f"Breusch-Pagan LM ({effects} effects)")
 
 
 def f_test_effects(data: pd.DataFrame, formula: str, effects: str = "entity") -> WaldTest:
@@ -222,7 +222,7 @@ def _f_test(pooled, fe, effects: str) -> WaldTest:
     if why:
         return _not_computed(f"F test of {effects} effects", int(df1), why + ": F would be 0/0 or x/0", df2)
     f = ((pooled.ssr - fe.ssr) / df1) / (fe.ssr / df2)
-    return WaldTest(float(f), int(df1), float(stats.f.sf(f, df1, df2)), f"F test of {effects} effects", df_denom=df2)
+    return WaldTest(float(f), int(df1), float(scipy.stats.f.sf(f, df1, df2)), f"F test of {effects} effects", df_denom=df2)
 
 
 def mundlak_test(data: pd.DataFrame, formula: str, cov_type: str = "clustered", cluster: str = "entity",

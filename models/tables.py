@@ -18,11 +18,14 @@ import html
 import os
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from scipy import stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["RegressionTable", "coefplot", "compare"]
 
@@ -62,7 +65,7 @@ class _Column:
 
 def _wald_ci(est: pd.Series, se: pd.Series):
     def ci(level):
-        c = float(stats.norm.ppf(0.5 + level / 2.0))
+        c = float(scipy.stats.norm.ppf(0.5 + level / 2.0))
         return pd.DataFrame({"lower": est - c * se, "upper": est + c * se})
     return ci
 
@@ -357,6 +360,8 @@ def coefplot(results, names=None, terms=None, level: float = 0.95, figsize=None,
     if terms is None:
         terms = [t for t in dict.fromkeys(t for c in columns for t in c.estimates.index) if t != "Intercept"]
     n_terms, n_models = len(terms), len(columns)
+    from matplotlib.figure import Figure  # loaded when a figure is drawn
+
     fig = Figure(figsize=figsize or (6.4, 0.5 + 0.45 * n_terms * max(1, n_models) ** 0.5 + 0.6))
     ax = fig.add_subplot(1, 1, 1)
     offsets = np.linspace(-0.25, 0.25, n_models) if n_models > 1 else np.zeros(1)

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
 
 from .weights import SpatialWeights, SpatialWeightsWarning
 
@@ -121,7 +121,7 @@ def _check_permutations(permutations, what: str) -> int:
 
 
 def _two_sided(z: float) -> float:
-    return float(2.0 * stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
+    return float(2.0 * scipy.stats.norm.sf(abs(z))) if np.isfinite(z) else np.nan
 
 
 def _sim_summary(sim: np.ndarray | None, observed: float) -> tuple[float, float, float, float]:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
 
 from .autocorrelation import permuter
 from .weights import SpatialWeights, SpatialWeightsWarning
@@ -167,7 +167,7 @@ def join_counts(labels, weights: SpatialWeights, permutations: int = 999, random
     e, v = _moments(b.s0, b.s1, b.s2, n_eff, nr)
     with np.errstate(divide="ignore", invalid="ignore"):
         z = np.where(v > 0, (same - e) / np.sqrt(np.where(v > 0, v, 1.0)), np.nan)
-    p_norm = np.where(np.isfinite(z), stats.norm.sf(z), np.nan)
+    p_norm = np.where(np.isfinite(z), scipy.stats.norm.sf(z), np.nan)
     mean_sim = np.full(k, np.nan)
     p_sim = np.full(k, np.nan)
     p_diff = np.nan

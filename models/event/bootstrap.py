@@ -20,7 +20,7 @@ child ``spawn_key=(j,)``, so the draws are identical whatever ``n_jobs``.
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
 
 __all__ = ["bootstrap_draws", "sup_t_critical", "wald", "cluster_sum", "std_errors"]
 
@@ -102,4 +102,4 @@ def wald(theta: np.ndarray, cov: np.ndarray) -> tuple[float, int, float]:
     z = U[:, keep].T @ th
     stat = float(np.sum(z**2 / w[keep]))
     df = int(keep.sum())
-    return stat, df, float(stats.chi2.sf(stat, df))
+    return stat, df, float(scipy.stats.chi2.sf(stat, df))

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
 
 __all__ = ["EventStudyResult", "estimate_table"]
 
@@ -18,7 +18,7 @@ def estimate_table(labels, theta, se, level: float, crit: float, index_name) -> 
     bounds are NaN where the standard error or the critical value is not finite."""
     theta = np.asarray(theta, dtype=float)
     se = np.asarray(se, dtype=float)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = scipy.stats.norm.ppf(0.5 + level / 2)
     ok = np.isfinite(se) & (se > 0)
     half = np.where(ok, z * se, np.nan)
     band = np.where(ok & np.isfinite(crit), crit * se, np.nan)
@@ -35,7 +35,7 @@ def _fmt(v: float, width: int = 10) -> str:
 def _stars(est: float, se: float) -> str:
     if not (np.isfinite(se) and se > 0 and np.isfinite(est)):
         return ""
-    p = 2 * stats.norm.sf(abs(est / se))
+    p = 2 * scipy.stats.norm.sf(abs(est / se))
     return "***" if p < 0.01 else "**" if p < 0.05 else "*" if p < 0.1 else ""
 
 

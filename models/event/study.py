@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
 
 from .aggregate import aggregate_group_time
 from .bootstrap import bootstrap_draws, cluster_sum, std_errors, sup_t_critical, wald
@@ -141,9 +141,9 @@ def _tables(fams, refs, level, n_boot, random_state, boot_weights, n_jobs):
         labels, theta, ph = fams[k]
         se = se_all[start:start + ph.shape[1]]
         c = sup_t_critical(draws[:, start:start + ph.shape[1]], se, level) if n_boot > 0 else np.nan
-        if c < stats.norm.ppf(0.5 + level / 2):  # as R did: never a band narrower than the intervals
+        if c < scipy.stats.norm.ppf(0.5 + level / 2):  # as R did: never a band narrower than the intervals
             floored.append(k)
-            c = float(stats.norm.ppf(0.5 + level / 2))
+            c = float(scipy.stats.norm.ppf(0.5 + level / 2))
         start += ph.shape[1]
         crit[k] = c
         frames[k] = estimate_table(labels, theta, se, level, c, INDEX[k])
@@ -252,11 +252,11 @@ def event_study(data: pd.DataFrame, outcome: str, cohort: str, method: str = "ca
     frames, crit, seed, floored = _tables(fams, refs, level, n_boot, random_state, boot_weights, n_jobs)
     if floored:
         notes = [*notes, f"the bootstrap's sup-t critical value of the {', '.join(floored)} estimates was below the "
-                 f"pointwise normal one ({stats.norm.ppf(0.5 + level / 2):.3f}): the uniform bands are the pointwise "
+                 f"pointwise normal one ({scipy.stats.norm.ppf(0.5 + level / 2):.3f}): the uniform bands are the pointwise "
                  f"intervals there (R did's rule; {int(n_boot)} draws; more draws make the band reliable)"]
     o = frames["overall"].iloc[0]
     se = o["std_error"]
-    p = 2 * stats.norm.sf(abs(o["estimate"] / se)) if np.isfinite(se) and se > 0 else np.nan
+    p = 2 * scipy.stats.norm.sf(abs(o["estimate"] / se)) if np.isfinite(se) and se > 0 else np.nan
     overall = pd.Series({"estimate": o["estimate"], "std_error": se, "ci_lower": o["ci_lower"],
                          "ci_upper": o["ci_upper"], "pvalue": p})
     empty = estimate_table([], [], [], level, np.nan, "cohort")

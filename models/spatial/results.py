@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
 
 from .impacts import impacts_frame
 from .logdet import SpatialOperator
@@ -99,13 +99,13 @@ class SpatialPanelResult:
 
     @property
     def pvalues(self) -> pd.Series:
-        return pd.Series(2.0 * stats.norm.sf(np.abs(self.tstats.to_numpy())), self._params.index, name="pvalue")
+        return pd.Series(2.0 * scipy.stats.norm.sf(np.abs(self.tstats.to_numpy())), self._params.index, name="pvalue")
 
     def conf_int(self, level: float = 0.95) -> pd.DataFrame:
         """Wald intervals ``estimate -/+ z se`` (``lower``, ``upper``), NaN without a standard error."""
         if not 0.0 < level < 1.0:
             raise ValueError(f"level must be in (0, 1); found {level!r}")
-        z = float(stats.norm.ppf(0.5 + level / 2.0))
+        z = float(scipy.stats.norm.ppf(0.5 + level / 2.0))
         se = self._std_errors.where(self._std_errors > 0)
         return pd.DataFrame({"lower": self._params - z * se, "upper": self._params + z * se})
 

@@ -13,13 +13,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from features import FeatureValueError
-from features.validation import DataValidationError
-
 from ..data.synth import DEFAULT_WORLD, WORLDS
 from ..folders import OutputFolderError
-from ..workflow.config import ConfigError
-from ..workflow.runs import CheckFailed, RunFolderError
 
 EXIT_OK, EXIT_DATA, EXIT_USAGE = 0, 1, 2
 
@@ -149,6 +144,7 @@ def cmd_features(args) -> int:
 
 def _check_groups(params: dict, data, config: str, dataset: str) -> None:
     """The [features] groups of ``config`` that ``data`` cannot support: a ConfigError before any work."""
+    from ..workflow.config import ConfigError
     from ..workflow.pipeline import feature_plan
 
     groups = params.get("groups")
@@ -181,7 +177,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_reproduce(args) -> int:
-    from ..workflow.runs import reproduce_run
+    from ..workflow.runs import CheckFailed, reproduce_run
 
     diffs = reproduce_run(args.run, data=args.data, quiet=args.quiet)
     if diffs:
@@ -234,7 +230,7 @@ def cmd_report(args) -> int:
 
 def cmd_init_config(args) -> int:
     from ..data.io import read_dataset
-    from ..workflow.config import starter_config
+    from ..workflow.config import ConfigError, starter_config
     from ..workflow.pipeline import feature_plan
 
     out = Path(args.out)
@@ -468,6 +464,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # the workflow (scikit-learn, statsmodels, matplotlib) loads after the arguments are parsed
+    from features import FeatureValueError
+    from features.validation import DataValidationError
+
+    from ..workflow.config import ConfigError
+    from ..workflow.runs import RunFolderError
+
     try:
         return args.func(args)
     except (DataValidationError, FeatureValueError) as exc:
