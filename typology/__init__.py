@@ -1,5 +1,7 @@
 """Town typology and the toolkit's shell: reading datasets, typologies, run folders, reports, CLI."""
 
+from models.compute import ComputeBackend, compute_backend
+
 from . import persist
 from .data.io import read_dataset, write_dataset
 from .data.synth import generate
@@ -12,6 +14,7 @@ from .estimator.typology import TownTypology
 from .exceptions import ModelFileError, ModelVersionWarning, TypologyWarning
 
 __all__ = [
+    "ComputeBackend",
     "ModelFileError",
     "ModelVersionWarning",
     "Reconciliation",
@@ -21,6 +24,7 @@ __all__ = [
     "Transitions",
     "TypeProfiles",
     "TypologyWarning",
+    "compute_backend",
     "generate",
     "persist",
     "read_dataset",

@@ -97,9 +97,9 @@ def _estimator_names() -> dict[str, str]:
 
 def _typology_params() -> dict:
     """The estimator's parameters under the configuration's names, in its order, without
-    ``n_jobs`` (a key of ``[compute]``)."""
+    ``n_jobs`` and ``backend`` (``[compute]`` says where a run computes)."""
     back = {v: k for k, v in _estimator_names().items()}
-    return {back.get(k, k): v for k, v in _estimator_params().items() if k != "n_jobs"}
+    return {back.get(k, k): v for k, v in _estimator_params().items() if k not in ("n_jobs", "backend")}
 
 
 def _model_keys() -> set[str]:
