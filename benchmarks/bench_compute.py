@@ -81,19 +81,22 @@ def _logged(case: Case, run, analyse=None):
 def _projection(s: dict, stats: dict) -> str:
     """Overhead at 2 workers and the projected wall time on p workers (see the module docstring).
 
-    The work ``W`` is the sum of the task times of the sequential local run when it was measured
-    (a task's time without a neighbour competing for the cores), else of this run."""
+    ``W_seq``: the sum of the task times of the sequential local run (a task alone on its core);
+    ``W_dask``: the same tasks' times inside the 2 dask workers (longer when the workers compete
+    for the cores with other work). Overhead = wall of the dask batches - ``W_dask / 2``: what
+    distribution adds (scheduling, serialization, broadcast, a worker idle at the end of a batch).
+    Projection on p workers with a core each: ``serial + W_seq / p + overhead``, never below the
+    serial rest plus the longest task of each batch."""
     one = next((v for k, v in stats.items() if k.endswith("local n_jobs=1")), None)
-    work = one["work"] if one else s["work"]
-    overhead = s["batches"] - work / 2
-    floor = s["serial"] + s["longest"]
-    proj = {p: max(s["serial"] + work / p + overhead, floor) for p in (2, 4, 8, 16, 32)}
+    w_seq = one["work"] if one else s["work"]
+    overhead = s["batches"] - s["work"] / 2
+    floor = s["serial"] + s["longest"] * w_seq / max(s["work"], 1e-9)
+    proj = {p: max(s["serial"] + w_seq / p + overhead, floor) for p in (1, 2, 4, 8, 16, 32)}
     gains = ", ".join(f"{p}: {t:.1f} s" for p, t in proj.items())
-    return (f"{s['tasks']} tasks; work W {work:.1f} s (sum of task times, sequential run; {s['work']:.1f} s inside "
-            f"the 2 dask workers), dask batches {s['batches']:.1f} s, serial rest {s['serial']:.1f} s, broadcast "
-            f"{s['broadcast'] / 2**20:.1f} MiB; overhead at 2 workers (batches - W/2) {overhead:.1f} s "
-            f"({overhead / s['wall']:.0%} of the wall time); projected wall time by workers {gains} "
-            f"(floor {floor:.1f} s: serial rest + longest task of each batch)")
+    return (f"{s['tasks']} tasks; W_seq {w_seq:.1f} s, W_dask {s['work']:.1f} s (x{s['work'] / max(w_seq, 1e-9):.2f}), "
+            f"dask batches {s['batches']:.1f} s, serial rest {s['serial']:.1f} s, broadcast "
+            f"{s['broadcast'] / 2**20:.1f} MiB; overhead at 2 workers {overhead:.1f} s ({overhead / s['wall']:.0%} of "
+            f"the wall time); projected wall time by workers {gains} (floor {floor:.1f} s)")
 
 
 def cases(quick: bool) -> list[Case]:

@@ -115,6 +115,13 @@ def test_backend_is_a_parameter_set_in_init_only(X):
         TownTypology(backend="spark", n_types=3, n_boot=0, n_ref=0, n_ps=0).fit(X)
 
 
+@pytest.mark.parametrize("backend", ["local", ComputeBackend("local", n_workers=1)])
+def test_backend_is_saved_with_the_typology(X, tmp_path, backend):
+    t = TownTypology(n_types=3, n_boot=2, n_ref=0, n_ps=0, random_state=0, backend=backend).fit(X)
+    t.save(tmp_path / "t.nordtowns")
+    assert TownTypology.load(tmp_path / "t.nordtowns").get_params()["backend"] == backend
+
+
 def test_typology_fitted_before_the_backend_existed_still_loads(X):
     """``data/typology_before_backend.nordtowns`` was saved by the code before ``backend``
     existed (commit 8ea2cd7) with::
