@@ -8,13 +8,15 @@ synthetic towns of ``benchmarks.bench_typology`` (2,500 towns, the typed ones), 
 * dask backend on a ``LocalCluster(n_workers=2, threads_per_worker=1)`` started (and warmed up:
   the workers have imported the packages) before the timed runs.
 
-Every run records its tasks (:func:`models.compute.task_log`): the work ``W`` (sum of the task
-times inside the workers), the wall time of the batches and the serial rest ``S`` (the fit
-outside the batches). The dask case's note gives the distribution overhead at 2 workers, ``wall
-of the batches - W / 2`` (scheduling, serialization, the broadcast of the model-space matrix,
-workers left idle at the end of a batch), and projects the fit on ``p`` workers as
-``S + W / p + overhead`` (the overhead measured at 2 workers taken as fixed), bounded below by
-``S + sum over batches of the longest task``: the speed-up each added worker buys.
+Every run records its tasks (:func:`models.compute.task_log`): the work (sum of the task times
+inside the workers: ``W_seq`` in the sequential run, ``W_dask`` on the cluster), the wall time of
+the batches and the serial rest ``S`` (the fit outside the batches). The dask case's note gives
+the distribution overhead at 2 workers, ``wall of the batches - W_dask / 2`` (scheduling,
+serialization, the broadcast of the model-space matrix, a worker idle at the end of a batch),
+and projects the fit on ``p`` workers with a core each as ``S + W_seq / p + overhead`` (the
+overhead measured at 2 workers taken as fixed), bounded below by ``S`` plus the longest task of
+each batch: the speed-up each added worker buys. ``W_dask / W_seq`` shows how much slower the
+tasks ran in workers competing for the cores (on a shared machine, more than 1).
 
 Quick mode: 300 towns, 20 bootstraps, one run each.
 """
