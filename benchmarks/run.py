@@ -17,7 +17,8 @@ from pathlib import Path
 
 from benchmarks.harness import measure, table
 
-AREAS = ("features", "typology", "models", "hdfe", "ppml", "event", "spatial", "spatial_models", "startup")
+AREAS = ("features", "typology", "models", "hdfe", "ppml", "event", "spatial", "spatial_models", "compute",
+         "startup")
 
 
 def _selected(cases: list, match: list[str] | None) -> list:

@@ -14,13 +14,15 @@ formulas), ``clusters`` (cluster codes), ``bootstrap`` (wild cluster bootstrap),
 (degenerate outcomes, absorbed and collinear regressors), ``estimation``
 (``fit_panel_model``), ``results``, ``specification`` (Hausman, Breusch-Pagan, F, Mundlak),
 ``discrete`` (logit, probit, multinomial logit), ``tables`` (regression tables, coefficient
-plots), ``exceptions``; ``spatial`` (``fit_spatial_panel``: spatial lag, error and Durbin panel
+plots), ``exceptions``, ``compute`` (where the resamplings run: local or a dask cluster,
+``compute_backend``); ``spatial`` (``fit_spatial_panel``: spatial lag, error and Durbin panel
 models by maximum likelihood, with their impacts).
 """
 
 from . import fit_iv as _fit_iv  # noqa: F401  (registers the 'iv' estimator)
 from . import fit_ppml as _fit_ppml  # noqa: F401  (registers the 'ppml' estimator)
 from .bootstrap import wild_cluster_bootstrap
+from .compute import ComputeBackend, ComputeBackendError, compute_backend
 from .discrete import DiscreteModelResult, SeparationError, fit_discrete_model
 from .estimation import fit_panel_model
 from .event import EventDataError, EventStudyResult, bacon_decomposition, event_plot, event_study
@@ -44,6 +46,8 @@ __all__ = [
     "AbsorbedRegressorError",
     "BootstrapWarning",
     "CollinearityError",
+    "ComputeBackend",
+    "ComputeBackendError",
     "DegenerateModelError",
     "DiscreteModelResult",
     "EventDataError",
@@ -66,6 +70,7 @@ __all__ = [
     "breusch_pagan",
     "coefplot",
     "compare",
+    "compute_backend",
     "event_plot",
     "event_study",
     "f_test_effects",

@@ -56,6 +56,7 @@ import warnings
 
 import numpy as np
 
+from .compute import run_tasks
 from .estimators import ESTIMATORS
 from .exceptions import BootstrapWarning
 from .transforms import group_sums
@@ -323,13 +324,15 @@ def wcr_table(wb: WildClusterBootstrap, names: list, terms: list, null=0.0, leve
     at the user's call (3: the caller of the function that calls this one)."""
     import pandas as pd
 
+    nulls = [float(null[t]) if isinstance(null, dict) else float(null) for t in terms]
+    # one task per term (its test and test inversion) on the weights drawn once: the same numbers
+    # on any backend (models.compute.run_tasks), the bootstrap object sent to dask workers once
+    done = run_tasks(_term_task, [(wb, names.index(t), r0, level) for t, r0 in zip(terms, nulls, strict=True)])
     rows, unbounded = [], {}
-    for t in terms:
-        j = names.index(t)
-        r0 = float(null[t]) if isinstance(null, dict) else float(null)
-        row = {"null": r0, "pvalue": wb.pvalue(j, r0)}
-        if level is not None:
-            row["ci_lower"], row["ci_upper"], why = wb.interval(j, level)
+    for t, r0, (p, interval) in zip(terms, nulls, done, strict=True):
+        row = {"null": r0, "pvalue": p}
+        if interval is not None:
+            row["ci_lower"], row["ci_upper"], why = interval
             if why:
                 unbounded[t] = why
         rows.append(row)
@@ -339,6 +342,12 @@ def wcr_table(wb: WildClusterBootstrap, names: list, terms: list, null=0.0, leve
     if unbounded:
         warnings.warn("; ".join(unbounded_notes(unbounded)), BootstrapWarning, stacklevel=stacklevel)
     return out
+
+
+def _term_task(wb: WildClusterBootstrap, j: int, r0: float, level: float | None):
+    """``(pvalue, (ci_lower, ci_upper, why) or None)`` of the term ``j`` under the null ``r0``."""
+    p = wb.pvalue(j, r0)
+    return p, (None if level is None else wb.interval(j, level))
 
 
 def unbounded_notes(unbounded: dict) -> list[str]:

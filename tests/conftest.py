@@ -53,3 +53,18 @@ def demo_run(tmp_path_factory):
     root = tmp_path_factory.mktemp("demo")
     assert main(["demo", "--out", str(root / "runs" / "demo"), "--data", str(root / "data"), "--quiet"]) == 0
     return root / "runs" / "demo"
+
+
+@pytest.fixture(scope="session")
+def dask_cluster():
+    """A dask.distributed LocalCluster of 2 single-threaded worker processes, shared by the tests of
+    the distributed backend (starting one costs seconds); skipped when dask is not installed. A
+    task that loses its worker fails at once (``allowed-failures`` 0), so that the test of a dying
+    worker is quick."""
+    distributed = pytest.importorskip("distributed", reason="the dask backend needs pip install nordtowns[dask]")
+    import dask
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+        cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+    yield cluster
+    cluster.close()

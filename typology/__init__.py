@@ -9,11 +9,13 @@ from __future__ import annotations
 import importlib
 
 _EXPORTS = {
+    "ComputeBackend": "models.compute",
     "ModelFileError": ".exceptions",
     "ModelVersionWarning": ".exceptions",
     "Reconciliation": ".estimator.rules",
     "RuleTypology": ".estimator.rules",
     "Surrogate": ".estimator.surrogate",
+    "compute_backend": "models.compute",
     "TownTypology": ".estimator.typology",
     "Transitions": ".estimator.transitions",
     "TypeProfiles": ".estimator.profiles",

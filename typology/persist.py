@@ -37,7 +37,9 @@ Trust model.
   at worst hold wrong numbers; ``typology reproduce`` refits the run and (with the same
   package versions) compares the fitted state bit for bit.
 * An attribute renamed since a file was written (:data:`_RENAMED`: ``TownTypology.transform``
-  became ``feature_transform``) is read under its new name.
+  became ``feature_transform``) is read under its new name; a field of a dataclass or a
+  parameter of an estimator of this package added since then (``TownTypology.backend``)
+  takes its default.
 * A file in the pickle-based format of earlier versions (``NORDTOWNS-PERSIST/1``, joblib
   inside) is refused without being unpickled: refit the run or save the typology again.
 
@@ -58,6 +60,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import importlib
+import inspect
 import json
 import math
 import os
@@ -110,6 +113,7 @@ CLASSES: dict[str, tuple[str, str]] = {
     "models.iv.FirstStage": ("models", "FirstStage"),
     "models.iv.IVTest": ("models", "IVTest"),
     "models.iv.IVDiagnostics": ("models", "IVDiagnostics"),
+    "models.compute.ComputeBackend": ("models", "ComputeBackend"),
     "sklearn.mixture.GaussianMixture": ("sklearn.mixture", "GaussianMixture"),
     "sklearn.tree.DecisionTreeClassifier": ("sklearn.tree", "DecisionTreeClassifier"),
 }
@@ -602,6 +606,12 @@ class _Decoder:
                     state[f.name] = f.default_factory()
                 else:
                     raise _Invalid(f"{name} lacks its field {f.name!r} (written by another version?)")
+        elif hasattr(cls, "_get_param_names") and cls.__module__.split(".")[0] in ("typology", "features", "models"):
+            # an estimator of this package: a constructor parameter added since the file was written
+            # (TownTypology.backend) takes its default
+            for p in list(inspect.signature(cls.__init__).parameters.values())[1:]:
+                if p.name not in state and p.default is not inspect.Parameter.empty:
+                    state[p.name] = p.default
         obj = object.__new__(cls)
         obj.__dict__.update(state)
         return obj

@@ -13,14 +13,17 @@ Every estimator returns its estimates ``theta`` (k) with an influence matrix ``p
   ``max_k |theta*_bk - theta_k| / se_k`` (sup-t; Montiel Olea and Plagborg-Moller 2019);
 * the Wald test ``W = theta' V^+ theta`` of ``theta = 0`` with ``df = rank(V)``.
 
-All draws come from ``numpy.random.SeedSequence(random_state)``: chunk ``j`` draws from the
-child ``spawn_key=(j,)``, so the draws are identical whatever ``n_jobs``.
+All draws come from ``numpy.random.SeedSequence(random_state)``: chunk ``j`` (of ``CHUNK``
+draws) draws from the child ``spawn_key=(j,)``, so the draws are identical whatever ``n_jobs``
+and wherever the chunks run (:func:`models.compute.run_tasks`: local workers or a dask cluster).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import scipy  # scipy.stats loads on first use (scipy's lazy submodules)
+
+from ..compute import run_tasks
 
 __all__ = ["bootstrap_draws", "sup_t_critical", "wald", "cluster_sum", "std_errors"]
 
@@ -62,7 +65,9 @@ def _chunk(phi, seed, j, size, kind):
 
 def bootstrap_draws(phi: np.ndarray, n_boot: int, random_state=None, weights: str = "mammen",
                     n_jobs: int | None = 1) -> np.ndarray:
-    """Bootstrap deviations ``theta* - theta`` (n_boot x k) from the influence matrix ``phi``."""
+    """Bootstrap deviations ``theta* - theta`` (n_boot x k) from the influence matrix ``phi``,
+    in chunks of :data:`CHUNK` draws run as tasks of :func:`models.compute.run_tasks`
+    (``n_jobs`` local workers, or the ambient dask cluster)."""
     if weights not in ("mammen", "rademacher"):
         raise ValueError(f"event_study: boot_weights must be 'mammen' or 'rademacher', got {weights!r}.")
     if isinstance(random_state, np.random.SeedSequence):
@@ -72,13 +77,7 @@ def bootstrap_draws(phi: np.ndarray, n_boot: int, random_state=None, weights: st
     else:
         seed = int(random_state)
     sizes = [min(CHUNK, n_boot - s) for s in range(0, n_boot, CHUNK)]
-    if n_jobs in (None, 1) or len(sizes) == 1:
-        parts = [_chunk(phi, seed, j, m, weights) for j, m in enumerate(sizes)]
-    else:
-        from joblib import Parallel, delayed
-
-        parts = Parallel(n_jobs=n_jobs, prefer="threads")(
-            delayed(_chunk)(phi, seed, j, m, weights) for j, m in enumerate(sizes))
+    parts = run_tasks(_chunk, [(phi, seed, j, m, weights) for j, m in enumerate(sizes)], n_jobs)
     return np.vstack(parts) if parts else np.empty((0, phi.shape[1]))
 
 

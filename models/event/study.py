@@ -214,7 +214,8 @@ def event_study(data: pd.DataFrame, outcome: str, cohort: str, method: str = "ca
         whose treatment switches off inside the panel is refused, naming the towns (all four
         estimators assume an absorbing treatment; de Chaisemartin and D'Haultfoeuille's estimator,
         which allows switching off, is not provided). ``None`` skips the check.
-    n_jobs : threads for the bootstrap's chunks.
+    n_jobs : local workers for the bootstrap's chunks (:func:`models.compute.run_tasks`; inside
+        ``models.compute_backend("dask", ...)`` the chunks run on the cluster instead).
 
     Returns
     -------

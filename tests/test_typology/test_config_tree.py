@@ -115,7 +115,7 @@ def test_typology_n_jobs_is_the_old_place_of_compute_n_jobs():
         parse_config({"data": {"path": "x"}, "typology": {"n_jobs": 2}, "compute": {"n_jobs": 2}})
     with pytest.raises(ConfigError, match=r"\[compute\] n_jobs: expected a positive integer or -1.*found 0"):
         parse_config({"data": {"path": "x"}, "compute": {"n_jobs": 0}})
-    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['workers'\] in \[compute\]; valid keys are \['n_jobs'\]"):
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) \['workers'\] in \[compute\]; valid keys are \['backend', 'n_jobs', 'n_workers', 'scheduler'\]"):
         parse_config({"data": {"path": "x"}, "compute": {"workers": 2}})
     assert valid_keys()["old_names"] == {"typology.transform": "typology.feature_transform",
                                          "typology.n_jobs": "compute.n_jobs"}

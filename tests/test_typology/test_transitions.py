@@ -65,8 +65,10 @@ def test_bootstrap_intervals(fitted, panel):
     assert lo <= est <= hi and lo < est and hi == 1.0
     again = transitions(fitted, panel, random_state=0, n_boot=300)
     pd.testing.assert_frame_equal(again.lower, tr.lower)
-    other = transitions(fitted, panel, random_state=1, n_boot=300)
-    assert not other.lower.equals(tr.lower) or not other.upper.equals(tr.upper)
+    # percentiles of a bootstrap distribution on 30 towns take few values: two seeds can give the
+    # same intervals by chance, three others cannot all do so
+    others = [transitions(fitted, panel, random_state=s, n_boot=300) for s in (1, 2, 3)]
+    assert any(not o.lower.equals(tr.lower) or not o.upper.equals(tr.upper) for o in others)
     none = transitions(fitted, panel, n_boot=0)
     assert none.lower.isna().all().all()
 

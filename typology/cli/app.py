@@ -160,9 +160,9 @@ def _check_groups(params: dict, data, config: str, dataset: str) -> None:
 
 def cmd_fit(args) -> int:
     from ..workflow.config import load_config
-    from ..workflow.runs import fit_run
+    from ..workflow.runs import fit_run, with_scheduler
 
-    cfg = load_config(args.config)
+    cfg = with_scheduler(load_config(args.config), args.scheduler)
     fit_run(cfg, args.out, overwrite=args.overwrite, quiet=args.quiet, lang=args.lang)
     print(f"wrote run folder {args.out}")
     return EXIT_OK
@@ -171,7 +171,7 @@ def cmd_fit(args) -> int:
 def cmd_demo(args) -> int:
     from ..workflow.runs import run_demo
 
-    out = run_demo(out=args.out, data_dir=args.data, quiet=args.quiet)
+    out = run_demo(out=args.out, data_dir=args.data, quiet=args.quiet, scheduler=args.scheduler)
     print(f"demo run folder: {out} (report: {Path(out) / 'report.html'})")
     return EXIT_OK
 
@@ -277,6 +277,20 @@ def _corporate_events(args) -> int:
 
 
 def cmd_experiment(args) -> int:
+    if args.scheduler is None:
+        return _experiment(args)
+    from models.compute import compute_backend
+
+    from ..workflow.progress import Progress
+
+    progress = Progress(quiet=args.quiet)
+    progress.step(f"connecting to the dask scheduler {args.scheduler} ...")
+    with compute_backend("dask", scheduler=args.scheduler) as active:
+        progress.step(active.describe())
+        return _experiment(args)
+
+
+def _experiment(args) -> int:
     from ..workflow import experiments
 
     if args.name == "monte_carlo":
@@ -354,6 +368,16 @@ def _whole(lowest: int | None, why: str):
     return parse
 
 
+def _scheduler(text: str) -> str:
+    """argparse type: a dask scheduler address or ``local:N``."""
+    from models.compute import scheduler_problem
+
+    problem = scheduler_problem(text)
+    if problem:
+        raise argparse.ArgumentTypeError(f"expected {problem}; got {text!r}")
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="typology", description="Indices, typologies and panel models of towns.")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
@@ -363,6 +387,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--out", default="runs/demo", help="run folder (default runs/demo)")
     s.add_argument("--data", default="data/northern_towns", help="where the synthetic dataset is written")
     s.add_argument("--quiet", action="store_true", help="no progress lines")
+    s.add_argument("--scheduler", type=_scheduler, metavar="ADDRESS",
+                   help="run every resampling on a dask cluster: tcp://host:port, tls://host:port, or local:N "
+                        "(a LocalCluster of N workers); overrides [compute] (pip install nordtowns[dask])")
     s.set_defaults(func=cmd_demo)
 
     s = sub.add_parser("synth", help="write a synthetic dataset with known truth (truth.json)")
@@ -418,6 +445,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--overwrite", action="store_true", help="replace a run folder written by typology fit")
     s.add_argument("--quiet", action="store_true", help="no progress lines")
     s.add_argument("--lang", choices=["en", "ru"], help="language of the report (default: [report] lang, else en)")
+    s.add_argument("--scheduler", type=_scheduler, metavar="ADDRESS",
+                   help="run every resampling on a dask cluster: tcp://host:port, tls://host:port, or local:N "
+                        "(a LocalCluster of N workers); overrides [compute] (pip install nordtowns[dask])")
     s.set_defaults(func=cmd_fit)
 
     s = sub.add_parser("reproduce", help="re-run a run folder from its manifest and compare")
@@ -457,6 +487,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--seed", type=int, default=0, help="Monte Carlo seed")
     s.add_argument("--jobs", type=int, default=1, help="parallel jobs (results do not depend on it)")
     s.add_argument("--quiet", action="store_true")
+    s.add_argument("--scheduler", type=_scheduler, metavar="ADDRESS",
+                   help="run every resampling on a dask cluster: tcp://host:port, tls://host:port, or local:N "
+                        "(a LocalCluster of N workers); overrides [compute] (pip install nordtowns[dask])")
     s.set_defaults(func=cmd_experiment)
     return p
 
@@ -488,6 +521,18 @@ def main(argv=None) -> int:
             raise
         _err(_os_message(exc))
         return EXIT_DATA
+    except Exception as exc:  # a dask scheduler that cannot be reached, a worker lost: one message
+        if not _compute_error(exc):
+            raise
+        _err(str(exc))
+        return EXIT_DATA
+
+
+def _compute_error(exc: Exception) -> bool:
+    """``exc`` is a :class:`models.ComputeBackendError` (looked up only if models.compute was
+    imported, so that the CLI starts without importing the models)."""
+    mod = sys.modules.get("models.compute")
+    return mod is not None and isinstance(exc, mod.ComputeBackendError)
 
 
 def _os_message(exc: OSError) -> str:

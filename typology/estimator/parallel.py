@@ -4,15 +4,16 @@ Every random task draws from its own ``numpy`` generator whose seed is a child o
 estimator's ``random_state`` addressed by a fixed key (purpose, k, replicate), never by the
 order in which workers pick tasks up. Each task runs with one BLAS / OpenMP thread, so the
 floating-point arithmetic of a task does not depend on how many workers share the machine.
+
+:func:`run_tasks` is :func:`models.compute.run_tasks`: the tasks run on the ambient compute
+backend (local joblib workers, or a dask cluster inside :func:`models.compute_backend`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-
 import numpy as np
-from joblib import Parallel, delayed
-from threadpoolctl import threadpool_limits
+
+from models.compute import run_tasks
 
 __all__ = ["entropy_of", "int_seed", "rng_for", "run_tasks"]
 
@@ -40,20 +41,3 @@ def rng_for(entropy: int, *key: int) -> np.random.Generator:
 def int_seed(entropy: int, *key: int) -> int:
     """A 31-bit integer seed (for scikit-learn ``random_state``) for the task addressed by ``key``."""
     return int(seed_sequence(entropy, *key).generate_state(1, dtype=np.uint32)[0] >> 1)
-
-
-def _one_thread(fn: Callable, *args):
-    with threadpool_limits(limits=1):
-        return fn(*args)
-
-
-def run_tasks(fn: Callable, tasks: Sequence[tuple], n_jobs: int | None = None) -> list:
-    """``[fn(*t) for t in tasks]``, in order, over ``n_jobs`` joblib workers (None or 1: sequential).
-
-    Sequential runs hold one BLAS / OpenMP thread for the whole batch; in joblib workers each
-    task limits itself to one thread (the workers stay alive between batches).
-    """
-    if n_jobs in (None, 1) or len(tasks) <= 1:
-        with threadpool_limits(limits=1):
-            return [fn(*t) for t in tasks]
-    return Parallel(n_jobs=n_jobs)(delayed(_one_thread)(fn, *t) for t in tasks)

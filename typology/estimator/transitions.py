@@ -12,8 +12,10 @@ Transitions are counted between a town's types
 ``i`` to type ``j`` in one step). Its intervals are percentile intervals of the town (cluster)
 bootstrap: towns are resampled with replacement with all their transitions, so the
 dependence between a town's successive years is kept; ``n_boot`` replicates drawn from
-``random_state``. A type never left from in a replicate gives no row there (ignored by the
-percentiles).
+``random_state`` in chunks of :data:`CHUNK`, chunk ``j`` from the seed addressed by ``(0, j)``
+(:mod:`typology.estimator.parallel`), each chunk a task of :func:`models.compute.run_tasks`
+(local or on a dask cluster, the same draws). A type never left from in a replicate gives no
+row there (ignored by the percentiles).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .parallel import entropy_of, rng_for
+from .parallel import entropy_of, rng_for, run_tasks
 
 __all__ = ["Transitions", "transitions"]
+
+CHUNK = 128  # bootstrap replicates per task (memory CHUNK x towns)
 
 
 @dataclass(frozen=True)
@@ -83,6 +87,14 @@ def _features_of(fitted) -> list[str]:
     if hasattr(fitted, "features"):
         return list(fitted.features)
     raise TypeError("fitted must be a fitted TownTypology or a RuleTypology")
+
+
+def _boot_chunk(per_town: np.ndarray, entropy: int, j: int, size: int) -> np.ndarray:
+    """Transition counts (``size`` x K*K) of the ``size`` town-bootstrap replicates of chunk ``j``:
+    multinomial town weights drawn from the seed addressed by ``(0, j)``, times the towns' counts."""
+    n_towns = per_town.shape[0]
+    W = rng_for(entropy, 0, j).multinomial(n_towns, np.full(n_towns, 1.0 / n_towns), size=size)
+    return W.astype(float) @ per_town
 
 
 def transitions(fitted, panel_X: pd.DataFrame, between: str = "consecutive", n_boot: int = 999,
@@ -156,9 +168,10 @@ def transitions(fitted, panel_X: pd.DataFrame, between: str = "consecutive", n_b
     if n_boot > 0 and len(flat):
         per_town = np.zeros((n_towns, K * K))
         np.add.at(per_town, (town_idx[i_from], flat), 1.0)
-        rng = rng_for(entropy_of(random_state), 0)
-        W = rng.multinomial(n_towns, np.full(n_towns, 1.0 / n_towns), size=n_boot).astype(float)
-        boot = (W @ per_town).reshape(n_boot, K, K)
+        entropy = entropy_of(random_state)
+        sizes = [min(CHUNK, n_boot - s) for s in range(0, n_boot, CHUNK)]
+        boot = np.vstack(run_tasks(_boot_chunk, [(per_town, entropy, j, m) for j, m in enumerate(sizes)]))
+        boot = boot.reshape(n_boot, K, K)
         with np.errstate(invalid="ignore", divide="ignore"):
             shares = boot / boot.sum(axis=2, keepdims=True)
         q = [(1 - level) / 2 * 100, (1 + level) / 2 * 100]

@@ -44,12 +44,15 @@ Scoring new towns (:meth:`TownTypology.assign`).
 from __future__ import annotations
 
 import warnings
+from contextlib import nullcontext
 
 import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 from sklearn.base import BaseEstimator, ClusterMixin
 from sklearn.utils.validation import check_array, check_is_fitted
+
+from models.compute import ComputeBackend, compute_backend
 
 from .. import persist
 from ..exceptions import TypologyWarning
@@ -154,6 +157,12 @@ class TownTypology(ClusterMixin, BaseEstimator):
     n_jobs : int or None
         joblib workers for the fits, bootstraps, gap references and halvings; results do not
         depend on it.
+    backend : None, "local", "dask" or models.ComputeBackend
+        Where those tasks run (:mod:`models.compute`): None, the ambient backend (local with
+        ``n_jobs`` unless inside ``with models.compute_backend(...)``); ``"local"``, joblib with
+        ``n_jobs`` even inside such a block; ``"dask"``, the caller's ``distributed.Client`` (or a
+        LocalCluster); a ``ComputeBackend("dask", scheduler="tcp://host:8786")`` connects for the
+        duration of the fit. The results do not depend on it.
 
     Attributes
     ----------
@@ -204,7 +213,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
                  share_eps=0.01, covariance_type="full", n_init="auto", n_boot=100, n_ref=20, n_ps=10,
                  min_jaccard=0.75, min_prediction_strength=0.8, atypical_alpha=0.05, ood_alpha=0.01,
                  ood_neighbors=5, ood_margin=3.0, name_min_z=0.5, name_terms=3, surrogate_depth=3, alpha=0.05,
-                 missing="raise", random_state=None, n_jobs=None):
+                 missing="raise", random_state=None, n_jobs=None, backend=None):
         self.n_types = n_types
         self.k_range = k_range
         self.method = method
@@ -229,6 +238,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
         self.missing = missing
         self.random_state = random_state
         self.n_jobs = n_jobs
+        self.backend = backend
 
     # ------------------------------------------------------------------ validation
     def check_params(self, n_samples: int) -> list[int]:
@@ -239,6 +249,7 @@ class TownTypology(ClusterMixin, BaseEstimator):
         return self._check_params(n_samples)
 
     def _check_params(self, n: int) -> list[int]:
+        ComputeBackend.of(self.backend)  # a ValueError naming what is accepted
         if self.method not in METHODS:
             raise ValueError(f"method must be one of {', '.join(METHODS)}; found {self.method!r}")
         if self.covariance_type not in ("full", "tied", "diag", "spherical"):
@@ -373,8 +384,10 @@ class TownTypology(ClusterMixin, BaseEstimator):
         plan = fit_plan(list(Xs.columns), values, self.feature_transform, self.scale, self.share_eps)
         Z, _ = plan.transform(values, clip=False)
         seed = entropy_of(self.random_state)
-        ev = evaluate(Z, ks, self.method, self.covariance_type, self.n_init, self.n_boot, self.n_ref, self.n_ps, seed,
-                      self.n_jobs)
+        backend = ComputeBackend.of(self.backend)
+        with compute_backend(backend) if backend is not None else nullcontext():
+            ev = evaluate(Z, ks, self.method, self.covariance_type, self.n_init, self.n_boot, self.n_ref, self.n_ps,
+                          seed, self.n_jobs)
         k, reason, table, flags = decide(ev.table, self.min_jaccard, self.min_prediction_strength,
                                          use_bic=self.method == "gmm")
         reason = self._explain_choice(k, reason, table, flags)

@@ -36,8 +36,10 @@ Design (the world's event schedule and effects, resampled towns, fresh outcomes)
   bins; its ``overall`` is the static two-way DiD), all clustered by town, uniform bands from
   ``n_boot`` multiplier-bootstrap draws.
 
-Every replication draws from its own child of ``numpy.random.SeedSequence(seed)`` and runs
-with one BLAS thread, so the result does not depend on ``n_jobs``.
+Every replication draws from its own child of ``numpy.random.SeedSequence(seed)``, runs with
+one BLAS thread and is a task of :func:`models.compute.run_tasks` (``n_jobs`` local workers,
+or the dask cluster of an enclosing ``models.compute_backend``), so the result does not depend
+on where it runs.
 """
 
 from __future__ import annotations
@@ -46,10 +48,10 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 from threadpoolctl import threadpool_limits
 
 from models import event_study
+from models.compute import run_tasks
 
 from ..data.synth import EVENT_OUTCOMES, generate
 from .montecarlo import error_summary
@@ -189,7 +191,7 @@ def run_event_monte_carlo(n_reps: int = 200, seed: int = 0, n_jobs: int = 1, n_b
 
     Parameters
     ----------
-    n_reps, seed, n_jobs : replications, root seed, joblib workers (the result does not depend on it).
+    n_reps, seed, n_jobs : replications, root seed, local workers (the result does not depend on it).
     n_boot : multiplier-bootstrap draws of each uniform band.
     rho, sigma : AR(1) correlation and sd of the errors within towns.
     outcome : ``"log_wage"``, ``"log_employment"`` or ``"log_population"`` (whose effects ``tau`` are used).
@@ -215,12 +217,14 @@ def run_event_monte_carlo(n_reps: int = 200, seed: int = 0, n_jobs: int = 1, n_b
     tau, cohort, years = _arrays(design)
     att = att_by_cohort(design)
     children = np.random.SeedSequence(seed).spawn(n_reps)
-    jobs = (delayed(_one_rep)(tau, cohort, years, att, c, rho, sigma, n_boot) for c in children)
-    runs, step = [], max(1, n_reps // 10)
-    for i, run in enumerate(Parallel(n_jobs=n_jobs, return_as="generator")(jobs), start=1):
-        runs.append(run)
-        if progress is not None and (i % step == 0 or i == n_reps):
-            progress(f"  {i}/{n_reps} replications")
+    step = max(1, n_reps // 10)
+
+    def done(i: int, n: int) -> None:
+        if progress is not None and (i % step == 0 or i == n):
+            progress(f"  {i}/{n} replications")
+
+    runs = run_tasks(_one_rep, [(tau, cohort, years, att, c, rho, sigma, n_boot) for c in children], n_jobs,
+                     progress=done)
     draws = pd.DataFrame([row for run in runs for row in run])
     out = _summarize(draws, n_reps)
     out.attrs.update({"n_reps": n_reps, "seed": seed, "n_boot": n_boot, "rho": rho, "sigma": sigma,

@@ -26,8 +26,9 @@ Settings
     weights) clustered by region (coverage of the test-inversion interval = share of
     replications where the true value is not rejected at 5 %).
 
-Every replication draws from its own child of ``numpy.random.SeedSequence(seed)``, so the
-result does not depend on ``n_jobs``.
+Every replication draws from its own child of ``numpy.random.SeedSequence(seed)`` and is a
+task of :func:`models.compute.run_tasks` (``n_jobs`` local workers, or the dask cluster of an
+enclosing ``models.compute_backend``), so the result does not depend on where it runs.
 """
 
 from __future__ import annotations
@@ -36,11 +37,11 @@ import warnings
 
 import numpy as np
 import pandas as pd
-from joblib import Parallel, delayed
 
 from features import build_features
 from models import PanelModelSpec, fit_panel_model
 from models.bootstrap import wild_cluster_bootstrap
+from models.compute import run_tasks
 
 from ..data.synth import WAGE_COEF, generate
 
@@ -148,8 +149,7 @@ def run_monte_carlo(n_reps: int = 200, seed: int = 0, n_jobs: int = 1, n_towns: 
     if design is None:
         design = monte_carlo_design(n_towns, n_years, data_seed, n_regions, unequal_regions)
     children = np.random.SeedSequence(seed).spawn(n_reps)
-    runs = Parallel(n_jobs=n_jobs)(delayed(_one_rep)(design, c, rho, sigma, tau, region_sd, bootstrap_reps)
-                                   for c in children)
+    runs = run_tasks(_one_rep, [(design, c, rho, sigma, tau, region_sd, bootstrap_reps) for c in children], n_jobs)
     draws = pd.DataFrame([row for run in runs for row in run])
     draws["true"] = draws["term"].map(WAGE_COEF)
     draws["error"] = draws["estimate"] - draws["true"]

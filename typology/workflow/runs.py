@@ -11,10 +11,12 @@ folder at once, and what killed runs left behind is removed (:mod:`typology.fold
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as _dt
 import io
 import json
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -198,6 +200,34 @@ def _truth_check(res: PipelineResult, data_path: Path) -> dict | None:
     return out
 
 
+@contextmanager
+def compute_context(cfg: RunConfig, progress: Progress):
+    """The run's ``[compute]`` backend around a block: for ``backend = "dask"`` the cluster is
+    reached (or started) first, and a progress line names it (``dask scheduler tcp://... with
+    N workers``); a local run leaves the ambient backend as it is. Unreachable scheduler:
+    :class:`models.ComputeBackendError`, before anything is read or written."""
+    spec = cfg.compute.backend_spec()
+    if spec is None:
+        yield
+        return
+    from models.compute import compute_backend
+
+    progress.step(f"connecting to the dask scheduler {spec.scheduler or '(LocalCluster)'} ...")
+    with compute_backend(spec) as active:
+        progress.step(active.describe())
+        yield
+
+
+def with_scheduler(cfg: RunConfig, address: str | None) -> RunConfig:
+    """``cfg`` with its ``[compute]`` backend set to dask at ``address`` (the CLI's ``--scheduler``
+    overrides the file; ``n_workers`` is kept for a remote scheduler, dropped for ``local:N``)."""
+    if address is None:
+        return cfg
+    n = None if address.startswith("local:") else cfg.compute.n_workers
+    compute = dataclasses.replace(cfg.compute, backend="dask", scheduler=address, n_workers=n)
+    return dataclasses.replace(cfg, compute=compute)
+
+
 def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False, lang: str | None = None) -> Path:
     """Run the pipeline for ``cfg`` and write the run folder ``out`` atomically.
 
@@ -213,8 +243,8 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False, l
     data_path = cfg.data_path
     refuse_inputs(dest, {"dataset folder": data_path, "configuration file": cfg.path})
     progress = Progress(quiet=quiet)
-    with output_folder(dest, overwrite=overwrite, check=check_run_folder, what="run folder", marker=MANIFEST,
-                       note=progress.note) as tmp:
+    with compute_context(cfg, progress), output_folder(dest, overwrite=overwrite, check=check_run_folder,
+                                                       what="run folder", marker=MANIFEST, note=progress.note) as tmp:
         data, hashes = read_dataset_hashed(data_path, progress.step)  # the hashes are of the bytes analysed
         res = run_pipeline(cfg, data, progress)
         _write_tables(res, tmp)
@@ -362,6 +392,8 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
             diffs.append(f"input: {now[name]['file']} changed since the run (sha256 differs)")
     for name in set(now) - set(m["data"]["files"]):
         diffs.append(f"input: {now[name]['file']} is new since the run")
+    # [compute] is recorded as information: the reproduction runs on the ambient backend (local
+    # unless the caller set another), never on the scheduler the run used
     cfg = manifest_config(m, data_path, where=str(d / MANIFEST))
     try:
         res = run_pipeline(cfg, read_dataset(data_path), Progress(quiet=quiet))
@@ -496,15 +528,16 @@ def score_run(run, data, quiet: bool = False) -> pd.DataFrame:
 
 
 # ------------------------------------------------------------------------ demo
-def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = False) -> Path:
+def run_demo(out="runs/demo", data_dir="data/northern_towns", quiet: bool = False, scheduler: str | None = None) -> Path:
     """Generate the embedded synthetic dataset (unless an identical one is there) and fit it.
 
     The dataset folder is written only where there is none, or over a dataset folder that the
-    toolkit wrote; the run folder only over a run folder (see :func:`fit_run`).
+    toolkit wrote; the run folder only over a run folder (see :func:`fit_run`). ``scheduler``:
+    a dask scheduler address (or ``local:N``) for the resamplings (:func:`with_scheduler`).
     """
     data_dir = Path(data_dir)
     write_embedded_dataset(data_dir, Progress(quiet=quiet))
-    return fit_run(embedded_config("demo", data_dir), out, overwrite=True, quiet=quiet)
+    return fit_run(with_scheduler(embedded_config("demo", data_dir), scheduler), out, overwrite=True, quiet=quiet)
 
 
 def write_embedded_dataset(data_dir, progress: Progress) -> None:

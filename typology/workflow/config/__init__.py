@@ -63,8 +63,11 @@ Sections (every key optional except ``data.path``)::
     [report]
     title = "Town typology report"
 
-    [compute]
+    [compute]                      # where the work runs, never what it computes
     n_jobs = 2                     # the typology's parallel workers (formerly [typology] n_jobs)
+    backend = "dask"               # "local" (default, joblib) or "dask" (every resampling on a cluster)
+    scheduler = "tcp://10.0.0.5:8786"   # or "tls://...", or "local:4" (a LocalCluster of 4 workers)
+    n_workers = 8                  # workers to wait for (or to start when no scheduler is given)
 
 The tree (:mod:`._tree`): :class:`RunConfig` holds :class:`DataConfig`, :class:`FeaturesConfig`,
 :class:`TypologyConfig`, the models (:class:`LinearModelConfig` holding the built

@@ -107,6 +107,13 @@ def n_jobs(v):
     return None if v is None or (is_int(v) and (v == -1 or v >= 1)) else "a positive integer or -1 (every core)"
 
 
+def scheduler(v):
+    """A dask scheduler address (``tcp://host:port``, ``tls://host:port``) or ``local:N``."""
+    from models.compute import scheduler_problem
+
+    return scheduler_problem(v)
+
+
 def optional(rule):
     return lambda v: None if v is None else rule(v)
 

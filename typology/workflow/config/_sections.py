@@ -26,6 +26,7 @@ from ._checks import (
     n_jobs,
     optional,
     random_state,
+    scheduler,
     show,
     spatial_rules,
     typology_rules,
@@ -67,7 +68,7 @@ EVENT_KEYS = ("name", "outcome", "cohort", "methods", "control", "n_boot", "lead
 EVENT_COHORT_KEYS = ("rule", "threshold", "min_years", "event", "missing", "denominator")
 TYPOLOGY_SHELL_KEYS = ("features", "period", "sample")
 REPORT_KEYS = ("title", "lang", "decimal_comma", "units")
-COMPUTE_KEYS = ("n_jobs",)
+COMPUTE_KEYS = ("n_jobs", "backend", "scheduler", "n_workers")
 # old name -> where the key lives now; both names in one file are an error
 OLD_NAMES = {("typology", "transform"): ("typology", "feature_transform"),
              ("typology", "n_jobs"): ("compute", "n_jobs")}
@@ -97,9 +98,9 @@ def _estimator_names() -> dict[str, str]:
 
 def _typology_params() -> dict:
     """The estimator's parameters under the configuration's names, in its order, without
-    ``n_jobs`` (a key of ``[compute]``)."""
+    ``n_jobs`` and ``backend`` (``[compute]`` says where a run computes)."""
     back = {v: k for k, v in _estimator_names().items()}
-    return {back.get(k, k): v for k, v in _estimator_params().items() if k != "n_jobs"}
+    return {back.get(k, k): v for k, v in _estimator_params().items() if k not in ("n_jobs", "backend")}
 
 
 def _model_keys() -> set[str]:
@@ -236,10 +237,22 @@ def _features_section(value, w: Where) -> FeaturesConfig:
 
 
 def _compute_section(value, typ: dict, w: Where) -> ComputeConfig:
-    """``[compute]``, with the old ``[typology] n_jobs`` moved here."""
+    """``[compute]``, with the old ``[typology] n_jobs`` moved here. ``backend`` is ``"dask"``
+    when a ``scheduler`` is given without it; ``"local"`` with a scheduler, and a ``local:N``
+    scheduler with another ``n_workers``, are errors."""
     comp = w.table("compute", value)
     w.unknown("compute", comp, COMPUTE_KEYS)
-    w.apply("compute", comp, {"n_jobs": n_jobs})
+    w.apply("compute", comp, {"n_jobs": n_jobs, "backend": choice("local", "dask"), "scheduler": scheduler,
+                              "n_workers": integer(1)})
+    if "scheduler" in comp:
+        if comp.get("backend", "dask") != "dask":
+            raise w.error("compute", "scheduler", f"a scheduler address ({comp['scheduler']!r}) is for backend = "
+                          '"dask"; the file gives backend = "local" (remove the scheduler, or set backend = "dask")')
+        comp["backend"] = "dask"
+        n_local = comp["scheduler"].removeprefix("local:")
+        if n_local.isdigit() and comp.get("n_workers", int(n_local)) != int(n_local):
+            raise w.error("compute", "n_workers", f"is {comp['n_workers']} but scheduler = {comp['scheduler']!r} "
+                          f"starts {n_local} workers; give one of them")
     if "n_jobs" in typ:
         w.apply("typology", {"n_jobs": typ["n_jobs"]}, {"n_jobs": n_jobs})
         if "n_jobs" in comp:

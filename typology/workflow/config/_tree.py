@@ -12,7 +12,7 @@
     │             spatial:  name, formula, model, effects, balance, n_draws, random_state, options
     │                       (of models.fit_spatial_panel), on the [spatial] weights
     ├── report    ReportConfig      title, lang, decimal_comma, units
-    ├── compute   ComputeConfig     n_jobs (the typology's parallel workers)
+    ├── compute   ComputeConfig     n_jobs (the typology's parallel workers), backend, scheduler, n_workers
     ├── spatial   SpatialConfig     weights, k, km, bandwidth, kernel, power, transform, ties, variables,
     │                               permutations, fdr, joins, residuals, random_state (None: no [spatial])
     └── event_studies (EventStudyConfig, ...)
@@ -112,11 +112,13 @@ class TypologyConfig:
 
     def kwargs(self, k_range: tuple[int, int] | None = None, n_jobs: int | None = None) -> dict:
         """Keyword arguments of ``TownTypology``: ``k_range`` replaces ``"auto"`` (it is left
-        as configured when None), ``n_jobs`` from ``[compute]``."""
+        as configured when None), ``n_jobs`` from ``[compute]``, ``backend`` None (the run's
+        ``[compute]`` backend is the ambient one, set around the whole run)."""
         out = {self.estimator_names.get(k, k): thaw(v) for k, v in self.params.items()}
         kr = self.params["k_range"] if k_range is None else k_range
         out["k_range"] = tuple(kr) if isinstance(kr, list | tuple) else kr
         out["n_jobs"] = n_jobs
+        out["backend"] = None
         return out
 
     def to_dict(self) -> dict:
@@ -237,12 +239,35 @@ class ReportConfig:
 class ComputeConfig:
     """``[compute]``: how the work is spread, never what it computes. ``n_jobs``: parallel
     workers of the typology (bootstrap, references, restarts; results do not depend on it;
-    None or 1 sequential, -1 every core). Formerly ``[typology] n_jobs``, still accepted."""
+    None or 1 sequential, -1 every core). Formerly ``[typology] n_jobs``, still accepted.
+
+    ``backend``: ``"local"`` (joblib, ``n_jobs``) or ``"dask"`` (every resampling of the run on a
+    dask.distributed cluster, :mod:`models.compute`); ``scheduler``: ``"tcp://host:port"``,
+    ``"tls://host:port"`` or ``"local:N"`` (a LocalCluster of N workers started for the run;
+    None with dask: a LocalCluster of ``n_workers``, default one per core); ``n_workers``: the
+    workers to wait for at a remote scheduler, or to start. The results are the same on every
+    backend: the manifest records these keys as information (only when set, so a local run
+    records what it always did) and ``typology reproduce`` ignores them (it runs locally)."""
 
     n_jobs: int | None = None
+    backend: str = "local"
+    scheduler: str | None = None
+    n_workers: int | None = None
+
+    def backend_spec(self):
+        """The :class:`models.ComputeBackend` of a dask run; None for a local one (the ambient
+        backend, local unless the caller set another)."""
+        if self.backend != "dask":
+            return None
+        from models.compute import ComputeBackend
+
+        return ComputeBackend("dask", self.scheduler, self.n_workers)
 
     def to_dict(self) -> dict:
-        return {"n_jobs": self.n_jobs}
+        out = {"n_jobs": self.n_jobs}
+        out.update({k: v for k, v in (("backend", None if self.backend == "local" else self.backend),
+                                      ("scheduler", self.scheduler), ("n_workers", self.n_workers)) if v is not None})
+        return out
 
 
 @dataclass(frozen=True)
