@@ -204,6 +204,13 @@ def _covariances(X, Q, resp, nk, means, starts, ctype: str, XtX):
         S = _unpack(resp.T @ Q, p)
         cov = S / nk[:, None, None]
         cov -= ((1.0 + _EPS10 / nk)[:, None, None] * means[:, :, None]) * means[:, None, :]
+        # where the difference lost more than ~1e-13 of the smallest variance to cancellation
+        # (a component collapsing onto a subspace), the centred sum as scikit-learn computes it
+        second = np.trace(S, axis1=1, axis2=2) / nk
+        smallest = np.diagonal(cov, axis1=1, axis2=2).min(axis=1)
+        for j in np.flatnonzero(second * 1e3 * np.finfo(float).eps > np.maximum(smallest, 0.0)):  # rare
+            diff = X - means[j]
+            cov[j] = ((resp[:, j] * diff.T) @ diff) / nk[j]
         cov[:, np.arange(p), np.arange(p)] += REG_COVAR
         return cov
     if ctype == "tied":
@@ -398,7 +405,9 @@ def fit_mixtures(X: np.ndarray, ks: Sequence[int], seeds, covariance_type: str =
         if k in warm:
             owners.append((k, None))
             sizes.append(k)
-    shift = X.mean(axis=0)  # EM on centred columns: the products x_a x_b lose less to cancellation
+    # full: EM on centred columns (its products x_a x_b lose less to cancellation); the other
+    # types use scikit-learn's own formulas on the data as given
+    shift = X.mean(axis=0) if covariance_type == "full" else np.zeros(p)
     X = X - shift
     grid = _Grid(sizes)
     C = int(grid.sizes.sum())
