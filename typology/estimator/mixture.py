@@ -96,12 +96,11 @@ def _kmeans_pp(X: np.ndarray, xx: np.ndarray, k: int, rss: Sequence[np.random.Ra
     return C
 
 
-def _assign(X: np.ndarray, C: np.ndarray) -> np.ndarray:
-    """Nearest centre (first of ties) of every town for ``R`` sets of centres: ``(R, n)``."""
-    G = np.matmul(X, C.transpose(0, 2, 1))
-    G *= -2.0
-    G += (C * C).sum(axis=2)[:, None, :]
-    return G.argmin(axis=2)
+def _assign(X1: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Nearest centre (first of ties) of every town for ``R`` sets of centres: ``(R, n)``;
+    ``X1`` is ``X`` with a column of ones (``|c|^2 - 2 x.c`` in one product)."""
+    A = np.concatenate([-2.0 * C, (C * C).sum(axis=2)[:, :, None]], axis=2)
+    return np.matmul(X1, A.transpose(0, 2, 1)).argmin(axis=2)
 
 
 def _relocate(X: np.ndarray, C_old: np.ndarray, sums: np.ndarray, counts: np.ndarray, labels: np.ndarray) -> None:
@@ -129,16 +128,18 @@ def _lloyd(X: np.ndarray, C: np.ndarray, tol: float, max_iter: int = 300) -> np.
     old = labels.copy()
     active = np.arange(R)
     strict = np.zeros(R, dtype=bool)
+    X1 = np.concatenate([X, np.ones((n, 1))], axis=1)
+    Xt = np.tile(X.T, (1, R))  # feature d of the towns, once per restart
     for _ in range(max_iter):
         if not active.size:
             break
         a = len(active)
-        lab = _assign(X, C[active])
+        lab = _assign(X1, C[active])
         flat = (lab + (np.arange(a) * k)[:, None]).ravel()
         counts = np.bincount(flat, minlength=a * k).reshape(a, k).astype(float)
         sums = np.empty((a * k, p))
         for d in range(p):  # loop over features, vectorized over towns and restarts
-            sums[:, d] = np.bincount(flat, weights=np.tile(X[:, d], a), minlength=a * k)
+            sums[:, d] = np.bincount(flat, weights=Xt[d, : a * n], minlength=a * k)
         sums = sums.reshape(a, k, p)
         for i in np.flatnonzero((counts == 0).any(axis=1)):  # rare: an empty type
             _relocate(X, C[active[i]], sums[i], counts[i], lab[i])
@@ -154,7 +155,7 @@ def _lloyd(X: np.ndarray, C: np.ndarray, tol: float, max_iter: int = 300) -> np.
         active = active[~same & (shift > tol)]
     loose = np.flatnonzero(~strict)
     if loose.size:  # final E-step so that the labels match the centres
-        labels[loose] = _assign(X, C[loose])
+        labels[loose] = _assign(X1, C[loose])
     return labels
 
 
@@ -247,29 +248,30 @@ def _precision_cholesky(cov: np.ndarray, ctype: str) -> tuple[np.ndarray, np.nda
         return 1.0 / np.sqrt(cov), bad
 
 
-def _log_gauss(X, xx, Q, means, pc, ctype: str) -> np.ndarray:
-    """``log N(x_i; mu_j, Sigma_j)`` ``(n, C)`` as ``_estimate_log_gaussian_prob`` (full or tied
-    factors given per component)."""
+def _weighted_log_gauss(X, xx, QX1, means, pc, log_w, ctype: str) -> np.ndarray:
+    """``log w_j + log N(x_i; mu_j, Sigma_j)`` ``(n, C)`` as scikit-learn's
+    ``_estimate_weighted_log_prob``; full and tied factors are given per component, and
+    ``QX1`` holds the products ``x_a x_b`` (``a <= b``), ``x`` and a column of ones."""
     n, p = X.shape
     C = len(means)
-    if ctype in ("full", "tied"):  # |P'(x - mu)|^2 = x' L x - 2 x' L mu + mu' L mu with L = P P'
+    if ctype in ("full", "tied"):  # |P'(x - mu)|^2 = x' L x - 2 x' L mu + mu' L mu with L = P P', one product
         L = np.matmul(pc, pc.transpose(0, 2, 1))
         a, b = np.triu_indices(p)
-        coef = np.where(a == b, 1.0, 2.0)[None, :] * L[:, a, b]
         lm = np.matmul(L, means[:, :, None])[:, :, 0]
-        sq = Q @ coef.T
-        sq -= 2.0 * (X @ lm.T)
-        sq += (means * lm).sum(axis=1)[None, :]
         log_det = np.log(pc.reshape(C, -1)[:, :: p + 1]).sum(axis=1)
-    elif ctype == "diag":
-        prec = pc ** 2
+        const = -0.5 * (p * _LOG_2PI + (means * lm).sum(axis=1)) + log_det + log_w
+        B = np.concatenate([-0.5 * np.where(a == b, 1.0, 2.0)[None, :] * L[:, a, b], lm, const[:, None]], axis=1)
+        return QX1 @ B.T
+    prec = pc ** 2
+    if ctype == "diag":
         sq = (means ** 2 * prec).sum(axis=1) - 2.0 * (X @ (means * prec).T) + (X ** 2) @ prec.T
         log_det = np.log(pc).sum(axis=1)
     else:
-        prec = pc ** 2
         sq = (means ** 2).sum(axis=1) * prec - 2.0 * (X @ means.T * prec) + np.outer(xx, prec)
         log_det = p * np.log(pc)
-    return -0.5 * (p * _LOG_2PI + sq) + log_det
+    lp = -0.5 * (p * _LOG_2PI + sq) + log_det
+    lp += log_w[None, :]
+    return lp
 
 
 def _em(X, grid: _Grid, weights, means, pc, ctype: str, models: np.ndarray):
@@ -282,6 +284,7 @@ def _em(X, grid: _Grid, weights, means, pc, ctype: str, models: np.ndarray):
     p = X.shape[1]
     xx = np.einsum("ij,ij->i", X, X)
     Q = _pairs(X)
+    QX1 = np.concatenate([Q, X, np.ones((len(X), 1))], axis=1) if ctype in ("full", "tied") else None
     XtX = X.T @ X if ctype == "tied" else None
     cov = np.zeros((len(weights), p, p)) if ctype in ("full", "tied") else np.zeros_like(pc)
     lower = np.full(M, -np.inf)
@@ -298,8 +301,7 @@ def _em(X, grid: _Grid, weights, means, pc, ctype: str, models: np.ndarray):
         starts = np.r_[0, np.cumsum(sizes)[:-1]]
         own = np.repeat(np.arange(len(active)), sizes)
         # E-step
-        lp = _log_gauss(X, xx, Q, means[comp], pc[comp], ctype)
-        lp += np.log(weights[comp])[None, :]
+        lp = _weighted_log_gauss(X, xx, QX1, means[comp], pc[comp], np.log(weights[comp]), ctype)
         top = np.maximum.reduceat(lp, starts, axis=1)
         top[~np.isfinite(top)] = 0.0
         lp -= top[:, own]
