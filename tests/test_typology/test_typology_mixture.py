@@ -20,6 +20,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.mixture import GaussianMixture
 
 from typology import persist
+from typology.estimator import mixture
 from typology.estimator.clustering import cluster, cluster_all_k
 from typology.estimator.mixture import TIE, fit_mixtures, kmeans_labels
 
@@ -162,15 +163,21 @@ def test_the_mixture_is_a_fitted_gaussian_mixture_that_saves_and_loads(tmp_path)
     np.testing.assert_array_equal(back.predict_proba(X), ours.predict_proba(X))
 
 
-def test_convergence_warning_only_when_the_kept_restart_did_not_converge():
+def test_max_iter_stop_and_convergence_warning(monkeypatch):
+    """Stopped by max_iter (here 3) as GaussianMixture(max_iter=3): the same parameters, not
+    converged, one ConvergenceWarning when the kept restart did not converge."""
+    monkeypatch.setattr(mixture, "MAX_ITER", 3)
     X = DATA["uniform"]
-    ref = _sklearn(X, 8, "full", 11)
-    assert not ref.converged_  # 100 iterations are not enough on uniform data at k = 8
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = GaussianMixture(n_components=8, reg_covar=1e-4, random_state=11, max_iter=3).fit(X)
+    assert not ref.converged_ and ref.n_iter_ == 3
     with pytest.warns(ConvergenceWarning, match="did not converge"):
-        fit_mixtures(X, [8], lambda k: [11], "full")
+        ours = fit_mixtures(X, [8], lambda k: [11], "full")[8]
+    _assert_same_mixture(ours, ref)
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
-        fit_mixtures(DATA["blobs"], [4], lambda k: [3], "full")
+        fit_mixtures(DATA["blobs"], [4], lambda k: [3], "full")  # converges in 2 iterations
 
 
 def test_user_mistakes_are_named():
