@@ -7,6 +7,11 @@
 * the default embedded typology (300 towns, auto k, default bootstraps): target < 30 s.
 * scoring a panel: ``assign`` on every town-year of the 2,500-town panel.
 
+* Gaussian mixtures at scale: ``TownTypology(n_types="auto", method="gmm", k_range=(2, 10),
+  n_boot=100, n_ref=20, n_ps=10, n_jobs=2)`` on 1,000 and 20,000 towns drawn from the mixture
+  of :func:`_mixture_towns` (the generator is slow at 20,000 towns); the 20,000-town case names
+  the 1,000-town one as its baseline: growth exponent = log(1 / ratio) / log 20. Target: 6 min.
+
 Quick mode: 300 towns, 20 bootstraps, one run each.
 """
 
@@ -58,4 +63,42 @@ def cases(quick: bool) -> list[Case]:
     out.append(Case(f"assign every town-year ({n} towns x {years} years)",
                     setup=lambda: (_fit(_data(n, years)[0], 1, 5), _data(n, years)[1]),
                     run=lambda s: s[0].assign(s[1]), repeat=5))
+    out.extend(_gmm_cases(quick))
     return out
+
+
+def _mixture_towns(n_towns: int, seed: int = 0):
+    """``n_towns`` towns with 5 features drawn from a Gaussian mixture of 6 types: weights
+    ``(.3, .2, .15, .15, .1, .1)``, means ``3 e_j`` for types 1..5 (``e_j`` the j-th unit
+    vector) and the origin for type 6, diagonal covariances with standard deviations drawn
+    uniformly in [0.5, 1.2] (``numpy.random.default_rng(seed)``); index ``town_id`` t000000...."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    means = np.vstack([3.0 * np.eye(5), np.zeros((1, 5))])
+    sds = rng.uniform(0.5, 1.2, (6, 5))
+    kind = rng.choice(6, size=n_towns, p=[0.3, 0.2, 0.15, 0.15, 0.1, 0.1])
+    X = means[kind] + sds[kind] * rng.standard_normal((n_towns, 5))
+    return pd.DataFrame(X, columns=[f"x{j}" for j in range(1, 6)],
+                        index=pd.Index([f"t{i:06d}" for i in range(n_towns)], name="town_id"))
+
+
+def _fit_gmm(X, n_boot=100, n_ref=20, n_ps=10, n_jobs=2):
+    from typology import TownTypology
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return TownTypology(n_types="auto", method="gmm", k_range=(2, 10), n_boot=n_boot, n_ref=n_ref, n_ps=n_ps,
+                            feature_transform=None, random_state=0, n_jobs=n_jobs).fit(X)
+
+
+def _gmm_cases(quick: bool) -> list[Case]:
+    if quick:
+        return [Case("gmm evidence, 300 towns", setup=lambda: _mixture_towns(300),
+                     run=lambda X: _fit_gmm(X, n_boot=20, n_ref=5, n_ps=2), repeat=1)]
+    small, big = "gmm evidence (k = 2..10, 100 boot, 20 ref, 10 ps), 1,000 towns", "gmm evidence, 20,000 towns"
+    return [Case(small, setup=lambda: _mixture_towns(1_000), run=_fit_gmm, repeat=3),
+            Case(big, setup=lambda: _mixture_towns(20_000), run=_fit_gmm, repeat=1, baseline=small,
+                 measure_memory=False, target={"median_s": 360},
+                 note="growth exponent = log(1 / ratio) / log 20")]

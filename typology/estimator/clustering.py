@@ -22,7 +22,8 @@ Gaussian mixtures), so that scoring new towns uses the same geometry as the fit.
 * ``ward_kmeans``: Ward's hierarchical clustering cut at k, its type means as the start of one
   k-means run (the "consolidation" of Lebart, Morineau & Piron, 1995); deterministic.
 * ``gmm``: Gaussian mixture fitted by EM (``covariance_type`` full by default), restart with
-  the largest lower bound kept.
+  the largest lower bound kept; scikit-learn's ``GaussianMixture`` with ``n_init=1`` per seed,
+  all restarts of all k run together (:mod:`typology.estimator.mixture`).
 
 Posteriors of the k-means methods follow the classification-likelihood reading of k-means
 (Celeux & Govaert, 1992): a mixture of spherical Gaussians with equal proportions and the
@@ -38,6 +39,8 @@ import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
 from scipy.special import softmax
 from sklearn.mixture import GaussianMixture
+
+from .mixture import fit_mixtures
 
 __all__ = ["METHODS", "Partition", "cluster", "cluster_all_k", "grow_starts", "hartigan", "kmeans_plus_plus",
            "lloyd", "within_ss"]
@@ -317,14 +320,19 @@ def _kmeans_all(Z: np.ndarray, ks: Sequence[int], seeds: Callable[[int], Sequenc
     return out
 
 
-def _gmm(Z: np.ndarray, k: int, seeds: Sequence[int], covariance_type: str) -> Partition:
-    best = None
-    for s in seeds:
-        gm = GaussianMixture(n_components=k, covariance_type=covariance_type, n_init=1, reg_covar=1e-4,
-                             random_state=int(s)).fit(Z)
-        if best is None or gm.lower_bound_ > best.lower_bound_:
-            best = gm
-    return _finish("gmm", Z, k, best.means_, best)
+def _gmm(Z: np.ndarray, k: int, seeds: Sequence[int], covariance_type: str, warm: Partition | None = None) -> Partition:
+    """Gaussian mixture at ``k``: one EM restart per seed (``GaussianMixture(random_state=seed)``'s
+    k-means start) and, given ``warm`` (a partition at ``k`` with its mixture), one more from its
+    parameters; the largest lower bound is kept (ties: the earliest)."""
+    return _gmm_all(Z, [k], lambda _k: seeds, covariance_type, None if warm is None else {k: warm})[k]
+
+
+def _gmm_all(Z: np.ndarray, ks: Sequence[int], seeds: Callable[[int], Sequence[int]], covariance_type: str,
+             warm: dict | None = None) -> dict[int, Partition]:
+    """:func:`_gmm` at every k of ``ks``, all restarts of all k fitted together (:mod:`.mixture`)."""
+    starts = {k: p.mixture for k, p in (warm or {}).items() if k in ks and p.mixture is not None}
+    fits = fit_mixtures(Z, ks, seeds, covariance_type, starts)
+    return {k: _finish("gmm", Z, k, fits[k].means_, fits[k]) for k in ks}
 
 
 def _ward_cuts(Z: np.ndarray, ks: Sequence[int]) -> dict[int, Partition]:
@@ -345,18 +353,19 @@ def _ward_cuts(Z: np.ndarray, ks: Sequence[int]) -> dict[int, Partition]:
 
 
 def cluster_all_k(Z: np.ndarray, ks: Sequence[int], method: str, seeds: Callable[[int], Sequence[int]],
-                  covariance_type: str = "full", refine: str = "all") -> dict[int, Partition]:
+                  covariance_type: str = "full", refine: str = "all", warm: dict | None = None) -> dict[int, Partition]:
     """Partitions of ``Z`` for every ``k`` in ``ks``; ``seeds(k)`` gives the restarts' seeds.
 
     ``refine`` (k-means): Hartigan's transfers refine ``"all"`` restarts or the ``"best"`` one
-    after Lloyd's algorithm.
+    after Lloyd's algorithm. ``warm`` (gmm): ``k -> Partition`` fitted on the full data, whose
+    mixture starts one more restart at k.
     """
     if method == "ward_kmeans":
         return _ward_cuts(Z, ks)
     if method == "kmeans":
         return _kmeans_all(Z, ks, seeds, refine)
     if method == "gmm":
-        return {k: _gmm(Z, k, seeds(k), covariance_type) for k in ks}
+        return _gmm_all(Z, ks, seeds, covariance_type, warm)
     raise ValueError(f"method must be one of {', '.join(METHODS)}; found {method!r}")
 
 
