@@ -181,8 +181,7 @@ def _nearest(Zt: np.ndarray, C: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     The argmin over the k centres is a loop over k on contiguous ``(a, n)`` slices (the first of
     equal values wins, as ``argmin``), faster than ``argmin`` along a short last axis.
     """
-    G = np.matmul(C, Zt)  # (a, k, n)
-    G *= -2.0
+    G = np.matmul(-2.0 * C, Zt)  # (a, k, n); the factor -2 is exact in floating point
     G += (C * C).sum(axis=2)[:, :, None]
     return _argmin_k(G)
 
@@ -253,8 +252,7 @@ def _partition_state(Z, Zt, zz, w, Zw, lab, k, C):
     S = _sums(lab, k, Zw)
     cnt = S[:, :, p]
     means = np.where(cnt[:, :, None] > 0, S[:, :, :p] / np.where(cnt > 0, cnt, 1.0)[:, :, None], C)
-    D = np.matmul(means, Zt)
-    D *= -2.0
+    D = np.matmul(-2.0 * means, Zt)
     D += zz[None, None, :]
     D += (means * means).sum(axis=2)[:, :, None]
     np.maximum(D, 0.0, out=D)
@@ -382,58 +380,66 @@ def grow_starts(Z: np.ndarray, base: np.ndarray, rngs: Sequence[np.random.Genera
     return np.concatenate([np.broadcast_to(base, (len(rngs),) + base.shape), Z[pick][:, None, :]], axis=1)
 
 
-#: bounded restarts stop once at least this share of the restarts so far (and ``hits`` of them)
-#: reach the smallest W_k: the optimum is then one that most starts find
-AGREE = 0.5
+#: grown starts on all rows besides the pilot's best partition (:func:`_kmeans_pilot`)
+PILOT_GROWN = 4
 
 
-def _reached(W: np.ndarray) -> int:
-    """How many restarts reach the smallest ``W_k`` (to ``1e-9``, relative)."""
-    return int((W <= W.min() * (1.0 + 1e-9)).sum())
+def _kmeans_pilot(Z: np.ndarray, ks: Sequence[int], seeds: Callable[[int], Sequence[int]], refine: str,
+                  weights: np.ndarray | None, pilot: np.ndarray) -> dict[int, Partition]:
+    """k-means whose restarts run on the rows ``pilot`` (Bradley & Fayyad 1998, refinement of
+    starting points on a subsample), then on all rows from ``1 + PILOT_GROWN`` starts at each k: the
+    best pilot partition and :data:`PILOT_GROWN` grown starts (the best partition of all rows at
+    k - 1 plus one town, drawn with the seeds of the grown restarts ``1, 3, 5, 7``); Lloyd's
+    algorithm, then the transfers (``refine`` as in :func:`_kmeans_all`; on the pilot the best
+    restart after Lloyd's algorithm is refined)."""
+    small = _kmeans_all(Z[pilot], range(2, max(ks) + 1), seeds, "best")
+    w = _unit_weights(Z, weights)
+    best = ((w @ Z) / w.sum())[None]
+    out = {}
+    for k in range(2, max(ks) + 1):
+        rngs = [np.random.default_rng(int(s)) for s in list(seeds(k))[1:2 * PILOT_GROWN:2]]
+        starts = [small[k].centers[None]] + ([grow_starts(Z, best, rngs, weights)] if rngs else [])
+        C, within = lloyd(Z, np.concatenate(starts), weights=weights)
+        if refine == "best":
+            C = C[[int(np.argmin(within))]]
+        C, within = hartigan(Z, C, weights=weights)
+        best = C[int(np.argmin(within))]
+        if k in ks:
+            out[k] = _finish("kmeans", Z, k, best, weights=weights)
+    return out
 
 
 def _kmeans_all(Z: np.ndarray, ks: Sequence[int], seeds: Callable[[int], Sequence[int]],
                 refine: str = "all", warm: dict | None = None, weights: np.ndarray | None = None,
-                batch: int | None = None, hits: int | None = None) -> dict[int, Partition]:
+                pilot: np.ndarray | None = None) -> dict[int, Partition]:
     """k-means for every k up to ``max(ks)`` in increasing order (see the module docstring).
 
     ``refine="best"`` applies the transfers to the restart with the smallest ``W_k`` after Lloyd's
     algorithm only (ties: the earliest). ``warm`` (k -> Partition): its centres are one more
-    restart at k, the first. ``weights``: row multiplicities. ``batch``, ``hits`` (bounded
-    restarts): the restarts run in batches of ``batch`` seeds, every one refined by the
-    transfers, and no further batch starts once ``hits`` restarts reach the smallest ``W_k``
-    (to 1e-9, relative): the optimum found has been found again.
+    restart at k, the first. ``weights``: row multiplicities. ``pilot`` (row indices): the
+    restarts run on the rows ``pilot`` only (unweighted), and the best pilot partition at each k
+    is the start of Lloyd's algorithm and the transfers on all rows (the refinement of starting
+    points on a subsample, Bradley & Fayyad 1998; see ``docs/typology.md``, "At scale").
     """
+    if pilot is not None:
+        return _kmeans_pilot(Z, ks, seeds, refine, weights, pilot)
     w = _unit_weights(Z, weights)
     best = ((w @ Z) / w.sum())[None]
     out = {}
     for k in range(2, max(ks) + 1):
         rngs = [np.random.default_rng(int(s)) for s in seeds(k)]
-        size = len(rngs) if not hits else batch
-        Cs, Ws = [], []
-        for start in range(0, max(len(rngs), 1), max(size, 1)):
-            part = range(start, min(start + size, len(rngs)))
-            fresh = [rngs[r] for r in part if r % 2 == 0]  # restarts 0, 2, 4, ...: k-means++; 1, 3, 5, ...: grown
-            grown = [rngs[r] for r in part if r % 2 == 1]
-            starts = []
-            if start == 0 and warm and k in warm:
-                starts.append(np.asarray(warm[k].centers, dtype=float)[None])
-            if fresh:
-                starts.append(kmeans_plus_plus(Z, k, fresh, weights))
-            if grown:
-                starts.append(grow_starts(Z, best, grown, weights))
-            if not starts:
-                break
-            C, within = lloyd(Z, np.concatenate(starts), weights=weights)
-            if refine == "all" or hits:
-                C, within = hartigan(Z, C, weights=weights)
-            Cs.append(C)
-            Ws.append(within)
-            if hits and _reached(np.concatenate(Ws)) >= max(hits, AGREE * sum(map(len, Ws))):
-                break
-        C, within = np.concatenate(Cs), np.concatenate(Ws)
-        if refine == "best" and not hits:
-            C, within = hartigan(Z, C[[int(np.argmin(within))]], weights=weights)
+        fresh, grown = rngs[0::2], rngs[1::2]  # restarts 0, 2, 4, ...: k-means++; 1, 3, 5, ...: grown
+        starts = []
+        if warm and k in warm:
+            starts.append(np.asarray(warm[k].centers, dtype=float)[None])
+        if fresh:
+            starts.append(kmeans_plus_plus(Z, k, fresh, weights))
+        if grown:
+            starts.append(grow_starts(Z, best, grown, weights))
+        C, within = lloyd(Z, np.concatenate(starts), weights=weights)
+        if refine == "best":
+            C = C[[int(np.argmin(within))]]
+        C, within = hartigan(Z, C, weights=weights)
         best = C[int(np.argmin(within))]
         if k in ks:
             out[k] = _finish("kmeans", Z, k, best, weights=weights)
@@ -545,21 +551,20 @@ def _ward_cuts(Z: np.ndarray, ks: Sequence[int], seeds: Callable[[int], Sequence
 
 def cluster_all_k(Z: np.ndarray, ks: Sequence[int], method: str, seeds: Callable[[int], Sequence[int]],
                   covariance_type: str = "full", refine: str = "all", warm: dict | None = None,
-                  weights: np.ndarray | None = None, batch: int | None = None,
-                  hits: int | None = None) -> dict[int, Partition]:
+                  weights: np.ndarray | None = None, pilot: np.ndarray | None = None) -> dict[int, Partition]:
     """Partitions of ``Z`` for every ``k`` in ``ks``; ``seeds(k)`` gives the restarts' seeds.
 
     ``refine`` (k-means): Hartigan's transfers refine ``"all"`` restarts or the ``"best"`` one
     after Lloyd's algorithm. ``warm`` (k -> Partition of the full data): k-means starts one more
     restart from its centres (the best ``W_k`` of all restarts is kept, so it can only lower
     ``W_k``); Ward's tree needs no start. ``weights``: row multiplicities (k-means and Ward +
-    k-means; the same partitions and ``W_k`` as the rows repeated). ``batch``, ``hits``:
-    bounded restarts of k-means (:func:`_kmeans_all`).
+    k-means; the same partitions and ``W_k`` as the rows repeated). ``pilot``: rows on which the
+    restarts of k-means run before the best is refined on all rows (:func:`_kmeans_all`).
     """
     if method == "ward_kmeans":
         return _ward_cuts(Z, ks, seeds, weights)
     if method == "kmeans":
-        return _kmeans_all(Z, ks, seeds, refine, warm, weights, batch, hits)
+        return _kmeans_all(Z, ks, seeds, refine, warm, weights, pilot)
     if method == "gmm":
         if weights is not None:
             raise ValueError("method='gmm' takes no row weights: pass the rows repeated")

@@ -73,17 +73,13 @@ from .stability import DISSOLVED  # Hennig (2007): best bootstrap Jaccard <= 0.5
 __all__ = ["AUTO_RESTARTS", "Evidence", "decide", "evaluate", "restarts"]
 
 # seed addresses: (purpose, k, replicate, restart)
-P_FIT, P_BOOT, P_BOOT_FIT, P_GAP, P_GAP_FIT, P_PS, P_PS_FIT, P_SIL = range(8)
+P_FIT, P_BOOT, P_BOOT_FIT, P_GAP, P_GAP_FIT, P_PS, P_PS_FIT, P_SIL, P_PILOT = range(9)
 
-#: bounded restarts of k-means with ``n_init="auto"``, per purpose, as ``(batch, hits)``
-#: (:func:`typology.estimator.clustering._kmeans_all`): batches of ``batch`` seeds until at least
-#: ``hits`` restarts and half of them reach the smallest W_k; the counts of :data:`AUTO_RESTARTS`
-#: are the maxima.
-BOUNDS = {"fit": (10, 3), "gap": (4, 2), "resample": (4, 2)}
-#: restarts are bounded on data sets of at least this many rows (unique rows of a bootstrap sample);
-#: below, every restart of :data:`AUTO_RESTARTS` runs, as where time is no concern the restarts
-#: are not cut (and the restarts measurement of docs/typology.md, on 300 towns, stands as it is)
-BOUND_MIN_ROWS = 2000
+#: k-means with ``n_init="auto"`` on more rows than this (unique rows of a bootstrap sample): the
+#: restarts of :data:`AUTO_RESTARTS` run on a pilot of this many rows drawn without replacement
+#: (probability proportional to the multiplicity), and the best pilot partition at each k is
+#: refined on all rows by Lloyd's algorithm and the transfers (``docs/typology.md``, "At scale")
+PILOT_ROWS = 2000
 
 
 #: restarts of ``n_init="auto"`` per purpose, as ``(a, b)``: ``a k + b`` restarts at k. k-means:
@@ -108,18 +104,20 @@ def _seeds(entropy: int, purpose: int, k: int, rep: int, n_init) -> list[int]:
     return [int_seed(entropy, purpose, k, rep, r) for r in range(n)]
 
 
-def _bounds(method: str, n_init, purpose: str, rows: int) -> dict:
-    """``batch`` and ``hits`` of the bounded restarts (k-means with ``n_init="auto"`` on at least
-    :data:`BOUND_MIN_ROWS` rows only)."""
-    if method != "kmeans" or not isinstance(n_init, tuple) or rows < BOUND_MIN_ROWS:
+def _pilot(method: str, n_init, entropy: int, purpose: int, rep: int, weights) -> dict:
+    """``pilot=`` rows for k-means with ``n_init="auto"`` on more than :data:`PILOT_ROWS` rows
+    (``weights``: the rows' multiplicities, or their number); the draw is addressed by
+    ``(P_PILOT, purpose, rep)``."""
+    w = np.ones(weights) if np.isscalar(weights) else np.asarray(weights, dtype=float)
+    if method != "kmeans" or not isinstance(n_init, tuple) or len(w) <= PILOT_ROWS:
         return {}
-    batch, hits = BOUNDS[purpose]
-    return {"batch": batch, "hits": hits}
+    rows = rng_for(entropy, P_PILOT, purpose, rep).choice(len(w), PILOT_ROWS, replace=False, p=w / w.sum())
+    return {"pilot": np.sort(rows)}
 
 
 def _fit_task(Z, ks, method, cov, n_init, entropy) -> dict[int, Partition]:
     return cluster_all_k(Z, ks, method, lambda kk: _seeds(entropy, P_FIT, kk, 0, n_init), cov,
-                         **_bounds(method, n_init, "fit", len(Z)))
+                         **_pilot(method, n_init, entropy, P_FIT, 0, len(Z)))
 
 
 def _ward_task(Z, ks, n_init, entropy) -> dict[int, Partition]:
@@ -133,10 +131,11 @@ def _index_task(Z, part: Partition, entropy) -> tuple:
     return sil, ch, db, log_of_within(part.within), bic, why, sil_se  # part.within: W_k of these labels on Z
 
 
-def _resample(Z, ks, method, cov, n_init, seeds, warm, weights=None):
+def _resample(Z, ks, method, cov, n_init, seeds, warm, weights=None, pilot=None):
     """Partitions of a resample: k-means and Ward + k-means on the unique rows with their
     multiplicities (``weights``; the same Lloyd iterations, transfers and W_k as the repeated
-    rows), k-means with bounded restarts; Gaussian mixtures on the rows as given, with ``warm``.
+    rows), k-means on a pilot above :data:`PILOT_ROWS` rows (``pilot``: ``(entropy, purpose,
+    rep)`` of its draw); Gaussian mixtures on the rows as given, with ``warm``.
 
     k-means gets no warm start from the full-data centres: measured on 1,000 synthetic towns,
     it raised the weakest type's mean bootstrap Jaccard at k = 9, 10 from 0.62, 0.71 to 0.77,
@@ -146,7 +145,8 @@ def _resample(Z, ks, method, cov, n_init, seeds, warm, weights=None):
     if method == "gmm":
         return cluster_all_k(Z, ks, method, seeds, cov, "best", warm=warm, weights=None)
     return cluster_all_k(Z, ks, method, seeds, cov, "best", warm=None, weights=weights,
-                         **_bounds(method, n_init, "resample", len(Z)))
+                         **(_pilot(method, n_init, *pilot, len(Z) if weights is None else weights)
+                            if pilot else {}))
 
 
 def _boot_task(Z, ks, method, cov, n_init, entropy, b, originals):
@@ -155,10 +155,10 @@ def _boot_task(Z, ks, method, cov, n_init, entropy, b, originals):
     seeds = lambda k: _seeds(entropy, P_BOOT_FIT, k, b, n_init)  # noqa: E731
     uniq, first, counts = np.unique(idx, return_index=True, return_counts=True)
     if method == "gmm":  # the rows repeated, in the order drawn
-        parts = _resample(Z[idx], ks, method, cov, n_init, seeds, originals)
+        parts = _resample(Z[idx], ks, method, cov, n_init, seeds, originals)  # (GMM: no pilot)
         labels = {k: parts[k].labels[first] for k in ks}
     else:  # the unique rows with their multiplicities
-        parts = _resample(Z[uniq], ks, method, cov, n_init, seeds, originals, counts)
+        parts = _resample(Z[uniq], ks, method, cov, n_init, seeds, originals, counts, (entropy, P_BOOT, b))
         labels = {k: parts[k].labels for k in ks}
     out = {}
     for k in ks:
@@ -173,7 +173,7 @@ def _boot_task(Z, ks, method, cov, n_init, entropy, b, originals):
 def _gap_task(Z, ks, method, cov, n_init, entropy, b):
     ref = gap_reference(Z, rng_for(entropy, P_GAP, b))
     parts = cluster_all_k(ref, ks, method, lambda k: _seeds(entropy, P_GAP_FIT, k, b, n_init), cov, "best",
-                          **_bounds(method, n_init, "gap", len(ref)))
+                          **_pilot(method, n_init, entropy, P_GAP, b, len(ref)))
     one = log_within(ref, np.zeros(len(ref), dtype=np.int64), 1)
     return np.array([one] + [log_of_within(parts[k].within) for k in ks])
 
@@ -183,7 +183,7 @@ def _ps_task(Z, ks, method, cov, n_init, entropy, m, originals):
     perm = rng_for(entropy, P_PS, m).permutation(n)
     halves = (np.sort(perm[: n // 2]), np.sort(perm[n // 2:]))
     fits = [_resample(Z[h], ks, method, cov, n_init, lambda k, s=s: _seeds(entropy, P_PS_FIT, k, 2 * m + s, n_init),
-                      originals)
+                      originals, None, (entropy, P_PS, 2 * m + s))
             for s, h in enumerate(halves)]
     out = np.empty((len(ks), 2))
     for i, k in enumerate(ks):
