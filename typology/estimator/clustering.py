@@ -18,9 +18,18 @@ Gaussian mixtures), so that scoring new towns uses the same geometry as the fit.
   :mod:`typology.estimator.selection`) only the best restart after Lloyd's algorithm is refined by the
   transfers. The restarts run together, vectorized, without scikit-learn's per-call overhead,
   which dominates at a few hundred towns. How many restarts find the best partition is
-  measured in ``docs/typology.md`` ("Restarts").
+  measured in ``docs/typology.md`` ("Restarts"). With a ``pilot`` (the evidence for k on more
+  than 2,000 rows) the restarts run on a subsample and the best is refined on all rows
+  (:func:`_kmeans_pilot`; ``docs/typology.md``, "At scale").
 * ``ward_kmeans``: Ward's hierarchical clustering cut at k, its type means as the start of one
-  k-means run (the "consolidation" of Lebart, Morineau & Piron, 1995); deterministic.
+  k-means run (the "consolidation" of Lebart, Morineau & Piron, 1995); deterministic up to
+  :data:`WARD_EXACT_MAX` towns, above which Ward runs on weighted micro-clusters
+  (:func:`_ward_cuts`).
+
+Row weights (``weights``, the multiplicities of the unique rows of a bootstrap sample) give
+the same Lloyd iterations, k-means++ draws and ``W_k`` as the rows repeated, at the cost of the
+unique rows (about 0.632 n); every function works on blocks of at most :data:`BLOCK`
+distances, so memory does not grow with the number of restarts.
 * ``gmm``: Gaussian mixture fitted by EM (``covariance_type`` full by default), restart with
   the largest lower bound kept.
 

@@ -22,6 +22,14 @@ gets 20 and each bootstrap sample and half 10, the best after Lloyd's algorithm 
 ``W_k`` (``kmeans``, 4,000 Hartigan-Wong starts) in at least 99 % of seeds at every k <= 10;
 the numbers are in ``docs/typology.md`` ("Restarts").
 
+At scale (``docs/typology.md``, "At scale"): bootstrap samples are clustered as their unique
+rows with multiplicities (k-means and Ward + k-means: the same partitions as the repeated
+rows); above :data:`PILOT_ROWS` rows the restarts of k-means run on a pilot subsample and the
+best is refined on all rows; the silhouette above 2,000 towns is the mean over 2,000 sampled
+towns, each against all towns, with its standard error in ``silhouette_se``
+(:func:`typology.estimator.indices.internal_indices`); Ward's tree above 2,500 towns is built on
+200 weighted micro-clusters. Every draw is addressed in the seed tree.
+
 Decision rule (``decide``). One index alone is not trusted: silhouette maxima are known to pick
 too few types on typology data and Calinski-Harabasz to keep growing with k.
 
