@@ -6,13 +6,24 @@
   Peak memory is traced in the main process only (joblib workers are separate processes).
 * the default embedded typology (300 towns, auto k, default bootstraps): target < 30 s.
 * scoring a panel: ``assign`` on every town-year of the 2,500-town panel.
+* the evidence for k at scale: ``TownTypology(n_types="auto")`` with its defaults (k = 2..10,
+  100 bootstraps, 20 gap references, 10 halvings, ``n_init="auto"``, ``n_jobs=2``) on 1,000,
+  5,000 and 20,000 towns (the last year of a 5-year synthetic panel, towns with a missing
+  feature dropped), for ``method="kmeans"`` and ``"ward_kmeans"``. The 5,000-town cases name
+  as baseline a plain scikit-learn loop on the same towns (``KMeans(n_clusters=k,
+  random_state=0)`` + silhouette + Calinski-Harabasz + Davies-Bouldin for k = 2..10; target:
+  within 3x); the 20,000-town cases name the 1,000-town case of the same method as baseline,
+  so the growth exponent is ``log(t20000 / t1000) / log 20 = -log(ratio) / log 20`` (target
+  <= 1.1, i.e. ratio >= 1/27). :data:`SCALE_METHODS` is the hook for more methods (Gaussian
+  mixtures at 20,000 towns: target 6 minutes).
 
 * Gaussian mixtures at scale: ``TownTypology(n_types="auto", method="gmm", k_range=(2, 10),
   n_boot=100, n_ref=20, n_ps=10, n_jobs=2)`` on 1,000 and 20,000 towns drawn from the mixture
   of :func:`_mixture_towns` (the generator is slow at 20,000 towns); the 20,000-town case names
   the 1,000-town one as its baseline: growth exponent = log(1 / ratio) / log 20. Target: 6 min.
 
-Quick mode: 300 towns, 20 bootstraps, one run each.
+Quick mode: 300 towns, 20 bootstraps, one run each; the scale cases at 1,000 towns only. The
+5,000- and 20,000-town cases run once, without the memory runs (minutes each).
 """
 
 from __future__ import annotations
@@ -49,6 +60,66 @@ def _fit(X, n_jobs, n_boot):
         return TownTypology(n_types="auto", k_range=(2, 10), n_boot=n_boot, random_state=0, n_jobs=n_jobs).fit(X)
 
 
+#: methods of the scale cases and their 20,000-town target (seconds)
+SCALE_METHODS = {"kmeans": 120, "ward_kmeans": 120}
+
+
+@functools.lru_cache(maxsize=4)
+def _towns(n_towns: int):
+    """``n_towns`` towns of a 5-year synthetic panel (4 % more generated, those with a missing feature dropped)."""
+    from features import build_features
+    from typology import generate, town_rows
+
+    synth = generate(n_towns=int(n_towns * 1.04) + 10, n_years=5, seed=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        panel = build_features(synth.data)
+    kinds = synth.truth["town_types"]
+    typed = [t for t, v in kinds.items() if v not in ("core", "rural")]
+    return town_rows(panel, "last", sample=typed)[FEATURES].dropna().iloc[:n_towns]
+
+
+def _evidence(X, method: str):
+    from typology import TownTypology
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return TownTypology(n_types="auto", method=method, random_state=0, n_jobs=2).fit(X)
+
+
+def _sklearn_loop(X):
+    """The plain loop of the issue: k-means and three indices for k = 2..10, nothing else."""
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import calinski_harabasz_score, davies_bouldin_score, silhouette_score
+    from sklearn.preprocessing import StandardScaler
+
+    Z = StandardScaler().fit_transform(X.to_numpy(float))
+    for k in range(2, 11):
+        lab = KMeans(n_clusters=k, random_state=0).fit_predict(Z)
+        silhouette_score(Z, lab), calinski_harabasz_score(Z, lab), davies_bouldin_score(Z, lab)
+
+
+def _scale_cases(quick: bool) -> list[Case]:
+    sizes = (1000,) if quick else (1000, 5000, 20000)
+    out = []
+    if 5000 in sizes:
+        out.append(Case("sklearn loop k=2..10 + 3 indices, 5000 towns", setup=lambda: _towns(5000),
+                        run=_sklearn_loop, repeat=1, measure_memory=False))
+    for method, target in SCALE_METHODS.items():
+        for n in sizes:
+            name = f"evidence {method}, {n} towns, n_jobs=2"
+            base, note, tgt = None, "", {}
+            if n == 5000:
+                base, note = "sklearn loop k=2..10 + 3 indices, 5000 towns", "target: ratio >= 1/3"
+            if n == 20000:
+                base = f"evidence {method}, 1000 towns, n_jobs=2"
+                note, tgt = "growth exponent = -log(ratio)/log(20), target <= 1.1", {"median_s": target}
+            out.append(Case(name, setup=lambda n=n: _towns(n), run=lambda X, m=method: _evidence(X, m),
+                            repeat=3 if n == 1000 and not quick else 1, baseline=base, note=note, target=tgt,
+                            measure_memory=n == 1000))
+    return out
+
+
 def cases(quick: bool) -> list[Case]:
     n, years, boot, rep = (300, 10, 20, 1) if quick else (2500, 10, 100, 3)
     big = f"select k + stability, {n} towns"
@@ -63,8 +134,7 @@ def cases(quick: bool) -> list[Case]:
     out.append(Case(f"assign every town-year ({n} towns x {years} years)",
                     setup=lambda: (_fit(_data(n, years)[0], 1, 5), _data(n, years)[1]),
                     run=lambda s: s[0].assign(s[1]), repeat=5))
-    out.extend(_gmm_cases(quick))
-    return out
+    return out + _scale_cases(quick) + _gmm_cases(quick)
 
 
 def _mixture_towns(n_towns: int, seed: int = 0):

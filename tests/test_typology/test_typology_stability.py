@@ -70,9 +70,11 @@ def test_a_split_group_is_reported_unstable():
     st = m.stability_.sort_values("jaccard_mean")
     assert (st["jaccard_mean"].iloc[:2] < 0.75).all() and (st["jaccard_mean"].iloc[2:] >= 0.85).all()
     halves = st.index[:2]
-    # towns of the split blob keep their type less often than the others
-    conf = m.confidence_.groupby(m.labels_).mean()
-    assert conf.loc[halves].max() < conf.drop(halves).min()
+    # towns of the split blob keep their type less often than the others (pooled: type by type, the
+    # larger half and the weaker whole blob are within a few points of each other, 0.84-0.88 over
+    # random_state 0..3, and their order changes with the seed)
+    split = m.labels_.isin(halves)
+    assert m.confidence_[split].mean() < m.confidence_[~split].mean() - 0.15
     auto = TownTypology(feature_transform=None, k_range=(2, 6), random_state=0, n_boot=40, n_ref=10, n_ps=4).fit(X)
     assert auto.n_types_ == 3 and (auto.stability_["verdict"] == "highly stable").all()
 
