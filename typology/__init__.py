@@ -2,6 +2,7 @@
 
 from . import persist
 from .data.io import read_dataset, write_dataset
+from .data.registry import aggregate_registry
 from .data.synth import generate
 from .estimator.period import town_rows
 from .estimator.profiles import TypeProfiles
@@ -21,6 +22,7 @@ __all__ = [
     "Transitions",
     "TypeProfiles",
     "TypologyWarning",
+    "aggregate_registry",
     "generate",
     "persist",
     "read_dataset",
