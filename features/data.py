@@ -210,7 +210,7 @@ class TownData:
         def kept(df: pd.DataFrame) -> np.ndarray:
             keep = df["town_id"].isin(ids).to_numpy()
             if hq is not None:
-                keep |= df["group_id"].map(hq).isin(ids).to_numpy()
+                keep = keep | df["group_id"].map(hq).isin(ids).to_numpy()
             return keep
 
         sub = reg.subset(kept(reg.employers), kept(reg.presence))

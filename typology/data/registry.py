@@ -336,7 +336,7 @@ def _reference_problems(reg: RegistryAggregates, lf_files, root, dtypes, towns, 
         checks.append(("sector", pd.Index(bad_sectors), "an OKVED-2 / NACE Rev.2 code (section 'A'..'U' or a "
                        "two-digit division '01'..'99') or a code listed in a sectors table", ""))
     for col, values, expected, hint in checks:
-        f, hit = _locate(lf_files, root, dtypes, pl.col(col).is_in(pl.Series(list(values[:1000]), dtype=pl.String)))
+        f, hit = _locate(lf_files, root, dtypes, pl.col(col).is_in(pl.Series(list(values[:1000]), dtype=pl.String).implode()))
         rows = hit["_row"].to_list() if hit is not None else []
         ck.add(f, col, expected, f"{len(values)} unknown value(s) such as {list(values[:5])}{hint}", rows)
 
