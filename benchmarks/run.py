@@ -17,7 +17,7 @@ from pathlib import Path
 
 from benchmarks.harness import measure, table
 
-AREAS = ("features", "typology", "models", "hdfe", "ppml", "event", "spatial", "spatial_models")
+AREAS = ("features", "typology", "models", "hdfe", "ppml", "event", "spatial", "spatial_models", "registry")
 
 
 def _selected(cases: list, match: list[str] | None) -> list:

@@ -313,3 +313,13 @@ def test_registry_aggregates_checked_against_the_dataset():
         aggregate_firms(data.firms.assign(employees=data.firms["employees"] + 0.5))
     with pytest.raises(ValueError, match="town-year aggregates"):
         corporate_events(data.replace(firms=reg))
+
+
+def test_config_names_a_registry_kept_elsewhere(tmp_path):
+    from typology.workflow.config import parse_config
+
+    cfg = parse_config({"data": {"path": "ds", "firms": "../big/firms"}}, base_dir=tmp_path)
+    assert cfg.data.firms == (tmp_path / "../big/firms").resolve()
+    assert cfg.data.to_dict() == {"path": str((tmp_path / "ds").resolve()), "firms": str(cfg.data.firms)}
+    plain = parse_config({"data": {"path": "ds"}}, base_dir=tmp_path)
+    assert plain.data.firms is None and plain.data.to_dict() == {"path": str((tmp_path / "ds").resolve())}
