@@ -99,6 +99,8 @@ def test_read_dataset_uses_the_out_of_core_path_for_a_firms_folder(synth, tmp_pa
         warnings.simplefilter("ignore")
         other = typology.read_dataset(tmp_path / "bare", firms=tmp_path / "elsewhere")
     assert other.registry == data.registry
+    with pytest.raises(ValueError, match="town-year aggregates"):
+        typology.write_dataset(data, tmp_path / "copy")
 
 
 def test_a_dataset_with_both_a_firms_file_and_a_firms_folder_is_refused(synth, tmp_path):

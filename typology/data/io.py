@@ -581,6 +581,11 @@ def write_dataset(data: TownData, path: str | os.PathLike, fmt: str = "csv", tru
 
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
+    if data.registry is not None:
+        raise ValueError(f"write_dataset: the firm registry of {data.source} is held as town-year aggregates (read "
+                         "out of core), not as firm rows; copy its folder of Parquet files as firms/ into the new "
+                         "dataset folder, or write data.replace(firms=None) and name the registry with "
+                         "read_dataset(..., firms=FOLDER)")
     tell = progress or (lambda _m: None)
     with output_folder(path, overwrite=overwrite, check=check_dataset_folder, what="dataset folder",
                        marker=DATASET_MARKER) as tmp:
