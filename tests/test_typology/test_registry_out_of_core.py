@@ -288,6 +288,12 @@ def test_empty_identifiers_and_unknown_references(tmp_path):
     assert "column 'sector', row 4" in msg and "'ZZ'" in msg
 
 
+def test_groups_without_a_groups_table(tmp_path):
+    msg = _bad(tmp_path, {"a.parquet": _good()}, towns=pd.DataFrame({"town_id": ["00000001"]}),
+               groups=pd.DataFrame({"group_id": pd.Series([], dtype="str")}))
+    assert "column 'group_id', rows 2, 4, 6" in msg and "no groups table was given" in msg
+
+
 def test_a_folder_without_parquet_files(tmp_path):
     (tmp_path / "firms").mkdir()
     (tmp_path / "firms" / "notes.txt").write_text("x")
@@ -325,3 +331,36 @@ def test_config_names_a_registry_kept_elsewhere(tmp_path):
     assert cfg.data.to_dict() == {"path": str((tmp_path / "ds").resolve()), "firms": str(cfg.data.firms)}
     plain = parse_config({"data": {"path": "ds"}}, base_dir=tmp_path)
     assert plain.data.firms is None and plain.data.to_dict() == {"path": str((tmp_path / "ds").resolve())}
+
+
+@pytest.mark.parametrize("layout", ["by-year", "plain"])
+def test_duplicates_found_across_buckets(tmp_path, monkeypatch, layout):
+    """Repeated firm-years are found when the keys are grouped one year at a time (a registry
+    partitioned by year) or in hash buckets (any other layout)."""
+    import typology.data.registry as registry
+
+    monkeypatch.setattr(registry, "_BUCKET_ROWS", 3)
+    good = pd.concat([_good(8).assign(year=y) for y in (2019, 2020, 2021)], ignore_index=True).drop(columns="group_id")
+    bad = pd.concat([good, good.iloc[[13]]], ignore_index=True)  # ('F5', 2020) twice
+    write_registry(good, tmp_path / "ok", by="year" if layout == "by-year" else None)
+    assert typology.aggregate_registry(tmp_path / "ok").n_rows == len(good)
+    write_registry(bad, tmp_path / "firms", by="year" if layout == "by-year" else None)
+    with pytest.raises(DataValidationError, match=r"2 rows sharing a key \(1 distinct keys\), e.g. \('F5', 2020\)"):
+        typology.aggregate_registry(tmp_path / "firms")
+
+
+def test_read_dataset_reports_the_registry_with_the_other_tables(tmp_path):
+    """A dataset folder without groups whose registry names groups, and a registry row in an
+    unknown town: both named, with the file and rows, in the one error of read_dataset."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = _edge_dataset()
+    typology.write_dataset(data.replace(firms=None, groups=None), tmp_path / "ds", fmt="csv")
+    firms = data.firms
+    firms.loc[firms.index[0], "town_id"] = "99999999"
+    write_registry(firms, tmp_path / "ds" / "firms", by="year", parts=1)
+    with pytest.raises(DataValidationError) as exc:
+        typology.read_dataset(tmp_path / "ds")
+    msg = str(exc.value)
+    assert "firms/year=2015/part-0.parquet, column 'town_id', row 1" in msg and "'99999999'" in msg
+    assert "column 'group_id'" in msg and "no groups table was given" in msg

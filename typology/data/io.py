@@ -450,7 +450,9 @@ def _registry(folder: Path, tables: dict, tell):
     from .registry import aggregate_registry
 
     try:
-        reg = aggregate_registry(folder, towns=tables.get("towns"), groups=tables.get("groups"),
+        no_groups = pd.DataFrame({"group_id": pd.Series([], dtype="str")})  # firms in groups are then an error
+        reg = aggregate_registry(folder, towns=tables.get("towns"),
+                                 groups=tables.get("groups", no_groups if tables else None),
                                  sectors=tables.get("sectors"), progress=tell)
     except DataValidationError as exc:
         return None, list(exc.problems)

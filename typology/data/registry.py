@@ -259,15 +259,21 @@ def _row_problems(lf, files, root, dtypes, ck: _Checker) -> int:
 
 
 def _duplicates(lf, files, root, dtypes, n_rows: int, ck: _Checker) -> None:
-    """Repeated (firm_id, year) keys, or firm_id without year; keys are grouped in hash buckets
-    of about ``_BUCKET_ROWS`` rows so that memory stays bounded whatever the registry's size."""
+    """Repeated (firm_id, year) keys, or firm_id without year; keys are grouped one year at a
+    time (a registry partitioned by year) or in hash buckets of about ``_BUCKET_ROWS`` rows, so
+    that memory stays bounded whatever the registry's size."""
     pl = _polars()
     key = ["firm_id"] + (["year"] if "year" in dtypes else [])
     n_buckets = max(1, math.ceil(n_rows / _BUCKET_ROWS))
     keyed = lf.select(key)
+    hive_years = sorted({_hive(f, root).get("year") for f in files})
+    if n_buckets > 1 and "year" in dtypes and None not in hive_years:  # partitioned by year: one year a pass
+        buckets = [pl.col("year") == int(y) for y in hive_years]  # each pass reads only its year's files
+    else:
+        buckets = [pl.col("firm_id").hash(seed=17) % n_buckets == b for b in range(n_buckets)]
     dups = []
-    for b in range(n_buckets):
-        part = keyed if n_buckets == 1 else keyed.filter(pl.col("firm_id").hash(seed=17) % n_buckets == b)
+    for bucket in buckets:
+        part = keyed if len(buckets) == 1 else keyed.filter(bucket)
         d = part.group_by(key).agg(pl.len().alias("_n")).filter(pl.col("_n") > 1).collect(engine="streaming")
         if len(d):
             dups.append(d)
@@ -322,9 +328,10 @@ def _reference_problems(reg: RegistryAggregates, lf_files, root, dtypes, towns, 
             if any(("0" + x) in set(known) for x in unknown[:5]):
                 hint = " (leading zeros lost? identifiers are text, e.g. '01701000' not 1701000)"
             checks.append(("town_id", unknown, "identifiers listed in the town_id column of the towns table", hint))
-    if "group_id" in dtypes and len(reg.group_ids):
-        if groups is None:
-            checks.append(("group_id", reg.group_ids, "a groups table describing the groups that firms belong to", ""))
+    if "group_id" in dtypes and len(reg.group_ids) and groups is not None:
+        if not len(groups):
+            checks.append(("group_id", reg.group_ids, "a groups table describing the groups that firms belong to",
+                           " (no groups table was given)"))
         else:
             unknown = reg.group_ids.difference(pd.Index(groups["group_id"].astype("str")))
             if len(unknown):
@@ -338,7 +345,8 @@ def _reference_problems(reg: RegistryAggregates, lf_files, root, dtypes, towns, 
     for col, values, expected, hint in checks:
         f, hit = _locate(lf_files, root, dtypes, pl.col(col).is_in(pl.Series(list(values[:1000]), dtype=pl.String).implode()))
         rows = hit["_row"].to_list() if hit is not None else []
-        ck.add(f, col, expected, f"{len(values)} unknown value(s) such as {list(values[:5])}{hint}", rows)
+        what = "group identifier(s)" if hint.startswith(" (no groups") else "unknown value(s)"
+        ck.add(f, col, expected, f"{len(values)} {what} such as {list(values[:5])}{hint}", rows)
 
 
 def aggregate_registry(folder: str | os.PathLike, towns: pd.DataFrame | None = None,
@@ -354,7 +362,9 @@ def aggregate_registry(folder: str | os.PathLike, towns: pd.DataFrame | None = N
         hive-partitioned (``year=2019/part-0.parquet``: the folder names give the column).
     towns, groups, sectors : DataFrame, optional
         The dataset's tables: when given, every town, group and sector of the registry must be
-        listed in them (as the in-memory ``firms`` table is checked).
+        listed in them (as the in-memory ``firms`` table is checked; an empty ``groups`` table
+        stands for a dataset without one). Sector codes are always checked (OKVED-2 codes, or
+        codes of ``sectors``). ``TownData`` checks the aggregates against its tables again.
     progress : callable, optional
         Called with a short message after each stage.
 
