@@ -42,6 +42,7 @@ class TownData:
             notes = tuple(notes) + tuple(extra)
             if registry is not None:
                 _check_registry(registry, tables, source)
+                notes = tuple(n for n in notes if not n.startswith("groups given without firms"))
         object.__setattr__(self, "_tables", {k: v.copy() for k, v in tables.items()})
         object.__setattr__(self, "_notes", tuple(notes))
         object.__setattr__(self, "_source", source)
