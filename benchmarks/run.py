@@ -18,7 +18,7 @@ from pathlib import Path
 from benchmarks.harness import measure, table
 
 AREAS = ("features", "typology", "models", "hdfe", "ppml", "event", "spatial", "spatial_models", "compute",
-         "startup")
+         "registry", "startup")
 
 
 def _selected(cases: list, match: list[str] | None) -> list:

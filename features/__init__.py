@@ -17,6 +17,7 @@ from . import (
     diversification,
     dynamics,
     events,
+    firm_registry,
     groups,
     relatedness,
     rosstat,
@@ -34,6 +35,7 @@ from .builder import (
 from .data import TownData
 from .dictionary import data_dictionary
 from .events import corporate_events, join_cohort
+from .firm_registry import RegistryAggregates, aggregate_firms
 from .panel import employment_matrix
 from .validation import DataValidationError, Problem
 
@@ -43,7 +45,9 @@ __all__ = [
     "FeatureValueError",
     "FeatureWarning",
     "Problem",
+    "RegistryAggregates",
     "TownData",
+    "aggregate_firms",
     "build_features",
     "concentration",
     "connectivity",
@@ -55,6 +59,7 @@ __all__ = [
     "dynamics",
     "employment_matrix",
     "events",
+    "firm_registry",
     "groups",
     "join_cohort",
     "relatedness",

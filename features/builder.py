@@ -62,6 +62,7 @@ from .data import TownData
 from .dictionary import GROUPS, feature, feature_range, group_columns
 from .diversification import log_factor
 from .errors import FeatureValueError, FeatureWarning
+from .firm_registry import employer_years
 from .groups import REGISTRY, Panel, RowBlock, Scoring
 from .groups.base import nearest_year
 from .groups.dynamics import STATUSES, stagnation_status
@@ -298,10 +299,10 @@ class FeatureBuilder:
         fy = None
         self.groups_table_ = None
         self.edges_ = None
-        if data.firms is not None and data.groups is not None and _needs(planned, "firms"):
-            self.groups_table_ = classify_groups(data.firms, data.groups, self.vi_min_towns, self.vi_min_sections,
-                                                 self.hierarchy_)
-            fy = firm_years(data.firms, self.groups_table_, years=self.years_)
+        if data.has_firms and data.groups is not None and _needs(planned, "firms"):
+            self.groups_table_ = classify_groups(_group_presence(data), data.groups, self.vi_min_towns,
+                                                 self.vi_min_sections, self.hierarchy_)
+            fy = _registry_years(data, self.groups_table_, self.years_)
             if _needs(planned, "edges"):
                 self.edges_ = ownership_edges(fy)
         self.links_ = self._links(data.links) if data.links is not None else None
@@ -436,11 +437,12 @@ class FeatureBuilder:
         years = np.unique(E.index.get_level_values("year").to_numpy())
         if fy is not None:  # fit_transform: the scored data is the fitted data
             return fy, self.edges_
-        if data.firms is not None and data.groups is not None and self.groups_table_ is not None:
+        if data.has_firms and data.groups is not None and self.groups_table_ is not None:
             known = self.groups_table_
-            fresh = classify_groups(data.firms, data.groups, self.vi_min_towns, self.vi_min_sections, self.hierarchy_)
+            fresh = classify_groups(_group_presence(data), data.groups, self.vi_min_towns, self.vi_min_sections,
+                                    self.hierarchy_)
             classified = pd.concat([known, fresh[~member(fresh.index, known.index)]])
-            fy = firm_years(data.firms, classified, years=years)
+            fy = _registry_years(data, classified, years)
             new_edges = ownership_edges(fy)
         else:
             fy = pd.DataFrame({"firm_id": pd.Series([], dtype="str"), "town_id": pd.Series([], dtype="str"),
@@ -464,6 +466,20 @@ class FeatureBuilder:
         else:
             merged = carried
         return fy, merged.sort_values(["year", "source", "target"]).reset_index(drop=True)
+
+
+def _group_presence(data: TownData) -> pd.DataFrame:
+    """What classifies the groups: the firms table, or the (group, town, sector) presences of an
+    aggregated registry (the same distinct towns and sections per group)."""
+    return data.firms if data.registry is None else data.registry.presence
+
+
+def _registry_years(data: TownData, classified: pd.DataFrame, years) -> pd.DataFrame:
+    """The firm-years of the firms table, or the employer-years of an aggregated registry (the
+    corporate kernels read both and give the same numbers)."""
+    if data.registry is None:
+        return firm_years(data.firms, classified, years=years)
+    return employer_years(data.registry, classified, years=years)
 
 
 def _needs(groups, what: str) -> bool:

@@ -113,7 +113,8 @@ def ownership_edges(fy: pd.DataFrame, town_kind: pd.Series | None = None) -> pd.
     """Intermunicipal control: one row per (year, source = headquarters town, target = firm town)
     with ``weight`` (employees) and ``n_firms``; independent firms have no edge. Self-loops
     (a group controlled from the firm's own town) are kept here, with ``source == target``;
-    network measures leave them out."""
+    network measures leave them out. ``fy`` may also be the aggregated rows of
+    :func:`features.firm_registry.employer_years` (each row counts its ``n_firms``)."""
     has = fy["hq_town_id"].notna().to_numpy()
     # one code per (year, source, target), numbered in sorted order
     ycode, years = sorted_factorize(fy["year"].to_numpy(dtype="int64")[has])
@@ -127,7 +128,9 @@ def ownership_edges(fy: pd.DataFrame, town_kind: pd.Series | None = None) -> pd.
         "target": pd.array(targets, dtype="str").take(edge % nt),
         "weight": np.bincount(inverse, weights=fy["employees"].to_numpy(dtype=float)[has],
                               minlength=len(edge)).astype(float),
-        "n_firms": np.bincount(inverse, minlength=len(edge)).astype("int64"),
+        "n_firms": np.bincount(inverse, minlength=len(edge),
+                               weights=fy["n_firms"].to_numpy(dtype=float)[has] if "n_firms" in fy.columns else None
+                               ).astype("int64"),
     })
 
 
@@ -137,6 +140,9 @@ def corporate_ties(fy: pd.DataFrame, town_employment: pd.Series, cores) -> pd.Da
     Parameters
     ----------
     fy : DataFrame from :func:`firm_years`
+        Or the aggregated rows of :func:`features.firm_registry.employer_years`: one row per
+        town-year and group (its firms in the town counted together) or the town-year's
+        independent firms, whose ``largest`` is then the largest of them.
     town_employment : Series indexed by (town_id, year)
         The denominator: published total employment of the town-year.
     cores : iterable of town_id
@@ -180,12 +186,15 @@ def corporate_ties(fy: pd.DataFrame, town_employment: pd.Series, cores) -> pd.Da
     core_sum = total(core)
     # largest employer: a group counts all its firms in the town, an independent firm itself
     gcode, _ = pd.factorize(f["group_id"])
-    fcode, _ = pd.factorize(f["firm_id"])
+    if "largest" in f.columns:  # aggregated rows: each row one employer, its independents by their largest
+        fcode, size = np.arange(len(f)), np.where(gcode >= 0, emp, f["largest"].to_numpy(dtype=float))
+    else:
+        (fcode, _), size = pd.factorize(f["firm_id"]), emp
     employer = np.where(gcode >= 0, gcode, -1 - fcode).astype(np.int64)  # groups >= 0, firms < 0
     ecode, euniq = pd.factorize(employer)
     key = r.astype(np.int64) * len(euniq) + ecode[inside]
     ukey, kinv = np.unique(key, return_inverse=True)
-    by_employer = np.bincount(kinv, weights=emp[inside])
+    by_employer = np.bincount(kinv, weights=size[inside])
     largest = np.zeros(n)
     if len(ukey):  # keys are sorted, so each town-year's employers are contiguous
         ty = ukey // len(euniq)

@@ -71,6 +71,10 @@ def _registry(data) -> tuple[pd.DataFrame, pd.DataFrame]:
     date events."""
     src = getattr(data, "source", "the dataset")
     firms, groups = data.firms, data.groups
+    if getattr(data, "registry", None) is not None:
+        raise ValueError(f"corporate_events: the firm registry of {src} is given as town-year aggregates (read out "
+                         "of core); events follow single firms between years (the anchor firm, its owner), so they "
+                         "need the registry as a firms table (firm_id, town_id, sector, employees, year, group_id).")
     if firms is None or groups is None:
         absent = " and ".join(t for t, v in (("firms", firms), ("groups", groups)) if v is None)
         raise ValueError(f"corporate_events: the dataset {src} has no {absent} table; events are dated from the "

@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ("statsmodels", "matplotlib", "sklearn", "scipy.stats", "linearmodels", "esda", "libpysal")
+HEAVY = ("statsmodels", "matplotlib", "sklearn", "scipy.stats", "linearmodels", "esda", "libpysal", "polars",
+         "distributed")
 
 
 def _loaded(code: str) -> list[str]:

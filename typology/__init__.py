@@ -20,6 +20,7 @@ _EXPORTS = {
     "Transitions": ".estimator.transitions",
     "TypeProfiles": ".estimator.profiles",
     "TypologyWarning": ".exceptions",
+    "aggregate_registry": ".data.registry",
     "generate": ".data.synth",
     "persist": None,
     "read_dataset": ".data.io",

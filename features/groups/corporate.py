@@ -23,7 +23,7 @@ COLUMNS = group_columns(NAME)
 
 
 def _unsupported(builder, data) -> str | None:
-    if data.firms is None or data.groups is None:
+    if not data.has_firms or data.groups is None:
         return "needs the firms and groups tables"
     return None
 

@@ -24,7 +24,7 @@ COLUMNS = group_columns(NAME)
 
 
 def _unsupported(builder, data) -> str | None:
-    if (data.firms is None or data.groups is None) and (data.links is None or not builder.network_links):
+    if (not data.has_firms or data.groups is None) and (data.links is None or not builder.network_links):
         return "needs the firms and groups tables (or links)"
     return None
 

@@ -27,7 +27,7 @@ def _unsupported(builder, data) -> str | None:
     kinds = data.towns["kind"] if "kind" in data.towns.columns else pd.Series([], dtype=str)
     if not (kinds == "rural").any():
         return "needs rural municipalities (towns.kind == 'rural')"
-    if (data.firms is None or data.groups is None) and data.links is None:
+    if (not data.has_firms or data.groups is None) and data.links is None:
         return "needs the firms and groups tables or the links table"
     return None
 

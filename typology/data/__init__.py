@@ -9,7 +9,8 @@ from .io import (
     sha256_file,
     write_dataset,
 )
+from .registry import aggregate_registry
 from .synth import SyntheticDataset, generate
 
-__all__ = ["SyntheticDataset", "check_dataset_folder", "dataset_files", "generate", "read_dataset",
+__all__ = ["SyntheticDataset", "aggregate_registry", "check_dataset_folder", "dataset_files", "generate", "read_dataset",
            "read_dataset_hashed", "sha256_file", "write_dataset"]

@@ -19,6 +19,10 @@ by a CSV library:
   decimal comma and its column proves it (see :mod:`features.validation`);
 * in a ``,``-separated file a number with a comma is rejected with a message saying how to
   convert the file;
+* the firm registry may be a folder ``firms/`` of Parquet files (plain or hive-partitioned, e.g.
+  ``firms/year=2019/part-0.parquet``): it is checked and aggregated out of core with Polars
+  (:func:`typology.data.registry.aggregate_registry`, the ``registry`` extra) to the town-year
+  quantities the feature builder reads, never loaded into memory;
 * a table saved under another name or format (``towns.xlsx``, ``towns.csv.gz``, ``Towns.csv``,
   ``towns.tsv``) is an error naming the file and saying how to convert it. Spreadsheets are not
   read: Excel stores OKTMO codes as numbers (their leading zeros lost) and guesses types, the
@@ -40,6 +44,8 @@ import pandas as pd
 
 from features import TownData
 from features.validation import TABLES, DataValidationError, Problem, TableSource, validate_tables
+
+from .registry import sha256_registry
 
 __all__ = ["BOUNDARIES", "boundary_problems", "check_dataset_folder", "dataset_files", "read_boundaries",
            "read_dataset", "read_dataset_hashed", "sha256_file", "write_dataset"]
@@ -66,6 +72,8 @@ def dataset_files(path: str | os.PathLike) -> dict[str, Path]:
             if f.is_file():
                 out[name] = f
                 break
+    if "firms" not in out and (p / "firms").is_dir():  # a registry read out of core
+        out["firms"] = p / "firms"
     if (p / BOUNDARIES).is_file():
         out["boundaries"] = p / BOUNDARIES
     return out
@@ -335,18 +343,23 @@ def _read_parquet(data: bytes, f: Path, problems: list[Problem]) -> pd.DataFrame
         return None
 
 
-def read_dataset(path: str | os.PathLike, progress=None) -> TownData:
+def read_dataset(path: str | os.PathLike, progress=None, firms: str | os.PathLike | None = None) -> TownData:
     """Read and validate a dataset folder.
 
     Returns an immutable :class:`features.TownData`. Raises ``DataValidationError`` with every
     problem of every file (file, column, rows, expected, found) when the folder breaks the data
-    contract; nothing is dropped or repaired silently. ``progress``, if given, is called with a
-    short message after each file is read, before and after validation.
+    contract; nothing is dropped or repaired silently. A ``firms`` folder of Parquet files is
+    aggregated out of core (:func:`typology.aggregate_registry`): the dataset then carries the
+    registry's town-year aggregates (``data.registry``) instead of a ``firms`` table. ``progress``, if given, is called with a
+    short message after each file is read, before and after validation. ``firms``: a registry
+    folder of Parquet files kept elsewhere, read out of core as the dataset's firm registry (the
+    dataset folder then has no ``firms`` of its own).
     """
-    return read_dataset_hashed(path, progress)[0]
+    return read_dataset_hashed(path, progress, firms=firms)[0]
 
 
-def read_dataset_hashed(path: str | os.PathLike, progress=None) -> tuple[TownData, dict]:
+def read_dataset_hashed(path: str | os.PathLike, progress=None,
+                        firms: str | os.PathLike | None = None) -> tuple[TownData, dict]:
     """:func:`read_dataset` and the sha256 of the bytes it parsed, ``{table: {"file", "sha256"}}``
     (what a run folder's manifest records: the hash is of exactly the data analysed)."""
     p = Path(path)
@@ -359,8 +372,20 @@ def read_dataset_hashed(path: str | os.PathLike, progress=None) -> tuple[TownDat
     sources: dict[str, TableSource] = {}
     hashes: dict[str, dict] = {}
     tell = progress or (lambda _m: None)
+    registry_dir = p / "firms" if (p / "firms").is_dir() else None
+    if firms is not None:  # a registry kept elsewhere
+        if registry_dir is not None or any((p / f"firms{s}").is_file() for s in _SUFFIXES):
+            problems.append(Problem(str(p), None, f"no firm registry of its own when one is given ({firms})",
+                                    "a firms table or folder: keep one registry"))
+        registry_dir = Path(firms)
     for name in TABLES:
         found = [p / f"{name}{s}" for s in _SUFFIXES if (p / f"{name}{s}").is_file()]
+        if name == "firms" and registry_dir is not None:
+            if found and firms is None:
+                problems.append(Problem(", ".join(f.name for f in [*found, registry_dir]), None,
+                                        "one firm registry: a firms.csv / firms.parquet file or a firms/ folder of "
+                                        "Parquet files", "both: keep one"))
+            continue
         if len(found) > 1:
             problems.append(Problem(", ".join(f.name for f in found), None, f"one file for table '{name}'",
                                     "both a CSV and a Parquet file: keep one"))
@@ -397,7 +422,16 @@ def read_dataset_hashed(path: str | os.PathLike, progress=None) -> tuple[TownDat
         rest = [q for q in exc.problems  # a present but unreadable table is not missing as well
                 if not any(q.file.startswith(f"{k}.csv / ") or f"no {k}.csv / {k}.parquet" in q.found
                            for k in missing_reported)]
+        if registry_dir is not None and not problems:  # the registry's own problems, in the same pass
+            rest += _registry(registry_dir, {}, tell)[1]
         raise DataValidationError(problems + rest, source=str(p)) from None
+    registry = None
+    if registry_dir is not None and not problems:
+        hashes["firms"] = {"file": f"{registry_dir.name}/" if firms is None else str(registry_dir),
+                           "sha256": sha256_registry(registry_dir)}
+        registry, more_problems = _registry(registry_dir, tables, tell)
+        problems += more_problems
+        more = [n for n in more if not n.startswith("groups given without firms")]
     bf = p / BOUNDARIES
     if bf.is_file():  # optional: municipal boundaries for the maps, checked in the same pass
         data = bf.read_bytes()
@@ -406,7 +440,23 @@ def read_dataset_hashed(path: str | os.PathLike, progress=None) -> tuple[TownDat
     if problems:
         raise DataValidationError(problems, source=str(p))
     tell(f"validated {len(tables)} tables")
-    return TownData(tables, notes=tuple(notes) + tuple(more), source=str(p), _validated=True), hashes
+    return TownData(tables, notes=tuple(notes) + tuple(more), source=str(p), _validated=True,
+                    registry=registry), hashes
+
+
+def _registry(folder: Path, tables: dict, tell):
+    """The registry folder aggregated out of core against the validated tables: ``(aggregates or
+    None, problems)``."""
+    from .registry import aggregate_registry
+
+    try:
+        no_groups = pd.DataFrame({"group_id": pd.Series([], dtype="str")})  # firms in groups are then an error
+        reg = aggregate_registry(folder, towns=tables.get("towns"),
+                                 groups=tables.get("groups", no_groups if tables else None),
+                                 sectors=tables.get("sectors"), progress=tell)
+    except DataValidationError as exc:
+        return None, list(exc.problems)
+    return reg, []
 
 
 # ------------------------------------------------------------------------ boundaries (optional)
@@ -533,6 +583,11 @@ def write_dataset(data: TownData, path: str | os.PathLike, fmt: str = "csv", tru
 
     if fmt not in ("csv", "parquet"):
         raise ValueError(f"fmt must be 'csv' or 'parquet', got {fmt!r}")
+    if data.registry is not None:
+        raise ValueError(f"write_dataset: the firm registry of {data.source} is held as town-year aggregates (read "
+                         "out of core), not as firm rows; copy its folder of Parquet files as firms/ into the new "
+                         "dataset folder, or write data.replace(firms=None) and name the registry with "
+                         "read_dataset(..., firms=FOLDER)")
     tell = progress or (lambda _m: None)
     with output_folder(path, overwrite=overwrite, check=check_dataset_folder, what="dataset folder",
                        marker=DATASET_MARKER) as tmp:

@@ -86,6 +86,10 @@ def check_event_studies(cfg: RunConfig, data, columns) -> None:
                                   f"{outcomes}")
             continue
         firms = data.firms
+        if data.registry is not None:
+            raise ConfigError(f"{at} cohort: rule = {s.rule['rule']!r} follows single firms between years, and the "
+                              f"firm registry of {cfg.data_path} is read out of core as town-year aggregates; give "
+                              "the cohort as an outcomes column or the registry as a firms table")
         if firms is None or data.groups is None:
             raise ConfigError(f"{at} cohort: rule = {s.rule['rule']!r} derives the cohort from the firm registry, "
                               f"and the dataset {cfg.data_path} has no firms or no groups table")

@@ -254,7 +254,7 @@ def _check_spatial(cfg: RunConfig, data: TownData, feats, outcomes, why_not, gro
     if sp.weights == "links" and data.links is None:
         raise ConfigError(f"{where}: [spatial] weights: \"links\" needs the links table, which the dataset "
                           f"{cfg.data_path} does not have; use weights = \"knn\" (coordinates) or add links.csv")
-    if sp.weights == "network" and (data.firms is None or data.groups is None):
+    if sp.weights == "network" and (not data.has_firms or data.groups is None):
         raise ConfigError(f"{where}: [spatial] weights: \"network\" needs the firms and groups tables (the ownership "
                           f"network), which the dataset {cfg.data_path} does not have; use weights = \"knn\"")
 

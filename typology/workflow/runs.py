@@ -55,8 +55,16 @@ __all__ = ["fit_run", "load_manifest", "manifest_config", "reproduce_run", "run_
 TOL = 1e-10
 
 
-def input_hashes(path: Path) -> dict:
-    return {name: {"file": f.name, "sha256": sha256_file(f)} for name, f in dataset_files(path).items()}
+def input_hashes(path: Path, firms: Path | None = None) -> dict:
+    """sha256 of a dataset folder's files (a registry folder: of its Parquet files), as
+    ``read_dataset_hashed`` records them; ``firms``: a registry folder kept elsewhere."""
+    from ..data.registry import sha256_registry
+
+    out = {name: {"file": f"{f.name}/", "sha256": sha256_registry(f)} if f.is_dir()  # a registry folder
+           else {"file": f.name, "sha256": sha256_file(f)} for name, f in dataset_files(path).items()}
+    if firms is not None and Path(firms).is_dir():
+        out["firms"] = {"file": str(firms), "sha256": sha256_registry(firms)}
+    return out
 
 
 # ------------------------------------------------------------------------ writing
@@ -245,7 +253,7 @@ def fit_run(cfg: RunConfig, out, overwrite: bool = False, quiet: bool = False, l
     progress = Progress(quiet=quiet)
     with compute_context(cfg, progress), output_folder(dest, overwrite=overwrite, check=check_run_folder,
                                                        what="run folder", marker=MANIFEST, note=progress.note) as tmp:
-        data, hashes = read_dataset_hashed(data_path, progress.step)  # the hashes are of the bytes analysed
+        data, hashes = read_dataset_hashed(data_path, progress.step, firms=cfg.data.firms)  # of the bytes analysed
         res = run_pipeline(cfg, data, progress)
         _write_tables(res, tmp)
         _towns_table(data, res.builder).to_csv(tmp / "towns.csv")
@@ -382,7 +390,9 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
     m = load_manifest(d)
     diffs = [f"run folder: {p}" for p in verify_run(d)]
     data_path = Path(data) if data else Path(m["data"]["path"])
-    now = input_hashes(data_path) if data_path.is_dir() else {}
+    firms = (m.get("config") or {}).get("data", {}).get("firms")  # a registry kept elsewhere
+    firms = Path(firms) if firms else None
+    now = input_hashes(data_path, firms) if data_path.is_dir() else {}
     if not data_path.is_dir():
         return [*diffs, f"input: dataset folder {data_path} not found (pass --data)"]
     for name, rec in m["data"]["files"].items():
@@ -396,7 +406,7 @@ def reproduce_run(run, data=None, quiet: bool = False) -> list[str]:
     # unless the caller set another), never on the scheduler the run used
     cfg = manifest_config(m, data_path, where=str(d / MANIFEST))
     try:
-        res = run_pipeline(cfg, read_dataset(data_path), Progress(quiet=quiet))
+        res = run_pipeline(cfg, read_dataset(data_path, firms=firms), Progress(quiet=quiet))
     except Exception as exc:  # a reproduction that cannot run is a difference, reported as such
         return [*diffs, *_model_file_differences(d, m, None), f"reproduction failed: {type(exc).__name__}: {exc}"]
     diffs += _model_file_differences(d, m, res)

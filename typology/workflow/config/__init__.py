@@ -5,6 +5,8 @@ Sections (every key optional except ``data.path``)::
 
     [data]
     path = "data/northern_towns"   # dataset folder, relative to the config file
+    # firms = "/data/spark/firms"  # optional: a firm registry kept elsewhere, a folder of Parquet
+    #                              # files read out of core (the registry extra)
 
     [features]
     groups = ["specialization", "diversification", "corporate", "agglomeration", "network", "dynamics"]

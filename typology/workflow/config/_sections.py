@@ -135,7 +135,7 @@ def valid_keys() -> dict:
     probit, mnlogit), ``models.spatial`` (``kind = "spatial"``), ``event_studies`` and ``event_studies.cohort`` (a registry rule). ``old_names``: keys accepted under an earlier name, as
     ``"section.old"`` -> ``"section.key"``."""
     return {
-        "data": ["path"],
+        "data": ["path", "firms"],
         "features": sorted(_builder_params()),
         "typology": sorted(set(_typology_params()) | set(TYPOLOGY_SHELL_KEYS)),
         "report": list(REPORT_KEYS),
@@ -211,13 +211,18 @@ def _data_section(raw: dict, base_dir: Path | None, w: Where) -> DataConfig:
     if not isinstance(data, dict) or "path" not in data:
         raise w.error("data", "path", 'missing: the configuration must give the dataset folder, '
                       '[data] path = "<folder>"')
-    w.unknown("data", data, ("path",))
+    w.unknown("data", data, ("path", "firms"))
     if not isinstance(data["path"], str) or not data["path"].strip():
         raise w.bad("data", "path", "the dataset folder as a non-empty string", data["path"])
-    p = Path(data["path"])
-    if not p.is_absolute() and base_dir is not None:
-        p = (base_dir / p).resolve()
-    return DataConfig(p)
+    if "firms" in data and (not isinstance(data["firms"], str) or not data["firms"].strip()):
+        raise w.bad("data", "firms", "the firm registry's folder of Parquet files as a non-empty string",
+                    data["firms"])
+
+    def resolved(value: str) -> Path:
+        p = Path(value)
+        return (base_dir / p).resolve() if not p.is_absolute() and base_dir is not None else p
+
+    return DataConfig(resolved(data["path"]), resolved(data["firms"]) if "firms" in data else None)
 
 
 def _features_section(value, w: Where) -> FeaturesConfig:

@@ -62,12 +62,14 @@ def thaw(v):
 @dataclass(frozen=True)
 class DataConfig:
     """``[data]``: the dataset folder (absolute; a relative path is taken from the configuration
-    file's folder)."""
+    file's folder) and, optionally, ``firms``: a firm registry kept elsewhere as a folder of
+    Parquet files, read out of core (``typology.aggregate_registry``)."""
 
     path: Path
+    firms: Path | None = None
 
     def to_dict(self) -> dict:
-        return {"path": str(self.path)}
+        return {"path": str(self.path)} | ({"firms": str(self.firms)} if self.firms is not None else {})
 
 
 @dataclass(frozen=True)
