@@ -411,14 +411,20 @@ def _kmeans_pilot(Z: np.ndarray, ks: Sequence[int], seeds: Callable[[int], Seque
     for k in range(2, max(ks) + 1):
         rngs = [np.random.default_rng(int(s)) for s in list(seeds(k))[1:2 * PILOT_GROWN:2]]
         starts = [small[k].centers[None]] + ([grow_starts(Z, best, rngs, weights)] if rngs else [])
-        C, within = lloyd(Z, np.concatenate(starts), weights=weights)
-        if refine == "best":
-            C = C[[int(np.argmin(within))]]
-        C, within = hartigan(Z, C, weights=weights)
-        best = C[int(np.argmin(within))]
+        best = _polish(Z, starts, refine, weights)
         if k in ks:
             out[k] = _finish("kmeans", Z, k, best, weights=weights)
     return out
+
+
+def _polish(Z: np.ndarray, starts: list, refine: str, weights: np.ndarray | None) -> np.ndarray:
+    """Lloyd's algorithm from every start, then the transfers (on the restart with the smallest
+    ``W_k`` only when ``refine == "best"``); the centres of the best partition."""
+    C, within = lloyd(Z, np.concatenate(starts), weights=weights)
+    if refine == "best":
+        C = C[[int(np.argmin(within))]]
+    C, within = hartigan(Z, C, weights=weights)
+    return C[int(np.argmin(within))]
 
 
 def _kmeans_all(Z: np.ndarray, ks: Sequence[int], seeds: Callable[[int], Sequence[int]],
@@ -448,11 +454,7 @@ def _kmeans_all(Z: np.ndarray, ks: Sequence[int], seeds: Callable[[int], Sequenc
             starts.append(kmeans_plus_plus(Z, k, fresh, weights))
         if grown:
             starts.append(grow_starts(Z, best, grown, weights))
-        C, within = lloyd(Z, np.concatenate(starts), weights=weights)
-        if refine == "best":
-            C = C[[int(np.argmin(within))]]
-        C, within = hartigan(Z, C, weights=weights)
-        best = C[int(np.argmin(within))]
+        best = _polish(Z, starts, refine, weights)
         if k in ks:
             out[k] = _finish("kmeans", Z, k, best, weights=weights)
     return out
