@@ -81,12 +81,18 @@ def drop_missing_clusters(rows: Rows, data: pd.DataFrame, dims: tuple[str, ...])
     columns = [dim for dim in dims if dim not in ("entity", "time")]
     if not columns:
         return rows
-    missing = [(dim, cluster_values(data, dim).isna().to_numpy()) for dim in columns]
+    return _drop_missing(rows, data, columns, "missing cluster")
+
+
+def _drop_missing(rows: Rows, data: pd.DataFrame, columns, reason: str) -> Rows:
+    """Drop the rows missing a value of any of ``columns`` (index levels or columns), each row
+    with the reason ``"{reason} {column}"`` of the first column it misses."""
+    missing = [(col, cluster_values(data, col).isna().to_numpy()) for col in columns]
     if not any(miss.any() for _, miss in missing):
         return rows
     keep, reasons = rows.keep.copy(), rows.reasons.copy()
-    for dim, miss in missing:
-        reasons[miss & keep] = f"missing cluster {dim}"
+    for col, miss in missing:
+        reasons[miss & keep] = f"{reason} {col}"
         keep &= ~miss
     return Rows(keep, reasons, rows.previous)
 
@@ -99,14 +105,7 @@ def drop_missing_coordinates(rows: Rows, data: pd.DataFrame, columns: tuple[str,
         raise ValueError(f"Conley errors need the coordinates of the rows: column(s) {absent} not in the data "
                          f"(columns {list(map(str, data.columns))[:20]}); name the latitude and longitude columns "
                          "(degrees) with coordinates=('lat', 'lon')")
-    missing = [(col, cluster_values(data, col).isna().to_numpy()) for col in columns]
-    if not any(miss.any() for _, miss in missing):
-        return rows
-    keep, reasons = rows.keep.copy(), rows.reasons.copy()
-    for col, miss in missing:
-        reasons[miss & keep] = f"missing coordinate {col}"
-        keep &= ~miss
-    return Rows(keep, reasons, rows.previous)
+    return _drop_missing(rows, data, columns, "missing coordinate")
 
 
 def drop_missing_effects(rows: Rows, effects: tuple) -> Rows:
