@@ -27,17 +27,22 @@ def _panel(n_towns: int, n_years: int, n_regions: int = 80) -> pd.DataFrame:
                          "x2": X[:, 1]}).set_index(["town_id", "year"])
 
 
-def test_absorbed_fit_peak_memory_within_twice_the_input():
-    data = _panel(10_000, 20)
-    spec = PanelModelSpec("y ~ x1 + x2 | town_id + year + region^year", cov_type="clustered", cluster="town_id")
-    fit_panel_model(data, spec)  # first call: imports and caches out of the measurement
+def _traced_fit(data: pd.DataFrame, spec: PanelModelSpec):
+    """The fit and its peak traced memory; a first call keeps imports and caches out of the measurement."""
+    fit_panel_model(data, spec)
     gc.collect()
     tracemalloc.start()
     try:
         res = fit_panel_model(data, spec)
-        peak = tracemalloc.get_traced_memory()[1]
+        return res, tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
+
+
+def test_absorbed_fit_peak_memory_within_twice_the_input():
+    data = _panel(10_000, 20)
+    spec = PanelModelSpec("y ~ x1 + x2 | town_id + year + region^year", cov_type="clustered", cluster="town_id")
+    res, peak = _traced_fit(data, spec)
     assert res.nobs == len(data)
     assert peak <= 2 * len(data) * 6 * 8, f"peak {peak / 2**20:.1f} MiB"
 
@@ -64,13 +69,6 @@ def test_ppml_peak_memory():
     data = _counts(10_000, 20)
     spec = PanelModelSpec("y ~ x1 + x2 + x3", estimator="ppml", absorb=("town_id", "year"), cov_type="clustered",
                           cluster="town_id")
-    fit_panel_model(data, spec)  # imports and caches out of the measurement
-    gc.collect()
-    tracemalloc.start()
-    try:
-        res = fit_panel_model(data, spec)
-        peak = tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
+    res, peak = _traced_fit(data, spec)
     assert 0 < len(data) - res.nobs < len(data) // 20  # a few all-zero towns dropped
     assert peak <= 2 * len(data) * 6 * 8, f"peak {peak / 2**20:.1f} MiB, {peak / (len(data) * 48):.2f}x the input"
